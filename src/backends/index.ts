@@ -1,0 +1,7 @@
+// backends/: verbs over the real tools (nix, nixos-rebuild, nixos-anywhere, ssh), run through exec/.
+export * from './probe.js';
+export * from './ssh-failure.js';
+export * from './known-hosts.js';
+export * from './build.js';
+export * from './keys.js';
+export * from './deploy.js';

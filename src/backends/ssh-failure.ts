@@ -1,0 +1,17 @@
+// Reading why ssh itself failed (exit 255) from its stderr, in words a user can act on.
+
+/** One line saying why ssh could not run the command, with host key fingerprints when that was it. */
+export function describeSshFailure(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.some((l) => l.includes('REMOTE HOST IDENTIFICATION HAS CHANGED') || l.includes('Host key verification failed'))) {
+    const offered = stderr.match(/key sent by the remote host is\s*\n?\s*(SHA256:[A-Za-z0-9+/=]+)/)?.[1];
+    const offeredAlt = stderr.match(/(SHA256:[A-Za-z0-9+/=]+)/)?.[1];
+    const fp = offered ?? offeredAlt;
+    return `host key verification failed${fp ? `: the host offered ${fp}, which is not pinned` : ''}`;
+  }
+  const last = lines.filter((l) => !l.startsWith('Warning: Permanently added')).at(-1);
+  return last ? `ssh failed: ${last}` : 'ssh failed';
+}
+
+/** ssh exits 255 when ssh itself (connection, auth, host key) failed. */
+export const SSH_FAILED = 255;

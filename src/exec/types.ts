@@ -1,0 +1,32 @@
+// The process port: what every module except exec/ sees of running a process.
+
+/** How to run one process. `argv[0]` is the program; nothing is ever passed through a shell. */
+export interface ExecRequest {
+  argv: readonly string[];
+  /** Extra environment on top of the parent's. */
+  env?: Readonly<Record<string, string>>;
+  /** Written to the process's stdin, then stdin is closed. Never logged. */
+  stdin?: string | Buffer;
+  cwd?: string;
+  /** Kill (SIGTERM, then SIGKILL) after this many milliseconds. */
+  timeoutMs?: number;
+  /** Cancels the process: SIGINT, then SIGKILL after a grace period. */
+  signal?: AbortSignal;
+  /** Called with each complete line of stdout/stderr as it arrives (already redacted). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Strings to replace with `***` in every line passed to onLine and in the result. */
+  secrets?: readonly string[];
+}
+
+/** What a finished process left. Non-zero exit is data here, not an exception. */
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** True when timeoutMs ran out. */
+  timedOut: boolean;
+}
+
+/** The one way to run a process; injectable for unit tests. */
+export type Exec = (request: ExecRequest) => Promise<ExecResult>;

@@ -1,0 +1,121 @@
+// The resolved manifest: defaults merged, paths absolute, targets parsed. What plan/ consumes.
+
+/** A NixOS activation goal, as switch-to-configuration names it. */
+export type Mode = 'switch' | 'boot' | 'test' | 'dry-activate';
+export const MODES: readonly Mode[] = ['switch', 'boot', 'test', 'dry-activate'];
+
+/** An ssh endpoint. `user` other than root means sudo on the target. */
+export interface SshEndpoint {
+  kind: 'ssh';
+  user: string;
+  host: string;
+  port: number;
+}
+
+/** The machine fleet runs on: no ssh. */
+export interface LocalEndpoint {
+  kind: 'local';
+}
+
+export type Endpoint = SshEndpoint | LocalEndpoint;
+
+/** When keys are pushed to a host. */
+export type KeyPush = 'bootstrap' | 'always' | 'never';
+
+/** Which keys a host gets and where they go. All paths absolute on this machine unless said. */
+export interface KeyPolicy {
+  push: KeyPush;
+  /** Private ed25519 host key file (its public half is `<file>.pub`). */
+  hostKeyFile?: string;
+  /** Directories searched for `<dir>/<host>/ssh_host_ed25519_key` when hostKeyFile is not set. */
+  hostKeySearch: string[];
+  /** Make an ed25519 host key when none is found, kept at hostKeyFile or `<first search dir>/<host>/ssh_host_ed25519_key`. */
+  generate: boolean;
+  /** Private agenix/global identity pushed beside the host key. */
+  agenixKeyFile?: string;
+  /** File name of the agenix key in the destination directory (default `global_ed25519`). */
+  agenixKeyName: string;
+  /** Directory on the target: `/etc/ssh`, or a persist root such as `/persist/etc/ssh`. */
+  destination: string;
+}
+
+/** A `--disk-encryption-keys REMOTE LOCAL` pair for nixos-anywhere. */
+export interface DiskEncryptionKey {
+  remote: string;
+  local: string;
+}
+
+/** Present when a host may be installed with nixos-anywhere. */
+export interface BootstrapOptions {
+  noDiskoDeps: boolean;
+  noReboot: boolean;
+  debug: boolean;
+  /** nixos-anywhere --phases, never containing kexec unless asked (default disko,install,reboot). */
+  phases: string[];
+  /** Local directory copied to / of the new system. */
+  extraFiles?: string;
+  diskEncryptionKeys: DiskEncryptionKey[];
+  generateHardwareConfig?: { backend: 'nixos-facter' | 'nixos-generate-config'; path: string };
+  /** Seconds to wait for the installed system to answer after the reboot. */
+  waitTimeout: number;
+}
+
+export interface RollbackPolicy {
+  /** Default true; only switch and test ever arm a watchdog. */
+  enabled: boolean;
+  /** Seconds after activation before the target rolls back on its own. */
+  timeout: number;
+}
+
+export interface HealthCheck {
+  name: string;
+  /** argv run on the target (quoted once by ssh/). */
+  command: string[];
+  /** Seconds. */
+  timeout: number;
+}
+
+/** One host, fully resolved. */
+export interface HostSpec {
+  name: string;
+  target: Endpoint;
+  /** Absolute path of the ssh identity, if set. */
+  identityFile?: string;
+  /** Pinned public host keys, known_hosts style without the host part: `ssh-ed25519 AAAA…`. */
+  hostKeys: string[];
+  /** Accept an unknown host key on first contact (and print its fingerprint). */
+  trustOnFirstUse: boolean;
+  mode: Mode;
+  buildHost: Endpoint;
+  tags: string[];
+  keys?: KeyPolicy;
+  bootstrap?: BootstrapOptions;
+  rollback: RollbackPolicy;
+  healthChecks: HealthCheck[];
+  /** switch-to-configuration exit 4 (some units failed) counts as success. */
+  tolerateUnitFailures: boolean;
+}
+
+/** The commands fleet runs for each tool, as argv prefixes. */
+export interface ToolCommands {
+  nix: string[];
+  nixosRebuild: string[];
+  nixosAnywhere: string[];
+  nixosInstall: string[];
+}
+
+/** A whole validated manifest. Hosts are in manifest order. */
+export interface Inventory {
+  /** Absolute path of the manifest file. */
+  manifestPath: string;
+  /** Flake reference: an absolute path for local flakes, else the ref as written. */
+  flake: string;
+  /** Hosts at once; 0 = unlimited. */
+  parallel: number;
+  /** Hosts evaluated per `nix build` call; undefined = from free memory. */
+  evalLimit?: number;
+  commands: ToolCommands;
+  /** Extra ssh `-o` options, `Key=Value` each. */
+  sshOptions: string[];
+  hosts: HostSpec[];
+}

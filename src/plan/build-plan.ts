@@ -1,0 +1,238 @@
+// buildPlan: inventory + options → Plan. Pure: no I/O, no clock, no environment.
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { Endpoint, HostSpec, Inventory, Mode } from '../manifest/inventory.js';
+import type { SshSettings } from '../ssh/index.js';
+import {
+  buildAttributes,
+  keygenCommand,
+  nixBuildCommand,
+  nixosAnywhereCommand,
+  nixosRebuildCommand,
+  probeCommand,
+  pushKeysCommand,
+  type RebuildFlavour,
+} from './commands.js';
+import { selectHosts, type Selection } from './selection.js';
+import type { BuildAttribute, BuildChunk, HostPlan, Plan, PlannedKeys, PlannedStep, RunPaths } from './types.js';
+import { FRESH_CONNECTION } from '../ssh/argv.js';
+import { UsageError } from '../errors.js';
+
+/** What the command line adds to the manifest for one run. */
+export interface PlanOptions {
+  selection: Selection;
+  /** --switch/--boot/--test/--dry-activate for every selected host. */
+  modeOverride?: Mode;
+  /** --parallel; overrides the manifest. */
+  parallel?: number;
+  /** Hosts per `nix build` (from --eval-limit, the manifest, or free memory). */
+  evalLimit: number;
+  force: boolean;
+  failFast: boolean;
+  allowBootstrap: boolean;
+  paths: RunPaths;
+  rebuildFlavour: RebuildFlavour;
+  /** fleet runs as root (a local target then needs no sudo). */
+  localRoot: boolean;
+  /** Seconds for ssh ConnectTimeout. */
+  connectTimeout: number;
+}
+
+/** Where per-run files go for a manifest; `runtimeBase` is e.g. /tmp, `stateDir` beside the manifest. */
+export function runPathsFor(manifestPath: string, runtimeBase: string): RunPaths {
+  const id = createHash('sha256').update(manifestPath).digest('hex').slice(0, 10);
+  const stateDir = posix.join(posix.dirname(manifestPath), '.fleet');
+  const runtimeDir = posix.join(runtimeBase, `fleet-${id}`);
+  return {
+    stateDir,
+    knownHosts: posix.join(runtimeDir, 'known_hosts'),
+    tofuKnownHosts: posix.join(stateDir, 'known_hosts.tofu'),
+    runtimeDir,
+  };
+}
+
+/** Default hosts per evaluator: about 512 MiB each, at least one. */
+export function evalLimitFromMemory(freeBytes: number): number {
+  return Math.max(1, Math.floor(freeBytes / (512 * 1024 * 1024)));
+}
+
+/** How fleet reaches a host over ssh, from its spec and the run's paths. */
+export function sshSettingsFor(
+  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean },
+  inventory: Pick<Inventory, 'sshOptions'>,
+  paths: RunPaths,
+  connectTimeout: number,
+): SshSettings | undefined {
+  if (spec.target.kind !== 'ssh') return undefined;
+  return {
+    endpoint: spec.target,
+    identityFile: spec.identityFile,
+    knownHostsFiles: [spec.trustOnFirstUse ? paths.tofuKnownHosts : paths.knownHosts],
+    trustOnFirstUse: spec.trustOnFirstUse,
+    controlDir: paths.runtimeDir,
+    extraOptions: inventory.sshOptions,
+    connectTimeout,
+  };
+}
+
+function plannedKeys(spec: HostSpec): PlannedKeys | undefined {
+  const policy = spec.keys;
+  if (!policy) return undefined;
+  const candidates = policy.hostKeyFile
+    ? [policy.hostKeyFile]
+    : policy.hostKeySearch.map((dir) => posix.join(dir, spec.name, 'ssh_host_ed25519_key'));
+  const keys: PlannedKeys = { push: policy.push, destination: policy.destination, hostKeyCandidates: candidates };
+  if (policy.generate && candidates[0] !== undefined) keys.generateAt = candidates[0];
+  if (policy.agenixKeyFile) keys.agenixKey = { source: policy.agenixKeyFile, name: policy.agenixKeyName };
+  return keys;
+}
+
+/** Names of the key files on the target, for the probe's comparison. */
+export function keyFileNames(keys: PlannedKeys | undefined): string[] {
+  if (!keys) return [];
+  const names = keys.hostKeyCandidates.length > 0 ? ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub'] : [];
+  if (keys.agenixKey) names.push(keys.agenixKey.name);
+  return names;
+}
+
+function pushKeysStep(spec: HostSpec, ssh: SshSettings | undefined, keys: PlannedKeys | undefined): PlannedStep {
+  if (!keys || keys.push === 'never') {
+    return { kind: 'push-keys', guard: keys ? 'never (keys.push: never)' : 'never (no key policy)', commands: [] };
+  }
+  const commands = [];
+  if (keys.generateAt) commands.push(keygenCommand(keys.generateAt, spec.name));
+  commands.push(pushKeysCommand(ssh, keys.destination));
+  const when =
+    keys.push === 'always'
+      ? 'when the keys on the target are missing or differ'
+      : 'only before a bootstrap';
+  const bootstrapNote = spec.bootstrap ? '; before a bootstrap they go to nixos-anywhere --extra-files instead' : '';
+  return {
+    kind: 'push-keys',
+    guard: `${when} (keys.push: ${keys.push})${keys.generateAt ? '; a missing host key is generated first' : ''}${bootstrapNote}`,
+    commands,
+  };
+}
+
+function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): HostPlan {
+  const mode = options.modeOverride ?? spec.mode;
+  const ssh = sshSettingsFor(spec, inventory, options.paths, options.connectTimeout);
+  const keys = plannedKeys(spec);
+  const keyDir = keys?.destination ?? '/etc/ssh';
+  const watchdog = spec.rollback.enabled && spec.target.kind === 'ssh' && (mode === 'switch' || mode === 'test');
+
+  const steps: PlannedStep[] = [pushKeysStep(spec, ssh, keys)];
+
+  let bootstrapStaging: string | undefined;
+  if (spec.bootstrap && spec.target.kind === 'ssh' && ssh) {
+    bootstrapStaging = posix.join(options.paths.runtimeDir, `bootstrap-${spec.name}`);
+    const stage = keys || spec.bootstrap.extraFiles ? bootstrapStaging : undefined;
+    steps.push({
+      kind: 'bootstrap',
+      guard:
+        'only if the probe proves the target is not NixOS (no /etc/NIXOS, no /run/current-system), ' +
+        'and with consent (--yes, or a prompt on a terminal); then wait for the installed system to answer',
+      commands: [
+        nixosAnywhereCommand({ commands: inventory.commands, target: spec.target, ssh, bootstrap: spec.bootstrap, extraFilesDir: stage }),
+        probeCommand(ssh, keyDir, [], FRESH_CONNECTION, 'wait for the installed system'),
+      ],
+    });
+  } else {
+    steps.push({ kind: 'bootstrap', guard: 'never (no bootstrap options)', commands: [] });
+  }
+
+  steps.push({
+    kind: 'deploy',
+    guard:
+      mode === 'dry-activate'
+        ? 'always (dry-activate changes nothing)'
+        : `skipped when the target already runs <toplevel> as ${mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default'}${options.force ? ' (--force: never skipped)' : ''}`,
+    commands: [
+      nixosRebuildCommand({
+        commands: inventory.commands,
+        flavour: options.rebuildFlavour,
+        mode,
+        flake: inventory.flake,
+        host: spec.name,
+        target: spec.target,
+        ssh,
+        localRoot: options.localRoot,
+      }),
+    ],
+  });
+
+  steps.push({
+    kind: 'verify',
+    guard:
+      mode === 'dry-activate'
+        ? 'never (dry-activate changes nothing)'
+        : `a fresh connection (no shared one) shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}${watchdog ? '; then confirms the rollback watchdog' : ''}`,
+    commands: mode === 'dry-activate' ? [] : [probeCommand(ssh, keyDir, [], FRESH_CONNECTION, 'verify')],
+  });
+
+  const probe = probeCommand(ssh, keyDir, keyFileNames(keys));
+  const plan: HostPlan = { name: spec.name, mode, target: spec.target, spec, probe, watchdog, steps };
+  if (ssh) plan.ssh = ssh;
+  if (keys) plan.keys = keys;
+  if (bootstrapStaging) plan.bootstrapStaging = bootstrapStaging;
+  return plan;
+}
+
+/** Groups build attributes by build host and cuts them into chunks of `evalLimit` hosts. */
+function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptions): BuildChunk[] {
+  const byBuildHost = new Map<string, { endpoint: Endpoint; hosts: HostSpec[] }>();
+  for (const host of hosts) {
+    const key = host.buildHost.kind === 'local' ? 'local' : `${host.buildHost.user}@${host.buildHost.host}:${host.buildHost.port}`;
+    const group = byBuildHost.get(key) ?? { endpoint: host.buildHost, hosts: [] };
+    group.hosts.push(host);
+    byBuildHost.set(key, group);
+  }
+  const chunks: BuildChunk[] = [];
+  for (const group of byBuildHost.values()) {
+    for (let i = 0; i < group.hosts.length; i += options.evalLimit) {
+      const slice = group.hosts.slice(i, i + options.evalLimit);
+      const attributes: BuildAttribute[] = slice.flatMap((h) => buildAttributes(inventory.flake, h.name, h.bootstrap));
+      const builderSsh =
+        group.endpoint.kind === 'ssh'
+          ? sshSettingsFor({ target: group.endpoint, trustOnFirstUse: false }, inventory, options.paths, options.connectTimeout)
+          : undefined;
+      const endpoint = group.endpoint;
+      const builderSpec =
+        endpoint.kind === 'ssh'
+          ? inventory.hosts.find((h) => h.target.kind === 'ssh' && h.target.host === endpoint.host && h.target.port === endpoint.port)
+          : undefined;
+      chunks.push({
+        attributes,
+        buildHost: group.endpoint,
+        buildHostKeys: builderSpec?.hostKeys ?? [],
+        command: nixBuildCommand(inventory.commands, attributes, group.endpoint, builderSsh),
+      });
+    }
+  }
+  return chunks;
+}
+
+/** The plan `fleet apply` runs and `fleet plan` prints. */
+export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
+  const hosts = selectHosts(inventory.hosts, options.selection);
+  return {
+    version: 1,
+    manifestPath: inventory.manifestPath,
+    flake: inventory.flake,
+    parallel: options.parallel ?? inventory.parallel,
+    force: options.force,
+    failFast: options.failFast,
+    allowBootstrap: options.allowBootstrap,
+    paths: options.paths,
+    commands: inventory.commands,
+    build: { evalLimit: options.evalLimit, chunks: buildChunks(inventory, hosts, options) },
+    hosts: hosts.map((spec) => {
+      try {
+        return hostPlan(spec, inventory, options);
+      } catch (error) {
+        // e.g. a path NIX_SSHOPTS cannot carry, or a host ssh would read as an option.
+        throw new UsageError(`host ${spec.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+  };
+}

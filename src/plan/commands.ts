@@ -1,0 +1,161 @@
+// Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
+import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
+import { destination, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
+import { PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';
+import type { Arg, BuildAttribute, PlannedCommand } from './types.js';
+
+/** Which nixos-rebuild is installed: nixos-rebuild-ng (has --store-path) or the older bash one. */
+export type RebuildFlavour = 'ng' | 'bash';
+
+const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+
+/** `<flake>#nixosConfigurations."<host>".config.system.build.<output>` */
+export function installable(flake: string, host: string, output: string): string {
+  return `${flake}#nixosConfigurations."${host}".config.system.build.${output}`;
+}
+
+/** The build attributes of one host: its toplevel, and its disko script when it may be bootstrapped. */
+export function buildAttributes(flake: string, host: string, bootstrap: BootstrapOptions | undefined): BuildAttribute[] {
+  const attributes: BuildAttribute[] = [
+    { host, output: 'toplevel', installable: installable(flake, host, 'toplevel') },
+  ];
+  if (bootstrap) {
+    const disko = bootstrap.noDiskoDeps ? 'diskoScriptNoDeps' : 'diskoScript';
+    attributes.push({ host, output: 'diskoScript', installable: installable(flake, host, disko) });
+  }
+  return attributes;
+}
+
+/**
+ * One `nix build --json` over many installables: one evaluator for all of them. With a remote
+ * build host, Nix's own remote building does the work (`--builders`, no local jobs).
+ */
+export function nixBuildCommand(
+  commands: ToolCommands,
+  attributes: readonly BuildAttribute[],
+  buildHost: Endpoint,
+  buildHostSsh?: SshSettings,
+): PlannedCommand {
+  const argv: Arg[] = [...commands.nix, 'build', '--json', '--no-link', ...NIX_FEATURES];
+  const command: PlannedCommand = { purpose: 'build', argv };
+  if (buildHost.kind === 'ssh') {
+    const port = buildHost.port === 22 ? '' : `?port=${buildHost.port}`;
+    argv.push('--builders', `ssh://${destination(buildHost)}${port}`, '--max-jobs', '0');
+    if (buildHostSsh) command.env = { NIX_SSHOPTS: nixSshOpts(buildHostSsh) };
+  }
+  argv.push(...attributes.map((a) => a.installable));
+  return command;
+}
+
+/** nixos-rebuild for one host in one mode, with the prebuilt system when the tool can take it. */
+export function nixosRebuildCommand(opts: {
+  commands: ToolCommands;
+  flavour: RebuildFlavour;
+  mode: Mode;
+  flake: string;
+  host: string;
+  target: Endpoint;
+  ssh?: SshSettings;
+  /** fleet runs as root (a local target needs no sudo then). */
+  localRoot: boolean;
+}): PlannedCommand {
+  const argv: Arg[] = [...opts.commands.nixosRebuild, opts.mode];
+  if (opts.flavour === 'ng') {
+    argv.push('--store-path', { ref: 'toplevel' });
+  } else {
+    // The bash nixos-rebuild cannot take a store path; it evaluates the flake again (--fast: no re-exec).
+    argv.push('--flake', `${opts.flake}#${opts.host}`, '--fast');
+  }
+  const needsSudo = opts.target.kind === 'ssh' ? opts.target.user !== 'root' : !opts.localRoot;
+  if (needsSudo) argv.push(opts.flavour === 'ng' ? '--sudo' : '--use-remote-sudo');
+  if (opts.flavour === 'ng') argv.push('--no-reexec');
+  const command: PlannedCommand = { purpose: `nixos-rebuild ${opts.mode}`, argv };
+  if (opts.target.kind === 'ssh') {
+    if (!opts.ssh) throw new Error(`host ${opts.host}: ssh target without ssh settings`);
+    argv.push('--target-host', destination(opts.target));
+    const sshOpts = nixSshOpts(opts.ssh);
+    command.env = { NIX_SSHOPTS: sshOpts, NIXOS_REBUILD_SSH_DEFAULT_OPTS: sshOpts };
+  }
+  return command;
+}
+
+/** nixos-anywhere with the prebuilt disko script and system, as the manifest's bootstrap options say. */
+export function nixosAnywhereCommand(opts: {
+  commands: ToolCommands;
+  target: SshEndpoint;
+  ssh: SshSettings;
+  bootstrap: BootstrapOptions;
+  /** --extra-files directory (keys and the manifest's extra files), if any. */
+  extraFilesDir?: string;
+}): PlannedCommand {
+  const { bootstrap } = opts;
+  const argv: Arg[] = [
+    ...opts.commands.nixosAnywhere,
+    '--store-paths',
+    { ref: 'diskoScript' },
+    { ref: 'toplevel' },
+    '--phases',
+    bootstrap.phases.join(','),
+    '--ssh-port',
+    String(opts.target.port),
+  ];
+  if (opts.ssh.identityFile) argv.push('-i', opts.ssh.identityFile);
+  // nixos-anywhere pins UserKnownHostsFile=/dev/null itself; fleet verifies the installed key afterwards.
+  argv.push('--ssh-option', `ConnectTimeout=${opts.ssh.connectTimeout}`);
+  for (const option of opts.ssh.extraOptions) argv.push('--ssh-option', option);
+  if (opts.extraFilesDir) argv.push('--extra-files', opts.extraFilesDir);
+  for (const key of bootstrap.diskEncryptionKeys) argv.push('--disk-encryption-keys', key.remote, key.local);
+  if (bootstrap.generateHardwareConfig) {
+    argv.push('--generate-hardware-config', bootstrap.generateHardwareConfig.backend, bootstrap.generateHardwareConfig.path);
+  }
+  if (bootstrap.noDiskoDeps) argv.push('--no-disko-deps');
+  if (bootstrap.noReboot) argv.push('--no-reboot');
+  if (bootstrap.debug) argv.push('--debug');
+  argv.push('--target-host', destination(opts.target));
+  return { purpose: 'nixos-anywhere', argv };
+}
+
+/** The probe: one ssh call (or a local sh for a local target) that reports the facts guards need. */
+export function probeCommand(
+  ssh: SshSettings | undefined,
+  keyDir: string,
+  keyNames: readonly string[],
+  overrides: string[] = [],
+  purpose = 'probe',
+): PlannedCommand {
+  const remote = ['sh', '-c', PROBE_SCRIPT, 'fleet-probe', keyDir, ...keyNames];
+  if (!ssh) return { purpose, argv: remote };
+  return { purpose, argv: [...sshBase(ssh, overrides), quoteRemoteCommand(withSudo(ssh.endpoint, remote))] };
+}
+
+/** push-keys: one ssh call; stdin carries `<name> <mode> <base64>` lines (see PUSH_KEYS_SCRIPT). */
+export function pushKeysCommand(ssh: SshSettings | undefined, destinationDir: string): PlannedCommand {
+  const remote = ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir];
+  const argv = ssh ? [...sshBase(ssh), quoteRemoteCommand(withSudo(ssh.endpoint, remote))] : remote;
+  return { purpose: 'push keys', argv, stdin: 'key files' };
+}
+
+/** The stdin of push-keys: one line per file. Holds key material: never log it. */
+export function pushKeysInput(files: readonly { name: string; mode: string; content: Buffer }[]): string {
+  return files.map((f) => `${f.name} ${f.mode} ${f.content.toString('base64')}\n`).join('');
+}
+
+/** ssh-keygen making a new ed25519 host key without a passphrase. */
+export function keygenCommand(path: string, host: string): PlannedCommand {
+  return { purpose: 'generate host key', argv: ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${host}`, '-f', path] };
+}
+
+/** Substitutes run-time values into an argv; an unknown ref is a programming error. */
+export function resolveArgv(argv: readonly Arg[], values: Partial<Record<string, string>>): string[] {
+  return argv.map((arg) => {
+    if (typeof arg === 'string') return arg;
+    const value = values[arg.ref];
+    if (value === undefined) throw new Error(`no value for <${arg.ref}>`);
+    return value;
+  });
+}
+
+/** Shows an argv with refs as `<name>`. */
+export function argvForDisplay(argv: readonly Arg[]): string[] {
+  return argv.map((arg) => (typeof arg === 'string' ? arg : `<${arg.ref}>`));
+}

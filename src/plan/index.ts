@@ -1,0 +1,6 @@
+// plan/: selection and the pure plan that `fleet plan` prints and `fleet apply` runs.
+export * from './types.js';
+export * from './selection.js';
+export * from './commands.js';
+export * from './build-plan.js';
+export { PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';

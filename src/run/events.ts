@@ -1,0 +1,68 @@
+// The progress stream of a run: a discriminated union that every renderer handles exhaustively.
+import type { Mode } from '../manifest/inventory.js';
+import type { StepKind } from '../plan/types.js';
+
+/** How one host ended. */
+export type OutcomeKind =
+  | 'changed' // a new system was deployed (or installed)
+  | 'unchanged' // the target already ran the built system; nothing activated
+  | 'failed'
+  | 'rolled-back' // activation lost ssh and the target rolled itself back (a failure)
+  | 'unreachable' // could not be reached (or not again after a rollback)
+  | 'skipped'; // not attempted (fail-fast, interrupted, no consent for bootstrap)
+
+export const FAILED_OUTCOMES: readonly OutcomeKind[] = ['failed', 'rolled-back', 'unreachable'];
+
+/** The step a stage or build belongs to: the host steps plus the fleet-wide build and the probe. */
+export type Phase = 'build' | 'lock' | 'probe' | StepKind;
+
+/** The end of one host's run. */
+export interface HostOutcome {
+  host: string;
+  kind: OutcomeKind;
+  mode: Mode;
+  /** The step it ended in (failed at, or last done). */
+  step: Phase;
+  /** One line: why it failed or was skipped, or what happened. */
+  reason: string;
+  /** The built system this host was to run. */
+  storePath?: string;
+  /** Last lines of the failing command (at most 20). */
+  tail: string[];
+  startedAt: number;
+  finishedAt: number;
+  /** Per-step results in order. */
+  steps: StepRecord[];
+}
+
+export interface StepRecord {
+  step: Phase;
+  status: 'done' | 'skipped' | 'failed';
+  /** Why skipped, or what failed, or a short result. */
+  detail: string;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export type RunEvent =
+  | { type: 'build-start'; hosts: string[]; chunk: number; chunks: number }
+  | { type: 'build-line'; hosts: string[]; line: string }
+  | { type: 'build-done'; host: string; output: 'toplevel' | 'diskoScript'; storePath: string }
+  | { type: 'build-failed'; host: string; reason: string; tail: string[] }
+  | { type: 'host-start'; host: string }
+  | { type: 'step-start'; host: string; step: Phase; title: string }
+  | { type: 'step-line'; host: string; step: Phase; line: string }
+  | { type: 'step-skip'; host: string; step: Phase; reason: string }
+  | { type: 'step-done'; host: string; step: Phase; detail: string }
+  | { type: 'step-failed'; host: string; step: Phase; reason: string }
+  /** A notice the user must see, e.g. the TOFU fingerprint accepted or "lost SSH — rolls back at …". */
+  | { type: 'host-note'; host: string; level: 'info' | 'warn'; message: string }
+  | { type: 'host-done'; outcome: HostOutcome }
+  | { type: 'interrupted'; second: boolean };
+
+/** Receives events in order; renderers implement it. */
+export interface Reporter {
+  emit(event: RunEvent): void;
+  /** Called once after the last event; waits for the renderer to flush. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,365 @@
+// One host's sequence: probe → push-keys → bootstrap → deploy → verify, each behind its guard.
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HostError } from '../errors.js';
+import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
+import {
+  activationVerdict,
+  addKnownHosts,
+  describeSshFailure,
+  isDeployed,
+  keysToPush,
+  knownHostsLines,
+  parseProbe,
+  provenNotNixos,
+  resolveKeys,
+  SSH_FAILED,
+  stageBootstrapFiles,
+  type HostBuild,
+  type ProbeFacts,
+  type ResolvedKeys,
+} from '../backends/index.js';
+import { pushKeysInput, resolveArgv, type HostPlan, type Plan, type PlannedCommand, type PlannedStep } from '../plan/index.js';
+import { sshControlExit } from '../ssh/index.js';
+import type { HostOutcome, OutcomeKind, Phase, RunEvent, StepRecord } from './events.js';
+
+/** What a host run needs from the fleet-wide run. */
+export interface HostRunContext {
+  plan: Plan;
+  exec: Exec;
+  emit: (event: RunEvent) => void;
+  /** Aborted on Ctrl-C: no new step starts; running processes get SIGINT. */
+  signal: AbortSignal;
+  /** Asks before wiping disks; undefined means only --yes gives consent. */
+  confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** A step that decided not to run. */
+class Skip {
+  constructor(readonly reason: string) {}
+}
+
+/** Ends the host early with this outcome (e.g. skipped for lack of consent). */
+class EndHost extends Error {
+  constructor(
+    readonly kind: OutcomeKind,
+    readonly step: Phase,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export class HostRun {
+  private readonly steps: StepRecord[] = [];
+  private readonly startedAt: number;
+  private changed = false;
+  private facts?: ProbeFacts;
+  private readonly notes: string[] = [];
+
+  constructor(
+    private readonly host: HostPlan,
+    private readonly build: HostBuild,
+    private readonly ctx: HostRunContext,
+  ) {
+    this.startedAt = ctx.now();
+  }
+
+  private get name(): string {
+    return this.host.name;
+  }
+
+  private stepOf(kind: PlannedStep['kind']): PlannedStep {
+    const step = this.host.steps.find((s) => s.kind === kind);
+    if (!step) throw new Error(`plan for ${this.name} has no ${kind} step`);
+    return step;
+  }
+
+  /** Runs a planned command with the run's refs filled in, streaming its lines as step output. */
+  private async run(phase: Phase, command: PlannedCommand, extra: { stdin?: string; secrets?: string[]; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return this.ctx.exec({
+      argv: resolveArgv(command.argv, { toplevel: this.build.toplevel, diskoScript: this.build.diskoScript }),
+      env: command.env,
+      stdin: extra.stdin,
+      secrets: extra.secrets,
+      timeoutMs: extra.timeoutMs,
+      signal: this.ctx.signal,
+      onLine: (line) => {
+        if (line.trim()) this.ctx.emit({ type: 'step-line', host: this.name, step: phase, line });
+      },
+    });
+  }
+
+  /** Wraps one step: events, timing, the step record; a thrown HostError fails it. */
+  private async step<T>(phase: Phase, title: string, body: () => Promise<T | Skip>): Promise<T | undefined> {
+    if (this.ctx.signal.aborted) throw new EndHost('skipped', phase, 'interrupted before this step');
+    const startedAt = this.ctx.now();
+    this.ctx.emit({ type: 'step-start', host: this.name, step: phase, title });
+    try {
+      const result = await body();
+      const finishedAt = this.ctx.now();
+      if (result instanceof Skip) {
+        this.steps.push({ step: phase, status: 'skipped', detail: result.reason, startedAt, finishedAt });
+        this.ctx.emit({ type: 'step-skip', host: this.name, step: phase, reason: result.reason });
+        return undefined;
+      }
+      const detail = typeof result === 'string' ? result : 'done';
+      this.steps.push({ step: phase, status: 'done', detail, startedAt, finishedAt });
+      this.ctx.emit({ type: 'step-done', host: this.name, step: phase, detail });
+      return result;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const finishedAt = this.ctx.now();
+      if (error instanceof EndHost && error.kind === 'skipped') {
+        this.steps.push({ step: phase, status: 'skipped', detail: reason, startedAt, finishedAt });
+        this.ctx.emit({ type: 'step-skip', host: this.name, step: phase, reason });
+      } else {
+        this.steps.push({ step: phase, status: 'failed', detail: reason, startedAt, finishedAt });
+        this.ctx.emit({ type: 'step-failed', host: this.name, step: phase, reason });
+      }
+      throw error;
+    }
+  }
+
+  private note(level: 'info' | 'warn', message: string): void {
+    this.notes.push(message);
+    this.ctx.emit({ type: 'host-note', host: this.name, level, message });
+  }
+
+  /** Fails the step with ssh's own reason when ssh (not the remote command) failed. */
+  private sshFailure(phase: Phase, result: ExecResult, what: string): HostError {
+    const aborted = this.ctx.signal.aborted;
+    if (aborted) return new HostError(this.name, phase, 'interrupted', tailLines(result));
+    if (result.exitCode === SSH_FAILED) {
+      return new HostError(this.name, phase, `${what}: ${describeSshFailure(result.stderr)}`, tailLines(result));
+    }
+    return new HostError(this.name, phase, `${what} failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
+  }
+
+  private async probe(phase: Phase, command: PlannedCommand): Promise<ProbeFacts> {
+    const result = await this.run(phase, command, { timeoutMs: 60_000 });
+    if (result.exitCode !== 0) throw this.sshFailure(phase, result, 'cannot reach the host');
+    return parseProbe(result.stdout, this.name);
+  }
+
+  /** Runs the whole sequence and returns the outcome; never throws. */
+  async execute(): Promise<HostOutcome> {
+    this.ctx.emit({ type: 'host-start', host: this.name });
+    let kind: OutcomeKind = 'unchanged';
+    let step: Phase = 'probe';
+    let reason = '';
+    let tail: string[] = [];
+    try {
+      const facts = await this.step('probe', 'probe', async () => {
+        const facts = await this.probe('probe', this.host.probe);
+        return facts;
+      });
+      this.facts = facts as ProbeFacts;
+      const bootstrapping = Boolean(this.host.spec.bootstrap) && provenNotNixos(this.facts);
+
+      step = 'push-keys';
+      const keys = await this.step('push-keys', 'push keys', () => this.pushKeys(bootstrapping));
+
+      step = 'bootstrap';
+      await this.step('bootstrap', 'bootstrap (nixos-anywhere)', () => this.bootstrap(bootstrapping, keys));
+
+      step = 'deploy';
+      await this.step('deploy', `deploy (${this.host.mode})`, () => this.deploy());
+
+      step = 'verify';
+      await this.step('verify', 'verify', () => this.verify());
+
+      kind = this.host.mode === 'dry-activate' ? 'unchanged' : this.changed ? 'changed' : 'unchanged';
+      reason =
+        this.host.mode === 'dry-activate'
+          ? 'dry-activate: nothing changed'
+          : this.changed
+            ? `${this.bootstrapped ? 'installed and ' : ''}deployed ${this.host.mode}`
+            : 'already up to date';
+      if (this.notes.length > 0) reason += ` (${this.notes.join('; ')})`;
+      step = this.steps.at(-1)?.step ?? step;
+    } catch (error) {
+      step = this.steps.at(-1)?.step ?? step;
+      if (error instanceof EndHost) {
+        kind = error.kind;
+        reason = error.reason;
+      } else if (error instanceof HostError) {
+        kind = this.ctx.signal.aborted ? 'skipped' : error.step === 'probe' && /cannot reach/.test(error.message) ? 'unreachable' : 'failed';
+        reason = error.message;
+        tail = error.tail.slice(-20);
+      } else {
+        kind = 'failed';
+        reason = error instanceof Error ? error.message : String(error);
+      }
+    } finally {
+      await this.closeConnection();
+    }
+    const outcome: HostOutcome = {
+      host: this.name,
+      kind,
+      mode: this.host.mode,
+      step,
+      reason,
+      storePath: this.build.toplevel,
+      tail,
+      startedAt: this.startedAt,
+      finishedAt: this.ctx.now(),
+      steps: this.steps,
+    };
+    this.ctx.emit({ type: 'host-done', outcome });
+    return outcome;
+  }
+
+  private bootstrapped = false;
+
+  private async pushKeys(bootstrapping: boolean): Promise<string | Skip> {
+    const planned = this.host.keys;
+    if (!planned) return new Skip('no key policy');
+    if (planned.push === 'never') return new Skip('keys.push is never');
+    if (!bootstrapping && planned.push === 'bootstrap') return new Skip('keys.push is bootstrap and the host is already installed');
+    const resolved = await resolveKeys(this.name, planned, this.ctx.exec, this.ctx.signal);
+    this.resolvedKeys = resolved;
+    if (resolved.generated) this.note('info', `generated host key ${resolved.hostKeyPath}`);
+    if (resolved.hostPublicKey && this.host.target.kind === 'ssh') {
+      // fleet pushes this key itself, so it is pinned for every later connection.
+      addKnownHosts(this.ctx.plan.paths.knownHosts, knownHostsLines(this.host.target, [resolved.hostPublicKey]));
+    }
+    if (bootstrapping) {
+      const staging = this.host.bootstrapStaging as string;
+      stageBootstrapFiles(staging, planned.destination, resolved.files, this.host.spec.bootstrap?.extraFiles);
+      return `staged ${resolved.files.length} key file(s) for nixos-anywhere --extra-files`;
+    }
+    const changed = keysToPush(resolved.files, this.facts?.keys ?? {});
+    if (changed.length === 0) return new Skip('identical keys already on the target');
+    const command = this.stepOf('push-keys').commands.find((c) => c.purpose === 'push keys') as PlannedCommand;
+    const result = await this.run('push-keys', command, {
+      stdin: pushKeysInput(changed),
+      secrets: changed.map((f) => f.content.toString('base64')),
+      timeoutMs: 60_000,
+    });
+    if (result.exitCode !== 0) throw this.sshFailure('push-keys', result, 'pushing keys');
+    return `pushed ${changed.map((f) => f.name).join(', ')} to ${planned.destination}`;
+  }
+
+  private resolvedKeys?: ResolvedKeys;
+
+  private async bootstrap(bootstrapping: boolean, _keys: unknown): Promise<string | Skip> {
+    const options = this.host.spec.bootstrap;
+    if (!options) return new Skip('no bootstrap options');
+    if (!bootstrapping) return new Skip('already NixOS — not bootstrapping');
+    const target = this.host.target;
+    if (target.kind !== 'ssh') return new Skip('a local target is never bootstrapped');
+    const where = `${target.user}@${target.host}`;
+    if (!this.ctx.plan.allowBootstrap) {
+      const consent = this.ctx.confirmBootstrap ? await this.ctx.confirmBootstrap(this.name, where) : false;
+      if (!consent) {
+        throw new EndHost('skipped', 'bootstrap', `bootstrap wipes the disks of ${where}: not confirmed (run with --yes to allow it)`);
+      }
+    }
+    const [anywhere, wait] = this.stepOf('bootstrap').commands as [PlannedCommand, PlannedCommand];
+    try {
+      const result = await this.run('bootstrap', anywhere);
+      if (result.exitCode !== 0) {
+        throw new HostError(this.name, 'bootstrap', `nixos-anywhere failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
+      }
+    } finally {
+      if (this.host.bootstrapStaging) rmSync(this.host.bootstrapStaging, { recursive: true, force: true });
+    }
+    this.bootstrapped = true;
+    this.changed = true;
+    await this.closeConnection();
+    const facts = await this.waitForInstalled(wait, options.noReboot ? 0 : options.waitTimeout);
+    this.facts = facts;
+    return `installed ${this.build.toplevel}`;
+  }
+
+  /** Waits for the installed system to answer with the pushed host key and run the built system. */
+  private async waitForInstalled(command: PlannedCommand, timeoutSeconds: number): Promise<ProbeFacts> {
+    const pinned = this.pinInstalledKey(command);
+    const deadline = this.ctx.now() + timeoutSeconds * 1000;
+    let last: HostError | undefined;
+    for (;;) {
+      if (this.ctx.signal.aborted) throw new HostError(this.name, 'bootstrap', 'interrupted while waiting for the installed system');
+      try {
+        const facts = await this.probe('bootstrap', pinned);
+        if (facts.current !== this.build.toplevel) {
+          throw new HostError(this.name, 'bootstrap', `the host came back running ${facts.current || 'no system'}, not ${this.build.toplevel}`);
+        }
+        return facts;
+      } catch (error) {
+        if (!(error instanceof HostError)) throw error;
+        last = error;
+        if (!/cannot reach/.test(error.message) || this.ctx.now() >= deadline) break;
+        await this.ctx.sleep(1000);
+      }
+    }
+    throw new HostError(
+      this.name,
+      'bootstrap',
+      `the installed system did not answer as expected within ${timeoutSeconds}s: ${last?.message ?? 'no answer'}`,
+      last?.tail ?? [],
+    );
+  }
+
+  /** The wait probe, with only the pushed host key pinned when fleet pushed one. */
+  private pinInstalledKey(command: PlannedCommand): PlannedCommand {
+    const publicKey = this.resolvedKeys?.hostPublicKey;
+    if (!publicKey || this.host.target.kind !== 'ssh') return command;
+    const file = join(this.ctx.plan.paths.runtimeDir, `known_hosts.${this.name}.installed`);
+    writeFileSync(file, `${knownHostsLines(this.host.target, [publicKey]).join('\n')}\n`, { mode: 0o600 });
+    // ssh keeps the first value of an option: this one wins over the shared known_hosts.
+    const argv = [...command.argv];
+    argv.splice(1, 0, '-o', `UserKnownHostsFile=${file}`, '-o', 'StrictHostKeyChecking=yes');
+    return { ...command, argv };
+  }
+
+  private async deploy(): Promise<string | Skip> {
+    const facts = this.facts as ProbeFacts;
+    const mode = this.host.mode;
+    if (!this.ctx.plan.force && isDeployed(mode, facts, this.build.toplevel)) {
+      return new Skip(`already runs ${this.build.toplevel}`);
+    }
+    const [command] = this.stepOf('deploy').commands as [PlannedCommand];
+    const result = await this.run('deploy', command);
+    const verdict = activationVerdict(result.exitCode, result.signal);
+    switch (verdict.kind) {
+      case 'ok':
+        break;
+      case 'units-failed':
+        if (!this.host.spec.tolerateUnitFailures) {
+          this.changed = true;
+          throw new HostError(this.name, 'deploy', 'activated, but some units failed (switch-to-configuration exit 4)', tailLines(result), 'set tolerateUnitFailures: true to accept this');
+        }
+        this.note('warn', 'some units failed (tolerated)');
+        break;
+      case 'reboot-required':
+        this.note('warn', 'reboot required to complete the activation');
+        break;
+      case 'failed':
+        if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted during nixos-rebuild', tailLines(result));
+        throw new HostError(this.name, 'deploy', `nixos-rebuild ${mode} failed (exit ${verdict.exitCode ?? verdict.signal})`, tailLines(result));
+    }
+    if (mode !== 'dry-activate') this.changed = true;
+    return `${mode} ${this.build.toplevel}`;
+  }
+
+  private async verify(): Promise<string | Skip> {
+    const mode = this.host.mode;
+    if (mode === 'dry-activate') return new Skip('dry-activate changes nothing');
+    const [command] = this.stepOf('verify').commands as [PlannedCommand];
+    const facts = await this.probe('verify', command);
+    if (!isDeployed(mode, facts, this.build.toplevel)) {
+      const seen = mode === 'boot' ? facts.profile : facts.current;
+      throw new HostError(this.name, 'verify', `expected ${this.build.toplevel} as the ${mode === 'boot' ? 'boot default' : 'live system'}, found ${seen || 'nothing'}`);
+    }
+    return mode === 'boot' ? 'boot default is the built system' : 'reachable over a fresh connection, running the built system';
+  }
+
+  /** Closes the shared ssh master so no connection outlives the run (or a reboot). */
+  private async closeConnection(): Promise<void> {
+    if (!this.host.ssh) return;
+    await this.ctx.exec({ argv: sshControlExit(this.host.ssh), timeoutMs: 10_000 }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,116 @@
+// runPlan: the build stage once, then every host's sequence under one bounded-parallelism limit.
+import { mkdirSync, chmodSync } from 'node:fs';
+import pLimit from 'p-limit';
+import { knownHostsLines, runBuildStage, writeKnownHosts, type HostBuild } from '../backends/index.js';
+import { execProcess, type Exec } from '../exec/index.js';
+import type { Plan } from '../plan/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import type { HostOutcome, Reporter, RunEvent } from './events.js';
+import { HostRun } from './host-run.js';
+
+export interface RunDeps {
+  exec?: Exec;
+  reporter: Reporter;
+  /** Aborted on the first Ctrl-C. */
+  signal?: AbortSignal;
+  confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RunResult {
+  outcomes: HostOutcome[];
+  interrupted: boolean;
+  startedAt: number;
+  finishedAt: number;
+  /** `nix build` invocations of the build stage (each one evaluator). */
+  evaluations: number;
+}
+
+/** known_hosts lines from the manifest's pins and the public halves of keys fleet will push. */
+function pinnedLines(plan: Plan): string[] {
+  const lines: string[] = [];
+  for (const host of plan.hosts) {
+    if (host.target.kind !== 'ssh') continue;
+    const keys = [...host.spec.hostKeys];
+    for (const candidate of host.keys?.hostKeyCandidates ?? []) {
+      if (existsSync(`${candidate}.pub`)) {
+        keys.push(readFileSync(`${candidate}.pub`, 'utf8').trim());
+        break;
+      }
+    }
+    lines.push(...knownHostsLines(host.target, keys));
+  }
+  for (const chunk of plan.build.chunks) {
+    if (chunk.buildHost.kind === 'ssh') lines.push(...knownHostsLines(chunk.buildHost, chunk.buildHostKeys));
+  }
+  return [...new Set(lines)];
+}
+
+/** Creates the run's private directories and the pinned known_hosts. */
+export function prepareRunFiles(plan: Plan): void {
+  mkdirSync(plan.paths.runtimeDir, { recursive: true, mode: 0o700 });
+  chmodSync(plan.paths.runtimeDir, 0o700);
+  writeKnownHosts(plan.paths.knownHosts, pinnedLines(plan));
+  if (plan.hosts.some((h) => h.spec.trustOnFirstUse)) mkdirSync(plan.paths.stateDir, { recursive: true, mode: 0o700 });
+}
+
+/** Runs a plan to the end (or the interrupt) and returns one outcome per selected host. */
+export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
+  const exec = deps.exec ?? execProcess;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const signal = deps.signal ?? new AbortController().signal;
+  const emit = (event: RunEvent) => deps.reporter.emit(event);
+  const startedAt = now();
+
+  prepareRunFiles(plan);
+
+  const build = await runBuildStage(
+    plan.build,
+    plan.commands,
+    exec,
+    {
+      onStart: (hosts, chunk, chunks) => emit({ type: 'build-start', hosts, chunk, chunks }),
+      onLine: (hosts, line) => emit({ type: 'build-line', hosts, line }),
+      onBuilt: (host, output, storePath) => emit({ type: 'build-done', host, output, storePath }),
+      onFailed: (host, failure) => emit({ type: 'build-failed', host, reason: failure.reason, tail: failure.tail }),
+    },
+    signal,
+  );
+
+  // Fail-fast stops new hosts from starting; running ones finish their sequence.
+  const stopNew = new AbortController();
+  const limit = pLimit(plan.parallel === 0 ? Number.POSITIVE_INFINITY : plan.parallel);
+
+  const outcomes = await Promise.all(
+    plan.hosts.map((host) =>
+      limit(async (): Promise<HostOutcome> => {
+        const at = now();
+        const skipped = (reason: string, step: HostOutcome['step'] = 'build'): HostOutcome => {
+          const outcome: HostOutcome = { host: host.name, kind: 'skipped', mode: host.mode, step, reason, tail: [], startedAt: at, finishedAt: at, steps: [] };
+          emit({ type: 'host-done', outcome });
+          return outcome;
+        };
+        if (signal.aborted) return skipped('interrupted before it started');
+        if (stopNew.signal.aborted) return skipped(`not started: ${String(stopNew.signal.reason)}`);
+        const failure = build.failed.get(host.name);
+        if (failure) {
+          const outcome: HostOutcome = { host: host.name, kind: 'failed', mode: host.mode, step: 'build', reason: `build failed: ${failure.reason}`, tail: failure.tail, startedAt: at, finishedAt: now(), steps: [] };
+          emit({ type: 'host-done', outcome });
+          if (plan.failFast) stopNew.abort(`--fail-fast after ${host.name} failed`);
+          return outcome;
+        }
+        const built: HostBuild | undefined = build.built.get(host.name);
+        if (!built) return skipped(signal.aborted ? 'interrupted during the build' : 'not built');
+        const outcome = await new HostRun(host, built, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep }).execute();
+        if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) {
+          stopNew.abort(`--fail-fast after ${host.name} failed`);
+        }
+        return outcome;
+      }),
+    ),
+  );
+
+  return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
+}

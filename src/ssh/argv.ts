@@ -1,0 +1,99 @@
+// ssh argv: the options fleet always passes, per host, and the commands built on them.
+import type { SshEndpoint } from '../manifest/inventory.js';
+import { quoteRemoteCommand } from './quote.js';
+
+/** How fleet reaches one host over ssh. */
+export interface SshSettings {
+  endpoint: SshEndpoint;
+  identityFile?: string;
+  /** known_hosts files, pinned first. */
+  knownHostsFiles: string[];
+  /** accept-new (trust on first use) instead of yes. */
+  trustOnFirstUse: boolean;
+  /** Directory for ControlPath sockets; undefined = no connection sharing. */
+  controlDir?: string;
+  /** Extra `Key=Value` options from the manifest. */
+  extraOptions: string[];
+  connectTimeout: number;
+}
+
+/** Connection sharing off: the rollback confirmation must prove a brand-new connection works. */
+export const FRESH_CONNECTION = ['ControlMaster=no', 'ControlPath=none'];
+
+function assertSafeHost(host: string): void {
+  // A leading dash would make ssh read the host as an option (e.g. -oProxyCommand=…).
+  if (host.startsWith('-') || /[\s\0]/.test(host)) {
+    throw new Error(`refusing unsafe ssh host ${JSON.stringify(host)}`);
+  }
+}
+
+/** The `-o Key=Value` list for a host, without the destination. Order matters: ssh keeps the first value. */
+export function sshOptions(settings: SshSettings, overrides: string[] = []): string[] {
+  const options: string[] = [
+    ...overrides,
+    'BatchMode=yes',
+    `ConnectTimeout=${settings.connectTimeout}`,
+    'ServerAliveInterval=5',
+    'ServerAliveCountMax=3',
+    `UserKnownHostsFile=${settings.knownHostsFiles.join(' ')}`,
+    'GlobalKnownHostsFile=/dev/null',
+    `StrictHostKeyChecking=${settings.trustOnFirstUse ? 'accept-new' : 'yes'}`,
+    'UpdateHostKeys=no',
+  ];
+  if (settings.controlDir) {
+    options.push('ControlMaster=auto', `ControlPath=${settings.controlDir}/%C`, 'ControlPersist=60');
+  }
+  if (settings.identityFile) options.push(`IdentityFile=${settings.identityFile}`, 'IdentitiesOnly=yes');
+  options.push(...settings.extraOptions);
+  return options.flatMap((o) => ['-o', o]);
+}
+
+/** `user@host` as ssh and nix expect it (IPv6 hosts bare for ssh). */
+export function destination(endpoint: SshEndpoint): string {
+  assertSafeHost(endpoint.host);
+  return `${endpoint.user}@${endpoint.host}`;
+}
+
+/** ssh argv prefix for a host: everything but the remote command. */
+export function sshBase(settings: SshSettings, overrides: string[] = []): string[] {
+  return [
+    'ssh',
+    ...sshOptions(settings, overrides),
+    '-p',
+    String(settings.endpoint.port),
+    '--',
+    destination(settings.endpoint),
+  ];
+}
+
+/** Full ssh argv running `remoteArgv` on the host, quoted once; `sudo -n` for a non-root user. */
+export function sshCommand(
+  settings: SshSettings,
+  remoteArgv: readonly string[],
+  overrides: string[] = [],
+): string[] {
+  return [...sshBase(settings, overrides), quoteRemoteCommand(withSudo(settings.endpoint, remoteArgv))];
+}
+
+/** Prefixes `sudo -n --` when the ssh user is not root. */
+export function withSudo(endpoint: SshEndpoint, argv: readonly string[]): string[] {
+  return endpoint.user === 'root' ? [...argv] : ['sudo', '-n', '--', ...argv];
+}
+
+/**
+ * NIX_SSHOPTS for nix copy and nixos-rebuild. Nix splits it on white space without quote
+ * handling, so a value with white space cannot be carried and is refused.
+ */
+export function nixSshOpts(settings: SshSettings): string {
+  const words = [...sshOptions(settings), '-p', String(settings.endpoint.port)];
+  const bad = words.find((w) => /\s/.test(w));
+  if (bad !== undefined) {
+    throw new Error(`ssh option ${JSON.stringify(bad)} contains white space, which NIX_SSHOPTS cannot carry`);
+  }
+  return words.join(' ');
+}
+
+/** Asks a shared master connection to exit (after a reboot, and at the end of a run). */
+export function sshControlExit(settings: SshSettings): string[] {
+  return ['ssh', ...sshOptions(settings), '-p', String(settings.endpoint.port), '-O', 'exit', '--', destination(settings.endpoint)];
+}

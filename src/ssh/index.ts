@@ -1,0 +1,3 @@
+// ssh/: ssh argv, options and remote-command quoting (pure; nothing here spawns).
+export * from './quote.js';
+export * from './argv.js';

@@ -1,0 +1,176 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { argvForDisplay, buildPlan, selectHosts, STEP_ORDER, type PlannedCommand } from '../../../src/plan/index.js';
+import { host, inventory, planOptions } from './inventory-fixture.js';
+
+const bootstrapOptions = { noDiskoDeps: true, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
+
+function argvOf(command: PlannedCommand): string[] {
+  return argvForDisplay(command.argv);
+}
+
+/** What the remote shell would run: the words of the last ssh argument, as sh splits them. */
+function remoteWords(sshArgv: string[]): string[] {
+  const line = sshArgv.at(-1) as string;
+  const out = execFileSync('sh', ['-c', `for w in ${line}; do printf '%s\\0' "$w"; done`], { encoding: 'utf8' });
+  return out.split('\0').slice(0, -1);
+}
+
+describe('buildPlan', () => {
+  const fleet = inventory([
+    host('workstation', { target: { kind: 'local' }, mode: 'boot' }),
+    host('vps-pacman', {
+      bootstrap: bootstrapOptions,
+      keys: { push: 'bootstrap', hostKeySearch: ['/srv/fleet/secrets/host-keys'], generate: true, agenixKeyName: 'global_ed25519', destination: '/persist/etc/ssh' },
+    }),
+    host('web-1', { tags: ['web'] }),
+    host('web-2', { tags: ['web'], user: undefined as never }),
+  ]);
+
+  it('orders every host push-keys → bootstrap → deploy → verify', () => {
+    const plan = buildPlan(fleet, planOptions());
+    for (const h of plan.hosts) expect(h.steps.map((s) => s.kind)).toEqual([...STEP_ORDER]);
+  });
+
+  it('builds every host in one evaluator, with the disko script of the bootstrap host', () => {
+    const plan = buildPlan(fleet, planOptions());
+    expect(plan.build.chunks).toHaveLength(1);
+    const argv = argvOf(plan.build.chunks[0]!.command);
+    expect(argv.slice(0, 4)).toEqual(['nix', 'build', '--json', '--no-link']);
+    expect(argv).toContain('/srv/fleet#nixosConfigurations."vps-pacman".config.system.build.diskoScriptNoDeps');
+    expect(argv.filter((a) => a.endsWith('.toplevel'))).toHaveLength(4);
+  });
+
+  it('chunks the build by the eval limit', () => {
+    const plan = buildPlan(fleet, planOptions({ evalLimit: 3 }));
+    expect(plan.build.chunks.map((c) => new Set(c.attributes.map((a) => a.host)).size)).toEqual([3, 1]);
+  });
+
+  it('plans the bootstrap host with nixos-anywhere on prebuilt store paths and staged keys', () => {
+    const plan = buildPlan(fleet, planOptions());
+    const vps = plan.hosts.find((h) => h.name === 'vps-pacman')!;
+    const bootstrap = vps.steps.find((s) => s.kind === 'bootstrap')!;
+    expect(bootstrap.guard).toMatch(/not NixOS/);
+    const argv = argvOf(bootstrap.commands[0]!);
+    expect(argv.slice(0, 4)).toEqual(['nixos-anywhere', '--store-paths', '<diskoScript>', '<toplevel>']);
+    expect(argv).toEqual(expect.arrayContaining(['--phases', 'disko,install,reboot', '--no-disko-deps', '--extra-files', '/tmp/fleet-x/bootstrap-vps-pacman']));
+    expect(argv.slice(-2)).toEqual(['--target-host', 'root@vps-pacman.example.org']);
+    expect(vps.keys?.generateAt).toBe('/srv/fleet/secrets/host-keys/vps-pacman/ssh_host_ed25519_key');
+  });
+
+  it('deploys a local target with nixos-rebuild on this machine and no ssh at all', () => {
+    const plan = buildPlan(fleet, planOptions());
+    const ws = plan.hosts.find((h) => h.name === 'workstation')!;
+    expect(ws.ssh).toBeUndefined();
+    expect(ws.watchdog).toBe(false);
+    const all = [ws.probe, ...ws.steps.flatMap((s) => s.commands)].map(argvOf);
+    expect(all.some((argv) => argv.includes('ssh'))).toBe(false);
+    expect(all.flat().some((a) => a.includes('--target-host'))).toBe(false);
+    const deploy = ws.steps.find((s) => s.kind === 'deploy')!;
+    expect(argvOf(deploy.commands[0]!)).toEqual(['nixos-rebuild', 'boot', '--store-path', '<toplevel>', '--no-reexec']);
+  });
+
+  it('deploys remote hosts with --store-path, --target-host and NIX_SSHOPTS carrying the pinned known_hosts', () => {
+    const plan = buildPlan(fleet, planOptions());
+    const web = plan.hosts.find((h) => h.name === 'web-1')!;
+    const deploy = web.steps.find((s) => s.kind === 'deploy')!.commands[0]!;
+    expect(argvOf(deploy)).toEqual(['nixos-rebuild', 'switch', '--store-path', '<toplevel>', '--no-reexec', '--target-host', 'root@web-1.example.org']);
+    expect(deploy.env?.NIX_SSHOPTS).toContain('UserKnownHostsFile=/tmp/fleet-x/known_hosts');
+    expect(deploy.env?.NIX_SSHOPTS).toContain('StrictHostKeyChecking=yes');
+    expect(web.watchdog).toBe(true);
+  });
+
+  it('falls back to --flake and --fast with the bash nixos-rebuild, and sudo for a non-root user', () => {
+    const fleet2 = inventory([host('db', { target: { kind: 'ssh', user: 'deploy', host: 'db', port: 2222 } })]);
+    const plan = buildPlan(fleet2, planOptions({ rebuildFlavour: 'bash' }));
+    const argv = argvOf(plan.hosts[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!);
+    expect(argv).toEqual(['nixos-rebuild', 'switch', '--flake', '/srv/fleet#db', '--fast', '--use-remote-sudo', '--target-host', 'deploy@db']);
+    const probe = plan.hosts[0]!.probe;
+    expect(argvOf(probe)).toEqual(expect.arrayContaining(['-p', '2222', '--', 'deploy@db']));
+    expect(remoteWords(argvOf(probe)).slice(0, 4)).toEqual(['sudo', '-n', '--', 'sh']);
+  });
+
+  it('applies a mode override and arms the watchdog only for live activations', () => {
+    const boot = buildPlan(fleet, planOptions({ modeOverride: 'boot', selection: { only: ['web-1'], tags: [], exclude: [] } }));
+    expect(boot.hosts.map((h) => [h.name, h.mode, h.watchdog])).toEqual([['web-1', 'boot', false]]);
+    const dry = buildPlan(fleet, planOptions({ modeOverride: 'dry-activate', selection: { only: ['web-1'], tags: [], exclude: [] } }));
+    expect(dry.hosts[0]!.steps.find((s) => s.kind === 'verify')!.commands).toEqual([]);
+  });
+
+  it('is plain data: JSON round-trips it unchanged', () => {
+    const plan = buildPlan(fleet, planOptions());
+    expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
+  });
+});
+
+describe('argv builders with hostile input', () => {
+  const hostile = "/srv/my fleet/it's $(touch /tmp/pwned)\n`id`";
+  const fleet = inventory(
+    [
+      host('web-1', {
+        identityFile: "/srv/it's$(touch${IFS}x)`id`/id",
+        keys: { push: 'always', hostKeyFile: `${hostile}/key`, hostKeySearch: [], generate: false, agenixKeyName: 'global_ed25519', destination: "/persist/etc/ssh dir'$(x)" },
+        bootstrap: { ...bootstrapOptions, extraFiles: hostile, diskEncryptionKeys: [{ remote: '/tmp/disk.key', local: hostile }] },
+      }),
+    ],
+    { flake: hostile },
+  );
+  const plan = buildPlan(fleet, planOptions());
+  const web = plan.hosts[0]!;
+
+  it('keeps hostile paths as single argv words', () => {
+    const anywhere = argvOf(web.steps.find((s) => s.kind === 'bootstrap')!.commands[0]!);
+    expect(anywhere).toContain("/srv/it's$(touch${IFS}x)`id`/id");
+    expect(anywhere.slice(anywhere.indexOf('--disk-encryption-keys'), anywhere.indexOf('--disk-encryption-keys') + 3)).toEqual(['--disk-encryption-keys', '/tmp/disk.key', hostile]);
+    const build = argvOf(plan.build.chunks[0]!.command);
+    expect(build).toContain(`${hostile}#nixosConfigurations."web-1".config.system.build.toplevel`);
+  });
+
+  it('quotes remote commands once: the remote shell sees exactly the intended words', () => {
+    const push = argvOf(web.steps.find((s) => s.kind === 'push-keys')!.commands.at(-1)!);
+    const words = remoteWords(push);
+    expect(words[0]).toBe('sh');
+    expect(words.at(-1)).toBe("/persist/etc/ssh dir'$(x)");
+  });
+
+  it('refuses an ssh host that ssh would read as an option', () => {
+    const evil = inventory([host('evil', { target: { kind: 'ssh', user: 'root', host: '-oProxyCommand=touch /tmp/x', port: 22 } })]);
+    expect(() => buildPlan(evil, planOptions())).toThrow(/host evil: refusing unsafe ssh host/);
+  });
+
+  it('refuses to carry white space in NIX_SSHOPTS rather than have nix split it', () => {
+    expect(() => buildPlan(fleet, planOptions({ paths: { ...planOptions().paths, knownHosts: '/tmp/a b/known_hosts' } }))).toThrow(/host web-1: .*white space/);
+  });
+});
+
+describe('selectHosts', () => {
+  const hosts = inventory([host('web-1', { tags: ['web'] }), host('web-2', { tags: ['web', 'eu'] }), host('db', { tags: ['eu'] })]).hosts;
+  const names = (only: string[], tags: string[] = [], exclude: string[] = []) => selectHosts(hosts, { only, tags, exclude }).map((h) => h.name);
+
+  it.each([
+    [[], [], [], ['web-1', 'web-2', 'db']],
+    [['db'], [], [], ['db']],
+    [['web-*'], [], [], ['web-1', 'web-2']],
+    [['@eu'], [], [], ['web-2', 'db']],
+    [[], ['web'], [], ['web-1', 'web-2']],
+    [['web-*'], [], ['web-2'], ['web-1']],
+    [[], [], ['@web'], ['db']],
+    [['db', 'web-1'], [], [], ['web-1', 'db']],
+  ])('only=%j tags=%j exclude=%j → %j', (only, tags, exclude, expected) => {
+    expect(names(only, tags, exclude)).toEqual(expected);
+  });
+
+  it('names the known hosts when a name is unknown', () => {
+    expect(() => names(['web-3'])).toThrow('unknown host "web-3"');
+    try {
+      names(['web-3']);
+    } catch (error) {
+      expect((error as { hint: string }).hint).toBe('known hosts: web-1, web-2, db');
+    }
+  });
+
+  it('rejects a tag or glob matching nothing', () => {
+    expect(() => names(['@nope'])).toThrow('tag @nope matches no host');
+    expect(() => names(['x-*'])).toThrow('x-* matches no host');
+  });
+});

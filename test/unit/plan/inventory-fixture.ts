@@ -1,0 +1,46 @@
+// Hand-built inventories for plan tests (independent of the YAML loader).
+import type { HostSpec, Inventory } from '../../../src/manifest/inventory.js';
+import type { PlanOptions } from '../../../src/plan/index.js';
+
+export function host(name: string, overrides: Partial<HostSpec> = {}): HostSpec {
+  return {
+    name,
+    target: { kind: 'ssh', user: 'root', host: `${name}.example.org`, port: 22 },
+    hostKeys: [],
+    trustOnFirstUse: false,
+    mode: 'switch',
+    buildHost: { kind: 'local' },
+    tags: [],
+    rollback: { enabled: true, timeout: 90 },
+    healthChecks: [],
+    tolerateUnitFailures: false,
+    ...overrides,
+  };
+}
+
+export function inventory(hosts: HostSpec[], overrides: Partial<Inventory> = {}): Inventory {
+  return {
+    manifestPath: '/srv/fleet/fleet.yaml',
+    flake: '/srv/fleet',
+    parallel: 10,
+    commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
+    sshOptions: [],
+    hosts,
+    ...overrides,
+  };
+}
+
+export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
+  return {
+    selection: { only: [], tags: [], exclude: [] },
+    evalLimit: 8,
+    force: false,
+    failFast: false,
+    allowBootstrap: false,
+    paths: { stateDir: '/srv/fleet/.fleet', knownHosts: '/tmp/fleet-x/known_hosts', tofuKnownHosts: '/srv/fleet/.fleet/known_hosts.tofu', runtimeDir: '/tmp/fleet-x' },
+    rebuildFlavour: 'ng',
+    localRoot: true,
+    connectTimeout: 10,
+    ...overrides,
+  };
+}
