@@ -5,3 +5,5 @@ export * from './known-hosts.js';
 export * from './build.js';
 export * from './keys.js';
 export * from './deploy.js';
+export * from './lock.js';
+export * from './watchdog.js';

@@ -1,12 +1,13 @@
 // The process port: what every module except exec/ sees of running a process.
+import type { Readable } from 'node:stream';
 
 /** How to run one process. `argv[0]` is the program; nothing is ever passed through a shell. */
 export interface ExecRequest {
   argv: readonly string[];
   /** Extra environment on top of the parent's. */
   env?: Readonly<Record<string, string>>;
-  /** Written to the process's stdin, then stdin is closed. Never logged. */
-  stdin?: string | Buffer;
+  /** Written to the process's stdin, then stdin is closed (a stream: when it ends). Never logged. */
+  stdin?: string | Buffer | Readable;
   cwd?: string;
   /** Kill (SIGTERM, then SIGKILL) after this many milliseconds. */
   timeoutMs?: number;

@@ -4,8 +4,12 @@ import { posix } from 'node:path';
 import type { Endpoint, HostSpec, Inventory, Mode } from '../manifest/inventory.js';
 import type { SshSettings } from '../ssh/index.js';
 import {
+  armWatchdogCommand,
   buildAttributes,
+  confirmWatchdogCommand,
+  copyClosureCommand,
   keygenCommand,
+  lockCommand,
   nixBuildCommand,
   nixosAnywhereCommand,
   nixosRebuildCommand,
@@ -36,6 +40,10 @@ export interface PlanOptions {
   localRoot: boolean;
   /** Seconds for ssh ConnectTimeout. */
   connectTimeout: number;
+  /** Seconds to wait for another run's deploy lock on a host. */
+  lockTimeout: number;
+  /** Who runs this, for the lock's "locked by" message, e.g. `alice@laptop`. */
+  operator: string;
 }
 
 /** Where per-run files go for a manifest; `runtimeBase` is e.g. /tmp, `stateDir` beside the manifest. */
@@ -141,38 +149,50 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
     steps.push({ kind: 'bootstrap', guard: 'never (no bootstrap options)', commands: [] });
   }
 
+  const deployCommands = [];
+  if (ssh) deployCommands.push(copyClosureCommand(inventory.commands, ssh));
+  if (watchdog && ssh) deployCommands.push(armWatchdogCommand(ssh, spec.rollback.timeout, mode as 'switch' | 'test'));
+  deployCommands.push(
+    nixosRebuildCommand({
+      commands: inventory.commands,
+      flavour: options.rebuildFlavour,
+      mode,
+      flake: inventory.flake,
+      host: spec.name,
+      target: spec.target,
+      ssh,
+      localRoot: options.localRoot,
+    }),
+  );
+  const liveOrBoot = mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
   steps.push({
     kind: 'deploy',
     guard:
       mode === 'dry-activate'
         ? 'always (dry-activate changes nothing)'
-        : `skipped when the target already runs <toplevel> as ${mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default'}${options.force ? ' (--force: never skipped)' : ''}`,
-    commands: [
-      nixosRebuildCommand({
-        commands: inventory.commands,
-        flavour: options.rebuildFlavour,
-        mode,
-        flake: inventory.flake,
-        host: spec.name,
-        target: spec.target,
-        ssh,
-        localRoot: options.localRoot,
-      }),
-    ],
+        : `skipped when the target already runs <toplevel> as ${liveOrBoot}${options.force ? ' (--force: never skipped)' : ''}; ` +
+          `the closure is copied before anything is activated${watchdog ? `; the rollback watchdog (${spec.rollback.timeout}s) is armed before activation` : ''}`,
+    commands: deployCommands,
   });
 
+  const verifyCommands = mode === 'dry-activate' ? [] : [probeCommand(ssh, keyDir, [], FRESH_CONNECTION, 'verify')];
+  if (watchdog && ssh) verifyCommands.push(confirmWatchdogCommand(ssh));
   steps.push({
     kind: 'verify',
     guard:
       mode === 'dry-activate'
         ? 'never (dry-activate changes nothing)'
-        : `a fresh connection (no shared one) shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}${watchdog ? '; then confirms the rollback watchdog' : ''}`,
-    commands: mode === 'dry-activate' ? [] : [probeCommand(ssh, keyDir, [], FRESH_CONNECTION, 'verify')],
+        : `a fresh connection (no shared one) shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}` +
+          (watchdog ? '; then confirms the watchdog, or waits for the target to roll back if ssh is lost' : ''),
+    commands: verifyCommands,
   });
 
   const probe = probeCommand(ssh, keyDir, keyFileNames(keys));
-  const plan: HostPlan = { name: spec.name, mode, target: spec.target, spec, probe, watchdog, steps };
-  if (ssh) plan.ssh = ssh;
+  const plan: HostPlan = { name: spec.name, mode, target: spec.target, spec, probe, watchdog, rollbackTimeout: spec.rollback.timeout, steps };
+  if (ssh) {
+    plan.ssh = ssh;
+    plan.lock = lockCommand(ssh, options.lockTimeout, options.operator);
+  }
   if (keys) plan.keys = keys;
   if (bootstrapStaging) plan.bootstrapStaging = bootstrapStaging;
   return plan;

@@ -1,7 +1,7 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
-import { destination, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
-import { PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';
+import { destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
+import { ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';
 import type { Arg, BuildAttribute, PlannedCommand } from './types.js';
 
 /** Which nixos-rebuild is installed: nixos-rebuild-ng (has --store-path) or the older bash one. */
@@ -123,16 +123,51 @@ export function probeCommand(
   overrides: string[] = [],
   purpose = 'probe',
 ): PlannedCommand {
-  const remote = ['sh', '-c', PROBE_SCRIPT, 'fleet-probe', keyDir, ...keyNames];
-  if (!ssh) return { purpose, argv: remote };
-  return { purpose, argv: [...sshBase(ssh, overrides), quoteRemoteCommand(withSudo(ssh.endpoint, remote))] };
+  return { purpose, argv: onTarget(ssh, ['sh', '-c', PROBE_SCRIPT, 'fleet-probe', keyDir, ...keyNames], overrides) };
+}
+
+/** ssh running a remote argv (quoted once), or the argv itself for a local target. */
+function onTarget(ssh: SshSettings | undefined, remote: readonly string[], overrides: string[] = []): string[] {
+  if (!ssh) return [...remote];
+  return [...sshBase(ssh, overrides), quoteRemoteCommand(withSudo(ssh.endpoint, remote))];
+}
+
+/** The deploy lock: an ssh session holding flock on the target until fleet closes its stdin. */
+export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: string): PlannedCommand {
+  return {
+    purpose: 'lock',
+    argv: onTarget(ssh, ['sh', '-c', LOCK_SCRIPT, 'fleet-lock', String(waitSeconds), holder]),
+    stdin: 'held open until the host is done',
+  };
+}
+
+/** Copies the built closure to the target before anything is activated (a failed copy changes nothing). */
+export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings): PlannedCommand {
+  return {
+    purpose: 'copy closure',
+    argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', `ssh://${destination(ssh.endpoint)}`, { ref: 'toplevel' }],
+    env: { NIX_SSHOPTS: nixSshOpts(ssh) },
+  };
+}
+
+/**
+ * Arms the rollback watchdog on the target (detached from the session). The deploy id is only
+ * known at run time; it is one word of [0-9a-f], so ssh may append it to the quoted line as is.
+ */
+export function armWatchdogCommand(ssh: SshSettings, timeoutSeconds: number, mode: 'switch' | 'test'): PlannedCommand {
+  const head = quoteRemoteCommand(withSudo(ssh.endpoint, ['sh', '-c', ARM_WATCHDOG_SCRIPT, 'fleet-arm']));
+  return { purpose: 'arm watchdog', argv: [...sshBase(ssh), head, { ref: 'deployId' }, String(timeoutSeconds), mode] };
+}
+
+/** Confirms the watchdog over a brand-new connection (no shared master). */
+export function confirmWatchdogCommand(ssh: SshSettings): PlannedCommand {
+  const head = quoteRemoteCommand(withSudo(ssh.endpoint, ['sh', '-c', CONFIRM_WATCHDOG_SCRIPT, 'fleet-confirm']));
+  return { purpose: 'confirm watchdog', argv: [...sshBase(ssh, FRESH_CONNECTION), head, { ref: 'deployId' }] };
 }
 
 /** push-keys: one ssh call; stdin carries `<name> <mode> <base64>` lines (see PUSH_KEYS_SCRIPT). */
 export function pushKeysCommand(ssh: SshSettings | undefined, destinationDir: string): PlannedCommand {
-  const remote = ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir];
-  const argv = ssh ? [...sshBase(ssh), quoteRemoteCommand(withSudo(ssh.endpoint, remote))] : remote;
-  return { purpose: 'push keys', argv, stdin: 'key files' };
+  return { purpose: 'push keys', argv: onTarget(ssh, ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir]), stdin: 'key files' };
 }
 
 /** The stdin of push-keys: one line per file. Holds key material: never log it. */

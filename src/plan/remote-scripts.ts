@@ -41,3 +41,81 @@ while IFS=' ' read -r name mode data; do
   echo "wrote $dest/$name"
 done
 `;
+
+/**
+ * Holds the deploy lock for as long as fleet's ssh session lives: flock on /run/fleet.lock,
+ * released when stdin closes or the connection drops. Prints `locked` once held, or
+ * `busy=<holder>` and exits 75 after waiting. Args: <wait seconds> <holder description>.
+ */
+export const LOCK_SCRIPT = `set -u
+mkdir -p /run/fleet
+exec 9>>/run/fleet/deploy.lock
+if ! flock -w "$1" 9; then
+  printf 'busy=%s\\n' "$(cat /run/fleet/deploy.lock.info 2>/dev/null || echo unknown)"
+  exit 75
+fi
+printf '%s since %s\\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > /run/fleet/deploy.lock.info
+echo locked
+cat >/dev/null
+rm -f /run/fleet/deploy.lock.info
+`;
+
+/**
+ * Arms the rollback watchdog, detached from the ssh session (systemd-run where systemd runs,
+ * else setsid). It records the live system and the profile generation first; after <timeout>
+ * seconds without /run/fleet/confirm-<id> it switches back to them. Prints `armed=<generation>`.
+ * Args: <id> <timeout seconds> <mode switch|test>.
+ */
+export const ARM_WATCHDOG_SCRIPT = `set -eu
+id=$1; timeout=$2; mode=$3
+mkdir -p /run/fleet
+previous=$(readlink -f /run/current-system 2>/dev/null || true)
+generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^system-\\([0-9]*\\)-link$/\\1/p')
+[ -n "$previous" ] || { echo "no live system to roll back to" >&2; exit 1; }
+watch='set -u
+id=$1; timeout=$2; mode=$3; previous=$4; generation=$5
+echo $$ > /run/fleet/watchdog-$id.pid
+waited=0
+while [ "$waited" -lt "$timeout" ]; do
+  if [ -e /run/fleet/confirm-$id ]; then rm -f /run/fleet/confirm-$id /run/fleet/watchdog-$id.pid; exit 0; fi
+  sleep 1; waited=$((waited + 1))
+done
+if [ -e /run/fleet/confirm-$id ]; then rm -f /run/fleet/confirm-$id /run/fleet/watchdog-$id.pid; exit 0; fi
+{
+  echo "fleet watchdog $id: no confirmation after $timeout s, rolling back to $previous"
+  if [ "$mode" = switch ] && [ -n "$generation" ]; then
+    nix-env -p /nix/var/nix/profiles/system --switch-generation "$generation"
+    "$(readlink -f /nix/var/nix/profiles/system)/bin/switch-to-configuration" boot || true
+  fi
+  "$previous/bin/switch-to-configuration" test
+  echo "rolled back"
+} >> /run/fleet/watchdog-$id.log 2>&1
+echo "$previous" > /run/fleet/rolled-back-$id
+rm -f /run/fleet/watchdog-$id.pid'
+if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+  systemd-run --unit="fleet-watchdog-$id" --collect --quiet --no-ask-password --service-type=exec --setenv=PATH="$PATH" \\
+    sh -c "$watch" fleet-watchdog "$id" "$timeout" "$mode" "$previous" "$generation"
+else
+  setsid sh -c "$watch" fleet-watchdog "$id" "$timeout" "$mode" "$previous" "$generation" </dev/null >/dev/null 2>&1 &
+fi
+i=0
+while [ ! -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /run/fleet/watchdog-$id.pid ] || { echo "the watchdog did not start" >&2; exit 1; }
+printf 'armed=%s\\nprevious=%s\\n' "$generation" "$previous"
+`;
+
+/**
+ * Confirms (disarms) a watchdog and waits for it to exit, leaving nothing behind. Prints
+ * `confirmed`, or `fired=<system>` when it had already rolled back. Args: <id>.
+ */
+export const CONFIRM_WATCHDOG_SCRIPT = `set -u
+id=$1
+if [ -e /run/fleet/rolled-back-$id ]; then printf 'fired=%s\\n' "$(cat /run/fleet/rolled-back-$id)"; exit 0; fi
+: > /run/fleet/confirm-$id
+i=0
+while [ -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -e /run/fleet/rolled-back-$id ]; then printf 'fired=%s\\n' "$(cat /run/fleet/rolled-back-$id)"; exit 0; fi
+if [ -e /run/fleet/watchdog-$id.pid ]; then echo "the watchdog did not stop" >&2; exit 1; fi
+rm -f /run/fleet/confirm-$id
+echo confirmed
+`;

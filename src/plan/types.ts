@@ -3,7 +3,7 @@ import type { Endpoint, HostSpec, Mode, ToolCommands } from '../manifest/invento
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript';
+export type Ref = 'toplevel' | 'diskoScript' | 'deployId';
 
 /** One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). */
 export type Arg = string | { ref: Ref };
@@ -89,10 +89,14 @@ export interface HostPlan {
   spec: HostSpec;
   /** How this host is reached over ssh (undefined for a `local` target). */
   ssh?: SshSettings;
+  /** Holds the per-host deploy lock for the whole sequence (ssh targets). */
+  lock?: PlannedCommand;
   /** One ssh call (or local sh) gathering the facts every guard needs; runs before the steps. */
   probe: PlannedCommand;
   /** The rollback watchdog will be armed for this host's activation. */
   watchdog: boolean;
+  /** Seconds the watchdog waits for confirmation (rollback.timeout). */
+  rollbackTimeout: number;
   /** Directory on this machine staged as nixos-anywhere --extra-files (keys, extra files). */
   bootstrapStaging?: string;
   /** Key files this host gets, as the key policy resolves them (undefined: no key policy). */

@@ -1,10 +1,16 @@
 // One host's sequence: probe → push-keys → bootstrap → deploy → verify, each behind its guard.
+import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import {
+  acquireLock,
   activationVerdict,
+  parseArmed,
+  parseConfirm,
+  type ArmedWatchdog,
+  type HeldLock,
   addKnownHosts,
   describeSshFailure,
   isDeployed,
@@ -105,7 +111,7 @@ export class HostRun {
         this.ctx.emit({ type: 'step-skip', host: this.name, step: phase, reason: result.reason });
         return undefined;
       }
-      const detail = typeof result === 'string' ? result : 'done';
+      const detail = typeof result === 'string' ? result : phase === 'lock' ? 'held' : phase === 'probe' ? this.describeFacts() : 'done';
       this.steps.push({ step: phase, status: 'done', detail, startedAt, finishedAt });
       this.ctx.emit({ type: 'step-done', host: this.name, step: phase, detail });
       return result;
@@ -151,7 +157,13 @@ export class HostRun {
     let step: Phase = 'probe';
     let reason = '';
     let tail: string[] = [];
+    let lock: HeldLock | undefined;
     try {
+      if (this.host.lock) {
+        step = 'lock';
+        lock = await this.step('lock', 'deploy lock', () => acquireLock(this.name, this.host.lock as PlannedCommand, this.ctx.exec, this.ctx.signal));
+      }
+      step = 'probe';
       const facts = await this.step('probe', 'probe', async () => {
         const facts = await this.probe('probe', this.host.probe);
         return facts;
@@ -186,7 +198,8 @@ export class HostRun {
         kind = error.kind;
         reason = error.reason;
       } else if (error instanceof HostError) {
-        kind = this.ctx.signal.aborted ? 'skipped' : error.step === 'probe' && /cannot reach/.test(error.message) ? 'unreachable' : 'failed';
+        const unreachable = (error.step === 'probe' || error.step === 'lock') && /cannot reach/.test(error.message);
+        kind = this.ctx.signal.aborted && !this.changed ? 'skipped' : unreachable ? 'unreachable' : 'failed';
         reason = error.message;
         tail = error.tail.slice(-20);
       } else {
@@ -194,6 +207,7 @@ export class HostRun {
         reason = error instanceof Error ? error.message : String(error);
       }
     } finally {
+      await lock?.release();
       await this.closeConnection();
     }
     const outcome: HostOutcome = {
@@ -315,46 +329,146 @@ export class HostRun {
     return { ...command, argv };
   }
 
+  private armed?: ArmedWatchdog;
+
+  private describeFacts(): string {
+    const facts = this.facts;
+    if (!facts) return 'done';
+    if (!facts.nixos && !facts.current) return 'not NixOS (bare)';
+    return `NixOS, running ${facts.current || 'nothing'}${facts.generation !== undefined ? `, generation ${facts.generation}` : ''}`;
+  }
+
+  private command(kind: PlannedStep['kind'], purpose: string): PlannedCommand | undefined {
+    return this.stepOf(kind).commands.find((c) => c.purpose === purpose);
+  }
+
+  /** Copies the closure first: a cut link fails here, before anything is activated. Bounded retries. */
+  private async copyClosure(command: PlannedCommand): Promise<void> {
+    const attempts = 3;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.run('deploy', command);
+      if (result.exitCode === 0) return;
+      if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted while copying the closure', tailLines(result));
+      if (attempt >= attempts) {
+        const last = tailLines(result).at(-1) ?? `exit ${result.exitCode ?? result.signal}`;
+        throw new HostError(this.name, 'deploy', `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
+      }
+      this.ctx.emit({ type: 'step-line', host: this.name, step: 'deploy', line: `copy failed (attempt ${attempt} of ${attempts}), retrying` });
+      await this.ctx.sleep(2000 * attempt);
+    }
+  }
+
+  private async armWatchdog(command: PlannedCommand): Promise<void> {
+    const id = randomBytes(8).toString('hex');
+    const result = await this.ctx.exec({
+      argv: resolveArgv(command.argv, { deployId: id }),
+      signal: this.ctx.signal,
+      timeoutMs: 60_000,
+    });
+    const armed = result.exitCode === 0 ? parseArmed(result.stdout) : undefined;
+    if (!armed) throw this.sshFailure('deploy', result, 'arming the rollback watchdog (nothing was activated)');
+    this.armed = { id, previous: armed.previous, deadline: this.ctx.now() + this.host.rollbackTimeout * 1000 };
+    this.ctx.emit({ type: 'step-line', host: this.name, step: 'deploy', line: `rollback watchdog armed (${this.host.rollbackTimeout}s)` });
+  }
+
   private async deploy(): Promise<string | Skip> {
     const facts = this.facts as ProbeFacts;
     const mode = this.host.mode;
     if (!this.ctx.plan.force && isDeployed(mode, facts, this.build.toplevel)) {
       return new Skip(`already runs ${this.build.toplevel}`);
     }
-    const [command] = this.stepOf('deploy').commands as [PlannedCommand];
+    const copy = this.command('deploy', 'copy closure');
+    if (copy) await this.copyClosure(copy);
+    const arm = this.command('deploy', 'arm watchdog');
+    if (arm) await this.armWatchdog(arm);
+    const command = this.stepOf('deploy').commands.at(-1) as PlannedCommand;
     const result = await this.run('deploy', command);
     const verdict = activationVerdict(result.exitCode, result.signal);
-    switch (verdict.kind) {
-      case 'ok':
-        break;
-      case 'units-failed':
-        if (!this.host.spec.tolerateUnitFailures) {
-          this.changed = true;
-          throw new HostError(this.name, 'deploy', 'activated, but some units failed (switch-to-configuration exit 4)', tailLines(result), 'set tolerateUnitFailures: true to accept this');
-        }
-        this.note('warn', 'some units failed (tolerated)');
-        break;
-      case 'reboot-required':
-        this.note('warn', 'reboot required to complete the activation');
-        break;
-      case 'failed':
-        if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted during nixos-rebuild', tailLines(result));
-        throw new HostError(this.name, 'deploy', `nixos-rebuild ${mode} failed (exit ${verdict.exitCode ?? verdict.signal})`, tailLines(result));
+    if (verdict.kind === 'failed') {
+      if (this.ctx.signal.aborted) {
+        throw new HostError(this.name, 'deploy', `interrupted during nixos-rebuild${this.armed ? '; the watchdog rolls the host back unless it is confirmed' : ''}`, tailLines(result));
+      }
+      // A failed activation left the host reachable (or not): settle the watchdog either way.
+      if (this.armed) await this.settleWatchdog('deploy');
+      throw new HostError(this.name, 'deploy', `nixos-rebuild ${mode} failed (exit ${verdict.exitCode ?? verdict.signal})`, tailLines(result));
     }
     if (mode !== 'dry-activate') this.changed = true;
+    if (verdict.kind === 'units-failed') {
+      if (!this.host.spec.tolerateUnitFailures) {
+        if (this.armed) await this.settleWatchdog('deploy');
+        throw new HostError(this.name, 'deploy', 'activated, but some units failed (switch-to-configuration exit 4)', tailLines(result), 'set tolerateUnitFailures: true to accept this');
+      }
+      this.note('warn', 'some units failed (tolerated)');
+    }
+    if (verdict.kind === 'reboot-required') this.note('warn', 'reboot required to complete the activation');
     return `${mode} ${this.build.toplevel}`;
   }
 
   private async verify(): Promise<string | Skip> {
     const mode = this.host.mode;
     if (mode === 'dry-activate') return new Skip('dry-activate changes nothing');
-    const [command] = this.stepOf('verify').commands as [PlannedCommand];
+    if (this.armed) await this.settleWatchdog('verify');
+    const command = this.command('verify', 'verify') as PlannedCommand;
     const facts = await this.probe('verify', command);
     if (!isDeployed(mode, facts, this.build.toplevel)) {
       const seen = mode === 'boot' ? facts.profile : facts.current;
       throw new HostError(this.name, 'verify', `expected ${this.build.toplevel} as the ${mode === 'boot' ? 'boot default' : 'live system'}, found ${seen || 'nothing'}`);
     }
-    return mode === 'boot' ? 'boot default is the built system' : 'reachable over a fresh connection, running the built system';
+    const confirmed = this.watchdogConfirmed ? '; watchdog confirmed' : '';
+    return mode === 'boot' ? 'boot default is the built system' : `reachable over a fresh connection, running the built system${confirmed}`;
+  }
+
+  private watchdogConfirmed = false;
+
+  /**
+   * After activation: prove a brand-new connection works and confirm the watchdog; if no new
+   * connection succeeds before the deadline, wait for the target to roll itself back and check.
+   */
+  private async settleWatchdog(phase: Phase): Promise<void> {
+    const armed = this.armed as ArmedWatchdog;
+    this.armed = undefined;
+    const confirm = this.command('verify', 'confirm watchdog') as PlannedCommand;
+    const argv = resolveArgv(confirm.argv, { deployId: armed.id });
+    let lastFailure = '';
+    while (this.ctx.now() < armed.deadline - 2000) {
+      if (this.ctx.signal.aborted) throw new HostError(this.name, phase, 'interrupted before the watchdog was confirmed; the target rolls back on its own');
+      const result = await this.ctx.exec({ argv, timeoutMs: Math.max(5000, armed.deadline - this.ctx.now()) });
+      if (result.exitCode === 0) {
+        const answer = parseConfirm(result.stdout);
+        if (answer.kind === 'confirmed') {
+          this.watchdogConfirmed = true;
+          return;
+        }
+        if (answer.kind === 'fired') {
+          throw new EndHost('rolled-back', phase, `the watchdog rolled the host back to ${answer.system} before it could be confirmed`);
+        }
+      }
+      lastFailure = result.exitCode === SSH_FAILED ? describeSshFailure(result.stderr) : tailLines(result).at(-1) ?? `exit ${result.exitCode}`;
+      await this.ctx.sleep(2000);
+    }
+    const at = new Date(armed.deadline).toISOString().slice(11, 19);
+    this.note('warn', `lost SSH after activation (${lastFailure}) — target rolls back at ${at}`);
+    this.ctx.emit({ type: 'step-line', host: this.name, step: phase, line: `lost SSH after activation — target rolls back at ${at}` });
+    // Wait past the deadline, then see whether the previous system is live again.
+    await this.ctx.sleep(Math.max(0, armed.deadline - this.ctx.now()) + 5000);
+    const check = this.command('verify', 'verify') as PlannedCommand;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const result = await this.ctx.exec({ argv: resolveArgv(check.argv, {}), timeoutMs: 30_000 });
+      if (result.exitCode === 0) {
+        const facts = parseProbe(result.stdout, this.name);
+        if (facts.current === armed.previous) {
+          throw new EndHost('rolled-back', phase, `lost SSH after activation; the target rolled back to ${armed.previous}`);
+        }
+        throw new EndHost('failed', phase, `lost SSH after activation, and the host now runs ${facts.current || 'nothing'} instead of ${armed.previous}`);
+      }
+      await this.ctx.sleep(3000);
+    }
+    throw new EndHost(
+      'unreachable',
+      phase,
+      `lost SSH after activation and the host did not come back after its rollback time (${at}); ` +
+        'check it on its console, and roll back by hand with `nixos-rebuild switch --rollback` if needed',
+    );
   }
 
   /** Closes the shared ssh master so no connection outlives the run (or a reboot). */

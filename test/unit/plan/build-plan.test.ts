@@ -24,7 +24,7 @@ describe('buildPlan', () => {
       keys: { push: 'bootstrap', hostKeySearch: ['/srv/fleet/secrets/host-keys'], generate: true, agenixKeyName: 'global_ed25519', destination: '/persist/etc/ssh' },
     }),
     host('web-1', { tags: ['web'] }),
-    host('web-2', { tags: ['web'], user: undefined as never }),
+    host('web-2', { tags: ['web'] }),
   ]);
 
   it('orders every host push-keys → bootstrap → deploy → verify', () => {
@@ -73,17 +73,23 @@ describe('buildPlan', () => {
   it('deploys remote hosts with --store-path, --target-host and NIX_SSHOPTS carrying the pinned known_hosts', () => {
     const plan = buildPlan(fleet, planOptions());
     const web = plan.hosts.find((h) => h.name === 'web-1')!;
-    const deploy = web.steps.find((s) => s.kind === 'deploy')!.commands[0]!;
+    const [copy, arm, deploy] = web.steps.find((s) => s.kind === 'deploy')!.commands as [PlannedCommand, PlannedCommand, PlannedCommand];
+    expect(argvOf(copy)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--to', 'ssh://root@web-1.example.org', '<toplevel>']);
+    expect(arm.purpose).toBe('arm watchdog');
+    expect(argvOf(arm).slice(-3)).toEqual(['<deployId>', '90', 'switch']);
     expect(argvOf(deploy)).toEqual(['nixos-rebuild', 'switch', '--store-path', '<toplevel>', '--no-reexec', '--target-host', 'root@web-1.example.org']);
     expect(deploy.env?.NIX_SSHOPTS).toContain('UserKnownHostsFile=/tmp/fleet-x/known_hosts');
     expect(deploy.env?.NIX_SSHOPTS).toContain('StrictHostKeyChecking=yes');
     expect(web.watchdog).toBe(true);
+    const verify = web.steps.find((s) => s.kind === 'verify')!.commands;
+    expect(verify.map((c) => c.purpose)).toEqual(['verify', 'confirm watchdog']);
+    for (const c of verify) expect(argvOf(c)).toEqual(expect.arrayContaining(['ControlMaster=no', 'ControlPath=none']));
   });
 
   it('falls back to --flake and --fast with the bash nixos-rebuild, and sudo for a non-root user', () => {
     const fleet2 = inventory([host('db', { target: { kind: 'ssh', user: 'deploy', host: 'db', port: 2222 } })]);
     const plan = buildPlan(fleet2, planOptions({ rebuildFlavour: 'bash' }));
-    const argv = argvOf(plan.hosts[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!);
+    const argv = argvOf(plan.hosts[0]!.steps.find((s) => s.kind === 'deploy')!.commands.at(-1)!);
     expect(argv).toEqual(['nixos-rebuild', 'switch', '--flake', '/srv/fleet#db', '--fast', '--use-remote-sudo', '--target-host', 'deploy@db']);
     const probe = plan.hosts[0]!.probe;
     expect(argvOf(probe)).toEqual(expect.arrayContaining(['-p', '2222', '--', 'deploy@db']));

@@ -41,6 +41,8 @@ export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
     rebuildFlavour: 'ng',
     localRoot: true,
     connectTimeout: 10,
+    lockTimeout: 30,
+    operator: 'alice@laptop',
     ...overrides,
   };
 }
