@@ -73,8 +73,11 @@ export function nixosRebuildCommand(opts: {
   if (opts.target.kind === 'ssh') {
     if (!opts.ssh) throw new Error(`host ${opts.host}: ssh target without ssh settings`);
     argv.push('--target-host', destination(opts.target));
-    const sshOpts = nixSshOpts(opts.ssh);
-    command.env = { NIX_SSHOPTS: sshOpts, NIXOS_REBUILD_SSH_DEFAULT_OPTS: sshOpts };
+    // NIXOS_REBUILD_SSH_DEFAULT_OPTS replaces nixos-rebuild-ng's own connection sharing with ours.
+    const sharing = opts.ssh.controlDir
+      ? `-o ControlMaster=auto -o ControlPath=${opts.ssh.controlDir}/%C -o ControlPersist=60`
+      : '-o ControlMaster=no';
+    command.env = { NIX_SSHOPTS: nixSshOpts(opts.ssh), NIXOS_REBUILD_SSH_DEFAULT_OPTS: sharing };
   }
   return command;
 }

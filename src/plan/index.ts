@@ -3,4 +3,4 @@ export * from './types.js';
 export * from './selection.js';
 export * from './commands.js';
 export * from './build-plan.js';
-export { PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';
+export * from './remote-scripts.js';

@@ -119,3 +119,12 @@ if [ -e /run/fleet/watchdog-$id.pid ]; then echo "the watchdog did not stop" >&2
 rm -f /run/fleet/confirm-$id
 echo confirmed
 `;
+
+/** Every remote script by a short name, so displays can show `<probe script>` instead of its body. */
+export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
+  probe: PROBE_SCRIPT,
+  'push-keys': PUSH_KEYS_SCRIPT,
+  lock: LOCK_SCRIPT,
+  'arm-watchdog': ARM_WATCHDOG_SCRIPT,
+  'confirm-watchdog': CONFIRM_WATCHDOG_SCRIPT,
+};

@@ -31,20 +31,22 @@ function assertSafeHost(host: string): void {
 export function sshOptions(settings: SshSettings, overrides: string[] = []): string[] {
   const options: string[] = [
     ...overrides,
+    // Host-key policy first: ssh keeps the first value, so nothing later can weaken it.
     'BatchMode=yes',
-    `ConnectTimeout=${settings.connectTimeout}`,
-    'ServerAliveInterval=5',
-    'ServerAliveCountMax=3',
     `UserKnownHostsFile=${settings.knownHostsFiles.join(' ')}`,
     'GlobalKnownHostsFile=/dev/null',
     `StrictHostKeyChecking=${settings.trustOnFirstUse ? 'accept-new' : 'yes'}`,
     'UpdateHostKeys=no',
+    // The manifest's options come before fleet's defaults so they can tune timeouts and the like.
+    ...settings.extraOptions,
+    `ConnectTimeout=${settings.connectTimeout}`,
+    'ServerAliveInterval=5',
+    'ServerAliveCountMax=3',
   ];
   if (settings.controlDir) {
     options.push('ControlMaster=auto', `ControlPath=${settings.controlDir}/%C`, 'ControlPersist=60');
   }
   if (settings.identityFile) options.push(`IdentityFile=${settings.identityFile}`, 'IdentitiesOnly=yes');
-  options.push(...settings.extraOptions);
   return options.flatMap((o) => ['-o', o]);
 }
 

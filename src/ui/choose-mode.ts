@@ -1,0 +1,26 @@
+// Which renderer a run gets: a live tree on an interactive terminal, plain lines elsewhere, or JSON.
+
+/** How progress is shown. */
+export type ReporterMode = 'tty' | 'plain' | 'json';
+
+/** What the CLI knows when it picks a renderer. */
+export interface ModeInputs {
+  /** stdout is a terminal. */
+  isTTY: boolean;
+  /** Running in CI (the CLI reads `CI` and friends). */
+  ci: boolean;
+  /** `--json`: stdout carries only the final report. */
+  json: boolean;
+  /** e.g. `--plain` or `TERM=dumb`. */
+  forcePlain?: boolean;
+}
+
+/**
+ * Picks the reporter mode. Pure. `--json` wins (nothing but the final report on stdout);
+ * then a terminal outside CI gets the live tree; everything else gets plain prefixed lines.
+ */
+export function chooseReporterMode(inputs: ModeInputs): ReporterMode {
+  if (inputs.json) return 'json';
+  if (inputs.forcePlain) return 'plain';
+  return inputs.isTTY && !inputs.ci ? 'tty' : 'plain';
+}

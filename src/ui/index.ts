@@ -1,0 +1,7 @@
+// Public face of ui/: reporter choice and construction, the plain and tty renderers, the plan tree.
+export { chooseReporterMode, type ModeInputs, type ReporterMode } from './choose-mode.js';
+export { createReporter, type ReporterOptions } from './create-reporter.js';
+export { formatPlainEvent, hostDoneText, hostsLabel, PlainReporter } from './plain-reporter.js';
+export { collapsedHostLine, TtyReporter, type TtyReporterOptions } from './tty-reporter.js';
+export { formatArg, formatCommand, formatEndpoint, formatPlan } from './format-plan.js';
+export { painter, type Paint, type Style } from './paint.js';

@@ -1,0 +1,98 @@
+// The plain renderer: one prefixed line per event worth showing, for CI logs and pipes.
+import { describeOutcome, formatDuration, outcomeDuration } from '../report/index.js';
+import { FAILED_OUTCOMES, type HostOutcome, type Reporter, type RunEvent } from '../run/events.js';
+import { painter, type Paint } from './paint.js';
+
+/** At most this many host names are listed in a `[build]` line prefix before `+N`. */
+const BUILD_LABEL_HOSTS = 3;
+
+/** `web-1, web-2, web-3 +4` */
+export function hostsLabel(hosts: readonly string[], max = BUILD_LABEL_HOSTS): string {
+  if (hosts.length <= max) return hosts.join(', ');
+  return `${hosts.slice(0, max).join(', ')} +${hosts.length - max}`;
+}
+
+/** The final line of a host: what happened, the system it runs, how long it took. */
+export function hostDoneText(outcome: HostOutcome): string {
+  const showPath =
+    outcome.storePath !== undefined && (outcome.kind === 'changed' || outcome.kind === 'unchanged');
+  return `${describeOutcome(outcome)}${showPath ? ` ${outcome.storePath}` : ''} (${formatDuration(outcomeDuration(outcome))})`;
+}
+
+/**
+ * The plain lines for one event (zero or more, without newlines). Pure, so the renderer's
+ * output for a scripted run can be asserted line by line.
+ */
+export function formatPlainEvent(event: RunEvent, paint: Paint = painter(false)): string[] {
+  const tag = (name: string) => paint('cyan', `[${name}]`);
+  switch (event.type) {
+    case 'build-start': {
+      const chunk = event.chunks > 1 ? ` (chunk ${event.chunk}/${event.chunks})` : '';
+      return [`${tag('build')} ${event.hosts.join(', ')}: building${chunk}`];
+    }
+    case 'build-line':
+      return [`${tag('build')} ${hostsLabel(event.hosts)}: ${event.line}`];
+    case 'build-done':
+      return [`${tag('build')} ${event.host}: built ${event.output} ${event.storePath}`];
+    case 'build-failed':
+      return [`${tag('build')} ${event.host}: ${paint('red', 'build failed')} — ${event.reason}`];
+    case 'host-start':
+      // The first step line says the host has started; a line of its own adds nothing.
+      return [];
+    case 'step-start':
+      return [`${tag(event.host)} ${event.step}: ${event.title && event.title !== event.step ? event.title : 'started'}`];
+    case 'step-line':
+      return [`${tag(event.host)} ${event.step}: ${event.line}`];
+    case 'step-skip':
+      return [`${tag(event.host)} ${event.step}: ${paint('dim', 'skipped')} — ${event.reason}`];
+    case 'step-done':
+      return [`${tag(event.host)} ${event.step}: ${paint('green', 'done')}${event.detail ? ` (${event.detail})` : ''}`];
+    case 'step-failed':
+      return [`${tag(event.host)} ${event.step}: ${paint('red', 'failed')} — ${event.reason}`];
+    case 'host-note':
+      return event.level === 'warn'
+        ? [`${tag(event.host)} ${paint('yellow', `! ${event.message}`)}`]
+        : [`${tag(event.host)} note: ${event.message}`];
+    case 'host-done': {
+      const o = event.outcome;
+      const text = hostDoneText(o);
+      const styled = FAILED_OUTCOMES.includes(o.kind)
+        ? paint('red', text)
+        : o.kind === 'skipped'
+          ? paint('yellow', text)
+          : paint('green', text);
+      return [`${tag(o.host)} ${styled}`];
+    }
+    case 'interrupted':
+      return [
+        event.second
+          ? `${tag('fleet')} ${paint('yellow', 'interrupted again — stopping running steps now')}`
+          : `${tag('fleet')} ${paint('yellow', 'interrupted — no new steps start; Ctrl-C again stops running steps')}`,
+      ];
+    default: {
+      const never: never = event;
+      throw new Error(`unhandled run event ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Writes {@link formatPlainEvent} lines to a stream as events arrive. No spinners, no cursor movement. */
+export class PlainReporter implements Reporter {
+  private readonly paint: Paint;
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream,
+    options: { color?: boolean } = {},
+  ) {
+    this.paint = painter(options.color ?? false);
+  }
+
+  emit(event: RunEvent): void {
+    const lines = formatPlainEvent(event, this.paint);
+    if (lines.length > 0) this.stream.write(`${lines.join('\n')}\n`);
+  }
+
+  async close(): Promise<void> {
+    // Lines are written synchronously as events arrive; nothing is buffered here.
+  }
+}

@@ -1,0 +1,44 @@
+// The renderers side by side on the same event script: each must tell the same story.
+import { describe, expect, it } from 'vitest';
+import { describeOutcome } from '../../../src/report/index.js';
+import { createReporter, type ReporterMode } from '../../../src/ui/index.js';
+import { PACMAN, SCRIPT, WEB1, WEB2, fakeStream, scriptPlan, settle } from './event-script.js';
+
+// eslint-disable-next-line no-control-regex
+const CURSOR_AND_ERASE = /\u001b\[(?:\?25[lh]|\d*[AGK])/g;
+// eslint-disable-next-line no-control-regex
+const SGR = /\u001b\[[0-9;]*m/;
+
+async function render(mode: ReporterMode, pauseAfterFailure: boolean): Promise<string> {
+  const out = fakeStream(mode === 'tty');
+  const reporter = createReporter({ mode, stream: out.stream, plan: scriptPlan(), color: false });
+  for (const phase of SCRIPT) {
+    for (const event of phase) reporter.emit(event);
+    if (pauseAfterFailure) await settle();
+  }
+  await reporter.close();
+  return out.text();
+}
+
+describe.each<ReporterMode>(['plain', 'tty'])('%s renderer on the shared script', (mode) => {
+  it.each([true, false])('reports every host outcome and the failure (pauses: %s)', async (pause) => {
+    const text = (await render(mode, pause)).replace(CURSOR_AND_ERASE, '');
+    for (const outcome of [PACMAN, WEB1, WEB2]) {
+      expect(text).toContain(outcome.host);
+      expect(text).toContain(describeOutcome(outcome));
+    }
+    expect(text).toContain('switch-to-configuration exited with 1');
+    expect(text).toContain('already NixOS, not bootstrapping');
+    expect(text).toContain('! accepted new host key SHA256:abc (trust on first use)');
+  });
+
+  it('writes no colour when colour is off', async () => {
+    expect(await render(mode, true)).not.toMatch(SGR);
+  });
+});
+
+describe('json renderer on the shared script', () => {
+  it('stays quiet', async () => {
+    expect(await render('json', false)).toBe('');
+  });
+});
