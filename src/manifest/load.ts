@@ -1,0 +1,157 @@
+// Reading fleet.yaml: find the file, parse with positions, validate, resolve; every problem at once.
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { FleetError, ManifestError, type ManifestProblem } from '../errors.js';
+import type { Inventory } from './inventory.js';
+import { resolveInventory } from './resolve.js';
+import type { FleetManifest } from './schema-types.js';
+import { schemaProblems, showValue, type PathProblem } from './validate.js';
+import { readYaml, type LocatedMessage, type PathSegment } from './yaml-source.js';
+
+/** Environment variables the manifest reads: `HOME` for `~/` paths. */
+export type ManifestEnv = Readonly<Record<string, string | undefined>>;
+
+/** Options of {@link parseManifest}. */
+export interface ParseOptions {
+  /** For `~/` in paths (HOME). Default: none, so `~/` is an error. */
+  env?: ManifestEnv;
+  /** Absolute path recorded as `Inventory.manifestPath`. Default: `<baseDir>/<basename of fileName>`. */
+  manifestPath?: string;
+}
+
+/** Options of {@link loadManifest}. */
+export interface LoadOptions {
+  /** Default: `process.env`. */
+  env?: ManifestEnv;
+  /** Directory that problem locations are shown relative to. Default: `process.cwd()`. */
+  cwd?: string;
+}
+
+/** The file name used when neither `-f` nor `FLEET_FILE` says otherwise. */
+export const DEFAULT_MANIFEST = 'fleet.yaml';
+
+/**
+ * Which manifest to read: the `-f/--file` flag, else `$FLEET_FILE`, else `./fleet.yaml`,
+ * as an absolute path (relative ones are taken from `cwd`). Empty values count as unset.
+ */
+export function resolveManifestPath(
+  flag: string | undefined,
+  env: ManifestEnv,
+  cwd: string,
+): string {
+  const chosen = [flag, env['FLEET_FILE']].find((v): v is string => v !== undefined && v !== '');
+  return resolve(cwd, chosen ?? DEFAULT_MANIFEST);
+}
+
+/**
+ * Parses and validates manifest text without touching the disk (beyond the bundled schema).
+ * `fileName` is what problems are reported against; relative paths in the manifest are resolved
+ * against `baseDir`. Throws {@link ManifestError} with every problem found.
+ */
+export function parseManifest(
+  text: string,
+  fileName: string,
+  baseDir: string,
+  options: ParseOptions = {},
+): Inventory {
+  const source = readYaml(text);
+  const problem = (p: LocatedMessage): ManifestProblem => ({
+    file: fileName,
+    line: p.line,
+    column: p.column,
+    message: p.message,
+  });
+  const fail = (list: LocatedMessage[]): never => {
+    throw new ManifestError(sortProblems(list.map(problem)));
+  };
+
+  if (source.syntaxErrors.length > 0) fail(source.syntaxErrors);
+  const data = source.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    fail([
+      ...source.duplicateKeys,
+      {
+        line: 1,
+        column: 1,
+        message: `the manifest must be a mapping with at least "version: 1" (got ${showValue(data)})`,
+      },
+    ]);
+  }
+
+  const fromSchema = schemaProblems(data);
+  const dirty = fromSchema.map((p) => p.scope ?? p.path);
+  const isDirty = (path: readonly PathSegment[]): boolean =>
+    dirty.some((bad) => startsWith(bad, path) || startsWith(path, bad));
+
+  const fromResolve: PathProblem[] = [];
+  const baseAbs = resolve(baseDir);
+  const inventory = resolveInventory(
+    data as FleetManifest,
+    {
+      baseDir: baseAbs,
+      manifestPath: options.manifestPath ?? join(baseAbs, basename(fileName)),
+      env: options.env ?? {},
+      hostOrder: hostOrder(data as FleetManifest, source.keysAt(['hosts'])),
+      isDirty,
+    },
+    fromResolve,
+  );
+
+  const located: LocatedMessage[] = [...fromSchema, ...fromResolve].map((p) => ({
+    ...source.locate(p.path, p.anchor),
+    message: p.message,
+  }));
+  const all = [...source.duplicateKeys, ...located];
+  if (all.length > 0) fail(all);
+  return inventory;
+}
+
+/**
+ * Reads, validates and resolves the manifest at `path`. A missing file is a {@link FleetError}
+ * (code `MANIFEST`); anything wrong inside it is a {@link ManifestError} listing every problem.
+ */
+export async function loadManifest(path: string, options: LoadOptions = {}): Promise<Inventory> {
+  const cwd = options.cwd ?? process.cwd();
+  const absolute = resolve(cwd, path);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const name = basename(absolute);
+    const hint = 'pass -f <file>, set FLEET_FILE, or start from fleet.example.yaml';
+    if (code === 'ENOENT') throw new FleetError(`${name}: no such file (looked in ${absolute})`, 'MANIFEST', hint);
+    if (code === 'EISDIR') throw new FleetError(`${name}: is a directory (${absolute})`, 'MANIFEST', hint);
+    throw new FleetError(`${name}: cannot read ${absolute} (${code ?? (e as Error).message})`, 'MANIFEST');
+  }
+  const shown = relative(cwd, absolute);
+  const fileName = shown !== '' && !shown.startsWith('..') && !isAbsolute(shown) ? shown : absolute;
+  return parseManifest(text, fileName, dirname(absolute), {
+    env: options.env ?? process.env,
+    manifestPath: absolute,
+  });
+}
+
+function startsWith(path: readonly PathSegment[], prefix: readonly PathSegment[]): boolean {
+  return prefix.length <= path.length && prefix.every((segment, i) => segment === path[i]);
+}
+
+/** Host names in the order written (object key order would put numeric names first). */
+function hostOrder(data: FleetManifest, written: string[]): string[] {
+  const names = Object.keys(data.hosts ?? {});
+  const order = written.filter((name) => names.includes(name));
+  for (const name of names) if (!order.includes(name)) order.push(name);
+  return order;
+}
+
+function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {
+  const seen = new Set<string>();
+  return problems
+    .filter((p) => {
+      const key = `${p.line}:${p.column}:${p.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
+}

@@ -1,0 +1,418 @@
+// Schema-valid manifest data → Inventory: defaults merged, targets parsed, paths absolute, cross-field checks.
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { parseEndpoint, type ParsedEndpoint } from './endpoint.js';
+import type {
+  BootstrapOptions,
+  Endpoint,
+  HealthCheck,
+  HostSpec,
+  Inventory,
+  KeyPolicy,
+  Mode,
+  ToolCommands,
+} from './inventory.js';
+import type {
+  FleetManifest,
+  ManifestBootstrap,
+  ManifestHost,
+  ManifestKeys,
+} from './schema-types.js';
+import type { PathProblem } from './validate.js';
+import { showValue } from './validate.js';
+import { formatPath, type PathSegment } from './yaml-source.js';
+
+/** Everything resolution needs besides the data. */
+export interface ResolveContext {
+  /** Directory relative paths are resolved against (the manifest's). */
+  baseDir: string;
+  manifestPath: string;
+  /** For `~/` in paths. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Host names in the order written. */
+  hostOrder: string[];
+  /** True when the schema already found a problem at or under this path: skip checks there. */
+  isDirty(path: readonly PathSegment[]): boolean;
+}
+
+/** The built-in values, which are also the schema's `default`s (a unit test keeps them equal). */
+export const BUILTIN = {
+  flake: '.',
+  parallel: 10,
+  commands: {
+    nix: ['nix'],
+    nixosRebuild: ['nixos-rebuild'],
+    nixosAnywhere: ['nixos-anywhere'],
+    nixosInstall: ['nixos-install'],
+  } satisfies ToolCommands,
+  user: 'root',
+  port: 22,
+  mode: 'switch' as Mode,
+  buildHost: 'local',
+  keys: { push: 'bootstrap', generate: false, agenixKeyName: 'global_ed25519', destination: '/etc/ssh' },
+  bootstrap: { phases: ['disko', 'install', 'reboot'], waitTimeout: 300 },
+  rollback: { enabled: true, timeout: 90 },
+  healthCheckTimeout: 30,
+} as const;
+
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+/** A value from a host, or from defaults when the host does not set it, with where it was written. */
+interface Picked<T> {
+  value: T;
+  at: PathSegment[];
+}
+
+/** Resolves the whole manifest; problems are pushed to `problems` and the result is only meaningful when none were. */
+export function resolveInventory(
+  data: FleetManifest,
+  ctx: ResolveContext,
+  problems: PathProblem[],
+): Inventory {
+  const report = (path: PathSegment[], message: string, anchor: PathProblem['anchor'] = 'value'): void => {
+    problems.push({ path, anchor, message });
+  };
+
+  const localPath = (value: string, at: PathSegment[]): string => {
+    if (value === '~' || value.startsWith('~/')) {
+      const home = ctx.env['HOME'];
+      if (!home) {
+        report(at, `${formatPath(at)} starts with "~" but HOME is not set`);
+        return value;
+      }
+      return join(home, value.slice(1));
+    }
+    return isAbsolute(value) ? resolvePath(value) : resolvePath(ctx.baseDir, value);
+  };
+
+  // Top level. A field with a schema problem keeps its built-in value: the result is thrown away anyway.
+  const top = <K extends keyof FleetManifest>(key: K): FleetManifest[K] | undefined =>
+    ctx.isDirty([key]) ? undefined : data[key];
+  let flake = top('flake') ?? BUILTIN.flake;
+  if (!ctx.isDirty(['flake'])) {
+    if (flake.startsWith('path:') && !isAbsolute(flake.slice(5))) {
+      flake = `path:${localPath(flake.slice(5), ['flake'])}`;
+    } else if (!SCHEME.test(flake)) {
+      flake = localPath(flake, ['flake']);
+    }
+  }
+  const given = top('commands');
+  const commands: ToolCommands = {
+    nix: [...(given?.nix ?? BUILTIN.commands.nix)],
+    nixosRebuild: [...(given?.nixosRebuild ?? BUILTIN.commands.nixosRebuild)],
+    nixosAnywhere: [...(given?.nixosAnywhere ?? BUILTIN.commands.nixosAnywhere)],
+    nixosInstall: [...(given?.nixosInstall ?? BUILTIN.commands.nixosInstall)],
+  };
+
+  const defaultsDirty = ctx.isDirty(['defaults']);
+  const defaults: ManifestHost = (defaultsDirty ? undefined : data.defaults) ?? {};
+  if (defaults.target !== undefined) {
+    report(
+      ['defaults', 'target'],
+      'defaults: "target" cannot be a default (each host has its own; it defaults to the host\'s name)',
+      'key',
+    );
+  }
+  const hostsData: Record<string, ManifestHost | undefined> =
+    typeof data.hosts === 'object' && data.hosts !== null && !Array.isArray(data.hosts) ? data.hosts : {};
+
+  // Pass 1: targets, so that buildHost can name another host.
+  const targets = new Map<string, Endpoint>();
+  const usable = ctx.hostOrder.filter(
+    (name) => hostsData[name] !== undefined && !defaultsDirty && !ctx.isDirty(['hosts', name]),
+  );
+  for (const name of usable) {
+    const endpoint = resolveTarget(name, hostsData[name] as ManifestHost, defaults, report);
+    if (endpoint) targets.set(name, endpoint);
+  }
+
+  // Pass 2: everything else.
+  const hosts: HostSpec[] = [];
+  for (const name of usable) {
+    const target = targets.get(name);
+    const host = hostsData[name] as ManifestHost;
+    const pick = <K extends keyof ManifestHost>(key: K): Picked<ManifestHost[K]> | undefined => {
+      if (host[key] !== undefined) return { value: host[key], at: ['hosts', name, key] };
+      if (defaults[key] !== undefined) return { value: defaults[key], at: ['defaults', key] };
+      return undefined;
+    };
+
+    const buildHost = resolveBuildHost(pick('buildHost'), targets, hostsData, report);
+    const identity = pick('identityFile');
+    const hostKeys = resolveHostKeys(pick('hostKey'), report);
+    const keys = resolveKeys(name, host, defaults, localPath, report);
+    const bootstrap = resolveBootstrap(name, host, defaults, target, localPath, report);
+    const healthChecks = resolveHealthChecks(pick('healthChecks'), report);
+    const rollback = { ...defaults.rollback, ...host.rollback };
+
+    if (!target || !buildHost) continue;
+    hosts.push({
+      name,
+      target,
+      ...(identity ? { identityFile: localPath(identity.value as string, identity.at) } : {}),
+      hostKeys,
+      trustOnFirstUse: pick('trustOnFirstUse')?.value ?? false,
+      mode: pick('mode')?.value ?? BUILTIN.mode,
+      buildHost,
+      tags: [...(pick('tags')?.value ?? [])],
+      ...(keys ? { keys } : {}),
+      ...(bootstrap ? { bootstrap } : {}),
+      rollback: {
+        enabled: rollback.enabled ?? BUILTIN.rollback.enabled,
+        timeout: rollback.timeout ?? BUILTIN.rollback.timeout,
+      },
+      healthChecks,
+      tolerateUnitFailures: pick('tolerateUnitFailures')?.value ?? false,
+    });
+  }
+
+  return {
+    manifestPath: ctx.manifestPath,
+    flake,
+    parallel: top('parallel') ?? BUILTIN.parallel,
+    ...(top('evalLimit') !== undefined ? { evalLimit: top('evalLimit') } : {}),
+    commands,
+    sshOptions: [...(top('ssh')?.options ?? [])],
+    hosts,
+  };
+}
+
+type Report = (path: PathSegment[], message: string, anchor?: PathProblem['anchor']) => void;
+type LocalPath = (value: string, at: PathSegment[]) => string;
+
+function toEndpoint(parsed: ParsedEndpoint, user: string, port: number): Endpoint {
+  if (parsed.kind === 'local') return { kind: 'local' };
+  return { kind: 'ssh', user: parsed.user ?? user, host: parsed.host, port: parsed.port ?? port };
+}
+
+/** target (or the host's name), with user/port from the string, the host, defaults, then built-ins. */
+function resolveTarget(
+  name: string,
+  host: ManifestHost,
+  defaults: ManifestHost,
+  report: Report,
+): Endpoint | undefined {
+  const at: PathSegment[] = ['hosts', name, 'target'];
+  const text = host.target ?? name;
+  const parsed = parseEndpoint(text);
+  if (!parsed.ok) {
+    const written = host.target !== undefined;
+    report(written ? at : ['hosts', name], `${formatPath(at)}: ${parsed.reason}`, written ? 'value' : 'key');
+    return undefined;
+  }
+  // Conflicts are reported but the endpoint is still returned, so that later checks can run.
+  const endpoint = parsed.endpoint;
+  if (endpoint.kind === 'local') {
+    for (const key of ['user', 'port'] as const) {
+      if (host[key] !== undefined) {
+        report(
+          ['hosts', name, key],
+          `${formatPath(['hosts', name, key])} has no meaning with target: local (fleet runs there without ssh)`,
+        );
+      }
+    }
+    return { kind: 'local' };
+  }
+  if (host.user !== undefined && endpoint.user !== undefined && host.user !== endpoint.user) {
+    report(
+      ['hosts', name, 'user'],
+      `${formatPath(['hosts', name, 'user'])} ${showValue(host.user)} conflicts with the user in target ${showValue(text)}`,
+    );
+  }
+  if (host.port !== undefined && endpoint.port !== undefined && host.port !== endpoint.port) {
+    report(
+      ['hosts', name, 'port'],
+      `${formatPath(['hosts', name, 'port'])} ${host.port} conflicts with the port in target ${showValue(text)}`,
+    );
+  }
+  const user = host.user ?? defaults.user ?? BUILTIN.user;
+  const port = host.port ?? defaults.port ?? BUILTIN.port;
+  return toEndpoint(endpoint, user, port);
+}
+
+/** buildHost: `local`, a host of this manifest (reached as that host is), or `[user@]host[:port]`. */
+function resolveBuildHost(
+  picked: Picked<string | undefined> | undefined,
+  targets: Map<string, Endpoint>,
+  hostsData: Record<string, ManifestHost | undefined>,
+  report: Report,
+): Endpoint | undefined {
+  if (!picked?.value || picked.value === 'local') return { kind: 'local' };
+  const text = picked.value;
+  if (hostsData[text] !== undefined) return targets.get(text); // that host's own problems are reported there
+  const parsed = parseEndpoint(text);
+  if (!parsed.ok) {
+    report(
+      picked.at,
+      `${formatPath(picked.at)} must be "local", a host of this manifest or [user@]host[:port]: ${parsed.reason}`,
+    );
+    return undefined;
+  }
+  return toEndpoint(parsed.endpoint, BUILTIN.user, BUILTIN.port);
+}
+
+/** Pinned keys as `<type> <base64>` (comments dropped), each checked to be the type it says it is. */
+function resolveHostKeys(picked: Picked<string | string[] | undefined> | undefined, report: Report): string[] {
+  if (!picked?.value) return [];
+  const single = typeof picked.value === 'string';
+  const list = single ? [picked.value as string] : (picked.value as string[]);
+  const keys: string[] = [];
+  list.forEach((line, index) => {
+    const at = single ? picked.at : [...picked.at, index];
+    const [type = '', base64 = ''] = line.split(' ');
+    const problem = publicKeyProblem(type, base64);
+    if (problem) report(at, `${formatPath(at)} is not a valid ${type} key: ${problem}`);
+    else keys.push(`${type} ${base64}`);
+  });
+  return keys;
+}
+
+/** Why `<type> <base64>` is not a public key of that type, if it is not: the blob names its own type. */
+export function publicKeyProblem(type: string, base64: string): string | undefined {
+  const blob = Buffer.from(base64, 'base64');
+  if (blob.toString('base64').replace(/=+$/, '') !== base64.replace(/=+$/, '')) {
+    return 'its data is not valid base64';
+  }
+  if (blob.length < 4) return 'its data is too short';
+  const length = blob.readUInt32BE(0);
+  if (length > 64 || blob.length < 4 + length) return 'its data is not an SSH public key';
+  const inner = blob.subarray(4, 4 + length).toString('latin1');
+  if (inner !== type) return `its data says ${JSON.stringify(inner)}`;
+  return undefined;
+}
+
+function resolveKeys(
+  name: string,
+  host: ManifestHost,
+  defaults: ManifestHost,
+  localPath: LocalPath,
+  report: Report,
+): KeyPolicy | undefined {
+  if (host.keys === undefined && defaults.keys === undefined) return undefined;
+  const own: ManifestKeys = host.keys ?? {};
+  const base: ManifestKeys = defaults.keys ?? {};
+  const pick = <K extends keyof ManifestKeys>(key: K): Picked<ManifestKeys[K]> | undefined => {
+    if (own[key] !== undefined) return { value: own[key], at: ['hosts', name, 'keys', key] };
+    if (base[key] !== undefined) return { value: base[key], at: ['defaults', 'keys', key] };
+    return undefined;
+  };
+  const keysAt: PathSegment[] = host.keys !== undefined ? ['hosts', name, 'keys'] : ['defaults', 'keys'];
+  const push = pick('push')?.value ?? BUILTIN.keys.push;
+  const hostKeyFile = pick('hostKeyFile');
+  const search = pick('hostKeySearch');
+  const agenix = pick('agenixKeyFile');
+  const generate = pick('generate')?.value ?? BUILTIN.keys.generate;
+  const hostKeySearch = (search?.value ?? []).map((dir, i) => localPath(dir, [...(search?.at ?? []), i]));
+
+  if (push !== 'never' && !hostKeyFile && hostKeySearch.length === 0 && !agenix) {
+    report(
+      keysAt,
+      `hosts.${name}.keys: push is "${push}" but there is nothing to push (set hostKeyFile, hostKeySearch or agenixKeyFile, or push: never)`,
+      'key',
+    );
+  } else if (generate && !hostKeyFile && hostKeySearch.length === 0) {
+    const at = pick('generate')?.at ?? keysAt;
+    report(at, `hosts.${name}.keys.generate needs hostKeyFile or hostKeySearch to know where to keep the new key`);
+  }
+
+  return {
+    push,
+    ...(hostKeyFile?.value ? { hostKeyFile: localPath(hostKeyFile.value, hostKeyFile.at) } : {}),
+    hostKeySearch,
+    generate,
+    ...(agenix?.value ? { agenixKeyFile: localPath(agenix.value, agenix.at) } : {}),
+    agenixKeyName: pick('agenixKeyName')?.value ?? BUILTIN.keys.agenixKeyName,
+    destination: pick('destination')?.value ?? BUILTIN.keys.destination,
+  };
+}
+
+type BootstrapFields = Exclude<ManifestBootstrap, boolean>;
+
+function resolveBootstrap(
+  name: string,
+  host: ManifestHost,
+  defaults: ManifestHost,
+  target: Endpoint | undefined,
+  localPath: LocalPath,
+  report: Report,
+): BootstrapOptions | undefined {
+  const asFields = (b: ManifestBootstrap | undefined): BootstrapFields | undefined =>
+    b === undefined || b === false ? undefined : b === true ? {} : b;
+  const own = host.bootstrap;
+  let base: BootstrapFields | undefined;
+  let fields: BootstrapFields | undefined;
+  let at: PathSegment[];
+  if (own === false) return undefined;
+  if (own === undefined) {
+    fields = asFields(defaults.bootstrap);
+    if (!fields) return undefined;
+    base = {};
+    at = ['defaults', 'bootstrap'];
+  } else {
+    base = asFields(defaults.bootstrap) ?? {};
+    fields = asFields(own) ?? {};
+    at = ['hosts', name, 'bootstrap'];
+  }
+  if (target?.kind === 'local') {
+    if (own === undefined) {
+      report(
+        ['hosts', name, 'target'],
+        `hosts.${name}: target local cannot be bootstrapped, but defaults.bootstrap applies to it (set bootstrap: false on this host)`,
+      );
+    } else {
+      report(
+        at,
+        `hosts.${name}.bootstrap: a host with target: local cannot be bootstrapped (nixos-anywhere would wipe the machine fleet runs on)`,
+        'key',
+      );
+    }
+    return undefined;
+  }
+  const pick = <K extends keyof BootstrapFields>(key: K): Picked<BootstrapFields[K]> | undefined => {
+    if (fields?.[key] !== undefined) return { value: fields[key], at: [...at, key] };
+    if (base?.[key] !== undefined) return { value: base[key], at: ['defaults', 'bootstrap', key] };
+    return undefined;
+  };
+  const extraFiles = pick('extraFiles');
+  const encryption = pick('diskEncryptionKeys');
+  const hardware = pick('generateHardwareConfig');
+  return {
+    noDiskoDeps: pick('noDiskoDeps')?.value ?? false,
+    noReboot: pick('noReboot')?.value ?? false,
+    debug: pick('debug')?.value ?? false,
+    phases: [...(pick('phases')?.value ?? BUILTIN.bootstrap.phases)],
+    ...(extraFiles?.value ? { extraFiles: localPath(extraFiles.value, extraFiles.at) } : {}),
+    diskEncryptionKeys: (encryption?.value ?? []).map((key, i) => ({
+      remote: key.remote,
+      local: localPath(key.local, [...(encryption?.at ?? []), i, 'local']),
+    })),
+    ...(hardware?.value
+      ? {
+          generateHardwareConfig: {
+            backend: hardware.value.backend,
+            path: localPath(hardware.value.path, [...hardware.at, 'path']),
+          },
+        }
+      : {}),
+    waitTimeout: pick('waitTimeout')?.value ?? BUILTIN.bootstrap.waitTimeout,
+  };
+}
+
+function resolveHealthChecks(
+  picked: Picked<ManifestHost['healthChecks']> | undefined,
+  report: Report,
+): HealthCheck[] {
+  const seen = new Set<string>();
+  const listAt = picked?.at ?? [];
+  return (picked?.value ?? []).map((check, i) => {
+    if (seen.has(check.name)) {
+      const at = [...listAt, i, 'name'];
+      report(at, `${formatPath(at)} ${showValue(check.name)} is used twice`);
+    }
+    seen.add(check.name);
+    return {
+      name: check.name,
+      command: typeof check.command === 'string' ? ['sh', '-c', check.command] : [...check.command],
+      timeout: check.timeout ?? BUILTIN.healthCheckTimeout,
+    };
+  });
+}

@@ -1,0 +1,226 @@
+// The raw fleet.yaml as written, before defaults: GENERATED from schemas/fleet.schema.json.
+// Do not edit; run `npm run gen:types` (a unit test fails when this file drifts from the schema).
+
+/**
+ * A flake path or reference, without "#attribute". No NUL or line breaks.
+ */
+export type FlakeRef = string;
+/**
+ * A string that is not empty.
+ */
+export type NonEmptyString = string;
+/**
+ * A command as a non-empty list of words; no shell is involved.
+ *
+ * @minItems 1
+ */
+export type Argv = NonEmptyString[];
+/**
+ * An ssh option written Key=Value, passed as `-o Key=Value`.
+ */
+export type SshOption = string;
+/**
+ * "local", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address ("[2001:db8::1]:2222"); an IPv6 address without a port may be written bare.
+ */
+export type ManifestEndpoint = string;
+/**
+ * Letters, digits, ".", "_" and "-", starting with a letter or digit.
+ */
+export type SafeWord = string;
+/**
+ * A file or directory on this machine: absolute, starting with "~/" (the home directory), or relative to the manifest's directory. No NUL or line breaks.
+ */
+export type Path = string;
+/**
+ * An SSH public key as in known_hosts without the host part: "<type> <base64>", optionally followed by a comment, e.g. "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…".
+ */
+export type PublicKey = string;
+/**
+ * An absolute path on the target, starting with "/". No NUL or line breaks.
+ */
+export type AbsolutePath = string;
+/**
+ * The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.
+ */
+export type ManifestBootstrap =
+  | boolean
+  | {
+      /**
+       * Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).
+       */
+      noDiskoDeps?: boolean;
+      /**
+       * Do not reboot into the new system after installing (nixos-anywhere --no-reboot).
+       */
+      noReboot?: boolean;
+      /**
+       * Run nixos-anywhere with --debug.
+       */
+      debug?: boolean;
+      /**
+       * nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.
+       *
+       * @minItems 1
+       */
+      phases?: ('disko' | 'install' | 'reboot' | 'kexec')[];
+      extraFiles?: Path;
+      /**
+       * Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).
+       */
+      diskEncryptionKeys?: ManifestDiskEncryptionKey[];
+      generateHardwareConfig?: ManifestGenerateHardwareConfig;
+      waitTimeout?: Seconds;
+    };
+/**
+ * A whole number of seconds, at least 1.
+ */
+export type Seconds = number;
+
+/**
+ * fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.
+ */
+export interface FleetManifest {
+  /**
+   * Version of the manifest format. Always 1.
+   */
+  version: 1;
+  flake?: FlakeRef;
+  /**
+   * How many hosts are deployed at once. 0 means no limit.
+   */
+  parallel?: number;
+  /**
+   * How many hosts are evaluated by one `nix build` call. When absent, fleet chooses from the free memory (about 512 MiB per host).
+   */
+  evalLimit?: number;
+  commands?: ManifestCommands;
+  ssh?: ManifestSsh;
+  defaults?: ManifestHost;
+  /**
+   * The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. Hosts are deployed in manifest order when parallelism is limited.
+   */
+  hosts?: {
+    [k: string]: ManifestHost | undefined;
+  };
+}
+/**
+ * The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: ["nix", "run", "nixpkgs#nixos-rebuild", "--"].
+ */
+export interface ManifestCommands {
+  nix?: Argv;
+  nixosRebuild?: Argv;
+  nixosAnywhere?: Argv;
+  nixosInstall?: Argv;
+}
+/**
+ * How fleet runs ssh for every host.
+ */
+export interface ManifestSsh {
+  /**
+   * Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's own host-key and connection options come first and win.
+   */
+  options?: SshOption[];
+}
+/**
+ * One machine: how to reach it and how to deploy it.
+ */
+export interface ManifestHost {
+  target?: ManifestEndpoint;
+  user?: SafeWord;
+  /**
+   * ssh port. A port written in target wins over a default; a host's own port must agree with its target.
+   */
+  port?: number;
+  identityFile?: Path;
+  /**
+   * The host's public SSH host key(s), pinned: ssh refuses any other. One key or a list of keys.
+   *
+   * @minItems 1
+   */
+  hostKey?: string | PublicKey[];
+  /**
+   * Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new) and print its fingerprint. Without hostKey and without this, ssh checks against your known_hosts.
+   */
+  trustOnFirstUse?: boolean;
+  /**
+   * What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).
+   */
+  mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
+  buildHost?: ManifestEndpoint;
+  /**
+   * Labels for selecting hosts (fleet apply --tag homelab).
+   */
+  tags?: SafeWord[];
+  keys?: ManifestKeys;
+  bootstrap?: ManifestBootstrap;
+  rollback?: ManifestRollback;
+  /**
+   * Commands run on the target after activation; a host succeeds only when all of them exit 0.
+   */
+  healthChecks?: ManifestHealthCheck[];
+  /**
+   * Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.
+   */
+  tolerateUnitFailures?: boolean;
+}
+/**
+ * Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.
+ */
+export interface ManifestKeys {
+  /**
+   * When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.
+   */
+  push?: 'bootstrap' | 'always' | 'never';
+  hostKeyFile?: Path;
+  /**
+   * Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.
+   */
+  hostKeySearch?: Path[];
+  /**
+   * Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.
+   */
+  generate?: boolean;
+  agenixKeyFile?: Path;
+  agenixKeyName?: SafeWord;
+  destination?: AbsolutePath;
+}
+/**
+ * One disk encryption key for the installer.
+ */
+export interface ManifestDiskEncryptionKey {
+  remote: AbsolutePath;
+  local: Path;
+}
+/**
+ * Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).
+ */
+export interface ManifestGenerateHardwareConfig {
+  /**
+   * Generator run on the target.
+   */
+  backend: 'nixos-facter' | 'nixos-generate-config';
+  path: Path;
+}
+/**
+ * The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.
+ */
+export interface ManifestRollback {
+  /**
+   * Arm the watchdog. boot and dry-activate never arm it.
+   */
+  enabled?: boolean;
+  timeout?: Seconds;
+}
+/**
+ * A command run on the target after activation.
+ */
+export interface ManifestHealthCheck {
+  name: NonEmptyString;
+  /**
+   * A list of words run as is, or one string run with sh -c.
+   *
+   * @minItems 1
+   */
+  command: string | NonEmptyString[];
+  timeout?: Seconds;
+}
