@@ -9,6 +9,13 @@ export type RebuildFlavour = 'ng' | 'bash';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
+/** `ssh://user@host` for Nix, with an IPv6 address in brackets (the port travels in NIX_SSHOPTS). */
+export function nixSshStoreUri(endpoint: SshEndpoint): string {
+  const at = destination(endpoint).lastIndexOf('@');
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `ssh://${destination(endpoint).slice(0, at)}@${host}`;
+}
+
 /** `<flake>#nixosConfigurations."<host>".config.system.build.<output>` */
 export function installable(flake: string, host: string, output: string): string {
   return `${flake}#nixosConfigurations."${host}".config.system.build.${output}`;
@@ -40,7 +47,7 @@ export function nixBuildCommand(
   const command: PlannedCommand = { purpose: 'build', argv };
   if (buildHost.kind === 'ssh') {
     const port = buildHost.port === 22 ? '' : `?port=${buildHost.port}`;
-    argv.push('--builders', `ssh://${destination(buildHost)}${port}`, '--max-jobs', '0');
+    argv.push('--builders', `${nixSshStoreUri(buildHost)}${port}`, '--max-jobs', '0');
     if (buildHostSsh) command.env = { NIX_SSHOPTS: nixSshOpts(buildHostSsh) };
   }
   argv.push(...attributes.map((a) => a.installable));
@@ -148,7 +155,7 @@ export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: strin
 export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings): PlannedCommand {
   return {
     purpose: 'copy closure',
-    argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', `ssh://${destination(ssh.endpoint)}`, { ref: 'toplevel' }],
+    argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', nixSshStoreUri(ssh.endpoint), { ref: 'toplevel' }],
     env: { NIX_SSHOPTS: nixSshOpts(ssh) },
   };
 }

@@ -1,0 +1,41 @@
+// `fleet apply`: argv → options, then build once and run every selected host's steps.
+import type { CommandModule } from 'yargs';
+import { withModes, withOutput, withSelection } from '../shared-flags.js';
+import type { CommandResult } from '../result.js';
+import { contextArgsFrom, type PlanArgs } from './plan.js';
+
+export interface ApplyArgs extends PlanArgs {
+  'dry-run'?: boolean;
+  'keep-going'?: boolean;
+  plain?: boolean;
+  report?: string;
+}
+
+export function applyCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, ApplyArgs> {
+  return {
+    command: 'apply [hosts..]',
+    describe: 'build every selected host once, then push keys, bootstrap and deploy, in parallel',
+    builder: (y) =>
+      withOutput(withModes(withSelection(y)))
+        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+        .option('yes', { alias: 'y', type: 'boolean', describe: 'allow bootstrap (disk wipe) of bare hosts without a prompt' })
+        .option('force', { type: 'boolean', describe: 'redeploy hosts that already run the built system' })
+        .option('fail-fast', { type: 'boolean', describe: 'start no new host after one fails' })
+        .option('keep-going', { type: 'boolean', describe: 'hosts fail alone (the default)' })
+        .option('dry-run', { type: 'boolean', describe: 'print the plan and run nothing (same as fleet plan)' })
+        .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
+        .conflicts('fail-fast', 'keep-going'),
+    handler: (args) =>
+      done(
+        (async () => {
+          if (args['dry-run']) {
+            const { renderPlan } = await import('./plan.js');
+            return renderPlan(args);
+          }
+          const { applyPlan } = await import('../apply-run.js');
+          return applyPlan(contextArgsFrom(args), { json: args.json ?? false, plain: args.plain ?? false, reportFile: args.report });
+        })(),
+      ),
+  };
+}

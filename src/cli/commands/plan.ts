@@ -1,0 +1,49 @@
+// `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
+import type { CommandModule } from 'yargs';
+import { modeOverrideFrom, parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
+import { withModes, withSelection } from '../shared-flags.js';
+import type { CommandResult } from '../result.js';
+
+export interface PlanArgs extends CommonArgs {
+  'eval-limit'?: number;
+  force?: boolean;
+  yes?: boolean;
+  'fail-fast'?: boolean;
+}
+
+/** The plan-shaping flags, shared with apply. */
+export function contextArgsFrom(args: PlanArgs) {
+  return {
+    file: args.file,
+    selection: selectionFrom(args),
+    modeOverride: modeOverrideFrom(args),
+    parallel: parallelFrom(args.parallel),
+    evalLimit: args['eval-limit'],
+    force: args.force ?? false,
+    failFast: args['fail-fast'] ?? false,
+    allowBootstrap: args.yes ?? false,
+  };
+}
+
+/** Prints a plan as the human tree or JSON. */
+export async function renderPlan(args: PlanArgs): Promise<CommandResult> {
+  const { planFromArgs } = await import('../context.js');
+  const { plan } = await planFromArgs(contextArgsFrom(args));
+  if (args.json) return { exitCode: 0, stdout: [JSON.stringify(plan, null, 2)] };
+  const { formatPlan } = await import('../../ui/index.js');
+  return { exitCode: 0, stdout: formatPlan(plan) };
+}
+
+export function planCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, PlanArgs> {
+  return {
+    command: 'plan [hosts..]',
+    describe: 'show what `fleet apply` would run, without touching any host',
+    builder: (y) =>
+      withModes(withSelection(y))
+        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags' })
+        .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
+        .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
+        .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' }),
+    handler: (args) => done(renderPlan(args)),
+  };
+}

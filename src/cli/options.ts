@@ -1,0 +1,49 @@
+// argv → typed options for the commands: pure, so the mapping is tested as a table.
+import { UsageError } from '../errors.js';
+import type { Mode } from '../manifest/inventory.js';
+import { splitList, type Selection } from '../plan/selection.js';
+
+/** Parsed flags shared by the commands that act on a selection of hosts. */
+export interface CommonArgs {
+  file?: string;
+  only?: string[] | string;
+  tag?: string[] | string;
+  exclude?: string[] | string;
+  /** Positional host selectors (`fleet status web-*`). */
+  hosts?: string[] | string;
+  parallel?: number;
+  json?: boolean;
+  switch?: boolean;
+  boot?: boolean;
+  test?: boolean;
+  'dry-activate'?: boolean;
+}
+
+export function selectionFrom(args: CommonArgs): Selection {
+  return {
+    only: [...splitList(args.only), ...splitList(args.hosts)],
+    tags: splitList(args.tag),
+    exclude: splitList(args.exclude),
+  };
+}
+
+/** The one mode flag given, if any; two at once is a usage error. */
+export function modeOverrideFrom(args: CommonArgs): Mode | undefined {
+  const given = (['switch', 'boot', 'test', 'dry-activate'] as const).filter((m) => args[m] === true);
+  if (given.length > 1) throw new UsageError(`choose one of --${given.join(', --')}`);
+  return given[0];
+}
+
+export function parallelFrom(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--parallel must be a whole number ≥ 0 (got ${String(value)})`);
+  return n;
+}
+
+export function positiveSeconds(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number of seconds (got ${String(value)})`);
+  return n;
+}

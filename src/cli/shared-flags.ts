@@ -1,0 +1,36 @@
+// The flags most commands share, declared once for yargs.
+import type { Argv } from 'yargs';
+
+export function withFile<T>(y: Argv<T>) {
+  return y.option('file', {
+    alias: 'f',
+    type: 'string',
+    describe: 'manifest to read (default: $FLEET_FILE, else ./fleet.yaml)',
+  });
+}
+
+export function withSelection<T>(y: Argv<T>) {
+  return withFile(y)
+    .option('only', {
+      type: 'string',
+      array: true,
+      describe: 'hosts to act on: names, globs (web-*) or @tags; comma-separated or repeated',
+    })
+    .option('tag', { type: 'string', array: true, describe: 'hosts with this tag (repeatable)' })
+    .option('exclude', { type: 'string', array: true, describe: 'hosts to leave out: names, globs or @tags' })
+    .option('parallel', { alias: 'p', type: 'number', describe: 'hosts at once (0 = unlimited; default from the manifest, else 10)' });
+}
+
+export function withModes<T>(y: Argv<T>) {
+  return y
+    .option('switch', { type: 'boolean', describe: 'activate now and make it the boot default' })
+    .option('boot', { type: 'boolean', describe: 'make it the boot default only; activates at next boot' })
+    .option('test', { type: 'boolean', describe: 'activate now, not the boot default' })
+    .option('dry-activate', { type: 'boolean', describe: 'show what activation would change; changes nothing' });
+}
+
+export function withOutput<T>(y: Argv<T>) {
+  return y
+    .option('json', { type: 'boolean', describe: 'print a JSON report on stdout instead of progress' })
+    .option('report', { type: 'string', describe: 'also write the JSON report to this file' });
+}
