@@ -1,0 +1,166 @@
+// fleet apply against real lab hosts: bootstrap + deploy, unchanged re-run, --boot on one host,
+// a failing activation, the JSON report and the plain/tty renderers on real runs.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab } from './lab.js';
+import { FLEET_BIN, runFleet, writeLabManifest } from './fleet-harness.js';
+
+interface ReportHost {
+  host: string;
+  outcome: string;
+  step: string;
+  reason: string;
+  storePath: string | null;
+  steps: { step: string; status: string; detail: string }[];
+}
+
+function readReport(path: string): { exitCode: number; hosts: ReportHost[] } {
+  return JSON.parse(readFileSync(path, 'utf8')) as { exitCode: number; hosts: ReportHost[] };
+}
+
+describe('fleet apply in the lab', () => {
+  let lab: Lab;
+  let dir: string;
+  let manifest: string;
+  const hosts = ['bare', 'web1', 'web2', 'web3'];
+
+  beforeAll(async () => {
+    lab = await startLab({
+      hosts: [
+        { name: 'bare', state: 'bare' },
+        { name: 'web1', state: 'installed' },
+        { name: 'web2', state: 'installed' },
+        { name: 'web3', state: 'installed' },
+      ],
+    });
+    dir = mkdtempSync(join(tmpdir(), 'fleet-apply-'));
+    manifest = writeLabManifest(lab, dir, [{ name: 'bare', bootstrap: true }, { name: 'web1' }, { name: 'web2' }, { name: 'web3' }]);
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('bootstraps the bare host and deploys the others in one run', async () => {
+    lab.setRevision(2);
+    const wanted = await lab.toplevels(hosts);
+    const before = Object.fromEntries(hosts.map((h) => [h, lab.generations(h).length]));
+    const report = join(dir, 'report-1.json');
+    const run = await runFleet(lab, ['apply', '-f', manifest, '--yes', '--report', report]);
+    expect(run.stderr).toBe('');
+    expect(run.code, run.stdout).toBe(0);
+
+    for (const host of hosts) {
+      expect(lab.currentSystem(host), host).toBe(wanted[host]);
+      expect(lab.bootDefault(host), host).toBe(wanted[host]);
+      const generations = lab.generations(host);
+      expect(generations.length, host).toBe(before[host]! + 1);
+      expect(generations.find((g) => g.current)?.storePath, host).toBe(wanted[host]);
+    }
+
+    // push-keys generated the host key, nixos-anywhere put it on the new system, fleet pinned it.
+    const pushed = readFileSync(join(dir, 'host-keys', 'bare', 'ssh_host_ed25519_key.pub'), 'utf8').trim();
+    expect(lab.currentHostPublicKey('bare')).toBe(pushed.split(/\s+/).slice(0, 2).join(' '));
+    const pinned = join(dir, 'known_hosts.bare-only');
+    writeFileSync(pinned, `${lab.host('bare').address} ${pushed}\n`);
+    const ssh = spawnSync('ssh', ['-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${pinned}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null', '-i', lab.clientKey, `root@${lab.host('bare').address}`, 'readlink -f /run/current-system'], { encoding: 'utf8' });
+    expect(ssh.stderr).not.toMatch(/verification failed/);
+    expect(ssh.stdout.trim()).toBe(wanted.bare);
+
+    const json = readReport(report);
+    expect(json.exitCode).toBe(0);
+    expect(json.hosts.map((h) => [h.host, h.outcome])).toEqual(hosts.map((h) => [h, 'changed']));
+    const bare = json.hosts.find((h) => h.host === 'bare')!;
+    expect(bare.steps.map((s) => [s.step, s.status])).toEqual([
+      ['lock', 'done'],
+      ['probe', 'done'],
+      ['push-keys', 'done'],
+      ['bootstrap', 'done'],
+      ['deploy', 'skipped'],
+      ['verify', 'done'],
+    ]);
+    const web1 = json.hosts.find((h) => h.host === 'web1')!;
+    expect(web1.steps.find((s) => s.step === 'bootstrap')).toMatchObject({ status: 'skipped', detail: 'no bootstrap options' });
+    expect(web1.storePath).toBe(wanted.web1);
+
+    // Plain CI output: host-prefixed lines, no escape sequences, then the summary table.
+    expect(run.stdout).toMatch(/^\[web1\] deploy: /m);
+    expect(run.stdout).toMatch(/^\[bare\] bootstrap: /m);
+    expect(run.stdout).not.toContain('\u001b[');
+    expect(run.stdout).toMatch(/HOST\s+OUTCOME\s+STEP\s+TIME\s+REASON/);
+
+    // nixos-anywhere ran once, on prebuilt store paths, with the keys as --extra-files.
+    const anywhere = lab.toolLog().filter((t) => t.tool === 'nixos-anywhere');
+    expect(anywhere).toHaveLength(1);
+    expect(anywhere[0]!.argv).toEqual(expect.arrayContaining(['--store-paths', '--phases', 'disko,install,reboot', '--extra-files']));
+  }, 240_000);
+
+  it('a second run with nothing changed activates nothing', async () => {
+    const activations = Object.fromEntries(hosts.map((h) => [h, lab.activations(h).length]));
+    const report = join(dir, 'report-2.json');
+    const run = await runFleet(lab, ['apply', '-f', manifest, '--report', report]);
+    expect(run.code, run.stdout).toBe(0);
+    const json = readReport(report);
+    expect(json.hosts.map((h) => [h.host, h.outcome])).toEqual(hosts.map((h) => [h, 'unchanged']));
+    for (const host of hosts) expect(lab.activations(host).length, host).toBe(activations[host]);
+    // The bare host is installed now: it is never bootstrapped again.
+    expect(json.hosts.find((h) => h.host === 'bare')!.steps.find((s) => s.step === 'bootstrap')?.detail).toMatch(/already NixOS/);
+  }, 180_000);
+
+  it('--only web1 --boot changes only web1, and only its boot default', async () => {
+    const live = Object.fromEntries(hosts.map((h) => [h, lab.currentSystem(h)]));
+    const activations = Object.fromEntries(hosts.map((h) => [h, lab.activations(h).length]));
+    lab.setRevision(3);
+    const wanted = await lab.toplevels(['web1']);
+    const run = await runFleet(lab, ['apply', '-f', manifest, '--only', 'web1', '--boot']);
+    expect(run.code, run.stdout).toBe(0);
+    expect(lab.bootDefault('web1')).toBe(wanted.web1);
+    expect(lab.currentSystem('web1')).toBe(live.web1);
+    expect(lab.activations('web1').at(-1)).toMatchObject({ action: 'boot', storePath: wanted.web1 });
+    for (const other of hosts.filter((h) => h !== 'web1')) {
+      expect(lab.activations(other).length, other).toBe(activations[other]);
+      expect(lab.currentSystem(other), other).toBe(live[other]);
+    }
+  }, 180_000);
+
+  it('a failing activation fails that host with the tool output, and the others still deploy', async () => {
+    lab.setVariant('web2', 'fails');
+    const wanted = await lab.toplevels(hosts);
+    const before = lab.currentSystem('web2');
+    const report = join(dir, 'report-4.json');
+    const run = await runFleet(lab, ['apply', '-f', manifest, '--report', report]);
+    expect(run.code, run.stdout).toBe(1);
+    const json = readReport(report);
+    const web2 = json.hosts.find((h) => h.host === 'web2')!;
+    expect(web2).toMatchObject({ outcome: 'failed', step: 'deploy' });
+    expect(web2.reason).toMatch(/nixos-rebuild switch failed \(exit 1\)/);
+    expect(lab.currentSystem('web2')).toBe(before);
+    for (const other of ['bare', 'web1', 'web3']) {
+      expect(json.hosts.find((h) => h.host === other)?.outcome, other).toMatch(/changed|unchanged/);
+      expect(lab.currentSystem(other), other).toBe(wanted[other]);
+    }
+    // The summary shows the last lines of the failing command.
+    expect(run.stdout).toMatch(/web2.*failed/i);
+    expect(run.stdout).toMatch(/switch-to-configuration/);
+    lab.setVariant('web2', 'good');
+  }, 180_000);
+
+  it('renders a live task tree on a terminal', async () => {
+    lab.setRevision(5);
+    const wanted = await lab.toplevels(['web3']);
+    const command = ['node', FLEET_BIN, 'apply', '-f', manifest, '--only', 'web3'].map((w) => `'${w}'`).join(' ');
+    const env: Record<string, string> = { ...process.env, ...lab.env, TERM: 'xterm-256color', COLUMNS: '120' } as Record<string, string>;
+    delete env.CI;
+    delete env.NO_COLOR;
+    const result = spawnSync('script', ['-qefc', command, '/dev/null'], { encoding: 'utf8', env, timeout: 120_000 });
+    expect(result.status, result.stdout).toBe(0);
+    expect(lab.currentSystem('web3')).toBe(wanted.web3);
+    const screen = result.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(result.stdout).toContain('\u001b['); // a real terminal rendering, not plain lines
+    expect(screen).not.toMatch(/^\[web3\] deploy:/m);
+    expect(screen).toMatch(/web3\s+deployed switch/);
+  }, 180_000);
+});

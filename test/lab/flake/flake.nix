@@ -1,0 +1,166 @@
+# The lab's test flake: NixOS-like hosts without nixpkgs, built from plain derivations (builder /bin/sh).
+# lab.ts copies this file next to a generated lab.nix (system, revision, per-host variant) and flake.lock.
+{
+  description = "fleet lab: NixOS-like test hosts (no nixpkgs, no inputs)";
+
+  outputs = { self }:
+    let
+      lab = import ./lab.nix;
+      inherit (lab) system revision;
+      rev = toString revision;
+
+      # A small shared dependency so that a toplevel's closure has more than one path.
+      sw = derivation {
+        name = "lab-sw-r${rev}";
+        inherit system;
+        builder = "/bin/sh";
+        hello = ''
+          #!/bin/sh
+          echo "fleet lab system, revision ${rev}"
+        '';
+        args = [ "-c" ''
+          /bin/mkdir -p $out/bin
+          printf '%s' "$hello" > $out/bin/lab-hello
+          /bin/chmod 0755 $out/bin/lab-hello
+        '' ];
+      };
+
+      sshdConfig = port: ''
+        # sshd_config of a fleet lab host
+        Port ${toString port}
+        HostKey /etc/ssh/ssh_host_ed25519_key
+        PidFile /run/sshd.pid
+        PermitRootLogin prohibit-password
+        PubkeyAuthentication yes
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        UsePAM no
+        StrictModes no
+        AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u
+        SetEnv PATH=/run/lab/bin:/run/current-system/sw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+        MaxStartups 100:30:200
+        MaxSessions 100
+        Subsystem sftp internal-sftp
+      '';
+
+      switchScript = name: variant: version: ''
+        #!/bin/sh
+        # switch-to-configuration of fleet lab host ${name} (revision ${rev}, variant ${variant})
+        set -u
+        action="''${1:-}"
+        top=$(cd "$(dirname "$0")/.." && pwd -P)
+        variant='${variant}'
+        log=/run/lab/activations.log
+        bootloader=false
+        [ "''${NIXOS_INSTALL_BOOTLOADER:-}" = 1 ] && bootloader=true
+        record() {
+          printf '{"action":"%s","storePath":"%s","time":"%s","exitCode":%s,"variant":"%s","installBootloader":%s,"bootId":"%s"}\n' \
+            "$action" "$top" "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$1" "$variant" "$bootloader" \
+            "$(cat /proc/sys/kernel/random/boot_id)" >> "$log"
+        }
+        alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+        restart_sshd() {
+          if [ -f /run/sshd.pid ]; then
+            old=$(cat /run/sshd.pid)
+            kill "$old" 2>/dev/null
+            i=0
+            while alive "$old" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+          fi
+          /usr/sbin/sshd -f "$top/sshd_config" -E /run/lab/sshd.log
+        }
+        case "$action" in
+          switch|boot|test|dry-activate) ;;
+          *) echo "Usage: $0 [switch|boot|test|dry-activate]" >&2; exit 1 ;;
+        esac
+        if [ "$variant" = fails ]; then
+          echo "error: activating $top failed (lab variant 'fails'); nothing was changed" >&2
+          record 1
+          exit 1
+        fi
+        if [ "$action" = dry-activate ]; then
+          echo "would activate ${name} ${version} ($top)"
+          echo "would restart the following units: sshd.service"
+          record 0
+          exit 0
+        fi
+        if [ "$action" = switch ] || [ "$action" = boot ]; then
+          if [ "$bootloader" = true ]; then echo "installing the boot loader..."; fi
+          ln -sfn "$top" /boot/.default.tmp && mv -Tf /boot/.default.tmp /boot/default
+          echo "boot default is now $top"
+        fi
+        rc=0
+        if [ "$action" = switch ] || [ "$action" = test ]; then
+          if [ "$variant" = slow ]; then
+            echo "activating slowly (${toString lab.slowSeconds} s)..."
+            sleep ${toString lab.slowSeconds}
+          fi
+          echo "activating the configuration..."
+          ln -sfn "$top" /run/.current-system.tmp && mv -Tf /run/.current-system.tmp /run/current-system
+          echo "restarting the following units: sshd.service"
+          restart_sshd || rc=4
+          case "$variant" in
+            units-fail) echo "warning: the following units failed: lab-broken.service" >&2; rc=4 ;;
+            needs-reboot) echo "a reboot is required to complete the activation" >&2; rc=100 ;;
+          esac
+        fi
+        record $rc
+        exit $rc
+      '';
+
+      diskoScript = name: noDeps: ''
+        #!/bin/sh
+        # disko script of fleet lab host ${name}${if noDeps then " (no deps)" else ""}: destroy, format, mount at /mnt
+        set -eu
+        disk=/run/lab/disk
+        [ -d "$disk" ] || { echo "disko: no lab disk at $disk" >&2; exit 1; }
+        echo "disko: destroying all data on the disk of ${name}"
+        umount /mnt 2>/dev/null || true
+        find "$disk" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null || true
+        echo "disko: creating partitions ESP (/boot) and root (/)"
+        mkdir -p "$disk/nix" "$disk/etc" "$disk/.etc-work" "$disk/boot" "$disk/persist"
+        printf 'formatted by disko (lab) for ${name} at %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$disk/.disko"
+        echo "disko: mounting the new filesystems at /mnt"
+        mount --bind "$disk" /mnt
+        echo "disko: done"
+      '';
+
+      scriptDrv = drvName: text: derivation {
+        name = drvName;
+        inherit system text;
+        builder = "/bin/sh";
+        args = [ "-c" "printf '%s' \"$text\" > $out && /bin/chmod 0755 $out" ];
+      };
+
+      mkHost = name: host:
+        let
+          variant = host.variant or "good";
+          version = "25.11.lab-r${rev}";
+          toplevel = derivation {
+            name = "nixos-system-${name}-${version}";
+            inherit system version sw;
+            builder = "/bin/sh";
+            sshdConfig = sshdConfig (if variant == "breaks-ssh" then 2222 else 22);
+            switch = switchScript name variant version;
+            labVariant = variant;
+            args = [ "-c" ''
+              /bin/mkdir -p $out/bin
+              printf '%s' "$switch" > $out/bin/switch-to-configuration
+              /bin/chmod 0755 $out/bin/switch-to-configuration
+              printf '%s' "$sshdConfig" > $out/sshd_config
+              printf '%s' "$version" > $out/nixos-version
+              printf '%s' "$labVariant" > $out/lab-variant
+              /bin/ln -s "$sw" $out/sw
+            '' ];
+          };
+        in {
+          config.networking.hostName = name;
+          config.system.build = {
+            inherit toplevel;
+            diskoScript = scriptDrv "disko-${name}" (diskoScript name false);
+            diskoScriptNoDeps = scriptDrv "disko-${name}-no-deps" (diskoScript name true);
+          };
+        };
+    in {
+      nixosConfigurations = builtins.mapAttrs mkHost lab.hosts;
+    };
+}

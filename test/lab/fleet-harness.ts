@@ -1,0 +1,81 @@
+// Drives the real `fleet` CLI against a lab: writes manifests pointing at lab hosts and runs fleet.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { Lab } from './lab.js';
+
+export const FLEET_BIN = fileURLToPath(new URL('../../bin/fleet.js', import.meta.url));
+
+/** Per-host manifest fields for a lab host (anything of the host schema may be added in `extra`). */
+export interface LabManifestHost {
+  name: string;
+  mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
+  /** Give the host bootstrap options and a key policy that generates and pushes its host key. */
+  bootstrap?: boolean;
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Writes `<dir>/fleet.yaml` for lab hosts: targets, pinned host keys, the lab's client key, the
+ * lab's flake. Returns the manifest path.
+ */
+export function writeLabManifest(lab: Lab, dir: string, hosts: LabManifestHost[], top: Record<string, unknown> = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const manifest = {
+    version: 1,
+    flake: lab.flakeDir,
+    ...top,
+    defaults: { identityFile: lab.clientKey, rollback: { timeout: 20 } },
+    hosts: Object.fromEntries(
+      hosts.map((h) => {
+        const labHost = lab.host(h.name);
+        const entry: Record<string, unknown> = {
+          target: `root@${labHost.address}`,
+          hostKey: [labHost.hostPublicKey],
+          ...(h.mode ? { mode: h.mode } : {}),
+        };
+        if (h.bootstrap) {
+          entry.bootstrap = { phases: ['disko', 'install', 'reboot'], waitTimeout: 60 };
+          entry.keys = { push: 'bootstrap', hostKeySearch: [join(dir, 'host-keys')], generate: true };
+        }
+        return [h.name, { ...entry, ...h.extra }];
+      }),
+    ),
+  };
+  const path = join(dir, 'fleet.yaml');
+  writeFileSync(path, `# yaml-language-server: $schema=${fileURLToPath(new URL('../../schemas/fleet.schema.json', import.meta.url))}\n${stringify(manifest)}`);
+  return path;
+}
+
+export interface FleetRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/fleet.js <args>` with the lab's environment (stand-ins on PATH, no substituters). */
+export function runFleet(
+  lab: Lab,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+): Promise<FleetRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [FLEET_BIN, ...args], {
+      env: { ...process.env, ...lab.env, CI: 'true', NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (child.pid && options.onSpawn) options.onSpawn(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,1080 @@
+// Owns the lab: NixOS-like test hosts on this machine (netns + private mounts + own sshd and Nix store),
+// the test flake, the stand-ins' environment, fault injection and complete teardown.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// ------------------------------------------------------------------------------------------------
+// Public types
+
+/** How a host's configuration behaves when activated (baked into its toplevel by the test flake). */
+export type Variant = 'good' | 'breaks-ssh' | 'units-fail' | 'needs-reboot' | 'fails' | 'slow';
+
+/** A host to start: `bare` = not NixOS (rescue system, empty store); `installed` = NixOS with generation 1. */
+export interface LabHostSpec {
+  name: string;
+  state: 'bare' | 'installed';
+  variant?: Variant;
+}
+
+export interface LabOptions {
+  hosts: LabHostSpec[];
+  /** Short name part (≤ 6 chars of [a-z0-9]); random when omitted. */
+  prefix?: string;
+  /** Initial revision of the flake (default 1). */
+  revision?: number;
+  /** Seconds the `slow` variant sleeps while activating (default 5). */
+  slowSeconds?: number;
+  /** Size of each host's fake disk (tmpfs) in MiB (default 64). */
+  diskMiB?: number;
+  /** Size of each host's installer RAM (tmpfs) in MiB (default 64). */
+  ramMiB?: number;
+  /** Leave the lab running when this process exits (the CLI's `lab up`). */
+  keepOnExit?: boolean;
+}
+
+/** Directories of one host, as seen from this machine. */
+export interface LabHostDirs {
+  /** The host's directory (everything of the host lives below it). */
+  root: string;
+  /** The fake disk (tmpfs): nix/, etc/ (upper of /etc), boot/, persist/, data/ of an installed system. */
+  disk: string;
+  /** The installer's RAM (tmpfs): same layout, used while the host is bare. */
+  ram: string;
+  /** The host's /run (cleared at every boot). */
+  run: string;
+  /** Bound at /run/lab inside the host: activation log, boot id, sshd log, host-side scripts. */
+  lab: string;
+}
+
+export interface LabHost {
+  name: string;
+  /** IPv4 address (exists only inside the host's network namespace). */
+  address: string;
+  port: 22;
+  /** Host key line as it appears in known_hosts after the address: `ssh-ed25519 AAAA…`. */
+  hostPublicKey: string;
+  netns: string;
+  state: 'bare' | 'installed';
+  dirs: LabHostDirs;
+}
+
+/** One switch-to-configuration call recorded by the host. */
+export interface Activation {
+  action: 'switch' | 'boot' | 'test' | 'dry-activate';
+  storePath: string;
+  time: string;
+  exitCode: number;
+  variant: Variant;
+  installBootloader: boolean;
+  bootId: string;
+}
+
+/** One stand-in invocation from $FLEET_LAB_LOG. */
+export interface ToolInvocation {
+  id: string;
+  tool: 'nixos-rebuild' | 'nixos-anywhere' | 'nixos-install' | string;
+  argv: string[];
+  /** Names of the relevant environment variables that were set (never values). */
+  env: string[];
+  /** NIX_SSHOPTS, shell-split. */
+  sshOpts: string[];
+  cwd: string;
+  time: string;
+  steps: { step: string; argv: string[] }[];
+  exitCode: number | null;
+}
+
+export interface Generation {
+  generation: number;
+  storePath: string;
+  current: boolean;
+}
+
+export interface SshResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Lab {
+  prefix: string;
+  dir: string;
+  hosts: LabHost[];
+  /** Private key of the client (authorised for root and deploy on every host). */
+  clientKey: string;
+  clientPublicKey: string;
+  /** known_hosts with every host's key, keyed by address. */
+  knownHosts: string;
+  /** ssh config: `ssh -F <sshConfig> <host name or address>` works. */
+  sshConfig: string;
+  /** ssh options (argv) that reach the hosts with pinned keys; `env.NIX_SSHOPTS`-ready via sshOptionsString. */
+  sshOptions: string[];
+  sshOptionsString: string;
+  flakeDir: string;
+  /** The stand-ins (nixos-rebuild, nixos-anywhere, nixos-install). */
+  binDir: string;
+  /** PATH with the stand-ins first, NIX_CONFIG (flakes, no substituters), FLEET_LAB_LOG, FLEET_LAB_DIR. */
+  env: Record<string, string>;
+  logPath: string;
+  host(name: string): LabHost;
+  /** `<flakeDir>#nixosConfigurations."name".config.system.build.<attr>` */
+  installable(name: string, attr?: 'toplevel' | 'diskoScript' | 'diskoScriptNoDeps'): string;
+  /** Builds installables in one `nix build --json` call; returns their out paths in order. */
+  build(installables: string[]): Promise<string[]>;
+  toplevels(names?: string[]): Promise<Record<string, string>>;
+  stop(): Promise<void>;
+  reboot(host: string): Promise<void>;
+  cutLink(host: string): Promise<void>;
+  restoreLink(host: string): Promise<void>;
+  killSshd(host: string): Promise<void>;
+  freeze(host: string): Promise<void>;
+  thaw(host: string): Promise<void>;
+  fillDisk(host: string): Promise<void>;
+  freeDisk(host: string): Promise<void>;
+  setRevision(n: number): void;
+  setVariant(host: string, variant: Variant): void;
+  activations(host: string): Activation[];
+  toolLog(): ToolInvocation[];
+  ssh(host: string, argv: string[], options?: { user?: string; input?: string; timeoutMs?: number }): Promise<SshResult>;
+  waitForSsh(host: string, timeoutMs?: number): Promise<void>;
+  currentSystem(host: string): string | null;
+  bootedSystem(host: string): string | null;
+  bootDefault(host: string): string | null;
+  generations(host: string): Generation[];
+  diskFiles(host: string): string[];
+  bootId(host: string): string;
+  /** The host key the host presents now (changes when a new system generated or received one). */
+  currentHostPublicKey(host: string): string;
+  /** Store paths present in the host's current store (installed: disk, bare: RAM). */
+  storePaths(host: string): string[];
+  /** Runs argv inside the host's namespaces (not over ssh). */
+  exec(host: string, argv: string[]): Promise<SshResult>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Constants and small helpers
+
+const LAB_SRC = dirname(fileURLToPath(import.meta.url));
+export const labBinDir = join(LAB_SRC, 'bin');
+const HOST_SCRIPT = join(LAB_SRC, 'host', 'lab-host.sh');
+const FLAKE_TEMPLATE = join(LAB_SRC, 'flake', 'flake.nix');
+const NETS_DIR = '/tmp/fleet-lab-nets';
+const SUBNET_BASE = '10.231';
+const DEPLOY_UID = 2931;
+const VARIANTS: Variant[] = ['good', 'breaks-ssh', 'units-fail', 'needs-reboot', 'fails', 'slow'];
+export const NIX_FLAGS = ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', ''];
+
+interface HostRecord {
+  name: string;
+  index: number;
+  netns: string;
+  vethRoot: string;
+  address: string;
+  rootAddress: string;
+  dir: string;
+  state: 'bare' | 'installed';
+  variant: Variant;
+}
+
+interface LabRecord {
+  prefix: string;
+  dir: string;
+  subnet: number | null;
+  ownerPid: number;
+  keepOnExit: boolean;
+  createdAt: string;
+  anchorPid: number | null;
+  hosts: HostRecord[];
+  mounts: string[];
+  netns: string[];
+  links: string[];
+}
+
+interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  signal: NodeJS.Signals | null;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : null;
+    child.on('error', (err) => {
+      if (timer) clearTimeout(timer);
+      resolve({ exitCode: 127, stdout, stderr: stderr + String(err), signal: null });
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ exitCode: code ?? 128, stdout, stderr, signal });
+    });
+  });
+}
+
+async function must(cmd: string, args: string[], options: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+  const r = await run(cmd, args, options);
+  if (r.exitCode !== 0) {
+    throw new Error(`lab: \`${[cmd, ...args].join(' ')}\` failed (exit ${r.exitCode}):\n${(r.stderr || r.stdout).trim()}`);
+  }
+  return r;
+}
+
+function runSync(cmd: string, args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** POSIX shell quoting of one word (the one place the lab builds a command line). */
+export function shellQuote(word: string): string {
+  if (word === '') return "''";
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return "'" + word.replace(/'/g, `'\\''`) + "'";
+}
+
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function writeAtomic(path: string, content: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function nixSystem(): string {
+  const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+  return `${arch}-linux`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Prerequisites
+
+const REQUIRED: { cmd: string; pkg: string; why: string }[] = [
+  { cmd: 'ip', pkg: 'iproute2', why: 'network namespaces and veth links' },
+  { cmd: 'unshare', pkg: 'util-linux', why: 'private mount namespaces' },
+  { cmd: 'nsenter', pkg: 'util-linux', why: 'running commands inside a host' },
+  { cmd: 'setsid', pkg: 'util-linux', why: 'detaching host processes' },
+  { cmd: 'mount', pkg: 'mount', why: 'per-host /nix, /etc, /run, tmpfs disks' },
+  { cmd: 'sshd', pkg: 'openssh-server', why: 'each host runs its own sshd' },
+  { cmd: 'ssh', pkg: 'openssh-client', why: 'reaching the hosts' },
+  { cmd: 'ssh-keygen', pkg: 'openssh-client', why: 'host and client keys' },
+  { cmd: 'nix', pkg: 'nix-bin', why: 'building toplevels, nix copy' },
+  { cmd: 'nix-env', pkg: 'nix-bin', why: 'system profiles and generations' },
+  { cmd: 'nix-store', pkg: 'nix-bin', why: 'nix copy over ssh (nix-store --serve)' },
+  { cmd: 'sudo', pkg: 'sudo', why: 'the non-root deploy user' },
+  { cmd: 'tar', pkg: 'tar', why: 'nixos-anywhere --extra-files' },
+  { cmd: 'bash', pkg: 'bash', why: 'the host life-cycle script' },
+];
+
+function findCommand(cmd: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, cmd);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * Explains exactly what is missing for the lab (root, commands, kernel features); empty when all is there.
+ */
+export function checkLabPrerequisites(): { ok: boolean; problems: string[]; explanation: string } {
+  const problems: string[] = [];
+  const pkgs = new Set<string>();
+  if (process.platform !== 'linux') problems.push(`the lab needs Linux (this is ${process.platform})`);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    problems.push('the lab must run as root (network namespaces, mounts); run the tests with sudo or in a root container');
+  }
+  for (const r of REQUIRED) {
+    if (!findCommand(r.cmd)) {
+      problems.push(`\`${r.cmd}\` not found (${r.why}); Debian package ${r.pkg}`);
+      pkgs.add(r.pkg);
+    }
+  }
+  const fs = readOr('/proc/filesystems', '');
+  if (fs && !/\boverlay\b/.test(fs) && runSync('modprobe', ['overlay']).status !== 0) {
+    problems.push('the kernel has no overlay filesystem (needed for per-host /etc); `modprobe overlay`');
+  }
+  if (fs && !/\btmpfs\b/.test(fs)) problems.push('the kernel has no tmpfs (needed for the fake disks)');
+  let explanation = '';
+  if (problems.length > 0) {
+    explanation = `The fleet lab cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
+    if (pkgs.size > 0) {
+      explanation += `\nFix: sudo apt-get update && sudo apt-get install -y ${[...pkgs].sort().join(' ')}`;
+      explanation += `\n  (or run scripts/install-lab-deps.sh)`;
+    }
+  }
+  return { ok: problems.length === 0, problems, explanation };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Process-exit cleanup (best effort)
+
+const liveLabs = new Set<string>();
+let handlersInstalled = false;
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', () => {
+    for (const dir of liveLabs) teardownSync(dir);
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = () => {
+      for (const dir of liveLabs) teardownSync(dir);
+      liveLabs.clear();
+      process.removeListener(sig, handler);
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// State file, subnet claims, teardown
+
+function recordPath(dir: string): string {
+  return join(dir, 'lab.json');
+}
+
+function saveRecord(rec: LabRecord): void {
+  writeAtomic(recordPath(rec.dir), JSON.stringify(rec, null, 2) + '\n');
+}
+
+/** Reads the state of a lab directory (for `lab down` from another process). */
+export function readLabRecord(dir: string): LabRecord | null {
+  try {
+    return JSON.parse(readFileSync(recordPath(dir), 'utf8')) as LabRecord;
+  } catch {
+    return null;
+  }
+}
+
+function usedSubnets(): Set<number> {
+  const used = new Set<number>();
+  const out = runSync('ip', ['-4', '-o', 'addr', 'show']).stdout + runSync('ip', ['-4', 'route', 'show', 'table', 'all']).stdout;
+  const re = new RegExp(`\\b${SUBNET_BASE.replace('.', '\\.')}\\.(\\d+)\\.`, 'g');
+  for (const m of out.matchAll(re)) used.add(Number(m[1]));
+  return used;
+}
+
+function claimSubnet(dir: string): number {
+  mkdirSync(NETS_DIR, { recursive: true });
+  const used = usedSubnets();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const n = randomInt(0, 256);
+    if (used.has(n)) continue;
+    const claim = join(NETS_DIR, String(n));
+    try {
+      mkdirSync(claim);
+    } catch {
+      // Claimed already; reclaim only when its lab is gone.
+      const owner = readOr(join(claim, 'owner'), '').trim();
+      if (owner && existsSync(owner)) continue;
+      rmSync(claim, { recursive: true, force: true });
+      try {
+        mkdirSync(claim);
+      } catch {
+        continue;
+      }
+    }
+    writeFileSync(join(claim, 'owner'), dir + '\n');
+    return n;
+  }
+  throw new Error(`lab: no free subnet under ${SUBNET_BASE}.0.0/16`);
+}
+
+function killPid(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function netnsPids(netns: string): number[] {
+  const r = runSync('ip', ['netns', 'pids', netns]);
+  if (r.status !== 0) return [];
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** Removes everything a lab created: processes, namespaces, links, mounts, claims, directories. */
+export function teardownSync(dir: string): void {
+  const rec = readLabRecord(dir);
+  liveLabs.delete(dir);
+  if (rec) {
+    for (let round = 0; round < 20; round++) {
+      let left = 0;
+      for (const ns of rec.netns) {
+        const pids = netnsPids(ns);
+        left += pids.length;
+        for (const pid of pids) killPid(pid);
+      }
+      if (left === 0) break;
+      spawnSync('sleep', ['0.05']);
+    }
+    if (rec.anchorPid) {
+      const cmdline = readOr(`/proc/${rec.anchorPid}/cmdline`, '');
+      if (cmdline.includes('fleet-lab-anchor')) killPid(rec.anchorPid);
+    }
+    for (const ns of rec.netns) runSync('ip', ['netns', 'del', ns]);
+    for (const link of rec.links) {
+      if (existsSync(`/sys/class/net/${link}`)) runSync('ip', ['link', 'del', link]);
+    }
+    for (const m of [...rec.mounts].reverse()) {
+      if (runSync('umount', [m]).status !== 0) runSync('umount', ['-l', m]);
+    }
+    if (rec.subnet !== null) rmSync(join(NETS_DIR, String(rec.subnet)), { recursive: true, force: true });
+  }
+  // Never delete a directory that still has something mounted below it.
+  const mounts = readOr('/proc/self/mountinfo', '');
+  for (const line of mounts.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp && (mp === dir || mp.startsWith(dir + '/'))) runSync('umount', ['-l', mp]);
+  }
+  if (dir.startsWith('/tmp/fleet-lab-')) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Stops a lab (object or directory) from any process. */
+export async function stopLab(lab: Lab | string): Promise<void> {
+  teardownSync(typeof lab === 'string' ? lab : lab.dir);
+}
+
+/** Directories of all labs on this machine (running or left over). */
+export function listLabDirs(): string[] {
+  return readdirSync('/tmp')
+    .filter((n) => n.startsWith('fleet-lab-') && n !== 'fleet-lab-nets' && n !== 'fleet-lab-cli.json')
+    .map((n) => join('/tmp', n))
+    .filter((d) => existsSync(recordPath(d)));
+}
+
+// ------------------------------------------------------------------------------------------------
+// The flake
+
+function labNix(system: string, revision: number, slowSeconds: number, hosts: HostRecord[]): string {
+  const hostLines = hosts.map((h) => `    ${JSON.stringify(h.name)} = { variant = ${JSON.stringify(h.variant)}; };`);
+  return [
+    '# Generated by test/lab/lab.ts: the knobs of the lab flake.',
+    '{',
+    `  system = ${JSON.stringify(system)};`,
+    `  revision = ${revision};`,
+    `  slowSeconds = ${slowSeconds};`,
+    '  hosts = {',
+    ...hostLines,
+    '  };',
+    '}',
+    '',
+  ].join('\n');
+}
+
+const FLAKE_LOCK = JSON.stringify({ nodes: { root: {} }, root: 'root', version: 7 }, null, 2) + '\n';
+
+// ------------------------------------------------------------------------------------------------
+// startLab
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
+
+/** Starts a lab with the given hosts. Throws (with the explanation) when prerequisites are missing. */
+export async function startLab(options: LabOptions): Promise<Lab> {
+  const pre = checkLabPrerequisites();
+  if (!pre.ok) throw new Error(pre.explanation);
+  if (options.hosts.length === 0) throw new Error('lab: no hosts');
+  if (options.hosts.length > 63) throw new Error('lab: at most 63 hosts per lab');
+  const names = new Set<string>();
+  for (const h of options.hosts) {
+    if (!NAME_RE.test(h.name)) throw new Error(`lab: invalid host name ${JSON.stringify(h.name)} (want [a-z][a-z0-9-]*)`);
+    if (names.has(h.name)) throw new Error(`lab: duplicate host ${h.name}`);
+    if (h.variant && !VARIANTS.includes(h.variant)) throw new Error(`lab: unknown variant ${h.variant}`);
+    names.add(h.name);
+  }
+  if (options.prefix !== undefined && !/^[a-z0-9]{1,6}$/.test(options.prefix)) {
+    throw new Error('lab: prefix must be 1-6 characters of [a-z0-9]');
+  }
+
+  // A unique prefix: the lab directory is created exclusively.
+  let prefix = options.prefix ?? '';
+  let dir = '';
+  for (let attempt = 0; ; attempt++) {
+    if (!options.prefix) prefix = randomBytes(3).toString('hex').slice(0, 5);
+    dir = `/tmp/fleet-lab-${prefix}`;
+    try {
+      mkdirSync(dir, { mode: 0o755 });
+      break;
+    } catch (err) {
+      if (options.prefix || attempt > 20) throw new Error(`lab: ${dir} exists (another lab with prefix ${prefix}?): ${String(err)}`);
+    }
+  }
+
+  const rec: LabRecord = {
+    prefix,
+    dir,
+    subnet: null,
+    ownerPid: process.pid,
+    keepOnExit: options.keepOnExit ?? false,
+    createdAt: new Date().toISOString(),
+    anchorPid: null,
+    hosts: [],
+    mounts: [],
+    netns: [],
+    links: [],
+  };
+  saveRecord(rec);
+  if (!rec.keepOnExit) {
+    liveLabs.add(dir);
+    installExitHandlers();
+  }
+
+  try {
+    return await buildLab(rec, options);
+  } catch (err) {
+    teardownSync(dir);
+    throw err;
+  }
+}
+
+async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
+  const { dir, prefix } = rec;
+  rec.subnet = claimSubnet(dir);
+  saveRecord(rec);
+
+  // The anchor: a process in this machine's namespaces through which a host's `reboot` escapes.
+  const anchor = spawn('sleep', ['infinity'], { argv0: `fleet-lab-anchor-${prefix}`, detached: true, stdio: 'ignore' });
+  anchor.unref();
+  rec.anchorPid = anchor.pid ?? null;
+  saveRecord(rec);
+
+  const clientDir = join(dir, 'client');
+  mkdirSync(clientDir);
+  const clientKey = join(clientDir, 'id_ed25519');
+  await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `fleet-lab-${prefix}`, '-f', clientKey]);
+  const clientPublicKey = readFileSync(`${clientKey}.pub`, 'utf8').trim();
+
+  const flakeDir = join(dir, 'flake');
+  mkdirSync(flakeDir);
+  copyFileSync(FLAKE_TEMPLATE, join(flakeDir, 'flake.nix'));
+  writeFileSync(join(flakeDir, 'flake.lock'), FLAKE_LOCK);
+  let revision = options.revision ?? 1;
+  const slowSeconds = options.slowSeconds ?? 5;
+  const system = nixSystem();
+
+  rec.hosts = options.hosts.map((h, index) => ({
+    name: h.name,
+    index,
+    netns: `fleet-${prefix}-${h.name}`,
+    vethRoot: `fl-${prefix}-${index}`,
+    rootAddress: `${SUBNET_BASE}.${rec.subnet}.${index * 4 + 1}`,
+    address: `${SUBNET_BASE}.${rec.subnet}.${index * 4 + 2}`,
+    dir: join(dir, 'hosts', h.name),
+    state: h.state,
+    variant: h.variant ?? 'good',
+  }));
+  saveRecord(rec);
+  const writeFlake = () => writeAtomic(join(flakeDir, 'lab.nix'), labNix(system, revision, slowSeconds, rec.hosts));
+  writeFlake();
+
+  const logPath = join(dir, 'tool.log');
+  writeFileSync(logPath, '');
+  const nixConfig = 'experimental-features = nix-command flakes\nsubstituters =\n';
+  const env: Record<string, string> = {
+    PATH: `${labBinDir}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
+    NIX_CONFIG: nixConfig,
+    FLEET_LAB_LOG: logPath,
+    FLEET_LAB_DIR: dir,
+  };
+  const nixEnv = { ...process.env, NIX_CONFIG: nixConfig };
+
+  const installable = (name: string, attr = 'toplevel') =>
+    `${flakeDir}#nixosConfigurations.${JSON.stringify(name)}.config.system.build.${attr}`;
+  const build = async (installables: string[]): Promise<string[]> => {
+    if (installables.length === 0) return [];
+    const r = await must('nix', [...NIX_FLAGS, 'build', '--json', '--no-link', ...installables], { env: nixEnv });
+    return (JSON.parse(r.stdout) as { outputs: { out: string } }[]).map((o) => o.outputs.out);
+  };
+  const toplevels = async (names?: string[]): Promise<Record<string, string>> => {
+    const list = names ?? rec.hosts.map((h) => h.name);
+    const paths = await build(list.map((n) => installable(n)));
+    return Object.fromEntries(list.map((n, i) => [n, paths[i]!]));
+  };
+
+  // Installed hosts start on a first generation that worked: revision 0 with every variant `good`;
+  // the flake then moves to the requested revision and variants (what the next deploy brings).
+  const installed = rec.hosts.filter((h) => h.state === 'installed').map((h) => h.name);
+  let firstToplevels: Record<string, string> = {};
+  if (installed.length > 0) {
+    writeAtomic(join(flakeDir, 'lab.nix'), labNix(system, 0, slowSeconds, rec.hosts.map((h) => ({ ...h, variant: 'good' }))));
+    firstToplevels = await toplevels(installed);
+    writeFlake();
+  }
+
+  // Hosts come up in parallel.
+  const hostKeys = await Promise.all(
+    rec.hosts.map((h) =>
+      createHost(rec, h, {
+        clientPublicKey,
+        diskMiB: options.diskMiB ?? 64,
+        ramMiB: options.ramMiB ?? 64,
+        toplevel: firstToplevels[h.name] ?? null,
+        nixEnv,
+      }),
+    ),
+  );
+
+  const knownHosts = join(clientDir, 'known_hosts');
+  writeFileSync(knownHosts, rec.hosts.map((h, i) => `${h.address} ${hostKeys[i]}\n`).join(''));
+  const sshOptions = [
+    '-o', `UserKnownHostsFile=${knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'IdentitiesOnly=yes',
+    '-i', clientKey,
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=5',
+    '-o', 'LogLevel=ERROR',
+  ];
+  const sshConfig = join(clientDir, 'ssh_config');
+  writeFileSync(
+    sshConfig,
+    [
+      `# ssh config of fleet lab ${prefix}: ssh -F ${sshConfig} <host>`,
+      ...rec.hosts.flatMap((h) => [`Host ${h.name}`, `  HostName ${h.address}`]),
+      `Host ${rec.hosts.map((h) => h.address).join(' ')} ${rec.hosts.map((h) => h.name).join(' ')}`,
+      '  User root',
+      `  IdentityFile ${clientKey}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHosts}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '  ConnectTimeout 5',
+      '  ControlMaster no',
+      '  ControlPath none',
+      '  LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+
+  const hosts: LabHost[] = rec.hosts.map((h, i) => ({
+    name: h.name,
+    address: h.address,
+    port: 22,
+    hostPublicKey: hostKeys[i]!,
+    netns: h.netns,
+    state: h.state,
+    dirs: { root: h.dir, disk: join(h.dir, 'disk'), ram: join(h.dir, 'ram'), run: join(h.dir, 'run'), lab: join(h.dir, 'lab') },
+  }));
+
+  const byName = (name: string): HostRecord => {
+    const h = rec.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`lab: no host ${name}`);
+    return h;
+  };
+  const mode = (h: HostRecord) => readOr(join(h.dir, 'lab', 'mode'), 'installer').trim();
+  const liveRoot = (h: HostRecord) => join(h.dir, mode(h) === 'installed' ? 'disk' : 'ram');
+  const initPid = (h: HostRecord): number => {
+    const pid = Number(readOr(join(h.dir, 'lab', 'init.pid'), '0').trim());
+    if (!pid) throw new Error(`lab: host ${h.name} is not running`);
+    return pid;
+  };
+  const hostPids = (h: HostRecord): number[] => {
+    const ns = readOr(join(h.dir, 'lab', 'mntns'), '').trim();
+    if (!ns) return [];
+    const pids: number[] = [];
+    for (const p of readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      if (readlinkOrNull(`/proc/${p}/ns/mnt`) === ns) pids.push(Number(p));
+    }
+    return pids;
+  };
+  const sshdPids = (h: HostRecord, listenerOnly: boolean): number[] => {
+    const listener = Number(readOr(join(h.dir, 'run', 'sshd.pid'), '0').trim());
+    if (listenerOnly) return listener ? [listener] : [];
+    return hostPids(h).filter((pid) => {
+      const cmd = readOr(`/proc/${pid}/cmdline`, '');
+      return cmd.startsWith('sshd') || cmd.startsWith('/usr/sbin/sshd');
+    });
+  };
+
+  const sshRun = (name: string, argv: string[], opts: { user?: string; input?: string; timeoutMs?: number } = {}) => {
+    const h = byName(name);
+    return run(
+      'ssh',
+      [...sshOptions, '-o', 'ControlMaster=no', '-o', 'ControlPath=none', `${opts.user ?? 'root'}@${h.address}`, '--', argv.map(shellQuote).join(' ')],
+      { input: opts.input, timeoutMs: opts.timeoutMs ?? 60_000 },
+    );
+  };
+
+  const waitForSsh = async (name: string, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: RunResult | null = null;
+    while (Date.now() < deadline) {
+      last = await sshRun(name, ['true'], { timeoutMs: 10_000 });
+      if (last.exitCode === 0) return;
+      await sleep(200);
+    }
+    throw new Error(`lab: ${name} not reachable over ssh within ${timeoutMs} ms: ${last?.stderr.trim()}`);
+  };
+
+  const lab: Lab = {
+    prefix,
+    dir,
+    hosts,
+    clientKey,
+    clientPublicKey,
+    knownHosts,
+    sshConfig,
+    sshOptions,
+    sshOptionsString: sshOptions.join(' '),
+    flakeDir,
+    binDir: labBinDir,
+    env,
+    logPath,
+    host: (name) => {
+      const h = hosts.find((x) => x.name === name);
+      if (!h) throw new Error(`lab: no host ${name}`);
+      return h;
+    },
+    installable,
+    build,
+    toplevels,
+    stop: async () => teardownSync(dir),
+    reboot: async (name) => {
+      const h = byName(name);
+      await must(join(h.dir, 'lab', 'bin', 'lab-host.sh'), ['reboot', h.dir], { timeoutMs: 30_000 });
+    },
+    cutLink: async (name) => {
+      await must('ip', ['-n', byName(name).netns, 'link', 'set', 'eth0', 'down']);
+    },
+    restoreLink: async (name) => {
+      const h = byName(name);
+      await must('ip', ['-n', h.netns, 'link', 'set', 'eth0', 'up']);
+    },
+    killSshd: async (name) => {
+      for (const pid of sshdPids(byName(name), true)) killPid(pid, 'SIGKILL');
+    },
+    freeze: async (name) => {
+      for (const pid of sshdPids(byName(name), false)) killPid(pid, 'SIGSTOP');
+    },
+    thaw: async (name) => {
+      for (const pid of sshdPids(byName(name), false)) killPid(pid, 'SIGCONT');
+    },
+    fillDisk: async (name) => {
+      const file = join(liveRoot(byName(name)), '.lab-filler');
+      const fd = openSync(file, 'a');
+      const chunk = Buffer.alloc(1 << 20);
+      try {
+        for (;;) writeSync(fd, chunk);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      } finally {
+        closeSync(fd);
+      }
+      // Fill the last partial MiB too.
+      const fd2 = openSync(file, 'a');
+      try {
+        for (;;) writeSync(fd2, Buffer.alloc(4096));
+      } catch {
+        // full
+      } finally {
+        closeSync(fd2);
+      }
+    },
+    freeDisk: async (name) => {
+      rmSync(join(liveRoot(byName(name)), '.lab-filler'), { force: true });
+    },
+    setRevision: (n) => {
+      revision = n;
+      writeFlake();
+    },
+    setVariant: (name, variant) => {
+      if (!VARIANTS.includes(variant)) throw new Error(`lab: unknown variant ${variant}`);
+      byName(name).variant = variant;
+      saveRecord(rec);
+      writeFlake();
+    },
+    activations: (name) =>
+      readOr(join(byName(name).dir, 'lab', 'activations.log'), '')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Activation),
+    toolLog: () => parseToolLog(readOr(logPath, '')),
+    ssh: sshRun,
+    waitForSsh,
+    currentSystem: (name) => readlinkOrNull(join(byName(name).dir, 'run', 'current-system')),
+    bootedSystem: (name) => readlinkOrNull(join(byName(name).dir, 'run', 'booted-system')),
+    bootDefault: (name) => readlinkOrNull(join(byName(name).dir, 'disk', 'boot', 'default')),
+    generations: (name) => {
+      const profiles = join(liveRoot(byName(name)), 'nix', 'var', 'nix', 'profiles');
+      const current = readlinkOrNull(join(profiles, 'system'));
+      let entries: string[] = [];
+      try {
+        entries = readdirSync(profiles);
+      } catch {
+        return [];
+      }
+      return entries
+        .map((e) => /^system-(\d+)-link$/.exec(e))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({
+          generation: Number(m[1]),
+          storePath: readlinkOrNull(join(profiles, m[0])) ?? '',
+          current: current === m[0],
+        }))
+        .sort((a, b) => a.generation - b.generation);
+    },
+    diskFiles: (name) => {
+      const disk = join(byName(name).dir, 'disk');
+      const out: string[] = [];
+      const walk = (d: string) => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = join(d, e.name);
+          const rel = relative(disk, p);
+          if (rel === 'nix' || rel === '.etc-work' || rel === '.lab-filler') continue;
+          if (e.isDirectory()) walk(p);
+          else if (!e.isCharacterDevice()) out.push(rel); // overlay whiteouts are not files
+        }
+      };
+      walk(disk);
+      return out.sort();
+    },
+    bootId: (name) => readOr(join(byName(name).dir, 'lab', 'boot_id'), '').trim(),
+    currentHostPublicKey: (name) => {
+      const pub = readOr(join(liveRoot(byName(name)), 'etc', 'ssh', 'ssh_host_ed25519_key.pub'), '');
+      return pub.trim().split(/\s+/).slice(0, 2).join(' ');
+    },
+    storePaths: (name) => {
+      try {
+        return readdirSync(join(liveRoot(byName(name)), 'nix', 'store'))
+          .filter((e) => !e.startsWith('.'))
+          .map((e) => `/nix/store/${e}`)
+          .sort();
+      } catch {
+        return [];
+      }
+    },
+    exec: async (name, argv) => {
+      const pid = initPid(byName(name));
+      return run('nsenter', ['-t', String(pid), '-m', '-n', '-u', '--', ...argv]);
+    },
+  };
+
+  await Promise.all(hosts.map((h) => waitForSsh(h.name)));
+  return lab;
+}
+
+async function createHost(
+  rec: LabRecord,
+  h: HostRecord,
+  o: { clientPublicKey: string; diskMiB: number; ramMiB: number; toplevel: string | null; nixEnv: NodeJS.ProcessEnv },
+): Promise<string> {
+  const H = h.dir;
+  for (const d of ['disk', 'ram', 'run', 'mnt', 'tmp', 'newroot', 'lab/bin/_lib', 'lab/keys', 'lab/disk']) {
+    mkdirSync(join(H, d), { recursive: true });
+  }
+  for (const [d, size] of [
+    ['disk', o.diskMiB],
+    ['ram', o.ramMiB],
+  ] as const) {
+    await must('mount', ['-t', 'tmpfs', '-o', `size=${size}m,mode=0755`, `fleet-lab-${d}`, join(H, d)]);
+    rec.mounts.push(join(H, d));
+    saveRecord(rec);
+  }
+
+  // Host-side scripts are copied: the repository may not be visible inside the host.
+  const bin = join(H, 'lab', 'bin');
+  copyFileSync(HOST_SCRIPT, join(bin, 'lab-host.sh'));
+  chmodSync(join(bin, 'lab-host.sh'), 0o755);
+  symlinkSync('lab-host.sh', join(bin, 'reboot'));
+  copyFileSync(join(labBinDir, 'nixos-install'), join(bin, 'nixos-install'));
+  chmodSync(join(bin, 'nixos-install'), 0o755);
+  copyFileSync(join(labBinDir, '_lib', 'common.mjs'), join(bin, '_lib', 'common.mjs'));
+
+  // Host key (pinned in known_hosts) and the client's key for root and deploy.
+  const keyFile = join(H, 'lab', 'keys', 'ssh_host_ed25519_key');
+  await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${h.name}`, '-f', keyFile]);
+  const hostKey = readFileSync(`${keyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  const root = join(H, h.state === 'installed' ? 'disk' : 'ram');
+  mkdirSync(join(root, 'etc', 'ssh'), { recursive: true });
+  copyFileSync(keyFile, join(root, 'etc', 'ssh', 'ssh_host_ed25519_key'));
+  chmodSync(join(root, 'etc', 'ssh', 'ssh_host_ed25519_key'), 0o600);
+  copyFileSync(`${keyFile}.pub`, join(root, 'etc', 'ssh', 'ssh_host_ed25519_key.pub'));
+  writeFileSync(join(H, 'lab', 'authorized_keys'), o.clientPublicKey + '\n');
+  writeFileSync(
+    join(H, 'lab', 'installer_sshd_config'),
+    [
+      '# sshd_config of the lab rescue system (bare host)',
+      'Port 22',
+      'HostKey /etc/ssh/ssh_host_ed25519_key',
+      'PidFile /run/sshd.pid',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u',
+      'SetEnv PATH=/run/lab/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'MaxStartups 100:30:200',
+      'MaxSessions 100',
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
+  const hostEnv = [
+    `LAB_PREFIX=${rec.prefix}`,
+    `LAB_HOST=${h.name}`,
+    `LAB_HOSTDIR=${H}`,
+    `LAB_NETNS=${h.netns}`,
+    `LAB_ADDRESS=${h.address}`,
+    `LAB_ANCHOR_PID=${rec.anchorPid}`,
+    `LAB_DEPLOY_UID=${DEPLOY_UID}`,
+    '',
+  ].join('\n');
+  writeFileSync(join(H, 'host.env'), hostEnv);
+  writeFileSync(join(H, 'lab', 'host.env'), hostEnv);
+  for (const f of ['activations.log', 'boots.log', 'console.log']) appendFileSync(join(H, 'lab', f), '');
+
+  // Something on the disk that a wipe would destroy.
+  mkdirSync(join(H, 'disk', 'data'), { recursive: true });
+  writeFileSync(
+    join(H, 'disk', 'data', h.state === 'installed' ? 'precious.txt' : 'old-os.txt'),
+    `data on the disk of ${h.name}, written when the lab started\n`,
+  );
+
+  if (h.state === 'installed' && o.toplevel) {
+    // A first generation, put in place with real nix copy + nix-env (via the nixos-install stand-in).
+    const env = { ...o.nixEnv };
+    delete env.FLEET_LAB_LOG;
+    await must(join(labBinDir, 'nixos-install'), ['--root', join(H, 'disk'), '--system', o.toplevel, '--no-root-passwd', '--no-channel-copy'], {
+      env,
+    });
+  }
+
+  // Network: a namespace and a veth pair; the addresses exist only on these two ends.
+  await must('ip', ['netns', 'add', h.netns]);
+  rec.netns.push(h.netns);
+  saveRecord(rec);
+  const vethHost = `fh-${rec.prefix}-${h.index}`;
+  await must('ip', ['link', 'add', h.vethRoot, 'type', 'veth', 'peer', 'name', vethHost, 'netns', h.netns]);
+  rec.links.push(h.vethRoot);
+  saveRecord(rec);
+  await must('ip', ['-n', h.netns, 'link', 'set', vethHost, 'name', 'eth0']);
+  await must('ip', ['addr', 'add', `${h.rootAddress}/30`, 'dev', h.vethRoot]);
+  await must('ip', ['link', 'set', h.vethRoot, 'up']);
+  await must('ip', ['-n', h.netns, 'addr', 'add', `${h.address}/30`, 'dev', 'eth0']);
+  await must('ip', ['-n', h.netns, 'link', 'set', 'eth0', 'up']);
+  await must('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up']);
+
+  await must(join(bin, 'lab-host.sh'), ['boot', H], { timeoutMs: 30_000 });
+  await waitForPort(h.address, 22, 10_000);
+  return hostKey;
+}
+
+function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const sock = createConnection({ host, port });
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once('error', () => {
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`lab: ${host}:${port} not listening`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Parses the stand-ins' JSON-lines log into one entry per invocation. */
+export function parseToolLog(text: string): ToolInvocation[] {
+  const byId = new Map<string, ToolInvocation>();
+  const order: ToolInvocation[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const id = String(e.id);
+    if (e.event === 'start') {
+      const inv: ToolInvocation = {
+        id,
+        tool: String(e.tool),
+        argv: e.argv as string[],
+        env: e.env as string[],
+        sshOpts: e.sshOpts as string[],
+        cwd: String(e.cwd),
+        time: String(e.time),
+        steps: [],
+        exitCode: null,
+      };
+      byId.set(id, inv);
+      order.push(inv);
+    } else if (e.event === 'step') {
+      byId.get(id)?.steps.push({ step: String(e.step), argv: e.argv as string[] });
+    } else if (e.event === 'exit') {
+      const inv = byId.get(id);
+      if (inv) inv.exitCode = Number(e.exitCode);
+    }
+  }
+  return order;
+}
