@@ -1,6 +1,7 @@
-// The fleet-wide build: one `nix build --json` per chunk of hosts, failures pinned on their hosts.
-import { tailLines, type Exec } from '../exec/index.js';
-import { nixBuildCommand, resolveArgv, type BuildChunk, type BuildStage } from '../plan/index.js';
+// The fleet-wide build: one evaluator per chunk of hosts, then one realisation; failures pinned on their hosts.
+import { existsSync } from 'node:fs';
+import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
+import { nixEvalCommand, resolveArgv, type BuildAttribute, type BuildChunk, type BuildStage } from '../plan/index.js';
 import type { ToolCommands } from '../manifest/inventory.js';
 
 /** Built store paths of one host. */
@@ -17,7 +18,7 @@ export interface BuildFailure {
 export interface BuildResult {
   built: Map<string, HostBuild>;
   failed: Map<string, BuildFailure>;
-  /** How many `nix build` invocations (evaluators) ran. */
+  /** How many evaluators (`nix eval` calls) ran. */
   evaluations: number;
 }
 
@@ -28,104 +29,99 @@ export interface BuildCallbacks {
   onFailed(host: string, failure: BuildFailure): void;
 }
 
-interface NixBuildJson {
-  drvPath?: string;
-  outputs?: Record<string, string>;
+/** What one evaluation said of each host: `{ host: { toplevel: { drv, out }, diskoScript?: … } }`. */
+type Evaluated = Record<string, Partial<Record<'toplevel' | 'diskoScript', { drv: string; out: string }>>>;
+
+function hostsOf(attributes: readonly BuildAttribute[]): string[] {
+  return [...new Set(attributes.map((a) => a.host))];
 }
 
-function hostsOf(chunk: BuildChunk): string[] {
-  return [...new Set(chunk.attributes.map((a) => a.host))];
-}
-
-async function runChunk(
-  chunk: BuildChunk,
-  exec: Exec,
-  signal: AbortSignal | undefined,
-  onLine: (line: string) => void,
-): Promise<{ ok: true; paths: string[] } | { ok: false; failure: BuildFailure }> {
-  const result = await exec({
-    argv: resolveArgv(chunk.command.argv, {}),
-    env: chunk.command.env,
-    signal,
-    onLine: (line, stream) => {
-      if (stream === 'stderr') onLine(line);
-    },
-  });
-  if (result.exitCode !== 0) {
-    const tail = tailLines({ stdout: '', stderr: result.stderr });
-    const error = tail.filter((l) => /error/i.test(l)).at(-1) ?? tail.at(-1) ?? 'nix build failed';
-    return { ok: false, failure: { reason: error.trim(), tail } };
-  }
-  let parsed: NixBuildJson[];
-  try {
-    parsed = JSON.parse(result.stdout) as NixBuildJson[];
-  } catch {
-    return { ok: false, failure: { reason: 'nix build printed no JSON result', tail: tailLines(result) } };
-  }
-  const paths = parsed.map((entry) => entry.outputs?.out ?? '');
-  if (paths.length !== chunk.attributes.length || paths.some((p) => !p.startsWith('/'))) {
-    return { ok: false, failure: { reason: 'nix build returned an unexpected result', tail: tailLines(result) } };
-  }
-  return { ok: true, paths };
+function failureOf(result: ExecResult, fallback: string): BuildFailure {
+  const tail = tailLines({ stdout: '', stderr: result.stderr });
+  const error = tail.filter((l) => /error/i.test(l)).at(-1) ?? tail.at(-1) ?? fallback;
+  return { reason: error.trim(), tail };
 }
 
 /**
- * Builds every chunk in one evaluator each. When a chunk fails, its hosts are built one at a
- * time so the failure lands on the host(s) it belongs to and the others go on.
+ * Builds every chunk: one `nix eval` (one evaluator) for all its hosts, then one `nix build` of
+ * the derivations. When the evaluation fails, each host is evaluated alone so the failure lands on
+ * the host it belongs to; when a build fails, the hosts whose outputs exist go on.
  */
 export async function runBuildStage(
   stage: BuildStage,
   commands: ToolCommands,
+  flake: string,
   exec: Exec,
   callbacks: BuildCallbacks,
   signal?: AbortSignal,
 ): Promise<BuildResult> {
   const result: BuildResult = { built: new Map(), failed: new Map(), evaluations: 0 };
-  const record = (chunk: BuildChunk, paths: string[]) => {
-    chunk.attributes.forEach((attribute, i) => {
-      const path = paths[i] as string;
-      const entry = result.built.get(attribute.host) ?? { toplevel: '' };
-      if (attribute.output === 'toplevel') entry.toplevel = path;
-      else entry.diskoScript = path;
-      result.built.set(attribute.host, entry);
-      callbacks.onBuilt(attribute.host, attribute.output, path);
+  const fail = (host: string, failure: BuildFailure) => {
+    result.failed.set(host, failure);
+    callbacks.onFailed(host, failure);
+  };
+
+  const evaluate = async (attributes: readonly BuildAttribute[], hosts: string[]): Promise<Evaluated | BuildFailure> => {
+    const command = nixEvalCommand(commands, flake, attributes);
+    result.evaluations++;
+    const run = await exec({
+      argv: resolveArgv(command.argv, {}),
+      signal,
+      onLine: (line, stream) => stream === 'stderr' && callbacks.onLine(hosts, line),
     });
+    if (run.exitCode !== 0) return failureOf(run, 'evaluation failed');
+    try {
+      return JSON.parse(run.stdout) as Evaluated;
+    } catch {
+      return { reason: 'nix eval printed no JSON result', tail: tailLines(run) };
+    }
   };
 
   for (const [index, chunk] of stage.chunks.entries()) {
     if (signal?.aborted) break;
-    const hosts = hostsOf(chunk);
+    const hosts = hostsOf(chunk.attributes);
     callbacks.onStart(hosts, index + 1, stage.chunks.length);
-    result.evaluations++;
-    const outcome = await runChunk(chunk, exec, signal, (line) => callbacks.onLine(hosts, line));
-    if (outcome.ok) {
-      record(chunk, outcome.paths);
-      continue;
-    }
-    if (hosts.length === 1 || signal?.aborted) {
+
+    let evaluated: Evaluated = {};
+    const whole = await evaluate(chunk.attributes, hosts);
+    if (!('reason' in whole)) evaluated = whole;
+    else if (hosts.length === 1 || signal?.aborted) for (const host of hosts) fail(host, whole as BuildFailure);
+    else {
+      // Attribute the failure: one evaluator per host of the failed chunk.
       for (const host of hosts) {
-        result.failed.set(host, outcome.failure);
-        callbacks.onFailed(host, outcome.failure);
+        if (signal?.aborted) break;
+        const alone = await evaluate(chunk.attributes.filter((a) => a.host === host), [host]);
+        if ('reason' in alone) fail(host, alone as BuildFailure);
+        else Object.assign(evaluated, alone);
       }
-      continue;
     }
-    // Attribute the failure: one evaluator per host of the failed chunk.
-    for (const host of hosts) {
-      if (signal?.aborted) break;
-      const attributes = chunk.attributes.filter((a) => a.host === host);
-      const single: BuildChunk = {
-        attributes,
-        buildHost: chunk.buildHost,
-        buildHostKeys: chunk.buildHostKeys,
-        command: { ...nixBuildCommand(commands, attributes, chunk.buildHost), env: chunk.command.env },
-      };
-      result.evaluations++;
-      const retry = await runChunk(single, exec, signal, (line) => callbacks.onLine([host], line));
-      if (retry.ok) record(single, retry.paths);
-      else {
-        result.failed.set(host, retry.failure);
-        callbacks.onFailed(host, retry.failure);
+
+    const wanted = chunk.attributes.filter((a) => evaluated[a.host]?.[a.output] !== undefined && !result.failed.has(a.host));
+    if (wanted.length === 0 || signal?.aborted) continue;
+    const derivations = [...new Set(wanted.map((a) => `${evaluated[a.host]![a.output]!.drv}${stage.derivationSuffix}`))];
+    const build = await exec({
+      argv: resolveArgv(chunk.build.argv, { derivations }),
+      env: chunk.build.env,
+      signal,
+      onLine: (line, stream) => stream === 'stderr' && callbacks.onLine(hostsOf(wanted), line),
+    });
+    const buildFailure = build.exitCode === 0 ? undefined : failureOf(build, 'nix build failed');
+    for (const host of hostsOf(wanted)) {
+      const outputs = wanted.filter((a) => a.host === host);
+      // Output paths come from the evaluation; --keep-going built whatever could be built.
+      const missing = outputs.filter((a) => !existsSync(evaluated[host]![a.output]!.out));
+      if (missing.length > 0) {
+        fail(host, buildFailure ?? { reason: `nix build did not produce ${missing.map((a) => a.output).join(', ')}`, tail: tailLines(build) });
+        continue;
       }
+      const entry: HostBuild = { toplevel: '' };
+      for (const a of outputs) {
+        const out = evaluated[host]![a.output]!.out;
+        if (a.output === 'toplevel') entry.toplevel = out;
+        else entry.diskoScript = out;
+        callbacks.onBuilt(host, a.output, out);
+      }
+      result.built.set(host, entry);
     }
   }
   return result;

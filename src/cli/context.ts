@@ -42,10 +42,16 @@ export async function detectRebuildFlavour(commands: ToolCommands, exec: Exec = 
   return 'ng';
 }
 
+/** `nix --version` of this machine, or '' when nix cannot be run here. */
+export async function detectNixVersion(commands: ToolCommands, exec: Exec = execProcess): Promise<string> {
+  const result = await exec({ argv: [...commands.nix, '--version'], timeoutMs: 15000 }).catch(() => undefined);
+  return result?.exitCode === 0 ? result.stdout.trim() : '';
+}
+
 /** Manifest → inventory → plan, as `fleet plan` prints it and `fleet apply` runs it. */
 export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess): Promise<{ inventory: Inventory; plan: Plan }> {
   const inventory = await loadInventory(args.file);
-  const flavour = await detectRebuildFlavour(inventory.commands, exec);
+  const [flavour, nixVersion] = await Promise.all([detectRebuildFlavour(inventory.commands, exec), detectNixVersion(inventory.commands, exec)]);
   const plan = buildPlan(inventory, {
     selection: args.selection,
     modeOverride: args.modeOverride,
@@ -56,6 +62,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     allowBootstrap: args.allowBootstrap ?? false,
     paths: runPathsFor(inventory.manifestPath, tmpdir()),
     rebuildFlavour: flavour,
+    nixVersion,
     localRoot: typeof process.getuid === 'function' ? process.getuid() === 0 : false,
     connectTimeout: args.connectTimeout ?? 10,
     lockTimeout: args.lockTimeout ?? 30,

@@ -7,6 +7,8 @@ import {
   armWatchdogCommand,
   buildAttributes,
   confirmWatchdogCommand,
+  derivationSuffixFor,
+  nixEvalCommand,
   copyClosureCommand,
   keygenCommand,
   lockCommand,
@@ -36,6 +38,8 @@ export interface PlanOptions {
   allowBootstrap: boolean;
   paths: RunPaths;
   rebuildFlavour: RebuildFlavour;
+  /** `nix --version` of this machine ('' when unknown). */
+  nixVersion: string;
   /** fleet runs as root (a local target then needs no sudo). */
   localRoot: boolean;
   /** Seconds for ssh ConnectTimeout. */
@@ -225,7 +229,8 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptio
         attributes,
         buildHost: group.endpoint,
         buildHostKeys: builderSpec?.hostKeys ?? [],
-        command: nixBuildCommand(inventory.commands, attributes, group.endpoint, builderSsh),
+        evaluate: nixEvalCommand(inventory.commands, inventory.flake, attributes),
+        build: nixBuildCommand(inventory.commands, group.endpoint, builderSsh),
       });
     }
   }
@@ -245,7 +250,11 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     allowBootstrap: options.allowBootstrap,
     paths: options.paths,
     commands: inventory.commands,
-    build: { evalLimit: options.evalLimit, chunks: buildChunks(inventory, hosts, options) },
+    build: {
+      evalLimit: options.evalLimit,
+      derivationSuffix: derivationSuffixFor(options.nixVersion),
+      chunks: buildChunks(inventory, hosts, options),
+    },
     hosts: hosts.map((spec) => {
       try {
         return hostPlan(spec, inventory, options);

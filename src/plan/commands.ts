@@ -33,24 +33,49 @@ export function buildAttributes(flake: string, host: string, bootstrap: Bootstra
   return attributes;
 }
 
+/** A Nix string literal (JSON escapes, plus `$` so `${` cannot interpolate). */
+function nixString(text: string): string {
+  return JSON.stringify(text).replace(/\$/g, '\\$');
+}
+
 /**
- * One `nix build --json` over many installables: one evaluator for all of them. With a remote
- * build host, Nix's own remote building does the work (`--builders`, no local jobs).
+ * The `--apply` function that picks, in one evaluation, each attribute's derivation and output
+ * path: `{ "<host>" = { toplevel = { drv = …; out = …; }; diskoScript = …; }; }`.
  */
-export function nixBuildCommand(
-  commands: ToolCommands,
-  attributes: readonly BuildAttribute[],
-  buildHost: Endpoint,
-  buildHostSsh?: SshSettings,
-): PlannedCommand {
-  const argv: Arg[] = [...commands.nix, 'build', '--json', '--no-link', ...NIX_FEATURES];
+export function evalApplyFunction(attributes: readonly BuildAttribute[]): string {
+  const hosts = new Map<string, BuildAttribute[]>();
+  for (const a of attributes) hosts.set(a.host, [...(hosts.get(a.host) ?? []), a]);
+  const entries = [...hosts].map(([host, attrs]) => {
+    const fields = attrs.map((a) => {
+      const attr = a.installable.slice(a.installable.lastIndexOf('.') + 1);
+      return `${a.output} = let d = cs.${nixString(host)}.config.system.build.${nixString(attr)}; in { drv = d.drvPath; out = d.outPath; };`;
+    });
+    return `${nixString(host)} = { ${fields.join(' ')} };`;
+  });
+  return `cs: { ${entries.join(' ')} }`;
+}
+
+/** One evaluator for many hosts: derivation and output paths of every attribute, as JSON. */
+export function nixEvalCommand(commands: ToolCommands, flake: string, attributes: readonly BuildAttribute[]): PlannedCommand {
+  return {
+    purpose: 'evaluate',
+    argv: [...commands.nix, 'eval', '--json', ...NIX_FEATURES, `${flake}#nixosConfigurations`, '--apply', evalApplyFunction(attributes)],
+  };
+}
+
+/**
+ * Realises the evaluated derivations (no evaluation). With a remote build host, Nix's own remote
+ * building does the work (`--builders`, no local jobs) and copies the results back.
+ */
+export function nixBuildCommand(commands: ToolCommands, buildHost: Endpoint, buildHostSsh?: SshSettings): PlannedCommand {
+  const argv: Arg[] = [...commands.nix, 'build', '--json', '--no-link', '--keep-going', ...NIX_FEATURES];
   const command: PlannedCommand = { purpose: 'build', argv };
   if (buildHost.kind === 'ssh') {
     const port = buildHost.port === 22 ? '' : `?port=${buildHost.port}`;
     argv.push('--builders', `${nixSshStoreUri(buildHost)}${port}`, '--max-jobs', '0');
     if (buildHostSsh) command.env = { NIX_SSHOPTS: nixSshOpts(buildHostSsh) };
   }
-  argv.push(...attributes.map((a) => a.installable));
+  argv.push({ ref: 'derivations' });
   return command;
 }
 
@@ -190,14 +215,22 @@ export function keygenCommand(path: string, host: string): PlannedCommand {
   return { purpose: 'generate host key', argv: ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${host}`, '-f', path] };
 }
 
-/** Substitutes run-time values into an argv; an unknown ref is a programming error. */
-export function resolveArgv(argv: readonly Arg[], values: Partial<Record<string, string>>): string[] {
-  return argv.map((arg) => {
-    if (typeof arg === 'string') return arg;
+/** Substitutes run-time values into an argv (a list value becomes several words); an unknown ref is a programming error. */
+export function resolveArgv(argv: readonly Arg[], values: Partial<Record<string, string | readonly string[]>>): string[] {
+  return argv.flatMap((arg) => {
+    if (typeof arg === 'string') return [arg];
     const value = values[arg.ref];
     if (value === undefined) throw new Error(`no value for <${arg.ref}>`);
-    return value;
+    return typeof value === 'string' ? [value] : [...value];
   });
+}
+
+/** `^*` (build all outputs of a .drv) exists from Nix 2.13; older Nix builds a bare .drv's outputs. */
+export function derivationSuffixFor(nixVersion: string | undefined): '' | '^*' {
+  const match = nixVersion?.match(/(\d+)\.(\d+)/);
+  if (!match) return '^*';
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major > 2 || (major === 2 && minor >= 13) ? '^*' : '';
 }
 
 /** Shows an argv with refs as `<name>`. */

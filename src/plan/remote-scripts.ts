@@ -6,10 +6,12 @@
  */
 export const PROBE_SCRIPT = `set -u
 kv() { printf '%s=%s\\n' "$1" "$2"; }
+# Only links that exist resolve: GNU readlink -f prints a missing path as if it were there.
+target() { if [ -e "$1" ]; then readlink -f "$1"; fi; }
 if [ -e /etc/NIXOS ]; then kv nixos yes; else kv nixos no; fi
-kv current "$(readlink -f /run/current-system 2>/dev/null || true)"
-kv booted "$(readlink -f /run/booted-system 2>/dev/null || true)"
-kv profile "$(readlink -f /nix/var/nix/profiles/system 2>/dev/null || true)"
+kv current "$(target /run/current-system)"
+kv booted "$(target /run/booted-system)"
+kv profile "$(target /nix/var/nix/profiles/system)"
 kv generation "$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^system-\\([0-9]*\\)-link$/\\1/p')"
 if [ -d /run/systemd/system ]; then kv systemd yes; else kv systemd no; fi
 kv bootId "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)"
@@ -69,7 +71,7 @@ rm -f /run/fleet/deploy.lock.info
 export const ARM_WATCHDOG_SCRIPT = `set -eu
 id=$1; timeout=$2; mode=$3
 mkdir -p /run/fleet
-previous=$(readlink -f /run/current-system 2>/dev/null || true)
+previous=$( [ -e /run/current-system ] && readlink -f /run/current-system || true)
 generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^system-\\([0-9]*\\)-link$/\\1/p')
 [ -n "$previous" ] || { echo "no live system to roll back to" >&2; exit 1; }
 watch='set -u

@@ -3,7 +3,7 @@ import type { Endpoint, HostSpec, Mode, ToolCommands } from '../manifest/invento
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript' | 'deployId';
+export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations';
 
 /** One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). */
 export type Arg = string | { ref: Ref };
@@ -38,20 +38,27 @@ export interface BuildAttribute {
   installable: string;
 }
 
-/** One `nix build` invocation covering several hosts (one evaluator). */
+/**
+ * A group of hosts evaluated by one evaluator: `nix eval` yields each attribute's derivation and
+ * output path, then `nix build` realises the derivations. Results are matched by path, never by
+ * order (Nix 2.8 returns build results sorted by store path).
+ */
 export interface BuildChunk {
   attributes: BuildAttribute[];
   /** Where it builds: this machine, or a remote builder through Nix's remote building. */
   buildHost: Endpoint;
   /** Pinned keys of the build host (from its manifest entry, when it is one of the hosts). */
   buildHostKeys: string[];
-  command: PlannedCommand;
+  evaluate: PlannedCommand;
+  build: PlannedCommand;
 }
 
 /** The fleet-wide build stage. */
 export interface BuildStage {
-  /** Hosts evaluated per nix build call. */
+  /** Hosts per evaluator. */
   evalLimit: number;
+  /** Appended to a .drv path to build its outputs: `^*` from Nix 2.13 on, nothing before. */
+  derivationSuffix: '' | '^*';
   chunks: BuildChunk[];
 }
 

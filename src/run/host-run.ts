@@ -84,7 +84,11 @@ export class HostRun {
   }
 
   /** Runs a planned command with the run's refs filled in, streaming its lines as step output. */
-  private async run(phase: Phase, command: PlannedCommand, extra: { stdin?: string; secrets?: string[]; timeoutMs?: number } = {}): Promise<ExecResult> {
+  private async run(
+    phase: Phase,
+    command: PlannedCommand,
+    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; quietStdout?: boolean } = {},
+  ): Promise<ExecResult> {
     return this.ctx.exec({
       argv: resolveArgv(command.argv, { toplevel: this.build.toplevel, diskoScript: this.build.diskoScript }),
       env: command.env,
@@ -92,7 +96,8 @@ export class HostRun {
       secrets: extra.secrets,
       timeoutMs: extra.timeoutMs,
       signal: this.ctx.signal,
-      onLine: (line) => {
+      onLine: (line, stream) => {
+        if (extra.quietStdout && stream === 'stdout') return;
         if (line.trim()) this.ctx.emit({ type: 'step-line', host: this.name, step: phase, line });
       },
     });
@@ -145,7 +150,8 @@ export class HostRun {
   }
 
   private async probe(phase: Phase, command: PlannedCommand): Promise<ProbeFacts> {
-    const result = await this.run(phase, command, { timeoutMs: 60_000 });
+    // The probe's answer is data, not progress: only its stderr is shown.
+    const result = await this.run(phase, command, { timeoutMs: 60_000, quietStdout: true });
     if (result.exitCode !== 0) throw this.sshFailure(phase, result, 'cannot reach the host');
     return parseProbe(result.stdout, this.name);
   }
@@ -374,6 +380,15 @@ export class HostRun {
   private async deploy(): Promise<string | Skip> {
     const facts = this.facts as ProbeFacts;
     const mode = this.host.mode;
+    if (provenNotNixos(facts)) {
+      throw new HostError(
+        this.name,
+        'deploy',
+        'the target is not NixOS (no /etc/NIXOS, no /run/current-system) and has no bootstrap options: nothing to deploy onto',
+        [],
+        'add `bootstrap:` to the host to install NixOS with nixos-anywhere',
+      );
+    }
     if (!this.ctx.plan.force && isDeployed(mode, facts, this.build.toplevel)) {
       return new Skip(`already runs ${this.build.toplevel}`);
     }

@@ -69,6 +69,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   const build = await runBuildStage(
     plan.build,
     plan.commands,
+    plan.flake,
     exec,
     {
       onStart: (hosts, chunk, chunks) => emit({ type: 'build-start', hosts, chunk, chunks }),

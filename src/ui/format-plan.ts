@@ -91,7 +91,7 @@ export function formatPlan(plan: Plan): string[] {
     for (const a of chunk.attributes) {
       lines.push(`    ${`${a.host} ${a.output}`.padEnd(width)}  ${a.installable}`);
     }
-    lines.push(`    $ ${formatCommand(chunk.command)}`);
+    lines.push(`    $ ${formatCommand(chunk.evaluate)}`, `    $ ${formatCommand(chunk.build)}`);
   });
   for (const host of plan.hosts) lines.push('', ...hostLines(host));
   return lines;

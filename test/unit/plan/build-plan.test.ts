@@ -32,13 +32,30 @@ describe('buildPlan', () => {
     for (const h of plan.hosts) expect(h.steps.map((s) => s.kind)).toEqual([...STEP_ORDER]);
   });
 
-  it('builds every host in one evaluator, with the disko script of the bootstrap host', () => {
+  it('evaluates every host in one evaluator, with the disko script of the bootstrap host, then builds', () => {
     const plan = buildPlan(fleet, planOptions());
     expect(plan.build.chunks).toHaveLength(1);
-    const argv = argvOf(plan.build.chunks[0]!.command);
-    expect(argv.slice(0, 4)).toEqual(['nix', 'build', '--json', '--no-link']);
-    expect(argv).toContain('/srv/fleet#nixosConfigurations."vps-pacman".config.system.build.diskoScriptNoDeps');
-    expect(argv.filter((a) => a.endsWith('.toplevel'))).toHaveLength(4);
+    const evaluate = argvOf(plan.build.chunks[0]!.evaluate);
+    expect(evaluate.slice(0, 3)).toEqual(['nix', 'eval', '--json']);
+    expect(evaluate).toContain('/srv/fleet#nixosConfigurations');
+    const apply = evaluate.at(-1)!;
+    for (const h of ['workstation', 'vps-pacman', 'web-1', 'web-2']) expect(apply).toContain(`"${h}" = {`);
+    expect(apply).toContain('cs."vps-pacman".config.system.build."diskoScriptNoDeps"');
+    expect(argvOf(plan.build.chunks[0]!.build)).toEqual(['nix', 'build', '--json', '--no-link', '--keep-going', '--extra-experimental-features', 'nix-command flakes', '<derivations>']);
+    expect(plan.build.derivationSuffix).toBe('');
+    expect(buildPlan(fleet, planOptions({ nixVersion: 'nix (Nix) 2.24.9' })).build.derivationSuffix).toBe('^*');
+  });
+
+  it('the evaluation picks exactly the planned attributes, as Nix evaluates them', () => {
+    const plan = buildPlan(fleet, planOptions());
+    const apply = argvOf(plan.build.chunks[0]!.evaluate).at(-1)!;
+    const out = execFileSync('nix', ['eval', '--json', '--extra-experimental-features', 'nix-command', '--expr', `(${apply}) (let sys = n: { config.system.build = { toplevel = { drvPath = "d-" + n; outPath = "o-" + n; }; diskoScriptNoDeps = { drvPath = "dd-" + n; outPath = "do-" + n; }; }; }; in { workstation = sys "w"; vps-pacman = sys "v"; web-1 = sys "1"; web-2 = sys "2"; })`], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =' } });
+    expect(JSON.parse(out)).toEqual({
+      workstation: { toplevel: { drv: 'd-w', out: 'o-w' } },
+      'vps-pacman': { toplevel: { drv: 'd-v', out: 'o-v' }, diskoScript: { drv: 'dd-v', out: 'do-v' } },
+      'web-1': { toplevel: { drv: 'd-1', out: 'o-1' } },
+      'web-2': { toplevel: { drv: 'd-2', out: 'o-2' } },
+    });
   });
 
   it('chunks the build by the eval limit', () => {
@@ -128,8 +145,8 @@ describe('argv builders with hostile input', () => {
     const anywhere = argvOf(web.steps.find((s) => s.kind === 'bootstrap')!.commands[0]!);
     expect(anywhere).toContain("/srv/it's$(touch${IFS}x)`id`/id");
     expect(anywhere.slice(anywhere.indexOf('--disk-encryption-keys'), anywhere.indexOf('--disk-encryption-keys') + 3)).toEqual(['--disk-encryption-keys', '/tmp/disk.key', hostile]);
-    const build = argvOf(plan.build.chunks[0]!.command);
-    expect(build).toContain(`${hostile}#nixosConfigurations."web-1".config.system.build.toplevel`);
+    const evaluate = argvOf(plan.build.chunks[0]!.evaluate);
+    expect(evaluate).toContain(`${hostile}#nixosConfigurations`);
   });
 
   it('quotes remote commands once: the remote shell sees exactly the intended words', () => {

@@ -39,6 +39,7 @@ export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
     allowBootstrap: false,
     paths: { stateDir: '/srv/fleet/.fleet', knownHosts: '/tmp/fleet-x/known_hosts', tofuKnownHosts: '/srv/fleet/.fleet/known_hosts.tofu', runtimeDir: '/tmp/fleet-x' },
     rebuildFlavour: 'ng',
+    nixVersion: 'nix (Nix) 2.8.0',
     localRoot: true,
     connectTimeout: 10,
     lockTimeout: 30,

@@ -156,12 +156,14 @@ export function scriptPlan(): Plan {
     paths: { stateDir: '/srv/fleet/.fleet', knownHosts: '/tmp/fleet-x/known_hosts', tofuKnownHosts: '/srv/fleet/.fleet/known_hosts.tofu', runtimeDir: '/tmp/fleet-x' },
     build: {
       evalLimit: 8,
+      derivationSuffix: '^*',
       chunks: [
         {
           attributes: HOSTS.map((h) => ({ host: h, output: 'toplevel' as const, installable: `/srv/fleet#nixosConfigurations."${h}".config.system.build.toplevel` })),
           buildHost: { kind: 'local' },
           buildHostKeys: [],
-          command: { purpose: 'build', argv: ['nix', 'build', '--json'] },
+          evaluate: { purpose: 'evaluate', argv: ['nix', 'eval', '--json'] },
+          build: { purpose: 'build', argv: ['nix', 'build', '--json', { ref: 'derivations' }] },
         },
       ],
     },

@@ -32,6 +32,7 @@ const plan: Plan = {
   commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
   build: {
     evalLimit: 1,
+    derivationSuffix: '^*',
     chunks: [
       {
         attributes: [
@@ -40,7 +41,8 @@ const plan: Plan = {
         ],
         buildHost: { kind: 'ssh', user: 'builder', host: 'big', port: 2222 },
         buildHostKeys: [],
-        command: { purpose: 'build', argv: ['nix', 'build', '--json', '--option', 'substituters', ''] },
+        evaluate: { purpose: 'evaluate', argv: ['nix', 'eval', '--json'] },
+        build: { purpose: 'build', argv: ['nix', 'build', '--json', '--option', 'substituters', '', { ref: 'derivations' }] },
       },
     ],
   },
@@ -113,7 +115,8 @@ describe('formatPlan', () => {
       '  chunk 1/1 on builder@big:2222: new-box',
       '    new-box toplevel     /srv/fleet#nixosConfigurations."new-box".config.system.build.toplevel',
       '    new-box diskoScript  /srv/fleet#nixosConfigurations."new-box".config.system.build.diskoScript',
-      "    $ nix build --json --option substituters ''",
+      '    $ nix eval --json',
+      "    $ nix build --json --option substituters '' <derivations>",
       '',
       'host new-box  switch on root@10.0.0.7',
       '  watchdog  armed: rolls back after 120s unless a new ssh connection confirms',
