@@ -47,3 +47,10 @@ export function positiveSeconds(flag: string, value: unknown): number | undefine
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number of seconds (got ${String(value)})`);
   return n;
 }
+
+export function nonNegativeSeconds(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number of seconds ≥ 0 (got ${String(value)})`);
+  return n;
+}

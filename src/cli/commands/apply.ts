@@ -24,6 +24,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('keep-going', { type: 'boolean', describe: 'hosts fail alone (the default)' })
         .option('dry-run', { type: 'boolean', describe: 'print the plan and run nothing (same as fleet plan)' })
         .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
+        .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .conflicts('fail-fast', 'keep-going'),
     handler: (args) =>

@@ -1,6 +1,6 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
-import { modeOverrideFrom, parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
+import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
 import { withModes, withSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
@@ -9,6 +9,7 @@ export interface PlanArgs extends CommonArgs {
   force?: boolean;
   yes?: boolean;
   'fail-fast'?: boolean;
+  'lock-timeout'?: number;
 }
 
 /** The plan-shaping flags, shared with apply. */
@@ -22,6 +23,7 @@ export function contextArgsFrom(args: PlanArgs) {
     force: args.force ?? false,
     failFast: args['fail-fast'] ?? false,
     allowBootstrap: args.yes ?? false,
+    lockTimeout: nonNegativeSeconds('lock-timeout', args['lock-timeout']),
   };
 }
 
@@ -43,7 +45,8 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags' })
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
         .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
-        .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' }),
+        .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' })
+        .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' }),
     handler: (args) => done(renderPlan(args)),
   };
 }
