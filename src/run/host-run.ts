@@ -28,6 +28,7 @@ import {
 import { pushKeysInput, resolveArgv, type HostPlan, type Plan, type PlannedCommand, type PlannedStep } from '../plan/index.js';
 import { sshControlExit } from '../ssh/index.js';
 import type { HostOutcome, OutcomeKind, Phase, RunEvent, StepRecord } from './events.js';
+import type { StepKind } from '../plan/index.js';
 
 /** What a host run needs from the fleet-wide run. */
 export interface HostRunContext {
@@ -40,6 +41,10 @@ export interface HostRunContext {
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** Only these steps run (lock and probe always do). */
+  onlySteps?: StepKind[];
+  /** Push keys whatever keys.push says. */
+  forceKeyPush?: boolean;
 }
 
 /** A step that decided not to run. */
@@ -107,6 +112,11 @@ export class HostRun {
   private async step<T>(phase: Phase, title: string, body: () => Promise<T | Skip>): Promise<T | undefined> {
     if (this.ctx.signal.aborted) throw new EndHost('skipped', phase, 'interrupted before this step');
     const startedAt = this.ctx.now();
+    if (this.ctx.onlySteps && phase !== 'lock' && phase !== 'probe' && !this.ctx.onlySteps.includes(phase as StepKind)) {
+      this.steps.push({ step: phase, status: 'skipped', detail: 'not requested', startedAt, finishedAt: startedAt });
+      this.ctx.emit({ type: 'step-skip', host: this.name, step: phase, reason: 'not requested' });
+      return undefined;
+    }
     this.ctx.emit({ type: 'step-start', host: this.name, step: phase, title });
     try {
       const result = await body();
@@ -238,7 +248,9 @@ export class HostRun {
     const planned = this.host.keys;
     if (!planned) return new Skip('no key policy');
     if (planned.push === 'never') return new Skip('keys.push is never');
-    if (!bootstrapping && planned.push === 'bootstrap') return new Skip('keys.push is bootstrap and the host is already installed');
+    if (!bootstrapping && planned.push === 'bootstrap' && !this.ctx.forceKeyPush) {
+      return new Skip('keys.push is bootstrap and the host is already installed');
+    }
     const resolved = await resolveKeys(this.name, planned, this.ctx.exec, this.ctx.signal);
     this.resolvedKeys = resolved;
     if (resolved.generated) this.note('info', `generated host key ${resolved.hostKeyPath}`);

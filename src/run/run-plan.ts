@@ -3,7 +3,7 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { knownHostsLines, runBuildStage, writeKnownHosts, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
-import type { Plan } from '../plan/index.js';
+import type { Plan, StepKind } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
@@ -16,6 +16,12 @@ export interface RunDeps {
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Run only these steps (the lock and probe always run); the rest are skipped as not requested. */
+  onlySteps?: StepKind[];
+  /** Stop after the build stage (`fleet build`). */
+  buildOnly?: boolean;
+  /** Push keys whatever keys.push says (`fleet push-keys`). */
+  forceKeyPush?: boolean;
 }
 
 export interface RunResult {
@@ -80,6 +86,28 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     signal,
   );
 
+  if (deps.buildOnly) {
+    const outcomes = plan.hosts.map((host): HostOutcome => {
+      const failure = build.failed.get(host.name);
+      const built = build.built.get(host.name);
+      const outcome: HostOutcome = {
+        host: host.name,
+        kind: failure ? 'failed' : built ? 'unchanged' : 'skipped',
+        mode: host.mode,
+        step: 'build',
+        reason: failure ? `build failed: ${failure.reason}` : built ? `built ${built.toplevel}` : 'interrupted during the build',
+        storePath: built?.toplevel,
+        tail: failure?.tail ?? [],
+        startedAt,
+        finishedAt: now(),
+        steps: [],
+      };
+      emit({ type: 'host-done', outcome });
+      return outcome;
+    });
+    return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
+  }
+
   // Fail-fast stops new hosts from starting; running ones finish their sequence.
   const stopNew = new AbortController();
   const limit = pLimit(plan.parallel === 0 ? Number.POSITIVE_INFINITY : plan.parallel);
@@ -104,7 +132,17 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
         }
         const built: HostBuild | undefined = build.built.get(host.name);
         if (!built) return skipped(signal.aborted ? 'interrupted during the build' : 'not built');
-        const outcome = await new HostRun(host, built, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep }).execute();
+        const outcome = await new HostRun(host, built, {
+          plan,
+          exec,
+          emit,
+          signal,
+          confirmBootstrap: deps.confirmBootstrap,
+          now,
+          sleep,
+          onlySteps: deps.onlySteps,
+          forceKeyPush: deps.forceKeyPush ?? false,
+        }).execute();
         if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) {
           stopNew.abort(`--fail-fast after ${host.name} failed`);
         }
