@@ -62,6 +62,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions): Promi
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
     interrupted: result.interrupted,
+    evaluations: result.evaluations,
   });
   const reportText = JSON.stringify(report, null, 2);
   if (output.reportFile) writeFileSync(output.reportFile, `${reportText}\n`);

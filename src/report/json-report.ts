@@ -60,6 +60,8 @@ export interface JsonReport {
   /** What `fleet apply` exits with for this run. */
   exitCode: number;
   totals: JsonTotals;
+  /** Evaluators (`nix eval` calls) the build stage ran: one per chunk unless a failure had to be attributed. */
+  evaluations: number;
   /** Hosts in plan order (hosts unknown to the plan follow, in the order given). */
   hosts: JsonHost[];
   plan: Plan;
@@ -70,6 +72,8 @@ export interface RunTimes {
   startedAt: number;
   finishedAt: number;
   interrupted: boolean;
+  /** Evaluators the build stage ran (0 when unknown). */
+  evaluations?: number;
 }
 
 /** Epoch milliseconds as ISO 8601 (the HostOutcome and StepRecord times are `Date.now()` values). */
@@ -127,6 +131,7 @@ export function buildJsonReport(
     durationMs: times.finishedAt - times.startedAt,
     interrupted: times.interrupted,
     exitCode: exitCodeFor(outcomes, { interrupted: times.interrupted }),
+    evaluations: times.evaluations ?? 0,
     totals: {
       hosts: outcomes.length,
       changed: counts.changed,

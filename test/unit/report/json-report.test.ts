@@ -20,6 +20,7 @@ describe('buildJsonReport', () => {
       'durationMs',
       'interrupted',
       'exitCode',
+      'evaluations',
       'totals',
       'hosts',
       'plan',
