@@ -1,0 +1,96 @@
+// The module rules of STYLE.md, enforced: who may import what, and no import cycles.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** module of a file: its first folder under src/ ('errors' for src/errors.ts). */
+function moduleOf(path: string): string {
+  const rel = relative(SRC, path);
+  return rel.includes('/') ? (rel.split('/')[0] as string) : rel.replace(/\.ts$/, '');
+}
+
+interface Import {
+  from: string;
+  specifier: string;
+  /** Resolved src file for relative imports. */
+  target?: string;
+}
+
+const IMPORTS: Import[] = files(SRC).flatMap((file) => {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/g)].map((m) => (m[1] ?? m[2]) as string);
+  return specifiers.map((specifier) => ({
+    from: file,
+    specifier,
+    target: specifier.startsWith('.') ? resolve(dirname(file), specifier).replace(/\.js$/, '.ts') : undefined,
+  }));
+});
+
+describe('module boundaries', () => {
+  it('only exec/ imports zx, and nothing spawns processes outside it', () => {
+    const offenders = IMPORTS.filter((i) => (i.specifier === 'zx' || i.specifier.startsWith('zx/') || i.specifier === 'node:child_process') && moduleOf(i.from) !== 'exec');
+    expect(offenders.map((i) => relative(SRC, i.from))).toEqual([]);
+  });
+
+  it('only ui/ imports listr2', () => {
+    const offenders = IMPORTS.filter((i) => i.specifier.startsWith('listr2') && moduleOf(i.from) !== 'ui');
+    expect(offenders.map((i) => relative(SRC, i.from))).toEqual([]);
+  });
+
+  it('nothing outside cli/ imports cli/, and only cli/ imports ui/', () => {
+    const offenders = IMPORTS.filter((i) => {
+      if (!i.target) return false;
+      const to = moduleOf(i.target);
+      const from = moduleOf(i.from);
+      return (to === 'cli' && from !== 'cli') || (to === 'ui' && from !== 'ui' && from !== 'cli');
+    });
+    expect(offenders.map((i) => `${relative(SRC, i.from)} → ${i.specifier}`)).toEqual([]);
+  });
+
+  it('manifest/ depends only on errors; plan/ not on run, backends, exec or ui', () => {
+    const offenders = IMPORTS.filter((i) => {
+      if (!i.target) return false;
+      const from = moduleOf(i.from);
+      const to = moduleOf(i.target);
+      if (from === 'manifest') return !['manifest', 'errors'].includes(to);
+      if (from === 'plan') return ['run', 'backends', 'exec', 'ui', 'report', 'cli'].includes(to);
+      if (from === 'run') return ['ui', 'cli'].includes(to);
+      return false;
+    });
+    expect(offenders.map((i) => `${relative(SRC, i.from)} → ${i.specifier}`)).toEqual([]);
+  });
+
+  it('process.exit is called only in cli/', () => {
+    const offenders = files(SRC).filter((f) => moduleOf(f) !== 'cli' && /process\.exit\(/.test(readFileSync(f, 'utf8')));
+    expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
+  });
+
+  it('has no import cycles between modules', () => {
+    const edges = new Map<string, Set<string>>();
+    for (const i of IMPORTS) {
+      if (!i.target) continue;
+      const [from, to] = [moduleOf(i.from), moduleOf(i.target)];
+      if (from === to) continue;
+      edges.set(from, (edges.get(from) ?? new Set()).add(to));
+    }
+    const cycles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      for (const next of edges.get(node) ?? []) {
+        if (path.includes(next)) cycles.push([...path.slice(path.indexOf(next)), node, next].join(' → '));
+        else visit(next, [...path, node]);
+      }
+    };
+    for (const node of edges.keys()) visit(node, []);
+    expect([...new Set(cycles)]).toEqual([]);
+  });
+});
