@@ -629,7 +629,9 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
 
   const logPath = join(dir, 'tool.log');
   writeFileSync(logPath, '');
-  const nixConfig = 'experimental-features = nix-command flakes\nsubstituters =\n';
+  // No build users: Debian's nix-bin creates no nixbld group, and the lab's derivations are
+  // /bin/sh scripts that a sandbox (which build users switch on) could not run.
+  const nixConfig = 'experimental-features = nix-command flakes\nsubstituters =\nbuild-users-group =\nsandbox = false\n';
   const env: Record<string, string> = {
     PATH: `${labBinDir}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
     NIX_CONFIG: nixConfig,

@@ -99,6 +99,11 @@ export const SCRIPT: RunEvent[][] = [
   ],
 ];
 
+/** The pty driver writes this while the tree is drawn: listr2 holds it and prints it under the final tree. */
+export const STRAY_LINE = 'stray: written during the run';
+/** The pty driver writes this after `close()`, as the CLI writes its summary table. */
+export const AFTER_LINE = 'after-close: summary';
+
 /** A fake stdout that records what is written. */
 export function fakeStream(isTTY: boolean): { stream: NodeJS.WritableStream; chunks: string[]; text: () => string } {
   const chunks: string[] = [];
