@@ -10,6 +10,9 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** How often the held lock's session sends its heartbeat byte (well under LOCK_STALE_SECONDS). */
+const HEARTBEAT_MS = 10_000;
+
 /** Exit status of the lock script when another run holds the lock. */
 export const LOCK_BUSY = 75;
 
@@ -29,8 +32,12 @@ export async function acquireLock(host: string, command: PlannedCommand, exec: E
   });
   const first = await Promise.race([locked, session]);
   if (first === 'locked') {
+    // The target drops the lock after LOCK_STALE_SECONDS without a byte from us: keep it fed.
+    const heartbeat = setInterval(() => stdin.write('.'), HEARTBEAT_MS);
+    void session.finally(() => clearInterval(heartbeat));
     return {
       async release() {
+        clearInterval(heartbeat);
         stdin.end();
         await Promise.race([session, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       },

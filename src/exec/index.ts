@@ -1,4 +1,5 @@
 // The only place fleet spawns processes: argv in, {exitCode, stdout, stderr} out, through zx.
+import { appendFileSync } from 'node:fs';
 import { $, type ProcessPromise } from 'zx';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 
@@ -35,11 +36,28 @@ function lineSplitter(emit: (line: string) => void): { push(chunk: string): void
 }
 
 /**
+ * With FLEET_TRACE_EXEC=<file>, every process fleet starts is appended there as one JSON line
+ * (argv, the extra environment, cwd; never stdin): lets a test prove that no secret reaches an
+ * argv or an environment.
+ */
+function trace(request: ExecRequest): void {
+  const file = process.env.FLEET_TRACE_EXEC;
+  if (!file) return;
+  const entry = { time: new Date().toISOString(), argv: request.argv, env: request.env ?? {}, cwd: request.cwd ?? null };
+  try {
+    appendFileSync(file, `${JSON.stringify(entry)}\n`);
+  } catch {
+    // Tracing is a diagnostic: it never changes what runs.
+  }
+}
+
+/**
  * Runs one process. zx quotes every argv word with its own tested quoting function, so no
  * caller ever builds a shell line; a non-zero exit is returned, never thrown.
  */
 export const execProcess: Exec = async (request: ExecRequest): Promise<ExecResult> => {
   if (request.argv.length === 0) throw new Error('execProcess: empty argv');
+  trace(request);
   const shell = $({
     nothrow: true,
     quiet: true,
@@ -47,7 +65,8 @@ export const execProcess: Exec = async (request: ExecRequest): Promise<ExecResul
     preferLocal: false,
     cwd: request.cwd,
     env: { ...process.env, ...request.env },
-    input: request.stdin,
+    input: request.inheritStdio ? undefined : request.stdin,
+    ...(request.inheritStdio ? { stdio: 'inherit' as const } : {}),
   });
   const child: ProcessPromise = shell`${[...request.argv]}`;
 
@@ -75,7 +94,7 @@ export const execProcess: Exec = async (request: ExecRequest): Promise<ExecResul
   }
 
   const { onLine, secrets } = request;
-  if (onLine) {
+  if (onLine && !request.inheritStdio) {
     for (const stream of ['stdout', 'stderr'] as const) {
       const splitter = lineSplitter((line) => onLine(redact(line, secrets), stream));
       const readable = child[stream];

@@ -17,6 +17,11 @@ export interface ExecRequest {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Strings to replace with `***` in every line passed to onLine and in the result. */
   secrets?: readonly string[];
+  /**
+   * Connect the process to fleet's own stdin, stdout and stderr (an interactive `fleet ssh`);
+   * nothing is captured then: `stdout`/`stderr` come back empty and `onLine` is not called.
+   */
+  inheritStdio?: boolean;
 }
 
 /** What a finished process left. Non-zero exit is data here, not an exception. */

@@ -44,10 +44,15 @@ while IFS=' ' read -r name mode data; do
 done
 `;
 
+/** Seconds without a heartbeat byte after which the target drops a deploy lock (see LOCK_SCRIPT). */
+export const LOCK_STALE_SECONDS = 60;
+
 /**
- * Holds the deploy lock for as long as fleet's ssh session lives: flock on /run/fleet.lock,
- * released when stdin closes or the connection drops. Prints `locked` once held, or
- * `busy=<holder>` and exits 75 after waiting. Args: <wait seconds> <holder description>.
+ * Holds the deploy lock for as long as fleet's ssh session lives: flock on /run/fleet/deploy.lock,
+ * released when stdin closes, or when no heartbeat byte has arrived for LOCK_STALE_SECONDS: a
+ * connection that died without a FIN (a cut link) otherwise keeps sshd, and the lock, for hours.
+ * Prints `locked` once held, or `busy=<holder>` and exits 75 after waiting.
+ * Args: <wait seconds> <holder description>.
  */
 export const LOCK_SCRIPT = `set -u
 mkdir -p /run/fleet
@@ -58,7 +63,7 @@ if ! flock -w "$1" 9; then
 fi
 printf '%s since %s\\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > /run/fleet/deploy.lock.info
 echo locked
-cat >/dev/null
+while beat=$(timeout ${LOCK_STALE_SECONDS} dd bs=1 count=1 2>/dev/null) && [ -n "$beat" ]; do :; done
 rm -f /run/fleet/deploy.lock.info
 `;
 

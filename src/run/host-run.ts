@@ -181,8 +181,9 @@ export class HostRun {
       }
       step = 'probe';
       const facts = await this.step('probe', 'probe', async () => {
-        const facts = await this.probe('probe', this.host.probe);
-        return facts;
+        // Set before the step records its detail, which describes these facts.
+        this.facts = await this.probe('probe', this.host.probe);
+        return this.facts;
       });
       this.facts = facts as ProbeFacts;
       const bootstrapping = Boolean(this.host.spec.bootstrap) && provenNotNixos(this.facts);
@@ -215,7 +216,9 @@ export class HostRun {
         reason = error.reason;
       } else if (error instanceof HostError) {
         const unreachable = (error.step === 'probe' || error.step === 'lock') && /cannot reach/.test(error.message);
-        kind = this.ctx.signal.aborted && !this.changed ? 'skipped' : unreachable ? 'unreachable' : 'failed';
+        // Interrupted before anything on the target changed: skipped; once a tool that changes it
+        // has started (keys, nixos-anywhere, nixos-rebuild), the host is not "skipped" but failed.
+        kind = this.ctx.signal.aborted && !this.changed && !this.touched ? 'skipped' : unreachable ? 'unreachable' : 'failed';
         reason = error.message;
         tail = error.tail.slice(-20);
       } else {
@@ -243,6 +246,8 @@ export class HostRun {
   }
 
   private bootstrapped = false;
+  /** A tool that changes the target has started (it may have changed it even if it failed). */
+  private touched = false;
 
   private async pushKeys(bootstrapping: boolean): Promise<string | Skip> {
     const planned = this.host.keys;
@@ -266,6 +271,7 @@ export class HostRun {
     const changed = keysToPush(resolved.files, this.facts?.keys ?? {});
     if (changed.length === 0) return new Skip('identical keys already on the target');
     const command = this.stepOf('push-keys').commands.find((c) => c.purpose === 'push keys') as PlannedCommand;
+    this.touched = true;
     const result = await this.run('push-keys', command, {
       stdin: pushKeysInput(changed),
       secrets: changed.map((f) => f.content.toString('base64')),
@@ -291,6 +297,7 @@ export class HostRun {
       }
     }
     const [anywhere, wait] = this.stepOf('bootstrap').commands as [PlannedCommand, PlannedCommand];
+    this.touched = true;
     try {
       const result = await this.run('bootstrap', anywhere);
       if (result.exitCode !== 0) {
@@ -409,6 +416,7 @@ export class HostRun {
     const arm = this.command('deploy', 'arm watchdog');
     if (arm) await this.armWatchdog(arm);
     const command = this.stepOf('deploy').commands.at(-1) as PlannedCommand;
+    if (mode !== 'dry-activate') this.touched = true;
     const result = await this.run('deploy', command);
     const verdict = activationVerdict(result.exitCode, result.signal);
     if (verdict.kind === 'failed') {
@@ -498,9 +506,13 @@ export class HostRun {
     );
   }
 
-  /** Closes the shared ssh master so no connection outlives the run (or a reboot). */
+  /**
+   * Retires the shared ssh master so no connection outlives the run (or a reboot). `stop`, not
+   * `exit`: the master may be shared with another fleet run on this machine (same ControlPath), and
+   * `exit` would cut that run's sessions, e.g. its nixos-rebuild mid-activation.
+   */
   private async closeConnection(): Promise<void> {
     if (!this.host.ssh) return;
-    await this.ctx.exec({ argv: sshControlExit(this.host.ssh), timeoutMs: 10_000 }).catch(() => undefined);
+    await this.ctx.exec({ argv: sshControlExit(this.host.ssh, 'stop'), timeoutMs: 10_000 }).catch(() => undefined);
   }
 }

@@ -95,7 +95,11 @@ export function nixSshOpts(settings: SshSettings): string {
   return words.join(' ');
 }
 
-/** Asks a shared master connection to exit (after a reboot, and at the end of a run). */
-export function sshControlExit(settings: SshSettings): string[] {
-  return ['ssh', ...sshOptions(settings), '-p', String(settings.endpoint.port), '-O', 'exit', '--', destination(settings.endpoint)];
+/**
+ * Retires a shared master connection (after a reboot, and at the end of a run). `stop` (the
+ * default) removes the socket and lets the master end with its last session, so a second fleet run
+ * sharing the same ControlPath keeps its sessions; `exit` cuts them all at once.
+ */
+export function sshControlExit(settings: SshSettings, operation: 'stop' | 'exit' = 'stop'): string[] {
+  return ['ssh', ...sshOptions(settings), '-p', String(settings.endpoint.port), '-O', operation, '--', destination(settings.endpoint)];
 }
