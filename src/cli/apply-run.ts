@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { planFromArgs, type ContextArgs } from './context.js';
 import { EXIT } from './exit.js';
 import type { CommandResult } from './result.js';
-import { runPlan } from '../run/index.js';
+import { runPlan, type RunDeps } from '../run/index.js';
 import { appendGithubSummary, buildJsonReport, exitCodeFor, formatGithubSummary, formatSummaryTable } from '../report/index.js';
 import { chooseReporterMode, createReporter } from '../ui/index.js';
 
@@ -26,7 +26,10 @@ async function confirmOnTty(host: string, target: string): Promise<boolean> {
   }
 }
 
-export async function applyPlan(args: ContextArgs, output: OutputOptions): Promise<CommandResult> {
+/** Which part of apply to run: the single-step commands (push-keys, bootstrap, build) narrow it. */
+export type StepSelection = Pick<RunDeps, 'onlySteps' | 'buildOnly' | 'forceKeyPush'>;
+
+export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
   const { plan } = await planFromArgs(args);
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
@@ -51,6 +54,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions): Promi
       reporter,
       signal: interrupt.signal,
       confirmBootstrap: mode === 'tty' ? confirmOnTty : undefined,
+      ...steps,
     });
   } finally {
     process.off('SIGINT', onSigint);

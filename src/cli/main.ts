@@ -8,6 +8,15 @@ import type { CommandResult } from './result.js';
 import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
 import { applyCommand } from './commands/apply.js';
+import { statusCommand } from './commands/status.js';
+import { checkCommand } from './commands/check.js';
+import { sshCommand } from './commands/ssh.js';
+import { execCommand } from './commands/exec.js';
+import { generationsCommand } from './commands/generations.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { rebootCommand } from './commands/reboot.js';
+import { bootstrapCommand, buildCommand, pushKeysCommand } from './commands/steps.js';
+import { installCommand } from './commands/install.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -41,10 +50,23 @@ export async function main(argv: string[]): Promise<number> {
   let usageFailure: string | undefined;
   const parser = yargs(argv)
     .scriptName('fleet')
+    // Words after `--` (fleet exec/ssh commands) stay strings, apart from the options.
+    .parserConfiguration({ 'populate--': true })
     .usage('fleet <command> [options]\n\nDeclarative NixOS fleet deployment: one manifest (fleet.yaml), one command.')
     .command(validateCommand(done))
     .command(planCommand(done))
     .command(applyCommand(done))
+    .command(buildCommand(done))
+    .command(pushKeysCommand(done))
+    .command(bootstrapCommand(done))
+    .command(installCommand(done))
+    .command(statusCommand(done))
+    .command(checkCommand(done))
+    .command(execCommand(done))
+    .command(sshCommand(done))
+    .command(generationsCommand(done))
+    .command(rollbackCommand(done))
+    .command(rebootCommand(done))
     .demandCommand(1, 'name a command (see fleet --help)')
     .strict()
     .recommendCommands()

@@ -4,3 +4,4 @@ export * from './selection.js';
 export * from './commands.js';
 export * from './build-plan.js';
 export * from './remote-scripts.js';
+export * from './operate-scripts.js';

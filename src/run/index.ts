@@ -1,3 +1,4 @@
 // run/: the executor — bounded parallelism, per-host steps, cancellation, events, outcomes.
 export * from './events.js';
 export { runPlan, prepareRunFiles, type RunDeps, type RunResult } from './run-plan.js';
+export { forEachHost, worstExitCode, type OperateOptions } from './operate.js';

@@ -1,0 +1,75 @@
+// fleet generations: a host's system generations with dates, which is live and which boots next.
+
+/** One system generation of a host. */
+export interface SystemGeneration {
+  generation: number;
+  /** As nix-env prints it (the target's local time), e.g. `2026-11-23 20:19:44`. */
+  date: string;
+  storePath: string;
+  /** Its system is /run/current-system. */
+  live: boolean;
+  /** It is the profile's current generation: the boot default. */
+  bootDefault: boolean;
+  /** Its system is /run/booted-system. */
+  booted: boolean;
+}
+
+export interface GenerationList {
+  generations: SystemGeneration[];
+  live: string;
+  booted: string;
+  /** Generation number of the boot default, if any. */
+  bootDefault?: number;
+}
+
+/** Parses GENERATIONS_SCRIPT's answer; undefined when it is cut off. */
+export function parseGenerations(stdout: string): GenerationList | undefined {
+  const lines = stdout.split('\n');
+  if (!lines.includes('end=ok')) return undefined;
+  const dates = new Map<number, string>();
+  const paths = new Map<number, string>();
+  let live = '';
+  let booted = '';
+  let bootDefault: number | undefined;
+  for (const line of lines) {
+    const listed = /^list=\s*(\d+)\s+(\S+\s+\S+)/.exec(line);
+    if (listed) dates.set(Number(listed[1]), listed[2] as string);
+    const link = /^link=(\d+) (.*)$/.exec(line);
+    if (link) paths.set(Number(link[1]), link[2] as string);
+    if (line.startsWith('current=')) live = line.slice('current='.length);
+    if (line.startsWith('booted=')) booted = line.slice('booted='.length);
+    if (line.startsWith('default=') && line.length > 'default='.length) bootDefault = Number(line.slice('default='.length));
+  }
+  const numbers = [...new Set([...dates.keys(), ...paths.keys()])].sort((a, b) => a - b);
+  const generations = numbers.map((n) => {
+    const storePath = paths.get(n) ?? '';
+    return {
+      generation: n,
+      date: dates.get(n) ?? '',
+      storePath,
+      live: storePath !== '' && storePath === live,
+      bootDefault: n === bootDefault,
+      booted: storePath !== '' && storePath === booted,
+    };
+  });
+  return { generations, live, booted, bootDefault };
+}
+
+/**
+ * The generation `fleet rollback` goes to: `--to N` when given (it must exist), else the newest one
+ * before the boot default. Returns an error sentence when there is none.
+ */
+export function rollbackTarget(list: GenerationList, to: number | undefined): { generation: SystemGeneration } | { error: string } {
+  if (to !== undefined) {
+    const found = list.generations.find((g) => g.generation === to);
+    if (!found) {
+      const known = list.generations.map((g) => g.generation).join(', ');
+      return { error: `generation ${to} does not exist (the host has ${known || 'none'})` };
+    }
+    return { generation: found };
+  }
+  const current = list.bootDefault ?? list.generations.at(-1)?.generation;
+  const previous = list.generations.filter((g) => current !== undefined && g.generation < current).at(-1);
+  if (!previous) return { error: `no generation before ${current ?? 'the current one'} to roll back to` };
+  return { generation: previous };
+}

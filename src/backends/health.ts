@@ -1,0 +1,106 @@
+// fleet check: a host's load, uptime, failed units, free space, and its manifest health checks.
+import { tailLines, type Exec } from '../exec/index.js';
+import type { HealthCheck } from '../manifest/inventory.js';
+import { healthCheckCommand } from '../plan/index.js';
+import type { SshSettings } from '../ssh/index.js';
+import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+
+/** Free and total space of one mount, in KiB. */
+export interface DiskSpace {
+  mount: string;
+  freeKiB: number;
+  sizeKiB: number;
+}
+
+/** What CHECK_SCRIPT reported. */
+export interface HostVitals {
+  /** 1, 5 and 15 minute load averages as printed. */
+  load: string;
+  uptimeSeconds?: number;
+  systemd: boolean;
+  /** Failed systemd units; undefined without systemd ("n/a"). */
+  failedUnits?: string[];
+  disks: DiskSpace[];
+}
+
+/** Parses CHECK_SCRIPT's `key=value` lines; undefined when the answer is cut off. */
+export function parseVitals(stdout: string): HostVitals | undefined {
+  const values = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  if (values.get('end') !== 'ok') return undefined;
+  const failed = values.get('failed') ?? '';
+  const disks: DiskSpace[] = [];
+  for (const [key, value] of values) {
+    if (!key.startsWith('df:')) continue;
+    const [free, size] = value.split(' ').map((n) => Number.parseInt(n, 10));
+    if (Number.isFinite(free) && Number.isFinite(size)) disks.push({ mount: key.slice(3), freeKiB: free as number, sizeKiB: size as number });
+  }
+  const uptime = Number.parseInt(values.get('uptime') ?? '', 10);
+  return {
+    load: values.get('load') ?? '',
+    uptimeSeconds: Number.isFinite(uptime) ? uptime : undefined,
+    systemd: values.get('systemd') === 'yes',
+    failedUnits: failed === 'n/a' ? undefined : failed.split(/\s+/).filter(Boolean),
+    disks,
+  };
+}
+
+/** Below this share of free space a mount counts as a problem. */
+export const MIN_FREE_FRACTION = 0.05;
+
+/** Problems in a host's vitals, one sentence each (empty: healthy). */
+export function vitalsProblems(vitals: HostVitals, minFree = MIN_FREE_FRACTION): string[] {
+  const problems: string[] = [];
+  if (vitals.failedUnits && vitals.failedUnits.length > 0) problems.push(`failed units: ${vitals.failedUnits.join(', ')}`);
+  const seen = new Set<string>();
+  for (const disk of vitals.disks) {
+    if (disk.sizeKiB <= 0 || seen.has(disk.mount)) continue;
+    seen.add(disk.mount);
+    if (disk.freeKiB / disk.sizeKiB < minFree) {
+      problems.push(`${disk.mount} is almost full (${Math.round((disk.freeKiB / disk.sizeKiB) * 100)}% free)`);
+    }
+  }
+  return problems;
+}
+
+/** One health check's result. */
+export interface HealthCheckResult {
+  name: string;
+  ok: boolean;
+  exitCode: number | null;
+  /** A short reason when it failed ("exit 1", "timed out after 5s", "ssh failed: …"). */
+  detail: string;
+  /** Last lines of its output. */
+  output: string[];
+  durationMs: number;
+}
+
+/**
+ * Runs a host's health checks on the target, one after the other; each is bounded by its own
+ * timeout (on the target with `timeout`, and locally as a backstop). Reusable by apply.
+ */
+export async function runHealthChecks(
+  ssh: SshSettings | undefined,
+  checks: readonly HealthCheck[],
+  exec: Exec,
+  options: { signal?: AbortSignal; now?: () => number } = {},
+): Promise<HealthCheckResult[]> {
+  const now = options.now ?? Date.now;
+  const results: HealthCheckResult[] = [];
+  for (const check of checks) {
+    const started = now();
+    const slack = ((ssh?.connectTimeout ?? 0) + 10) * 1000;
+    const run = await exec({ argv: healthCheckCommand(ssh, check), timeoutMs: check.timeout * 1000 + slack, signal: options.signal });
+    const output = tailLines(run, 10);
+    let detail = '';
+    if (run.exitCode === 0) detail = 'ok';
+    else if (run.exitCode === 124 || run.timedOut) detail = `timed out after ${check.timeout}s`;
+    else if (ssh && run.exitCode === SSH_FAILED) detail = describeSshFailure(run.stderr);
+    else detail = run.exitCode === null ? `killed by ${run.signal}` : `exit ${run.exitCode}`;
+    results.push({ name: check.name, ok: run.exitCode === 0, exitCode: run.exitCode, detail, output, durationMs: now() - started });
+  }
+  return results;
+}

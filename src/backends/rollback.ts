@@ -1,0 +1,170 @@
+// fleet rollback: back to the previous (or a given) generation, with the SSH-loss watchdog for switch.
+import { randomBytes } from 'node:crypto';
+import { tailLines, type Exec } from '../exec/index.js';
+import {
+  armWatchdogCommand,
+  confirmWatchdogCommand,
+  generationsCommand,
+  probeCommand,
+  resolveArgv,
+  rollbackCommand,
+  type PlannedCommand,
+} from '../plan/index.js';
+import { FRESH_CONNECTION, type SshSettings } from '../ssh/index.js';
+import { activationVerdict } from './deploy.js';
+import { parseGenerations, rollbackTarget, type GenerationList } from './generations.js';
+import { acquireLock } from './lock.js';
+import { parseProbe } from './probe.js';
+import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+import { parseArmed, parseConfirm } from './watchdog.js';
+
+/** How a host's rollback ended (the same words as apply's outcomes). */
+export interface RollbackResult {
+  kind: 'changed' | 'unchanged' | 'failed' | 'rolled-back' | 'unreachable';
+  step: 'lock' | 'probe' | 'deploy' | 'verify';
+  reason: string;
+  /** The generation it went to, and its system. */
+  generation?: number;
+  storePath?: string;
+  tail: string[];
+}
+
+export interface RollbackOptions {
+  host: string;
+  ssh: SshSettings;
+  exec: Exec;
+  action: 'switch' | 'boot';
+  /** --to N; undefined = the generation before the boot default. */
+  to?: number;
+  /** Arm the watchdog (switch only): seconds, or undefined for none. */
+  watchdogTimeout?: number;
+  /** The deploy lock to hold meanwhile. */
+  lock?: PlannedCommand;
+  signal?: AbortSignal;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  onLine?: (line: string) => void;
+}
+
+/** Fetches and parses a host's generations; a string says why not. */
+export async function listGenerations(ssh: SshSettings | undefined, exec: Exec, signal?: AbortSignal): Promise<GenerationList | { error: string; unreachable: boolean; tail: string[] }> {
+  const run = await exec({ argv: generationsCommand(ssh), timeoutMs: 60_000, signal });
+  if (run.exitCode !== 0) {
+    const unreachable = Boolean(ssh) && run.exitCode === SSH_FAILED;
+    return {
+      error: unreachable ? `cannot reach the host: ${describeSshFailure(run.stderr)}` : `listing generations failed (exit ${run.exitCode ?? run.signal})`,
+      unreachable,
+      tail: tailLines(run),
+    };
+  }
+  return parseGenerations(run.stdout) ?? { error: 'the generation listing was cut off', unreachable: false, tail: tailLines(run) };
+}
+
+/**
+ * After a live rollback: prove a brand-new connection works and confirm the watchdog. If none
+ * succeeds before its deadline, wait for the target to roll itself back and check.
+ */
+export async function settleWatchdog(options: {
+  ssh: SshSettings;
+  exec: Exec;
+  id: string;
+  previous: string;
+  deadline: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}): Promise<{ kind: 'confirmed' } | { kind: 'rolled-back' | 'failed' | 'unreachable'; reason: string }> {
+  const { ssh, exec, now, sleep } = options;
+  const argv = resolveArgv(confirmWatchdogCommand(ssh).argv, { deployId: options.id });
+  let lastFailure = '';
+  while (now() < options.deadline - 2000) {
+    const result = await exec({ argv, timeoutMs: Math.max(5000, options.deadline - now()) });
+    if (result.exitCode === 0) {
+      const answer = parseConfirm(result.stdout);
+      if (answer.kind === 'confirmed') return { kind: 'confirmed' };
+      if (answer.kind === 'fired') return { kind: 'rolled-back', reason: `the watchdog went back to ${answer.system} before it could be confirmed` };
+    }
+    lastFailure = result.exitCode === SSH_FAILED ? describeSshFailure(result.stderr) : (tailLines(result).at(-1) ?? `exit ${result.exitCode}`);
+    await sleep(2000);
+  }
+  await sleep(Math.max(0, options.deadline - now()) + 5000);
+  const check = resolveArgv(probeCommand(ssh, '/etc/ssh', [], FRESH_CONNECTION, 'verify').argv, {});
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const result = await exec({ argv: check, timeoutMs: 30_000 });
+    if (result.exitCode === 0) {
+      const facts = parseProbe(result.stdout, ssh.endpoint.host);
+      return facts.current === options.previous
+        ? { kind: 'rolled-back', reason: `lost SSH after activation (${lastFailure}); the target went back to ${options.previous}` }
+        : { kind: 'failed', reason: `lost SSH after activation; the host now runs ${facts.current || 'nothing'} instead of ${options.previous}` };
+    }
+    await sleep(3000);
+  }
+  return { kind: 'unreachable', reason: `lost SSH after activation (${lastFailure}) and the host did not come back` };
+}
+
+/** Rolls one host back; never throws for a host's failure. */
+export async function rollbackHost(options: RollbackOptions): Promise<RollbackResult> {
+  const { host, ssh, exec, signal } = options;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const say = options.onLine ?? (() => undefined);
+  const lock = options.lock ? await acquireLock(host, options.lock, exec, signal ?? new AbortController().signal).catch((error: unknown) => error) : undefined;
+  if (lock instanceof Error) return { kind: /cannot reach|ssh failed/i.test(lock.message) ? 'unreachable' : 'failed', step: 'lock', reason: lock.message, tail: [] };
+  try {
+    const list = await listGenerations(ssh, exec, signal);
+    if ('error' in list) return { kind: list.unreachable ? 'unreachable' : 'failed', step: 'probe', reason: list.error, tail: list.tail };
+    const picked = rollbackTarget(list, options.to);
+    if ('error' in picked) return { kind: 'failed', step: 'probe', reason: picked.error, tail: [] };
+    const target = picked.generation;
+    const done = options.action === 'switch' ? target.live && target.bootDefault : target.bootDefault;
+    if (done) {
+      return { kind: 'unchanged', step: 'probe', reason: `already on generation ${target.generation}`, generation: target.generation, storePath: target.storePath, tail: [] };
+    }
+
+    let armed: { id: string; previous: string; deadline: number } | undefined;
+    if (options.action === 'switch' && options.watchdogTimeout !== undefined) {
+      const id = randomBytes(8).toString('hex');
+      const arm = await exec({ argv: resolveArgv(armWatchdogCommand(ssh, options.watchdogTimeout, 'switch').argv, { deployId: id }), timeoutMs: 60_000, signal });
+      const answer = arm.exitCode === 0 ? parseArmed(arm.stdout) : undefined;
+      if (!answer) {
+        const why = arm.exitCode === SSH_FAILED ? describeSshFailure(arm.stderr) : `exit ${arm.exitCode ?? arm.signal}`;
+        return { kind: 'failed', step: 'deploy', reason: `arming the rollback watchdog failed (${why}); nothing was changed`, tail: tailLines(arm) };
+      }
+      armed = { id, previous: answer.previous, deadline: now() + options.watchdogTimeout * 1000 };
+      say(`rollback watchdog armed (${options.watchdogTimeout}s)`);
+    }
+
+    say(`switching the profile to generation ${target.generation} and running switch-to-configuration ${options.action}`);
+    const run = await exec({
+      argv: rollbackCommand(ssh, target.generation, options.action),
+      signal,
+      onLine: (line) => line.trim() && !line.startsWith('system=') && say(line),
+    });
+    const verdict = activationVerdict(run.exitCode, run.signal);
+    let note = '';
+    if (armed) {
+      const settled = await settleWatchdog({ ssh, exec, ...armed, now, sleep });
+      if (settled.kind !== 'confirmed') return { kind: settled.kind, step: 'verify', reason: settled.reason, generation: target.generation, storePath: target.storePath, tail: tailLines(run) };
+      note = '; watchdog confirmed';
+    }
+    if (verdict.kind === 'failed') {
+      return { kind: 'failed', step: 'deploy', reason: `rolling back to generation ${target.generation} failed (exit ${verdict.exitCode ?? verdict.signal})`, generation: target.generation, storePath: target.storePath, tail: tailLines(run) };
+    }
+    if (verdict.kind === 'units-failed') note += '; some units failed';
+    if (verdict.kind === 'reboot-required') note += '; reboot required to complete';
+
+    const probe = await exec({ argv: resolveArgv(probeCommand(ssh, '/etc/ssh', [], FRESH_CONNECTION, 'verify').argv, {}), timeoutMs: 60_000, signal });
+    if (probe.exitCode !== 0) {
+      return { kind: 'unreachable', step: 'verify', reason: `cannot reach the host after the rollback: ${describeSshFailure(probe.stderr)}`, generation: target.generation, storePath: target.storePath, tail: tailLines(probe) };
+    }
+    const facts = parseProbe(probe.stdout, host);
+    const ok = facts.profile === target.storePath && (options.action === 'boot' || facts.current === target.storePath);
+    if (!ok) {
+      const seen = options.action === 'boot' ? facts.profile : facts.current;
+      return { kind: 'failed', step: 'verify', reason: `expected generation ${target.generation} (${target.storePath}), found ${seen || 'nothing'}`, generation: target.generation, storePath: target.storePath, tail: [] };
+    }
+    const what = options.action === 'boot' ? 'boot default' : 'live system and boot default';
+    return { kind: 'changed', step: 'verify', reason: `generation ${target.generation} is the ${what}${note}`, generation: target.generation, storePath: target.storePath, tail: [] };
+  } finally {
+    if (lock && !(lock instanceof Error)) await (lock as { release(): Promise<void> }).release();
+  }
+}

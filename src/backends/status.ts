@@ -1,0 +1,96 @@
+// fleet status: what the flake wants per host (evaluation only) and the verdict against what the host runs.
+import { tailLines, type Exec } from '../exec/index.js';
+import type { Mode, ToolCommands } from '../manifest/inventory.js';
+import { buildAttributes, nixEvalCommand, resolveArgv } from '../plan/index.js';
+import type { ProbeFacts } from './probe.js';
+
+/** How a host stands against the flake. */
+export type StatusVerdict =
+  | 'up-to-date' // runs the wanted system, which is also its boot default
+  | 'outdated' // runs (or boots into) something else than the flake wants
+  | 'pending-reboot' // the boot default is the wanted system, the live one is not
+  | 'unreachable'
+  | 'not-installed' // the probe proves the host is not NixOS
+  | 'error'; // the flake could not be evaluated for it, or the answer was unusable
+
+/** What `fleet status` knows of one host. */
+export interface HostStatus {
+  host: string;
+  verdict: StatusVerdict;
+  /** /run/current-system ('' when none or unknown). */
+  live: string;
+  /** The system profile: what the host boots next. */
+  bootDefault: string;
+  /** /run/booted-system. */
+  booted: string;
+  generation?: number;
+  /** The toplevel the flake evaluates to for this host ('' when evaluation failed). */
+  wanted: string;
+  /** Why it is unreachable or in error, or a note. */
+  detail: string;
+}
+
+/**
+ * The verdict from the probe's facts and the wanted system. A host in `test` mode only needs the
+ * wanted system live; every other mode needs it live and as the boot default.
+ */
+export function statusVerdict(facts: ProbeFacts, wanted: string, mode: Mode): Exclude<StatusVerdict, 'unreachable' | 'error'> {
+  if (!facts.nixos && facts.current === '') return 'not-installed';
+  const live = facts.current === wanted;
+  const boots = facts.profile === wanted;
+  if (live && (boots || mode === 'test')) return 'up-to-date';
+  if (boots && !live) return 'pending-reboot';
+  return 'outdated';
+}
+
+/** The exit code for a set of verdicts: 1 on any error or unreachable host, else 3 when any is not up to date. */
+export function statusExitCode(verdicts: readonly StatusVerdict[], codes: { ok: number; failure: number; outOfSync: number }): number {
+  if (verdicts.some((v) => v === 'unreachable' || v === 'error')) return codes.failure;
+  if (verdicts.some((v) => v !== 'up-to-date')) return codes.outOfSync;
+  return codes.ok;
+}
+
+/** Result of evaluating the wanted systems: a store path per host, or why not. */
+export interface WantedSystems {
+  paths: Map<string, string>;
+  errors: Map<string, string>;
+}
+
+/**
+ * The toplevel output path of every host from one `nix eval` (no build); when that evaluation
+ * fails, each host is evaluated alone so the error lands on its host.
+ */
+export async function evaluateWantedSystems(
+  commands: ToolCommands,
+  flake: string,
+  hosts: readonly string[],
+  exec: Exec,
+  signal?: AbortSignal,
+): Promise<WantedSystems> {
+  const result: WantedSystems = { paths: new Map(), errors: new Map() };
+  const evaluate = async (names: readonly string[]): Promise<string | Record<string, { toplevel?: { out: string } }>> => {
+    const command = nixEvalCommand(commands, flake, names.flatMap((h) => buildAttributes(flake, h, undefined)));
+    const run = await exec({ argv: resolveArgv(command.argv, {}), signal, timeoutMs: 300_000 });
+    if (run.exitCode !== 0) {
+      const tail = tailLines({ stdout: '', stderr: run.stderr });
+      return (tail.filter((l) => /error/i.test(l)).at(-1) ?? tail.at(-1) ?? `nix eval failed (exit ${run.exitCode})`).trim();
+    }
+    try {
+      return JSON.parse(run.stdout) as Record<string, { toplevel?: { out: string } }>;
+    } catch {
+      return 'nix eval printed no JSON result';
+    }
+  };
+  if (hosts.length === 0) return result;
+  const take = (names: readonly string[], answer: Awaited<ReturnType<typeof evaluate>>) => {
+    for (const host of names) {
+      const out = typeof answer === 'string' ? undefined : answer[host]?.toplevel?.out;
+      if (out) result.paths.set(host, out);
+      else result.errors.set(host, typeof answer === 'string' ? answer : 'no toplevel in the evaluation');
+    }
+  };
+  const whole = await evaluate(hosts);
+  if (typeof whole !== 'string' || hosts.length === 1) take(hosts, whole);
+  else for (const host of hosts) take([host], await evaluate([host]));
+  return result;
+}

@@ -1,0 +1,56 @@
+// `fleet push-keys`, `fleet bootstrap`, `fleet build`: single steps of apply, with apply's guards and reports.
+import type { CommandModule } from 'yargs';
+import { withFile, withOutput, withSelection } from '../shared-flags.js';
+import type { CommandResult } from '../result.js';
+import { contextArgsFrom, type PlanArgs } from './plan.js';
+import type { StepSelection } from '../apply-run.js';
+
+interface StepArgs extends PlanArgs {
+  plain?: boolean;
+  report?: string;
+}
+
+function run(args: StepArgs, steps: StepSelection): Promise<CommandResult> {
+  return (async () => {
+    const { applyPlan } = await import('../apply-run.js');
+    return applyPlan(contextArgsFrom(args), { json: args.json ?? false, plain: args.plain ?? false, reportFile: args.report }, steps);
+  })();
+}
+
+export function pushKeysCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, StepArgs> {
+  return {
+    command: 'push-keys [hosts..]',
+    describe: "push each host's keys (key policy) when missing or different on the target, whatever keys.push says",
+    builder: (y) =>
+      withOutput(withSelection(y))
+        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
+    handler: (args) => done(run(args, { onlySteps: ['push-keys'], forceKeyPush: true })),
+  };
+}
+
+export function bootstrapCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, StepArgs & { host?: string }> {
+  return {
+    command: 'bootstrap <host>',
+    describe: 'install NixOS on a bare host with nixos-anywhere (only if the probe proves it is not NixOS)',
+    builder: (y) =>
+      withOutput(withFile(y))
+        .positional('host', { type: 'string', demandOption: true, describe: 'a host with bootstrap options' })
+        .option('yes', { alias: 'y', type: 'boolean', describe: 'allow the disk wipe without a prompt' })
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
+    handler: (args) => done(run({ ...args, hosts: [args.host as string], only: undefined, tag: undefined }, { onlySteps: ['push-keys', 'bootstrap'] })),
+  };
+}
+
+export function buildCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, StepArgs> {
+  return {
+    command: 'build [hosts..]',
+    describe: "build the selected hosts' systems (the build stage of apply); touches no host",
+    builder: (y) =>
+      withOutput(withSelection(y))
+        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+        .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
+    handler: (args) => done(run(args, { buildOnly: true })),
+  };
+}

@@ -1,0 +1,101 @@
+// Plain-text tables of the operating commands (status, check, generations, exec blocks). Pure.
+import type { GenerationList, HealthCheckResult, HostStatus, HostVitals } from '../backends/index.js';
+import { alignColumns, shortStorePath } from '../report/index.js';
+
+const VERDICT_WORDS: Record<HostStatus['verdict'], string> = {
+  'up-to-date': 'up-to-date',
+  outdated: 'outdated',
+  'pending-reboot': 'pending reboot',
+  unreachable: 'unreachable',
+  'not-installed': 'not installed',
+  error: 'error',
+};
+
+export function verdictWords(verdict: HostStatus['verdict']): string {
+  return VERDICT_WORDS[verdict];
+}
+
+/** The `fleet status` table: one row per host, store paths shortened, then the details. */
+export function formatStatusTable(statuses: readonly HostStatus[]): string[] {
+  const short = (p: string) => (p ? shortStorePath(p) : '-');
+  const rows = [['HOST', 'STATUS', 'LIVE', 'BOOT DEFAULT', 'WANTED']];
+  for (const s of statuses) rows.push([s.host, verdictWords(s.verdict), short(s.live), short(s.bootDefault), short(s.wanted)]);
+  const lines = alignColumns(rows);
+  for (const s of statuses) if (s.detail) lines.push(`${s.host}: ${s.detail}`);
+  return lines;
+}
+
+/** `3d 04:05` style uptime. */
+export function formatUptime(seconds: number | undefined): string {
+  if (seconds === undefined) return '?';
+  const days = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const clock = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+  return days > 0 ? `${days}d ${clock}` : clock;
+}
+
+function formatKiB(kib: number): string {
+  if (kib >= 1024 * 1024) return `${(kib / 1024 / 1024).toFixed(1)}G`;
+  if (kib >= 1024) return `${(kib / 1024).toFixed(0)}M`;
+  return `${kib}K`;
+}
+
+/** One host's result in `fleet check`. */
+export interface HostCheck {
+  host: string;
+  healthy: boolean;
+  vitals?: HostVitals;
+  checks: HealthCheckResult[];
+  /** Everything that makes it unhealthy, one sentence each. */
+  problems: string[];
+}
+
+/** The `fleet check` table, then each unhealthy host's problems and failing checks' output. */
+export function formatCheckTable(results: readonly HostCheck[]): string[] {
+  const rows = [['HOST', 'HEALTH', 'LOAD', 'UPTIME', 'FAILED UNITS', 'FREE /', 'FREE /nix', 'CHECKS']];
+  for (const r of results) {
+    const v = r.vitals;
+    const disk = (mount: string) => {
+      const d = v?.disks.find((x) => x.mount === mount);
+      return d ? `${formatKiB(d.freeKiB)} (${d.sizeKiB > 0 ? Math.round((d.freeKiB / d.sizeKiB) * 100) : 0}%)` : '-';
+    };
+    const units = !v ? '-' : v.failedUnits === undefined ? 'n/a' : String(v.failedUnits.length);
+    const passed = r.checks.filter((c) => c.ok).length;
+    rows.push([
+      r.host,
+      r.healthy ? 'healthy' : 'UNHEALTHY',
+      v?.load || '-',
+      v ? formatUptime(v.uptimeSeconds) : '-',
+      units,
+      disk('/'),
+      disk('/nix'),
+      r.checks.length === 0 ? '-' : `${passed}/${r.checks.length} ok`,
+    ]);
+  }
+  const lines = alignColumns(rows);
+  for (const r of results) {
+    if (r.healthy) continue;
+    lines.push('');
+    for (const problem of r.problems) lines.push(`${r.host}: ${problem}`);
+    for (const c of r.checks.filter((x) => !x.ok)) for (const out of c.output) lines.push(`  │ ${out}`);
+  }
+  return lines;
+}
+
+/** The `fleet generations` table, newest last, with live/boot/booted markers. */
+export function formatGenerations(host: string, list: GenerationList): string[] {
+  const rows = [['GEN', 'DATE', 'SYSTEM', '']];
+  for (const g of list.generations) {
+    const marks = [g.live ? 'live' : '', g.bootDefault ? 'boot default' : '', g.booted ? 'booted' : ''].filter(Boolean).join(', ');
+    rows.push([String(g.generation), g.date || '?', g.storePath || '?', marks ? `(${marks})` : '']);
+  }
+  const lines = [`${host}:`, ...alignColumns(rows).map((l) => `  ${l}`)];
+  if (list.live && !list.generations.some((g) => g.live)) lines.push(`  live system ${list.live} is no generation of the profile`);
+  return lines;
+}
+
+/** One host's block of `fleet exec` output: every line prefixed `[host] `, then its exit status. */
+export function formatExecBlock(host: string, output: readonly string[], status: string): string[] {
+  return [...output.map((line) => `[${host}] ${line}`), `[${host}] ${status}`];
+}

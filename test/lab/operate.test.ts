@@ -1,0 +1,291 @@
+// Operating the fleet against real lab hosts: status, check, exec, ssh, generations, rollback, reboot,
+// build, push-keys, install — the real CLI, real ssh, real Nix stores.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab } from './lab.js';
+import { FLEET_BIN, runFleet, writeLabManifest, type FleetRun } from './fleet-harness.js';
+
+interface StatusJson {
+  exitCode: number;
+  hosts: { host: string; verdict: string; live: string; bootDefault: string; wanted: string; detail: string }[];
+}
+
+/** Runs fleet, calling `onLine` with each stdout line as it arrives. */
+function runFleetStreaming(lab: Lab, args: string[], onLine: (line: string) => void, input?: string): Promise<FleetRun & { ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [FLEET_BIN, ...args], {
+      env: { ...process.env, ...lab.env, CI: 'true', NO_COLOR: '1' },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) child.stdin!.end(input);
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+describe('operating the fleet in the lab', () => {
+  let lab: Lab;
+  let dir: string;
+  let manifest: string;
+  const fleet = (args: string[]) => runFleet(lab, [args[0]!, '-f', manifest, ...args.slice(1)]);
+
+  beforeAll(async () => {
+    lab = await startLab({
+      hosts: [
+        { name: 'web1', state: 'installed' },
+        { name: 'web2', state: 'installed' },
+        { name: 'web3', state: 'installed' },
+        { name: 'bare', state: 'bare' },
+      ],
+    });
+    dir = mkdtempSync(join(tmpdir(), 'fleet-operate-'));
+    const agenix = join(dir, 'agenix_key');
+    writeFileSync(agenix, 'AGE-SECRET-KEY-LAB-ONLY\n', { mode: 0o600 });
+    manifest = writeLabManifest(
+      lab,
+      dir,
+      [
+        { name: 'web1', extra: { tags: ['web'], healthChecks: [{ name: 'marker', command: ['test', '-e', '/tmp/healthy'], timeout: 5 }] } },
+        { name: 'web2', extra: { tags: ['web'] } },
+        { name: 'web3', extra: { tags: ['web'], keys: { push: 'bootstrap', agenixKeyFile: agenix } } },
+        { name: 'bare', bootstrap: true },
+      ],
+      // Unreachable hosts answer within seconds in the tests.
+      { ssh: { options: ['ConnectTimeout=3'] } },
+    );
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('status: every host up to date after an apply (exit 0)', async () => {
+    const apply = await fleet(['apply', '@web']);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    const run = await fleet(['status', '@web']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^HOST\s+STATUS\s+LIVE\s+BOOT DEFAULT\s+WANTED$/m);
+    for (const host of ['web1', 'web2', 'web3']) expect(run.stdout).toMatch(new RegExp(`^${host}\\s+up-to-date\\s`, 'm'));
+  }, 120_000);
+
+  it('status tells outdated, pending reboot, unreachable and not installed apart', async () => {
+    lab.setRevision(2);
+    const boot = await fleet(['apply', 'web2', '--boot']);
+    expect(boot.code, boot.stdout).toBe(0);
+    const wanted = await lab.toplevels(['web1', 'web2']);
+    await lab.cutLink('web3');
+    try {
+      const run = await fleet(['status', '--json']);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      const json = JSON.parse(run.stdout) as StatusJson;
+      const verdicts = Object.fromEntries(json.hosts.map((h) => [h.host, h.verdict]));
+      expect(verdicts).toEqual({ web1: 'outdated', web2: 'pending-reboot', web3: 'unreachable', bare: 'not-installed' });
+      const web2 = json.hosts.find((h) => h.host === 'web2')!;
+      expect(web2.bootDefault).toBe(wanted.web2);
+      expect(web2.wanted).toBe(wanted.web2);
+      expect(web2.live).toBe(lab.currentSystem('web2'));
+      expect(json.hosts.find((h) => h.host === 'web1')!.wanted).toBe(wanted.web1);
+      expect(json.hosts.find((h) => h.host === 'web3')!.detail).toMatch(/ssh failed|timed out/i);
+
+      // Plain: the same verdicts in words; without the unreachable host the exit code is 3.
+      const plain = await fleet(['status', 'web1', 'web2', 'bare']);
+      expect(plain.code).toBe(3);
+      expect(plain.stdout).toMatch(/^web1\s+outdated\s/m);
+      expect(plain.stdout).toMatch(/^web2\s+pending reboot\s/m);
+      expect(plain.stdout).toMatch(/^bare\s+not installed\s/m);
+
+      // exec: ssh failure on the cut host is 255, the worst code.
+      const exec = await fleet(['exec', 'web1', 'web3', '--', 'true']);
+      expect(exec.code).toBe(255);
+      expect(exec.stdout).toMatch(/^\[web1\] exit 0$/m);
+      expect(exec.stdout).toMatch(/^\[web3\] ssh failed \(255\)$/m);
+    } finally {
+      await lab.restoreLink('web3');
+    }
+    await lab.waitForSsh('web3');
+  }, 120_000);
+
+  it('exec shows each host\'s output grouped, and exits with the worst code', async () => {
+    const script = '. /run/lab/host.env; echo "I am $LAB_HOST"; [ "$LAB_HOST" = web2 ] && exit 3; exit 0';
+    const run = await fleet(['exec', '@web', '--', script]);
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    for (const host of ['web1', 'web2', 'web3']) expect(run.stdout).toMatch(new RegExp(`^\\[${host}\\] I am ${host}$`, 'm'));
+    expect(run.stdout).toMatch(/^\[web2\] exit 3$/m);
+    expect(run.stdout).toMatch(/^\[web1\] exit 0$/m);
+    // Grouped: a host's output line is directly followed by its status line.
+    expect(run.stdout).toMatch(/^\[web2\] I am web2\n\[web2\] exit 3$/m);
+
+    const json = await fleet(['exec', 'web1', 'web2', '--json', '--', script]);
+    expect(json.code).toBe(3);
+    const report = JSON.parse(json.stdout) as { exitCode: number; hosts: { host: string; exitCode: number; stdout: string }[] };
+    expect(report.exitCode).toBe(3);
+    expect(report.hosts.map((h) => [h.host, h.exitCode, h.stdout.trim()])).toEqual([
+      ['web1', 0, 'I am web1'],
+      ['web2', 3, 'I am web2'],
+    ]);
+
+    // Several words are an argv, quoted once: hostile strings arrive intact.
+    const hostile = ['a b', '$(id)', "it's", '`x`;"q"'];
+    const argv = await fleet(['exec', 'web1', '--', 'printf', '%s\\n', ...hostile]);
+    expect(argv.code).toBe(0);
+    expect(argv.stdout.split('\n').filter((l) => l.startsWith('[web1] ') && !l.endsWith('exit 0'))).toEqual(hostile.map((h) => `[web1] ${h}`));
+  }, 60_000);
+
+  it('ssh runs one command or a shell on stdin, with the exit code of ssh', async () => {
+    const one = await fleet(['ssh', 'web1', '--', 'readlink', '-f', '/run/current-system']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout.trim()).toBe(lab.currentSystem('web1'));
+    const failing = await fleet(['ssh', 'web1', '--', 'sh', '-c', 'exit 7']);
+    expect(failing.code).toBe(7);
+    // No command: a shell whose stdin is fleet's (inherited stdio).
+    const shell = await runFleetStreaming(lab, ['ssh', '-f', manifest, 'web2'], () => undefined, '. /run/lab/host.env; echo "shell on $LAB_HOST"; exit 5\n');
+    expect(shell.code).toBe(5);
+    expect(shell.stdout).toContain('shell on web2');
+  }, 60_000);
+
+  it('check reports a failing health check, then a healthy host', async () => {
+    const failing = await fleet(['check', 'web1', 'web2']);
+    expect(failing.code, failing.stdout + failing.stderr).toBe(1);
+    expect(failing.stdout).toMatch(/^HOST\s+HEALTH\s+LOAD\s+UPTIME\s+FAILED UNITS\s+FREE \/\s+FREE \/nix\s+CHECKS$/m);
+    expect(failing.stdout).toMatch(/^web1\s+UNHEALTHY\s.*\bn\/a\s.*0\/1 ok$/m);
+    expect(failing.stdout).toMatch(/^web2\s+healthy\s/m);
+    expect(failing.stdout).toContain('web1: health check "marker" failed: exit 1');
+
+    const made = await lab.ssh('web1', ['touch', '/tmp/healthy']);
+    expect(made.exitCode).toBe(0);
+    const healthy = await fleet(['check', 'web1', '--json']);
+    expect(healthy.code).toBe(0);
+    const json = JSON.parse(healthy.stdout) as { hosts: { host: string; healthy: boolean; vitals: { failedUnits?: string[]; disks: unknown[] }; checks: { name: string; ok: boolean }[] }[] };
+    expect(json.hosts[0]).toMatchObject({ host: 'web1', healthy: true, checks: [{ name: 'marker', ok: true }] });
+    expect(json.hosts[0]!.vitals.failedUnits).toBeUndefined();
+    expect(json.hosts[0]!.vitals.disks.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('rollback returns a host to its previous generation (watchdog confirmed), and generations shows it', async () => {
+    const before = lab.generations('web1');
+    const previous = before.at(-2)!;
+    const run = await fleet(['rollback', 'web1']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/rollback watchdog armed/);
+    expect(run.stdout).toMatch(new RegExp(`^web1\\s+changed\\s+verify\\s.*generation ${previous.generation} is the live system and boot default; watchdog confirmed`, 'm'));
+    expect(lab.currentSystem('web1')).toBe(previous.storePath);
+    expect(lab.bootDefault('web1')).toBe(previous.storePath);
+
+    const gens = await fleet(['generations', 'web1']);
+    expect(gens.code).toBe(0);
+    expect(gens.stdout).toMatch(/^\s+GEN\s+DATE\s+SYSTEM$/m);
+    expect(gens.stdout).toMatch(new RegExp(`^\\s+${previous.generation}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+${previous.storePath}\\s+\\(live, boot default(, booted)?\\)$`, 'm'));
+    const newest = before.at(-1)!;
+    expect(gens.stdout).toMatch(new RegExp(`^\\s+${newest.generation}\\s+\\S+ \\S+\\s+${newest.storePath}$`, 'm'));
+
+    // --to N --boot: only the boot default moves.
+    const boot = await fleet(['rollback', 'web1', '--to', String(newest.generation), '--boot', '--json']);
+    expect(boot.code, boot.stdout).toBe(0);
+    expect(JSON.parse(boot.stdout).hosts[0]).toMatchObject({ host: 'web1', outcome: 'changed', storePath: newest.storePath });
+    expect(lab.bootDefault('web1')).toBe(newest.storePath);
+    expect(lab.currentSystem('web1')).toBe(previous.storePath);
+    const gensJson = JSON.parse((await fleet(['generations', 'web1', '--json'])).stdout) as { bootDefault: number; generations: { generation: number; live: boolean }[] };
+    expect(gensJson.bootDefault).toBe(newest.generation);
+    expect(gensJson.generations.find((g) => g.live)?.generation).toBe(previous.generation);
+
+    const missing = await fleet(['rollback', 'web1', '--to', '99']);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/generation 99 does not exist/);
+  }, 120_000);
+
+  it('reboot brings a host up on its boot default with a new boot id', async () => {
+    const bootId = lab.bootId('web2');
+    const bootDefault = lab.bootDefault('web2');
+    expect(lab.currentSystem('web2')).not.toBe(bootDefault); // pending reboot from the --boot apply
+    const run = await fleet(['reboot', 'web2', '--wait-timeout', '60']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(lab.bootId('web2')).not.toBe(bootId);
+    expect(lab.currentSystem('web2')).toBe(bootDefault);
+    expect(lab.bootedSystem('web2')).toBe(bootDefault);
+    expect(run.stdout).toMatch(/^web2\s+rebooted\s+\S+\s+back after \d+s on its boot default/m);
+    const status = await fleet(['status', 'web2']);
+    expect(status.code).toBe(0);
+  }, 120_000);
+
+  it('a host that never comes back fails within --wait-timeout', async () => {
+    let cut: Promise<void> | undefined;
+    const run = await runFleetStreaming(lab, ['reboot', '-f', manifest, 'web3', '--wait-timeout', '6'], (line) => {
+      if (!cut && line.includes('[web3] reboot: waiting')) cut = lab.cutLink('web3');
+    });
+    await cut;
+    try {
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/^web3\s+unreachable\s.*did not come back with a new boot id within 6s/m);
+      expect(run.ms).toBeLessThan(6_000 + 8_000);
+    } finally {
+      await lab.restoreLink('web3');
+    }
+    await lab.waitForSsh('web3');
+  }, 60_000);
+
+  it('build builds without touching a host; push-keys pushes keys whatever keys.push says', async () => {
+    const activations = lab.activations('web1').length;
+    const build = await fleet(['build', 'web1']);
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    const wanted = await lab.toplevels(['web1']);
+    expect(build.stdout).toContain(wanted.web1!.split('-')[0]!.slice(0, 20));
+    expect(lab.activations('web1').length).toBe(activations);
+
+    const push = await fleet(['push-keys', 'web3', '--json']);
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    const report = JSON.parse(push.stdout) as { hosts: { steps: { step: string; status: string; detail: string }[] }[] };
+    expect(report.hosts[0]!.steps.find((s) => s.step === 'push-keys')).toMatchObject({ status: 'done', detail: expect.stringMatching(/pushed global_ed25519/) });
+    expect(report.hosts[0]!.steps.find((s) => s.step === 'deploy')).toMatchObject({ status: 'skipped', detail: 'not requested' });
+    const mode = await lab.ssh('web3', ['stat', '-c', '%a', '/etc/ssh/global_ed25519']);
+    expect(mode.stdout.trim()).toBe('600');
+  }, 120_000);
+
+  it('install puts a system and its keys into a mounted root, and refuses a root that holds one or is no mount point', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'fleet-install-'));
+    const root = join(base, 'root');
+    mkdirSync(root);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=128m', 'fleet-install', root]).status).toBe(0);
+    try {
+      const run = await fleet(['install', 'bare', '--root', root]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const wanted = await lab.toplevels(['bare']);
+      expect(run.stdout).toContain(`bare: installed ${wanted.bare} into ${root}`);
+      const profile = join(root, 'nix/var/nix/profiles');
+      expect(readlinkSync(join(profile, readlinkSync(join(profile, 'system'))))).toBe(wanted.bare);
+      expect(existsSync(join(root, wanted.bare!, 'nixos-version'))).toBe(true);
+      expect(existsSync(join(root, 'etc/NIXOS'))).toBe(true);
+      const key = join(root, 'etc/ssh/ssh_host_ed25519_key');
+      expect(statSync(key).mode & 0o777).toBe(0o600);
+      expect(readFileSync(key, 'utf8')).toBe(readFileSync(join(dir, 'host-keys', 'bare', 'ssh_host_ed25519_key'), 'utf8'));
+      const install = lab.toolLog().filter((t) => t.tool === 'nixos-install').at(-1)!;
+      expect(install.argv).toEqual(['--root', root, '--system', wanted.bare, '--no-root-passwd']);
+
+      const again = await fleet(['install', 'bare', '--root', root]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/already holds a NixOS system/);
+    } finally {
+      spawnSync('umount', [root]);
+    }
+    const notMounted = await fleet(['install', 'bare', '--root', root]);
+    expect(notMounted.code).toBe(2);
+    expect(notMounted.stderr).toMatch(/is not a mount point/);
+  }, 120_000);
+});
