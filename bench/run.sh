@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `npm run bench [N]`: fleet --help startup, then fleet apply vs a nixos-rebuild loop on N lab hosts
+# (default 8; also N=… in the environment). Prints figures; exits non-zero if a benchmark could not run.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Both benchmarks run bin/fleet.js: build dist/ when it is missing or older than src/.
+stamp=dist/cli/main.js
+if [[ ! -f "$stamp" ]] || [[ -n "$(find src tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit)" ]]; then
+  echo "bench: building (npm run build)" >&2
+  npm run --silent build || exit 1
+  touch "$stamp"
+fi
+
+failed=0
+echo "== fleet --help startup"
+npx --no-install tsx bench/help-startup.ts || failed=1
+echo
+echo "== fleet apply vs. a nixos-rebuild loop"
+npx --no-install tsx bench/apply-vs-loop.ts "$@" || failed=1
+exit "$failed"
