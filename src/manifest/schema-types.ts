@@ -139,7 +139,7 @@ export interface ManifestHost {
    */
   hostKey?: string | PublicKey[];
   /**
-   * Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new) and print its fingerprint. Without hostKey and without this, ssh checks against your known_hosts.
+   * Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, fleet trusts only the keys it knows (hostKey, or the host key its key policy pushes), never your own known_hosts.
    */
   trustOnFirstUse?: boolean;
   /**
@@ -155,7 +155,7 @@ export interface ManifestHost {
   bootstrap?: ManifestBootstrap;
   rollback?: ManifestRollback;
   /**
-   * Commands run on the target after activation; a host succeeds only when all of them exit 0.
+   * Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.
    */
   healthChecks?: ManifestHealthCheck[];
   /**

@@ -19,6 +19,7 @@ import {
   pushKeysCommand,
   type RebuildFlavour,
 } from './commands.js';
+import { healthCheckCommand } from './operate-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
 import type { BuildAttribute, BuildChunk, HostPlan, Plan, PlannedKeys, PlannedStep, RunPaths } from './types.js';
 import { FRESH_CONNECTION } from '../ssh/argv.js';
@@ -181,13 +182,17 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
 
   const verifyCommands = mode === 'dry-activate' ? [] : [probeCommand(ssh, keyDir, [], FRESH_CONNECTION, 'verify')];
   if (watchdog && ssh) verifyCommands.push(confirmWatchdogCommand(ssh));
+  // Health checks gate success only where the new system is live (switch, test).
+  const healthChecks = mode === 'switch' || mode === 'test' ? spec.healthChecks : [];
+  for (const check of healthChecks) verifyCommands.push({ purpose: `health check ${check.name}`, argv: healthCheckCommand(ssh, check) });
   steps.push({
     kind: 'verify',
     guard:
       mode === 'dry-activate'
         ? 'never (dry-activate changes nothing)'
         : `a fresh connection (no shared one) shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}` +
-          (watchdog ? '; then confirms the watchdog, or waits for the target to roll back if ssh is lost' : ''),
+          (watchdog ? '; then confirms the watchdog, or waits for the target to roll back if ssh is lost' : '') +
+          (healthChecks.length > 0 ? `; then the health checks (${healthChecks.map((c) => c.name).join(', ')}) must all pass` : ''),
     commands: verifyCommands,
   });
 

@@ -30,6 +30,8 @@ export interface JsonHost {
   steps: JsonStep[];
   /** Last lines (at most 20) of the failing command; empty when nothing failed. */
   tail: string[];
+  /** What to do about a failure, when fleet knows; null otherwise. */
+  hint: string | null;
 }
 
 /** Totals over all hosts. */
@@ -105,6 +107,7 @@ function jsonHost(o: HostOutcome): JsonHost {
     durationMs: o.finishedAt - o.startedAt,
     steps: o.steps.map(jsonStep),
     tail: [...o.tail],
+    hint: o.hint ?? null,
   };
 }
 

@@ -36,11 +36,16 @@ export function formatSummaryTable(outcomes: readonly HostOutcome[]): string[] {
   }
   const lines = alignColumns(rows);
   for (const o of outcomes) {
-    if (!FAILED_OUTCOMES.includes(o.kind) || o.tail.length === 0) continue;
+    if (!FAILED_OUTCOMES.includes(o.kind) || (o.tail.length === 0 && !o.hint)) continue;
     const tail = o.tail.slice(-TAIL_LINES);
     lines.push('');
-    lines.push(`${o.host}: ${o.kind} at ${o.step} — last ${tail.length} line${tail.length === 1 ? '' : 's'}:`);
-    for (const line of tail) lines.push(`  │ ${line.trimEnd()}`);
+    if (tail.length > 0) {
+      lines.push(`${o.host}: ${o.kind} at ${o.step} — last ${tail.length} line${tail.length === 1 ? '' : 's'}:`);
+      for (const line of tail) lines.push(`  │ ${line.trimEnd()}`);
+      if (o.hint) lines.push(`  hint: ${oneLine(o.hint)}`);
+    } else {
+      lines.push(`${o.host}: ${o.kind} at ${o.step} — hint: ${oneLine(o.hint ?? '')}`);
+    }
   }
   return lines;
 }

@@ -29,6 +29,8 @@ export interface HostOutcome {
   storePath?: string;
   /** Last lines of the failing command (at most 20). */
   tail: string[];
+  /** What the user can do about a failure, when fleet knows (one line). */
+  hint?: string;
   startedAt: number;
   finishedAt: number;
   /** Per-step results in order. */

@@ -1,6 +1,6 @@
 // One host's sequence: probe → push-keys → bootstrap → deploy → verify, each behind its guard.
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
@@ -26,9 +26,10 @@ import {
   type ResolvedKeys,
 } from '../backends/index.js';
 import { pushKeysInput, resolveArgv, type HostPlan, type Plan, type PlannedCommand, type PlannedStep } from '../plan/index.js';
-import { sshControlExit } from '../ssh/index.js';
+import { knownHostsName, knownKeysFor, sha256Fingerprint, sshControlExit } from '../ssh/index.js';
 import type { HostOutcome, OutcomeKind, Phase, RunEvent, StepRecord } from './events.js';
 import type { StepKind } from '../plan/index.js';
+import type { HealthCheck } from '../manifest/inventory.js';
 
 /** What a host run needs from the fleet-wide run. */
 export interface HostRunContext {
@@ -173,7 +174,9 @@ export class HostRun {
     let step: Phase = 'probe';
     let reason = '';
     let tail: string[] = [];
+    let hint: string | undefined;
     let lock: HeldLock | undefined;
+    const trustedBefore = this.tofuKeys();
     try {
       if (this.host.lock) {
         step = 'lock';
@@ -186,6 +189,7 @@ export class HostRun {
         return this.facts;
       });
       this.facts = facts as ProbeFacts;
+      if (trustedBefore && trustedBefore.length === 0) this.noteFirstUse();
       const bootstrapping = Boolean(this.host.spec.bootstrap) && provenNotNixos(this.facts);
 
       step = 'push-keys';
@@ -221,6 +225,7 @@ export class HostRun {
         kind = this.ctx.signal.aborted && !this.changed && !this.touched ? 'skipped' : unreachable ? 'unreachable' : 'failed';
         reason = error.message;
         tail = error.tail.slice(-20);
+        hint = error.hint;
       } else {
         kind = 'failed';
         reason = error instanceof Error ? error.message : String(error);
@@ -237,12 +242,33 @@ export class HostRun {
       reason,
       storePath: this.build.toplevel,
       tail,
+      ...(hint ? { hint } : {}),
       startedAt: this.startedAt,
       finishedAt: this.ctx.now(),
       steps: this.steps,
     };
     this.ctx.emit({ type: 'host-done', outcome });
     return outcome;
+  }
+
+  /** With trustOnFirstUse: the keys fleet's TOFU known_hosts holds for this host now; else undefined. */
+  private tofuKeys(): { type: string; key: string }[] | undefined {
+    const ssh = this.host.ssh;
+    if (!ssh?.trustOnFirstUse) return undefined;
+    let text = '';
+    try {
+      text = readFileSync(ssh.knownHostsFiles[0] as string, 'utf8');
+    } catch {
+      // No file yet: nothing trusted yet.
+    }
+    return knownKeysFor(text, knownHostsName(ssh.endpoint));
+  }
+
+  /** ssh accepted a key this run (accept-new): say which, so the user can check it out of band. */
+  private noteFirstUse(): void {
+    for (const key of this.tofuKeys() ?? []) {
+      this.note('info', `trusted on first use: ${key.type} ${sha256Fingerprint(key)}`);
+    }
   }
 
   private bootstrapped = false;
@@ -450,7 +476,32 @@ export class HostRun {
       throw new HostError(this.name, 'verify', `expected ${this.build.toplevel} as the ${mode === 'boot' ? 'boot default' : 'live system'}, found ${seen || 'nothing'}`);
     }
     const confirmed = this.watchdogConfirmed ? '; watchdog confirmed' : '';
-    return mode === 'boot' ? 'boot default is the built system' : `reachable over a fresh connection, running the built system${confirmed}`;
+    const checked = await this.runHealthChecks();
+    return mode === 'boot' ? 'boot default is the built system' : `reachable over a fresh connection, running the built system${confirmed}${checked}`;
+  }
+
+  /**
+   * The manifest's health checks, one after the other, on the new live system. A failure fails the
+   * host; the new system stays live (the watchdog guards reachability, not health).
+   */
+  private async runHealthChecks(): Promise<string> {
+    const checks = this.host.spec.healthChecks;
+    const planned = this.stepOf('verify').commands.filter((c) => c.purpose.startsWith('health check '));
+    for (const [index, command] of planned.entries()) {
+      const check = checks[index] as HealthCheck;
+      const slackMs = ((this.host.ssh?.connectTimeout ?? 0) + 10) * 1000;
+      const result = await this.run('verify', command, { timeoutMs: check.timeout * 1000 + slackMs });
+      if (result.exitCode === 0) continue;
+      const why = result.exitCode === 124 || result.timedOut ? `timed out after ${check.timeout}s` : result.exitCode === null ? `killed by ${result.signal}` : `exit ${result.exitCode}`;
+      throw new HostError(
+        this.name,
+        'verify',
+        `health check "${check.name}" failed (${why}); the new system stays live`,
+        tailLines(result),
+        `fix it and deploy again, or return to the previous generation: fleet rollback ${this.name}`,
+      );
+    }
+    return planned.length > 0 ? `; health checks passed (${checks.map((c) => c.name).join(', ')})` : '';
   }
 
   private watchdogConfirmed = false;

@@ -148,8 +148,30 @@ describe('fleet apply in the lab', () => {
     lab.setVariant('web2', 'good');
   }, 180_000);
 
-  it('renders a live task tree on a terminal', async () => {
+  it('a failing health check fails the host at verify, on its new system; a passing one lets it end ok', async () => {
+    const marker = `/tmp/fleet-health-${process.pid}`;
+    const checked = writeLabManifest(lab, join(dir, 'health'), [
+      { name: 'web3', extra: { healthChecks: [{ name: 'marker', command: ['test', '-e', marker], timeout: 5 }] } },
+    ]);
     lab.setRevision(5);
+    const wanted = await lab.toplevels(['web3']);
+    const report = join(dir, 'report-health.json');
+    const failing = await runFleet(lab, ['apply', '-f', checked, '--report', report]);
+    expect(failing.code, failing.stdout).toBe(1);
+    const web3 = readReport(report).hosts.find((h) => h.host === 'web3')!;
+    expect(web3).toMatchObject({ outcome: 'failed', step: 'verify' });
+    expect(web3.reason).toBe('health check "marker" failed (exit 1); the new system stays live');
+    expect(lab.currentSystem('web3')).toBe(wanted.web3);
+    expect(failing.stdout).toMatch(/fleet rollback web3/);
+
+    expect((await lab.ssh('web3', ['touch', marker])).exitCode).toBe(0);
+    const passing = await runFleet(lab, ['apply', '-f', checked, '--force', '--report', report]);
+    expect(passing.code, passing.stdout).toBe(0);
+    expect(readReport(report).hosts[0]!.steps.find((s) => s.step === 'verify')?.detail).toMatch(/health checks passed \(marker\)/);
+  }, 180_000);
+
+  it('renders a live task tree on a terminal', async () => {
+    lab.setRevision(6);
     const wanted = await lab.toplevels(['web3']);
     const command = ['node', FLEET_BIN, 'apply', '-f', manifest, '--only', 'web3'].map((w) => `'${w}'`).join(' ');
     const env: Record<string, string> = { ...process.env, ...lab.env, TERM: 'xterm-256color', COLUMNS: '120' } as Record<string, string>;

@@ -141,7 +141,7 @@ export interface Lab {
   host(name: string): LabHost;
   /** `<flakeDir>#nixosConfigurations."name".config.system.build.<attr>` */
   installable(name: string, attr?: 'toplevel' | 'diskoScript' | 'diskoScriptNoDeps'): string;
-  /** Builds installables in one `nix build --json` call; returns their out paths in order. */
+  /** Builds installables (from `installable()`) in one `nix build`; returns their out paths in the order given. */
   build(installables: string[]): Promise<string[]>;
   toplevels(names?: string[]): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -644,8 +644,21 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     `${flakeDir}#nixosConfigurations.${JSON.stringify(name)}.config.system.build.${attr}`;
   const build = async (installables: string[]): Promise<string[]> => {
     if (installables.length === 0) return [];
-    const r = await must('nix', [...NIX_FLAGS, 'build', '--json', '--no-link', ...installables], { env: nixEnv });
-    return (JSON.parse(r.stdout) as { outputs: { out: string } }[]).map((o) => o.outputs.out);
+    // `nix build --json` lists its results in an order of its own (Nix 2.8 sorts them by store
+    // path), so the out paths come from one evaluation, in the order asked, and the build makes them.
+    const wanted = installables.map((i) => {
+      const match = /#nixosConfigurations\.("(?:[^"\\]|\\.)*")\.config\.system\.build\.(\w+)$/.exec(i);
+      if (!match || !i.startsWith(`${flakeDir}#`)) throw new Error(`lab.build: not a lab installable: ${i}`);
+      return { name: JSON.parse(match[1]!) as string, attr: match[2]! };
+    });
+    const apply = `cs: map (w: cs.\${w.name}.config.system.build.\${w.attr}.outPath) (builtins.fromJSON ${JSON.stringify(JSON.stringify(wanted))})`;
+    const evaluated = await must('nix', [...NIX_FLAGS, 'eval', '--json', `${flakeDir}#nixosConfigurations`, '--apply', apply], { env: nixEnv });
+    const paths = JSON.parse(evaluated.stdout) as string[];
+    const built = await must('nix', [...NIX_FLAGS, 'build', '--json', '--no-link', ...installables], { env: nixEnv });
+    const outs = new Set((JSON.parse(built.stdout) as { outputs: { out: string } }[]).map((o) => o.outputs.out));
+    const missing = paths.filter((p) => !outs.has(p));
+    if (missing.length > 0) throw new Error(`lab.build: nix build made no ${missing.join(', ')}`);
+    return paths;
   };
   const toplevels = async (names?: string[]): Promise<Record<string, string>> => {
     const list = names ?? rec.hosts.map((h) => h.name);

@@ -99,14 +99,9 @@ describe('fleet safety guarantees in the lab', () => {
     return runFleet(lab, ['apply', '-f', path, ...args], options);
   }
 
-  /**
-   * Built toplevels by host, one `nix build` each: Nix 2.8's `nix build --json` does not list its
-   * results in the order of the installables, so lab.toplevels() with several names can mix them up.
-   */
-  async function wantedOf(names: string[]): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    for (const name of names) out[name] = (await lab.toplevels([name]))[name]!;
-    return out;
+  /** Built toplevels by host. */
+  function wantedOf(names: string[]): Promise<Record<string, string>> {
+    return lab.toplevels(names);
   }
 
   function profileOf(host: string): string | undefined {
@@ -444,6 +439,33 @@ exec nix "$@"
     expect(touching).toEqual([]);
     // Not even the lock was taken there.
     expect((await lab.exec('keyd', ['sh', '-c', 'ls -A /run/fleet 2>/dev/null || true'])).stdout.trim()).toBe('');
+  }, 180_000);
+
+  it('10b. trust on first use: the first run names the fingerprint it accepted; a later change of key is refused', async () => {
+    const real = join(dir, 'keyd-tofu.pub');
+    writeFileSync(real, `${lab.host('keyd').hostPublicKey}\n`);
+    const fingerprint = spawnSync('ssh-keygen', ['-l', '-f', real], { encoding: 'utf8' }).stdout.split(/\s+/)[1]!;
+    const path = manifest('t10b', [{ name: 'keyd', extra: { hostKey: undefined, trustOnFirstUse: true } }]);
+    const tofuFile = join(dir, 't10b', '.fleet', 'known_hosts.tofu');
+
+    const first = await apply(path, ['--only', 'keyd', '--dry-activate']);
+    expect(first.code, first.stdout).toBe(0);
+    expect(first.stdout).toContain(`trusted on first use: ssh-ed25519 ${fingerprint}`);
+    expect(readFileSync(tofuFile, 'utf8')).toContain(lab.host('keyd').hostPublicKey.split(/\s+/)[1]);
+
+    const second = await apply(path, ['--only', 'keyd', '--dry-activate']);
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.stdout).not.toContain('trusted on first use');
+
+    // The host now offers a key other than the one accepted: refused, as with a pinned key.
+    const other = join(dir, 'tofu-other');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const otherKey = readFileSync(`${other}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    writeFileSync(tofuFile, `${lab.host('keyd').address} ${otherKey}\n`);
+    const report = join(dir, 't10b', 'report.json');
+    const third = await apply(path, ['--only', 'keyd', '--dry-activate', '--report', report]);
+    expect(third.code, third.stdout).toBe(1);
+    expect(hostOf(readReport(report), 'keyd').reason).toContain(`host key verification failed: the host offered ${fingerprint}`);
   }, 180_000);
 
   it('11. pushed keys reach the targets 0600 and never appear in an argv, an environment, the output or the report', async () => {

@@ -120,6 +120,18 @@ describe('buildPlan', () => {
     expect(dry.hosts[0]!.steps.find((s) => s.kind === 'verify')!.commands).toEqual([]);
   });
 
+  it('runs the health checks after verify, where the new system is live (switch, test), bounded on the target', () => {
+    const checked = inventory([host('web-1', { healthChecks: [{ name: 'http', command: ['curl', '-fs', 'http://localhost/'], timeout: 7 }] })]);
+    const verify = (mode?: 'boot' | 'test') =>
+      buildPlan(checked, planOptions({ modeOverride: mode })).hosts[0]!.steps.find((s) => s.kind === 'verify')!;
+    const live = verify();
+    expect(live.commands.map((c) => c.purpose)).toEqual(['verify', 'confirm watchdog', 'health check http']);
+    expect(remoteWords(argvOf(live.commands[2]!))).toEqual(['timeout', '7', 'curl', '-fs', 'http://localhost/']);
+    expect(live.guard).toMatch(/health checks \(http\) must all pass/);
+    expect(verify('test').commands.map((c) => c.purpose)).toContain('health check http');
+    expect(verify('boot').commands.map((c) => c.purpose)).toEqual(['verify']);
+  });
+
   it('is plain data: JSON round-trips it unchanged', () => {
     const plan = buildPlan(fleet, planOptions());
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);

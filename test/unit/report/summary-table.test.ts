@@ -26,6 +26,14 @@ describe('formatSummaryTable', () => {
     expect(block.slice(1)).toEqual(tail.slice(10).map((l) => `  │ ${l}`));
   });
 
+  it('prints what to do under a failed host, with or without a tail', () => {
+    const hint = 'fix it and deploy again, or: fleet rollback web-2';
+    const withTail = formatSummaryTable([{ ...WEB2, tail: ['boom'], hint }]);
+    expect(withTail.slice(-3)).toEqual(['web-2: failed at deploy — last 1 line:', '  │ boom', `  hint: ${hint}`]);
+    const without = formatSummaryTable([{ ...WEB2, kind: 'unreachable', tail: [], hint }]);
+    expect(without.at(-1)).toBe(`web-2: unreachable at deploy — hint: ${hint}`);
+  });
+
   it('keeps a multi-line reason on its row and prints no tail for hosts that did not fail', () => {
     const lines = formatSummaryTable([{ ...WEB1, kind: 'skipped', reason: 'no consent\nfor bootstrap', tail: ['x'] }]);
     expect(lines).toEqual([
