@@ -16,7 +16,7 @@ import { parseGenerations, rollbackTarget, type GenerationList } from './generat
 import { acquireLock } from './lock.js';
 import { parseProbe } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
-import { parseArmed, parseConfirm } from './watchdog.js';
+import { parseArmed, settleWatchdog } from './watchdog.js';
 
 /** How a host's rollback ended (the same words as apply's outcomes). */
 export interface RollbackResult {
@@ -60,47 +60,6 @@ export async function listGenerations(ssh: SshSettings | undefined, exec: Exec, 
   return parseGenerations(run.stdout) ?? { error: 'the generation listing was cut off', unreachable: false, tail: tailLines(run) };
 }
 
-/**
- * After a live rollback: prove a brand-new connection works and confirm the watchdog. If none
- * succeeds before its deadline, wait for the target to roll itself back and check.
- */
-export async function settleWatchdog(options: {
-  ssh: SshSettings;
-  exec: Exec;
-  id: string;
-  previous: string;
-  deadline: number;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-}): Promise<{ kind: 'confirmed' } | { kind: 'rolled-back' | 'failed' | 'unreachable'; reason: string }> {
-  const { ssh, exec, now, sleep } = options;
-  const argv = resolveArgv(confirmWatchdogCommand(ssh).argv, { deployId: options.id });
-  let lastFailure = '';
-  while (now() < options.deadline - 2000) {
-    const result = await exec({ argv, timeoutMs: Math.max(5000, options.deadline - now()) });
-    if (result.exitCode === 0) {
-      const answer = parseConfirm(result.stdout);
-      if (answer.kind === 'confirmed') return { kind: 'confirmed' };
-      if (answer.kind === 'fired') return { kind: 'rolled-back', reason: `the watchdog went back to ${answer.system} before it could be confirmed` };
-    }
-    lastFailure = result.exitCode === SSH_FAILED ? describeSshFailure(result.stderr) : (tailLines(result).at(-1) ?? `exit ${result.exitCode}`);
-    await sleep(2000);
-  }
-  await sleep(Math.max(0, options.deadline - now()) + 5000);
-  const check = resolveArgv(probeCommand(ssh, '/etc/ssh', [], FRESH_CONNECTION, 'verify').argv, {});
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const result = await exec({ argv: check, timeoutMs: 30_000 });
-    if (result.exitCode === 0) {
-      const facts = parseProbe(result.stdout, ssh.endpoint.host);
-      return facts.current === options.previous
-        ? { kind: 'rolled-back', reason: `lost SSH after activation (${lastFailure}); the target went back to ${options.previous}` }
-        : { kind: 'failed', reason: `lost SSH after activation; the host now runs ${facts.current || 'nothing'} instead of ${options.previous}` };
-    }
-    await sleep(3000);
-  }
-  return { kind: 'unreachable', reason: `lost SSH after activation (${lastFailure}) and the host did not come back` };
-}
-
 /** Rolls one host back; never throws for a host's failure. */
 export async function rollbackHost(options: RollbackOptions): Promise<RollbackResult> {
   const { host, ssh, exec, signal } = options;
@@ -142,8 +101,19 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
     const verdict = activationVerdict(run.exitCode, run.signal);
     let note = '';
     if (armed) {
-      const settled = await settleWatchdog({ ssh, exec, ...armed, now, sleep });
-      if (settled.kind !== 'confirmed') return { kind: settled.kind, step: 'verify', reason: settled.reason, generation: target.generation, storePath: target.storePath, tail: tailLines(run) };
+      const settled = await settleWatchdog({
+        host,
+        armed,
+        confirmArgv: resolveArgv(confirmWatchdogCommand(ssh).argv, { deployId: armed.id }),
+        probeArgv: resolveArgv(probeCommand(ssh, '/etc/ssh', [], FRESH_CONNECTION, 'verify').argv, {}),
+        exec,
+        now,
+        sleep,
+        signal,
+        onLost: (at) => say(`lost SSH after the rollback — target goes back at ${at}`),
+      });
+      // Interrupted while settling: the rollback ran, the watchdog decides; report it as failed.
+      if (settled.kind !== 'confirmed') return { kind: settled.kind === 'interrupted' ? 'failed' : settled.kind, step: 'verify', reason: settled.reason, generation: target.generation, storePath: target.storePath, tail: tailLines(run) };
       note = '; watchdog confirmed';
     }
     if (verdict.kind === 'failed') {

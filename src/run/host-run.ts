@@ -8,7 +8,7 @@ import {
   acquireLock,
   activationVerdict,
   parseArmed,
-  parseConfirm,
+  settleWatchdog,
   type ArmedWatchdog,
   type HeldLock,
   addKnownHosts,
@@ -514,48 +514,29 @@ export class HostRun {
     const armed = this.armed as ArmedWatchdog;
     this.armed = undefined;
     const confirm = this.command('verify', 'confirm watchdog') as PlannedCommand;
-    const argv = resolveArgv(confirm.argv, { deployId: armed.id });
-    let lastFailure = '';
-    while (this.ctx.now() < armed.deadline - 2000) {
-      if (this.ctx.signal.aborted) throw new HostError(this.name, phase, 'interrupted before the watchdog was confirmed; the target rolls back on its own');
-      const result = await this.ctx.exec({ argv, timeoutMs: Math.max(5000, armed.deadline - this.ctx.now()) });
-      if (result.exitCode === 0) {
-        const answer = parseConfirm(result.stdout);
-        if (answer.kind === 'confirmed') {
-          this.watchdogConfirmed = true;
-          return;
-        }
-        if (answer.kind === 'fired') {
-          throw new EndHost('rolled-back', phase, `the watchdog rolled the host back to ${answer.system} before it could be confirmed`);
-        }
-      }
-      lastFailure = result.exitCode === SSH_FAILED ? describeSshFailure(result.stderr) : tailLines(result).at(-1) ?? `exit ${result.exitCode}`;
-      await this.ctx.sleep(2000);
-    }
-    const at = new Date(armed.deadline).toISOString().slice(11, 19);
-    this.note('warn', `lost SSH after activation (${lastFailure}) — target rolls back at ${at}`);
-    this.ctx.emit({ type: 'step-line', host: this.name, step: phase, line: `lost SSH after activation — target rolls back at ${at}` });
-    // Wait past the deadline, then see whether the previous system is live again.
-    await this.ctx.sleep(Math.max(0, armed.deadline - this.ctx.now()) + 5000);
     const check = this.command('verify', 'verify') as PlannedCommand;
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const result = await this.ctx.exec({ argv: resolveArgv(check.argv, {}), timeoutMs: 30_000 });
-      if (result.exitCode === 0) {
-        const facts = parseProbe(result.stdout, this.name);
-        if (facts.current === armed.previous) {
-          throw new EndHost('rolled-back', phase, `lost SSH after activation; the target rolled back to ${armed.previous}`);
-        }
-        throw new EndHost('failed', phase, `lost SSH after activation, and the host now runs ${facts.current || 'nothing'} instead of ${armed.previous}`);
-      }
-      await this.ctx.sleep(3000);
+    const settled = await settleWatchdog({
+      host: this.name,
+      armed,
+      confirmArgv: resolveArgv(confirm.argv, { deployId: armed.id }),
+      probeArgv: resolveArgv(check.argv, {}),
+      exec: this.ctx.exec,
+      now: this.ctx.now,
+      sleep: this.ctx.sleep,
+      signal: this.ctx.signal,
+      onLost: (at, lastFailure) => {
+        this.note('warn', `lost SSH after activation (${lastFailure}) — target rolls back at ${at}`);
+        this.ctx.emit({ type: 'step-line', host: this.name, step: phase, line: `lost SSH after activation — target rolls back at ${at}` });
+      },
+    });
+    if (settled.kind === 'confirmed') {
+      this.watchdogConfirmed = true;
+      return;
     }
-    throw new EndHost(
-      'unreachable',
-      phase,
-      `lost SSH after activation and the host did not come back after its rollback time (${at}); ` +
-        'check it on its console, and roll back by hand with `nixos-rebuild switch --rollback` if needed',
-    );
+    if (settled.kind === 'interrupted') throw new HostError(this.name, phase, settled.reason);
+    throw new EndHost(settled.kind, phase, settled.reason);
   }
+
 
   /**
    * Retires the shared ssh master so no connection outlives the run (or a reboot). `stop`, not
