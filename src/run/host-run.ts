@@ -209,7 +209,11 @@ export class HostRun {
         this.host.mode === 'dry-activate'
           ? 'dry-activate: nothing changed'
           : this.changed
-            ? `${this.bootstrapped ? 'installed and ' : ''}deployed ${this.host.mode}`
+            ? this.deployRequested()
+              ? `${this.bootstrapped ? 'installed and ' : ''}deployed ${this.host.mode}`
+              : this.bootstrapped
+                ? 'installed'
+                : 'keys pushed'
             : 'already up to date';
       if (this.notes.length > 0) reason += ` (${this.notes.join('; ')})`;
       step = this.steps.at(-1)?.step ?? step;
@@ -249,6 +253,11 @@ export class HostRun {
     };
     this.ctx.emit({ type: 'host-done', outcome });
     return outcome;
+  }
+
+  /** Whether this run deploys (fleet bootstrap and push-keys stop before). */
+  private deployRequested(): boolean {
+    return !this.ctx.onlySteps || this.ctx.onlySteps.includes('deploy');
   }
 
   /** With trustOnFirstUse: the keys fleet's TOFU known_hosts holds for this host now; else undefined. */

@@ -78,8 +78,11 @@ describe('operating the fleet in the lab', () => {
   });
 
   it('status: every host up to date after an apply (exit 0)', async () => {
+    // web1's health check passes for this apply; the check test below removes the marker.
+    expect((await lab.ssh('web1', ['touch', '/tmp/healthy'])).exitCode).toBe(0);
     const apply = await fleet(['apply', '@web']);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    expect((await lab.ssh('web1', ['rm', '/tmp/healthy'])).exitCode).toBe(0);
     const run = await fleet(['status', '@web']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^HOST\s+STATUS\s+LIVE\s+BOOT DEFAULT\s+WANTED$/m);
@@ -288,4 +291,34 @@ describe('operating the fleet in the lab', () => {
     expect(notMounted.code).toBe(2);
     expect(notMounted.stderr).toMatch(/is not a mount point/);
   }, 120_000);
+
+  it('bootstrap installs a bare host only with consent, then never again', async () => {
+    type Host = { host: string; outcome: string; reason: string; steps: { step: string; status: string; detail: string }[] };
+    const hostOf = (stdout: string) => (JSON.parse(stdout) as { hosts: Host[] }).hosts[0]!;
+    const anywhere = () => lab.toolLog().filter((t) => t.tool === 'nixos-anywhere').length;
+    const runs = anywhere();
+
+    // CI, no terminal, no --yes: no consent, nothing runs on the host.
+    const refused = await fleet(['bootstrap', 'bare', '--json']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(hostOf(refused.stdout)).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/wipes the disks of root@.*not confirmed \(run with --yes/) });
+    expect(anywhere()).toBe(runs);
+    expect(lab.currentSystem('bare')).toBeNull();
+
+    const done = await fleet(['bootstrap', 'bare', '--yes', '--json']);
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    const wanted = await lab.toplevels(['bare']);
+    expect(hostOf(done.stdout)).toMatchObject({ outcome: 'changed', reason: 'installed' });
+    expect(hostOf(done.stdout).steps.find((s) => s.step === 'deploy')).toMatchObject({ status: 'skipped', detail: 'not requested' });
+    expect(anywhere()).toBe(runs + 1);
+    expect(lab.currentSystem('bare')).toBe(wanted.bare);
+    const disk = lab.diskFiles('bare');
+
+    // Installed now: the same command with --yes leaves its disk alone.
+    const again = await fleet(['bootstrap', 'bare', '--yes', '--json']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(hostOf(again.stdout).steps.find((s) => s.step === 'bootstrap')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/already NixOS/) });
+    expect(anywhere()).toBe(runs + 1);
+    expect(lab.diskFiles('bare')).toEqual(disk);
+  }, 180_000);
 });

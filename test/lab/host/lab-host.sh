@@ -110,8 +110,11 @@ EOF
   cp "$H/lab/authorized_keys" "$R/etc/ssh/authorized_keys.d/deploy"
   chmod 0644 "$R/etc/ssh/authorized_keys.d/root" "$R/etc/ssh/authorized_keys.d/deploy"
   {
-    grep -v -E '^(trusted-users|substituters|experimental-features|gc-reserved-space)' /etc/nix/nix.conf 2>/dev/null || true
+    grep -v -E '^(trusted-users|substituters|experimental-features|gc-reserved-space|build-users-group|sandbox)' /etc/nix/nix.conf 2>/dev/null || true
     echo "trusted-users = root deploy"
+    # Debian's nix-bin has no nixbld build users; a host never builds, it only receives closures.
+    echo "build-users-group ="
+    echo "sandbox = false"
     echo "substituters ="
     echo "experimental-features = nix-command flakes"
     echo "gc-reserved-space = 0"
