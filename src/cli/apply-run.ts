@@ -1,6 +1,6 @@
 // Runs a plan for a command: reporter by TTY-ness, Ctrl-C handling, consent prompt, report, exit code.
 import { writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
+import { consentInTree } from './consent.js';
 import { planFromArgs, type ContextArgs } from './context.js';
 import { EXIT } from './exit.js';
 import type { CommandResult } from './result.js';
@@ -12,18 +12,6 @@ export interface OutputOptions {
   json: boolean;
   plain: boolean;
   reportFile?: string;
-}
-
-/** Asks on the terminal before a disk wipe; answers no when there is no terminal. */
-async function confirmOnTty(host: string, target: string): Promise<boolean> {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`\nBootstrap ${host} (${target})? This WIPES ITS DISKS. Type the host name to confirm: `);
-    return answer.trim() === host;
-  } finally {
-    rl.close();
-  }
 }
 
 /** Which part of apply to run: the single-step commands (push-keys, bootstrap, build) narrow it. */
@@ -53,7 +41,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
     result = await runPlan(plan, {
       reporter,
       signal: interrupt.signal,
-      confirmBootstrap: mode === 'tty' ? confirmOnTty : undefined,
+      confirmBootstrap: mode === 'tty' ? consentInTree((event) => reporter.emit(event), interrupt.signal) : undefined,
       ...steps,
     });
   } finally {

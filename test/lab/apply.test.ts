@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { FLEET_BIN, runFleet, writeLabManifest } from './fleet-harness.js';
+import { runFleet, runFleetInTerminal, writeLabManifest } from './fleet-harness.js';
 
 interface ReportHost {
   host: string;
@@ -173,15 +173,11 @@ describe('fleet apply in the lab', () => {
   it('renders a live task tree on a terminal', async () => {
     lab.setRevision(6);
     const wanted = await lab.toplevels(['web3']);
-    const command = ['node', FLEET_BIN, 'apply', '-f', manifest, '--only', 'web3'].map((w) => `'${w}'`).join(' ');
-    const env: Record<string, string> = { ...process.env, ...lab.env, TERM: 'xterm-256color', COLUMNS: '120' } as Record<string, string>;
-    delete env.CI;
-    delete env.NO_COLOR;
-    const result = spawnSync('script', ['-qefc', command, '/dev/null'], { encoding: 'utf8', env, timeout: 120_000 });
-    expect(result.status, result.stdout).toBe(0);
+    const result = await runFleetInTerminal(lab, ['apply', '-f', manifest, '--only', 'web3']);
+    expect(result.code, result.screen).toBe(0);
     expect(lab.currentSystem('web3')).toBe(wanted.web3);
-    const screen = result.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
-    expect(result.stdout).toContain('\u001b['); // a real terminal rendering, not plain lines
+    const screen = result.screen;
+    expect(result.raw).toContain('\u001b['); // a real terminal rendering, not plain lines
     expect(screen).not.toMatch(/^\[web3\] deploy:/m);
     expect(screen).toMatch(/web3\s+deployed switch/);
   }, 180_000);

@@ -79,3 +79,44 @@ export function runFleet(
     });
   });
 }
+
+/** What a run on a terminal left: its exit code, the raw bytes, and the text without escape codes. */
+export interface TerminalRun {
+  code: number | null;
+  raw: string;
+  screen: string;
+}
+
+/**
+ * Runs fleet on a pseudo-terminal (util-linux `script`), 120×40, without CI: the live task tree.
+ * With `answer`, types `answer.keys` once the output shows `answer.when` (a prompt).
+ */
+export function runFleetInTerminal(lab: Lab, args: string[], answer?: { when: RegExp; keys: string }, timeoutMs = 120_000): Promise<TerminalRun> {
+  const env: Record<string, string> = { ...process.env, ...lab.env, TERM: 'xterm-256color' } as Record<string, string>;
+  delete env.CI;
+  delete env.NO_COLOR;
+  // The argv is quoted for script's `sh -c` here, in the test harness only.
+  const command = ['stty', 'cols', '120', 'rows', '40', ';', 'exec', 'node', FLEET_BIN, ...args]
+    .map((w) => (w === ';' ? w : `'${w.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+  const strip = (text: string) => text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let raw = '';
+    let answered = !answer;
+    child.stdout.on('data', (d: Buffer) => {
+      raw += d.toString();
+      if (!answered && answer && answer.when.test(strip(raw))) {
+        answered = true;
+        child.stdin.write(answer.keys);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (raw += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.end();
+      resolve({ code, raw, screen: strip(raw) });
+    });
+  });
+}

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { FLEET_BIN, runFleet, writeLabManifest, type FleetRun } from './fleet-harness.js';
+import { FLEET_BIN, runFleet, runFleetInTerminal, writeLabManifest, type FleetRun } from './fleet-harness.js';
 
 interface StatusJson {
   exitCode: number;
@@ -292,7 +292,7 @@ describe('operating the fleet in the lab', () => {
     expect(notMounted.stderr).toMatch(/is not a mount point/);
   }, 120_000);
 
-  it('bootstrap installs a bare host only with consent, then never again', async () => {
+  it('bootstrap installs a bare host only with consent (--yes or the host name typed in the tree), then never again', async () => {
     type Host = { host: string; outcome: string; reason: string; steps: { step: string; status: string; detail: string }[] };
     const hostOf = (stdout: string) => (JSON.parse(stdout) as { hosts: Host[] }).hosts[0]!;
     const anywhere = () => lab.toolLog().filter((t) => t.tool === 'nixos-anywhere').length;
@@ -305,16 +305,25 @@ describe('operating the fleet in the lab', () => {
     expect(anywhere()).toBe(runs);
     expect(lab.currentSystem('bare')).toBeNull();
 
-    const done = await fleet(['bootstrap', 'bare', '--yes', '--json']);
-    expect(done.code, done.stdout + done.stderr).toBe(0);
+    // On a terminal the question is asked inside the live tree; another name than the host's is a no.
+    const question = /WIPES DISKS of root@\S+: type bare \+ Enter to confirm ›/;
+    const wrong = await runFleetInTerminal(lab, ['bootstrap', '-f', manifest, 'bare'], { when: question, keys: 'web1\r' });
+    expect(wrong.code, wrong.screen).toBe(1);
+    expect(wrong.screen).toMatch(question);
+    expect(wrong.screen).toMatch(/bare\s+skipped\s+bootstrap\s.*not confirmed/);
+    expect(anywhere()).toBe(runs);
+
+    // Typing the host's name is a yes: it is installed, and only push-keys and bootstrap ran.
+    const typed = await runFleetInTerminal(lab, ['bootstrap', '-f', manifest, 'bare'], { when: question, keys: 'bare\r' });
+    expect(typed.code, typed.screen).toBe(0);
+    expect(typed.screen).toMatch(/› confirmed/);
+    expect(typed.screen).toMatch(/^bare\s+changed\s+verify\s+\S+\s+installed\r?$/m);
     const wanted = await lab.toplevels(['bare']);
-    expect(hostOf(done.stdout)).toMatchObject({ outcome: 'changed', reason: 'installed' });
-    expect(hostOf(done.stdout).steps.find((s) => s.step === 'deploy')).toMatchObject({ status: 'skipped', detail: 'not requested' });
     expect(anywhere()).toBe(runs + 1);
     expect(lab.currentSystem('bare')).toBe(wanted.bare);
     const disk = lab.diskFiles('bare');
 
-    // Installed now: the same command with --yes leaves its disk alone.
+    // Installed now: the same command, even with --yes, leaves its disk alone.
     const again = await fleet(['bootstrap', 'bare', '--yes', '--json']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(hostOf(again.stdout).steps.find((s) => s.step === 'bootstrap')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/already NixOS/) });
