@@ -8,6 +8,7 @@ import { lockCommand, type HostPlan } from '../plan/index.js';
 import { exitCodeFor, formatDuration, formatSummaryTable, alignColumns } from '../report/index.js';
 import { forEachHost, type HostOutcome } from '../run/index.js';
 import { EXIT } from './exit.js';
+import { hostProgress } from './host-progress.js';
 import { interruptSignal, operateTargets, progress, singleHost, type OperateArgs } from './operate-run.js';
 import type { CommandResult } from './result.js';
 import { applyPlan } from './apply-run.js';
@@ -16,12 +17,12 @@ import { applyPlan } from './apply-run.js';
 // fleet rollback
 
 export async function runRollback(
-  args: OperateArgs & { to?: number; boot: boolean; lockTimeout?: number },
+  args: OperateArgs & { to?: number; boot: boolean; lockTimeout?: number; plain?: boolean },
   exec: Exec = execProcess,
 ): Promise<CommandResult> {
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
-  const say = progress(args.json);
+  const view = hostProgress(plan, hosts, args);
   const action = args.boot ? 'boot' : 'switch';
   const operator = `${userInfo().username}@${hostname()}`;
   try {
@@ -30,7 +31,7 @@ export async function runRollback(
       async (host) => {
         const startedAt = Date.now();
         if (!host.ssh) throw new UsageError(`${host.name}: fleet rollback works over ssh only`);
-        say(`[${host.name}] rollback: ${args.to !== undefined ? `to generation ${args.to}` : 'to the previous generation'} (${action})`);
+        view.start(host.name, 'rollback', `${args.to !== undefined ? `to generation ${args.to}` : 'to the previous generation'} (${action})`);
         const result: RollbackResult = await rollbackHost({
           host: host.name,
           ssh: host.ssh,
@@ -40,7 +41,7 @@ export async function runRollback(
           watchdogTimeout: host.spec.rollback.enabled ? host.spec.rollback.timeout : undefined,
           lock: lockCommand(host.ssh, args.lockTimeout ?? 30, operator),
           signal,
-          onLine: (line) => say(`[${host.name}] rollback: ${line}`),
+          onLine: (line) => view.line(host.name, 'rollback', line),
         });
         return {
           host: host.name,
@@ -48,6 +49,7 @@ export async function runRollback(
           mode: action,
           step: result.step,
           reason: result.reason,
+          summary: result.generation === undefined ? undefined : result.kind === 'changed' ? `rolled back to generation ${result.generation} (${action})` : `already on generation ${result.generation}`,
           storePath: result.storePath,
           tail: result.tail,
           startedAt,
@@ -60,9 +62,10 @@ export async function runRollback(
         signal,
         onSkipped: (host) => skippedOutcome(host, action, 'interrupted before it started'),
         onError: (host, error) => ({ ...skippedOutcome(host.name, action, error instanceof Error ? error.message : String(error)), kind: 'failed' }),
-        onDone: (host, o) => say(`[${host}] ${o.kind}: ${o.reason}`),
+        onDone: (host, o) => view.done('rollback', o, `[${host}] ${o.kind}: ${o.reason}`),
       },
     );
+    await view.close();
     const exitCode = exitCodeFor(outcomes, { interrupted: signal.aborted });
     if (args.json) return { exitCode, stdout: [JSON.stringify({ command: 'rollback', exitCode, hosts: outcomes.map(jsonOutcome) }, null, 2)] };
     return { exitCode, stdout: ['', ...formatSummaryTable(outcomes)] };
@@ -83,17 +86,18 @@ function jsonOutcome(o: HostOutcome) {
 // ------------------------------------------------------------------------------------------------
 // fleet reboot
 
-export async function runReboot(args: OperateArgs & { waitTimeout: number }, exec: Exec = execProcess): Promise<CommandResult> {
+export async function runReboot(args: OperateArgs & { waitTimeout: number; plain?: boolean }, exec: Exec = execProcess): Promise<CommandResult> {
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
-  const say = progress(args.json);
+  const view = hostProgress(plan, hosts, args);
   try {
     const results = await forEachHost<HostPlan, RebootResult & { host: string; durationMs: number }>(
       hosts,
       async (host) => {
         const started = Date.now();
         if (!host.ssh) throw new UsageError(`${host.name} is the local machine: fleet will not reboot the machine it runs on`);
-        const result = await rebootAndWait({ ssh: host.ssh, exec, waitTimeout: args.waitTimeout, signal, onLine: (line) => say(`[${host.name}] reboot: ${line}`) });
+        if (view.live) view.start(host.name, 'reboot', `reboot, then wait up to ${args.waitTimeout}s for a new boot id`);
+        const result = await rebootAndWait({ ssh: host.ssh, exec, waitTimeout: args.waitTimeout, signal, onLine: (line) => view.line(host.name, 'reboot', line) });
         return { host: host.name, durationMs: Date.now() - started, ...result };
       },
       {
@@ -101,9 +105,16 @@ export async function runReboot(args: OperateArgs & { waitTimeout: number }, exe
         signal,
         onSkipped: (host) => ({ host, kind: 'failed', detail: 'interrupted before it started', durationMs: 0 }),
         onError: (host, error) => ({ host: host.name, kind: 'failed', detail: error instanceof Error ? error.message : String(error), durationMs: 0 }),
-        onDone: (host, r) => say(`[${host}] ${r.kind}: ${r.detail}`),
+        onDone: (host, r) => {
+          const at = Date.now();
+          const mode = hosts.find((h) => h.name === host)?.mode ?? 'switch';
+          const ok = r.kind === 'rebooted';
+          const outcome: HostOutcome = { host, kind: ok ? 'changed' : 'failed', mode, step: 'reboot', reason: r.detail, summary: ok ? 'rebooted' : undefined, tail: [], startedAt: at - r.durationMs, finishedAt: at, steps: [] };
+          view.done('reboot', outcome, `[${host}] ${r.kind}: ${r.detail}`);
+        },
       },
     );
+    await view.close();
     const exitCode = signal.aborted ? EXIT.interrupted : results.every((r) => r.kind === 'rebooted') ? EXIT.ok : EXIT.hostFailure;
     if (args.json) return { exitCode, stdout: [JSON.stringify({ command: 'reboot', exitCode, hosts: results }, null, 2)] };
     const rows = [['HOST', 'RESULT', 'TIME', 'DETAIL'], ...results.map((r) => [r.host, r.kind, formatDuration(r.durationMs), r.detail])];

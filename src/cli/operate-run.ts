@@ -20,6 +20,7 @@ import { forEachHost, prepareRunFiles, worstExitCode } from '../run/index.js';
 import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable, type HostCheck } from '../ui/index.js';
 import { planFromArgs } from './context.js';
 import { EXIT } from './exit.js';
+import { hostProgress } from './host-progress.js';
 import type { CommandResult } from './result.js';
 
 /** What every operating command takes from the command line. */
@@ -174,18 +175,35 @@ interface ExecHostResult {
   output: string[];
 }
 
-export async function runExec(args: OperateArgs & { command: string[]; timeout?: number }, exec: Exec = execProcess): Promise<CommandResult> {
+export async function runExec(args: OperateArgs & { command: string[]; timeout?: number; plain?: boolean }, exec: Exec = execProcess): Promise<CommandResult> {
   if (args.command.length === 0) throw new UsageError('no command to run', 'put it after --, e.g. fleet exec -- uptime');
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
   const say = progress(args.json);
+  // On a terminal each host's output runs live in the tree, and the grouped blocks follow it;
+  // in CI a host's block is printed when it finishes.
+  const view = hostProgress(plan, hosts, args);
+  const title = args.command.join(' ');
+  const statusOf = (r: ExecHostResult) => (r.sshFailed ? 'ssh failed (255)' : r.exitCode === null ? 'did not finish' : `exit ${r.exitCode}`);
+  const started = new Map<string, number>();
+  let results: ExecHostResult[];
   try {
-    const results = await forEachHost(
+    results = await forEachHost(
       hosts,
       async (host): Promise<ExecHostResult> => {
         const output: string[] = [];
+        started.set(host.name, Date.now());
+        if (view.live) view.start(host.name, 'exec', title);
         const argv = host.ssh ? execCommand(host.ssh, args.command) : userCommandArgv(args.command);
-        const run = await exec({ argv, signal, timeoutMs: args.timeout ? args.timeout * 1000 : undefined, onLine: (line) => output.push(line) });
+        const run = await exec({
+          argv,
+          signal,
+          timeoutMs: args.timeout ? args.timeout * 1000 : undefined,
+          onLine: (line) => {
+            output.push(line);
+            if (view.live) view.line(host.name, 'exec', line);
+          },
+        });
         // ssh's own reason is already among the lines (its stderr).
         const sshFailed = Boolean(host.ssh) && run.exitCode === SSH_FAILED;
         return { host: host.name, exitCode: run.exitCode, sshFailed, stdout: run.stdout, stderr: run.stderr, output };
@@ -195,25 +213,30 @@ export async function runExec(args: OperateArgs & { command: string[]; timeout?:
         signal,
         onSkipped: (host) => ({ host, exitCode: null, sshFailed: false, stdout: '', stderr: '', output: ['not started: interrupted'] }),
         onError: (h, error) => ({ host: h.name, exitCode: null, sshFailed: false, stdout: '', stderr: '', output: [String(error)] }),
-        // Grouped per host: a host's lines appear together when it finishes.
         onDone: (host, r) => {
-          const status = r.sshFailed ? 'ssh failed (255)' : r.exitCode === null ? 'did not finish' : `exit ${r.exitCode}`;
-          for (const line of formatExecBlock(host, r.output, status)) say(line);
+          const status = statusOf(r);
+          const startedAt = started.get(host) ?? Date.now();
+          const mode = hosts.find((h) => h.name === host)?.mode ?? 'switch';
+          const ok = r.exitCode === 0;
+          view.done('exec', { host, kind: ok ? 'changed' : 'failed', mode, step: 'exec', reason: status, summary: status, tail: [], startedAt, finishedAt: Date.now(), steps: [] });
+          if (!view.live) for (const line of formatExecBlock(host, r.output, status)) say(line);
         },
       },
     );
-    const exitCode = signal.aborted ? EXIT.interrupted : worstExitCode(results.map((r) => r.exitCode));
-    if (args.json) {
-      return {
-        exitCode,
-        stdout: json({ command: 'exec', argv: args.command, exitCode, hosts: results.map(({ output: _o, ...r }) => r) }),
-      };
-    }
-    const failed = results.filter((r) => r.exitCode !== 0);
-    return { exitCode, stdout: [failed.length === 0 ? `${results.length} host(s): all exit 0` : `${failed.length} of ${results.length} host(s) exited non-zero: ${failed.map((r) => `${r.host} (${r.exitCode ?? 'none'})`).join(', ')}`] };
   } finally {
     dispose();
+    await view.close();
   }
+  if (view.live) for (const r of results) for (const line of ['', ...formatExecBlock(r.host, r.output, statusOf(r))]) say(line);
+  const exitCode = signal.aborted ? EXIT.interrupted : worstExitCode(results.map((r) => r.exitCode));
+  if (args.json) {
+    return {
+      exitCode,
+      stdout: json({ command: 'exec', argv: args.command, exitCode, hosts: results.map(({ output: _o, ...r }) => r) }),
+    };
+  }
+  const failed = results.filter((r) => r.exitCode !== 0);
+  return { exitCode, stdout: [failed.length === 0 ? `${results.length} host(s): all exit 0` : `${failed.length} of ${results.length} host(s) exited non-zero: ${failed.map((r) => `${r.host} (${r.exitCode ?? 'none'})`).join(', ')}`] };
 }
 
 // ------------------------------------------------------------------------------------------------

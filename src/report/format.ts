@@ -41,9 +41,10 @@ export function describeOutcome(outcome: HostOutcome): string {
   const kind: OutcomeKind = outcome.kind;
   switch (kind) {
     case 'changed':
+      if (outcome.summary) return outcome.summary;
       return wasInstalled(outcome) ? `installed (${outcome.mode})` : `deployed ${outcome.mode}`;
     case 'unchanged':
-      return 'unchanged';
+      return outcome.summary ?? 'unchanged';
     case 'failed':
       return `FAILED at ${outcome.step}${why}`;
     case 'rolled-back':

@@ -14,7 +14,10 @@ export type OutcomeKind =
 export const FAILED_OUTCOMES: readonly OutcomeKind[] = ['failed', 'rolled-back', 'unreachable'];
 
 /** The step a stage or build belongs to: the host steps plus the fleet-wide build and the probe. */
-export type Phase = 'build' | 'lock' | 'probe' | StepKind;
+export type Phase = 'build' | 'lock' | 'probe' | StepKind | OperatePhase;
+
+/** The one step of an operating command's host (fleet exec, rollback, reboot). */
+export type OperatePhase = 'exec' | 'rollback' | 'reboot';
 
 /** The end of one host's run. */
 export interface HostOutcome {
@@ -25,6 +28,8 @@ export interface HostOutcome {
   step: Phase;
   /** One line: why it failed or was skipped, or what happened. */
   reason: string;
+  /** What a successful host did, in a few words, where "deployed <mode>" is not it (exec: "exit 0"). */
+  summary?: string;
   /** The built system this host was to run. */
   storePath?: string;
   /** Last lines of the failing command (at most 20). */

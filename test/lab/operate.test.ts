@@ -152,6 +152,19 @@ describe('operating the fleet in the lab', () => {
     expect(argv.stdout.split('\n').filter((l) => l.startsWith('[web1] ') && !l.endsWith('exit 0'))).toEqual(hostile.map((h) => `[web1] ${h}`));
   }, 60_000);
 
+  it('exec on a terminal: a live tree, hosts collapsed to their exit code, then the grouped output', async () => {
+    const script = '. /run/lab/host.env; echo "tty says $LAB_HOST"; [ "$LAB_HOST" = web2 ] && exit 3; exit 0';
+    const run = await runFleetInTerminal(lab, ['exec', '-f', manifest, 'web1', 'web2', '--', script]);
+    expect(run.code, run.screen).toBe(3);
+    expect(run.raw).toContain('\u001b['); // drawn, not plain lines
+    expect(run.screen).toMatch(/web1\s+exit 0\s/);
+    expect(run.screen).toMatch(/web2\s+FAILED at exec: exit 3/);
+    // After the tree: each host's block, its lines followed by its status.
+    expect(run.screen).toMatch(/^\[web1\] tty says web1\r?\n\[web1\] exit 0\r?$/m);
+    expect(run.screen).toMatch(/^\[web2\] tty says web2\r?\n\[web2\] exit 3\r?$/m);
+    expect(run.screen).toMatch(/1 of 2 host\(s\) exited non-zero: web2 \(3\)/);
+  }, 60_000);
+
   it('ssh runs one command or a shell on stdin, with the exit code of ssh', async () => {
     const one = await fleet(['ssh', 'web1', '--', 'readlink', '-f', '/run/current-system']);
     expect(one.code, one.stderr).toBe(0);

@@ -6,6 +6,7 @@ import type { CommandResult } from '../result.js';
 
 export interface ExecArgs extends CommonArgs {
   timeout?: number;
+  plain?: boolean;
   '--'?: (string | number)[];
 }
 
@@ -18,6 +19,7 @@ export function execCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
         .option('json', { type: 'boolean', describe: "print each host's exit code, stdout and stderr as JSON" })
         .option('timeout', { type: 'number', describe: 'seconds before a host\'s command is killed (default: none)' })
+        .option('plain', { type: 'boolean', describe: 'plain output even on a terminal: each host\'s block when it finishes' })
         .epilog(
           'The command runs as the ssh user. Several words run as they are; one word runs with sh -c, so\n' +
             "  fleet exec -- 'uptime; df -h /'  uses the shell, and  fleet exec -- ls -l /etc  does not.\n" +
@@ -32,6 +34,7 @@ export function execCommand(done: (r: Promise<CommandResult>) => void): CommandM
             selection: selectionFrom(args),
             parallel: parallelFrom(args.parallel),
             json: args.json ?? false,
+            plain: args.plain ?? false,
             command: (args['--'] ?? []).map(String),
             timeout: positiveSeconds('timeout', args.timeout),
           });

@@ -5,6 +5,7 @@ import { withSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export interface RebootArgs extends CommonArgs {
+  plain?: boolean;
   'wait-timeout'?: number;
 }
 
@@ -16,6 +17,7 @@ export function rebootCommand(done: (r: Promise<CommandResult>) => void): Comman
       withSelection(y)
         .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
         .option('wait-timeout', { type: 'number', describe: 'seconds a host has to come back with a new boot id (default 300)' })
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('json', { type: 'boolean', describe: 'print the results as JSON' }),
     handler: (args) =>
       done(
@@ -26,6 +28,7 @@ export function rebootCommand(done: (r: Promise<CommandResult>) => void): Comman
             selection: selectionFrom(args),
             parallel: parallelFrom(args.parallel),
             json: args.json ?? false,
+            plain: args.plain ?? false,
             waitTimeout: positiveSeconds('wait-timeout', args['wait-timeout']) ?? 300,
           });
         })(),

@@ -6,6 +6,7 @@ import { withSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export interface RollbackArgs extends CommonArgs {
+  plain?: boolean;
   to?: number;
   'lock-timeout'?: number;
 }
@@ -27,6 +28,7 @@ export function rollbackCommand(done: (r: Promise<CommandResult>) => void): Comm
         .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
         .option('to', { type: 'number', describe: 'the generation to go to (default: the one before the boot default)' })
         .option('boot', { type: 'boolean', describe: 'make it the boot default only; activates at next boot' })
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('json', { type: 'boolean', describe: 'print the outcomes as JSON' })
         .option('lock-timeout', { type: 'number', describe: "seconds to wait for another run's deploy lock on a host (default 30)" })
         .epilog('Without --boot the rollback is live (switch) and guarded by the rollback watchdog, as fleet apply is.'),
@@ -39,6 +41,7 @@ export function rollbackCommand(done: (r: Promise<CommandResult>) => void): Comm
             selection: selectionFrom(args),
             parallel: parallelFrom(args.parallel),
             json: args.json ?? false,
+            plain: args.plain ?? false,
             to: generationFrom(args.to),
             boot: args.boot ?? false,
             lockTimeout: nonNegativeSeconds('lock-timeout', args['lock-timeout']),

@@ -1,0 +1,60 @@
+// Per-host progress of the operating commands that take a while (exec, rollback, reboot): the
+// live task tree on a terminal, as `fleet apply` draws it; `[host] step: …` lines in CI or with
+// --plain; nothing with --json (stdout carries only the result).
+import type { HostPlan, Plan } from '../plan/index.js';
+import type { HostOutcome, OperatePhase } from '../run/index.js';
+import { chooseReporterMode, createReporter } from '../ui/index.js';
+
+export interface HostProgress {
+  /** A tree is drawn: anything meant to be read (exec's output) is printed after `close`. */
+  readonly live: boolean;
+  /** The host's step begins (plain: one `[host] step: title` line). */
+  start(host: string, step: OperatePhase, title: string): void;
+  /** A line of the step's output: the tree shows the last one; plain mode prints each. */
+  line(host: string, step: OperatePhase, text: string): void;
+  /** The host is done; plain mode prints `plainLine` when given. */
+  done(step: OperatePhase, outcome: HostOutcome, plainLine?: string): void;
+  /** Waits for the tree to be drawn for the last time. */
+  close(): Promise<void>;
+}
+
+export interface ProgressOutput {
+  json: boolean;
+  plain?: boolean;
+}
+
+export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: ProgressOutput): HostProgress {
+  const ci = Boolean(process.env.CI);
+  const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain ?? false });
+  if (mode !== 'tty') {
+    const say = mode === 'json' ? () => undefined : (line: string) => process.stdout.write(`${line}\n`);
+    return {
+      live: false,
+      start: (host, step, title) => say(`[${host}] ${step}: ${title}`),
+      line: (host, step, text) => say(`[${host}] ${step}: ${text}`),
+      done: (_step, _outcome, plainLine) => plainLine !== undefined && say(plainLine),
+      close: async () => undefined,
+    };
+  }
+  const color = process.env.NO_COLOR ? false : true;
+  // The tree of apply, without its build stage: one task per selected host.
+  const reporter = createReporter({ mode, stream: process.stdout, color, plan: { ...plan, hosts: [...hosts], build: { ...plan.build, chunks: [] } } });
+  const started = new Set<string>();
+  return {
+    live: true,
+    start(host, step, title) {
+      if (!started.has(host)) reporter.emit({ type: 'host-start', host });
+      started.add(host);
+      reporter.emit({ type: 'step-start', host, step, title });
+    },
+    line: (host, step, text) => reporter.emit({ type: 'step-line', host, step, line: text }),
+    done(step, outcome) {
+      if (started.has(outcome.host)) {
+        const ok = outcome.kind === 'changed' || outcome.kind === 'unchanged';
+        reporter.emit(ok ? { type: 'step-done', host: outcome.host, step, detail: outcome.reason } : { type: 'step-failed', host: outcome.host, step, reason: outcome.reason });
+      }
+      reporter.emit({ type: 'host-done', outcome });
+    },
+    close: () => reporter.close(),
+  };
+}
