@@ -3,21 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/manifest/inventory.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { formatCommand, formatEndpoint, formatPlan } from '../../../src/ui/index.js';
+import { host } from '../plan/inventory-fixture.js';
 
+/** A host reached by its bare name (the plan tests' fixture uses name.example.org). */
 function spec(name: string, patch: Partial<HostSpec> = {}): HostSpec {
-  return {
-    name,
-    target: { kind: 'ssh', user: 'root', host: name, port: 22 },
-    hostKeys: [],
-    trustOnFirstUse: false,
-    mode: 'switch',
-    buildHost: { kind: 'local' },
-    tags: [],
-    rollback: { enabled: true, timeout: 90 },
-    healthChecks: [],
-    tolerateUnitFailures: false,
-    ...patch,
-  };
+  return host(name, { target: { kind: 'ssh', user: 'root', host: name, port: 22 }, ...patch });
 }
 
 const plan: Plan = {
