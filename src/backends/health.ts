@@ -1,5 +1,5 @@
 // fleet check: a host's load, uptime, failed units, free space, and its manifest health checks.
-import { tailLines, type Exec } from '../exec/index.js';
+import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import type { HealthCheck } from '../manifest/inventory.js';
 import { healthCheckCommand } from '../plan/index.js';
 import type { SshSettings } from '../ssh/index.js';
@@ -78,9 +78,22 @@ export interface HealthCheckResult {
   durationMs: number;
 }
 
+/** How long fleet waits locally for one check: its own timeout on the target, plus ssh's. */
+export function healthCheckBudgetMs(ssh: SshSettings | undefined, check: HealthCheck): number {
+  return check.timeout * 1000 + ((ssh?.connectTimeout ?? 0) + 10) * 1000;
+}
+
+/** "ok", or why a check's run failed: "exit 1", "timed out after 5s", ssh's own reason, "killed by …". */
+export function healthCheckDetail(run: ExecResult, check: HealthCheck, overSsh: boolean): string {
+  if (run.exitCode === 0) return 'ok';
+  if (run.exitCode === 124 || run.timedOut) return `timed out after ${check.timeout}s`;
+  if (overSsh && run.exitCode === SSH_FAILED) return describeSshFailure(run.stderr);
+  return run.exitCode === null ? `killed by ${run.signal}` : `exit ${run.exitCode}`;
+}
+
 /**
  * Runs a host's health checks on the target, one after the other; each is bounded by its own
- * timeout (on the target with `timeout`, and locally as a backstop). Reusable by apply.
+ * timeout (on the target with `timeout`, and locally as a backstop).
  */
 export async function runHealthChecks(
   ssh: SshSettings | undefined,
@@ -92,15 +105,9 @@ export async function runHealthChecks(
   const results: HealthCheckResult[] = [];
   for (const check of checks) {
     const started = now();
-    const slack = ((ssh?.connectTimeout ?? 0) + 10) * 1000;
-    const run = await exec({ argv: healthCheckCommand(ssh, check), timeoutMs: check.timeout * 1000 + slack, signal: options.signal });
-    const output = tailLines(run, 10);
-    let detail = '';
-    if (run.exitCode === 0) detail = 'ok';
-    else if (run.exitCode === 124 || run.timedOut) detail = `timed out after ${check.timeout}s`;
-    else if (ssh && run.exitCode === SSH_FAILED) detail = describeSshFailure(run.stderr);
-    else detail = run.exitCode === null ? `killed by ${run.signal}` : `exit ${run.exitCode}`;
-    results.push({ name: check.name, ok: run.exitCode === 0, exitCode: run.exitCode, detail, output, durationMs: now() - started });
+    const run = await exec({ argv: healthCheckCommand(ssh, check), timeoutMs: healthCheckBudgetMs(ssh, check), signal: options.signal });
+    const detail = healthCheckDetail(run, check, Boolean(ssh));
+    results.push({ name: check.name, ok: run.exitCode === 0, exitCode: run.exitCode, detail, output: tailLines(run, 10), durationMs: now() - started });
   }
   return results;
 }

@@ -9,6 +9,8 @@ import {
   activationVerdict,
   parseArmed,
   settleWatchdog,
+  healthCheckBudgetMs,
+  healthCheckDetail,
   type ArmedWatchdog,
   type HeldLock,
   addKnownHosts,
@@ -498,14 +500,12 @@ export class HostRun {
     const planned = this.stepOf('verify').commands.filter((c) => c.purpose.startsWith('health check '));
     for (const [index, command] of planned.entries()) {
       const check = checks[index] as HealthCheck;
-      const slackMs = ((this.host.ssh?.connectTimeout ?? 0) + 10) * 1000;
-      const result = await this.run('verify', command, { timeoutMs: check.timeout * 1000 + slackMs });
+      const result = await this.run('verify', command, { timeoutMs: healthCheckBudgetMs(this.host.ssh, check) });
       if (result.exitCode === 0) continue;
-      const why = result.exitCode === 124 || result.timedOut ? `timed out after ${check.timeout}s` : result.exitCode === null ? `killed by ${result.signal}` : `exit ${result.exitCode}`;
       throw new HostError(
         this.name,
         'verify',
-        `health check "${check.name}" failed (${why}); the new system stays live`,
+        `health check "${check.name}" failed (${healthCheckDetail(result, check, Boolean(this.host.ssh))}); the new system stays live`,
         tailLines(result),
         `fix it and deploy again, or return to the previous generation: fleet rollback ${this.name}`,
       );
