@@ -221,15 +221,19 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptio
     for (let i = 0; i < group.hosts.length; i += options.evalLimit) {
       const slice = group.hosts.slice(i, i + options.evalLimit);
       const attributes: BuildAttribute[] = slice.flatMap((h) => buildAttributes(inventory.flake, h.name, h.bootstrap));
-      const builderSsh =
-        group.endpoint.kind === 'ssh'
-          ? sshSettingsFor({ target: group.endpoint, trustOnFirstUse: false }, inventory, options.paths, options.connectTimeout)
-          : undefined;
       const endpoint = group.endpoint;
       const builderSpec =
         endpoint.kind === 'ssh'
           ? inventory.hosts.find((h) => h.target.kind === 'ssh' && h.target.host === endpoint.host && h.target.port === endpoint.port)
           : undefined;
+      // A build host that is a host of the manifest is reached as that host is; any other with the
+      // identity of the hosts it builds for.
+      const builderSsh = sshSettingsFor(
+        { target: endpoint, identityFile: builderSpec?.identityFile ?? group.hosts[0]?.identityFile, trustOnFirstUse: builderSpec?.trustOnFirstUse ?? false },
+        inventory,
+        options.paths,
+        options.connectTimeout,
+      );
       chunks.push({
         attributes,
         buildHost: group.endpoint,

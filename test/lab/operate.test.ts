@@ -274,6 +274,20 @@ describe('operating the fleet in the lab', () => {
     expect(mode.stdout.trim()).toBe('600');
   }, 120_000);
 
+  it('build with a buildHost builds on that host through Nix remote building, and brings the result back', async () => {
+    const remote = writeLabManifest(lab, join(dir, 'build-host'), [{ name: 'web1', extra: { buildHost: 'web2' } }, { name: 'web2' }]);
+    lab.setRevision(40);
+    const wanted = (await lab.toplevels(['web1'])).web1!;
+    // lab.toplevels built it here: remove it so only the remote build can bring it back.
+    expect(spawnSync('nix-store', ['--delete', wanted], { env: { ...process.env, ...lab.env } }).status).toBe(0);
+    expect(lab.storePaths('web2')).not.toContain(wanted);
+    const build = await runFleet(lab, ['build', '-f', remote, 'web1', '--json']);
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    expect((JSON.parse(build.stdout) as { hosts: { storePath: string }[] }).hosts[0]!.storePath).toBe(wanted);
+    expect(lab.storePaths('web2')).toContain(wanted);
+    expect(existsSync(join(wanted, 'nixos-version'))).toBe(true);
+  }, 120_000);
+
   it('install puts a system and its keys into a mounted root, and refuses a root that holds one or is no mount point', async () => {
     const base = mkdtempSync(join(tmpdir(), 'fleet-install-'));
     const root = join(base, 'root');

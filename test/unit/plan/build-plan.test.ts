@@ -132,6 +132,21 @@ describe('buildPlan', () => {
     expect(verify('boot').commands.map((c) => c.purpose)).toEqual(['verify']);
   });
 
+  it('builds on a build host with Nix remote building, reaching it with its own identity', () => {
+    const builder = host('builder', { identityFile: '/keys/builder' });
+    const web = host('web-1', { identityFile: '/keys/web', buildHost: builder.target });
+    const other = host('web-2', { identityFile: '/keys/web', buildHost: { kind: 'ssh', user: 'nix', host: 'big.example.org', port: 2200 } });
+    const plan = buildPlan(inventory([builder, web, other]), planOptions());
+    const chunkFor = (name: string) => plan.build.chunks.find((c) => c.attributes.some((a) => a.host === name))!;
+    const remote = chunkFor('web-1').build;
+    expect(argvOf(remote)).toEqual(expect.arrayContaining(['--builders', 'ssh://root@builder.example.org', '--max-jobs', '0']));
+    expect(remote.env?.NIX_SSHOPTS).toContain('IdentityFile=/keys/builder');
+    const raw = chunkFor('web-2').build;
+    expect(argvOf(raw)).toEqual(expect.arrayContaining(['--builders', 'ssh://nix@big.example.org?port=2200']));
+    expect(raw.env?.NIX_SSHOPTS).toContain('IdentityFile=/keys/web');
+    expect(argvOf(chunkFor('builder').build)).not.toContain('--builders');
+  });
+
   it('is plain data: JSON round-trips it unchanged', () => {
     const plan = buildPlan(fleet, planOptions());
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
