@@ -288,6 +288,20 @@ describe('operating the fleet in the lab', () => {
     expect(existsSync(join(wanted, 'nixos-version'))).toBe(true);
   }, 120_000);
 
+  it('build evaluates all hosts in one evaluator, or in chunks of --eval-limit hosts', async () => {
+    lab.setRevision(41);
+    const evaluations = async (extra: string[]) => {
+      const run = await fleet(['build', '@web', '--json', ...extra]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as { evaluations: number; hosts: { outcome: string }[] };
+      expect(report.hosts.map((h) => h.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+      return report.evaluations;
+    };
+    expect(await evaluations([])).toBe(1);
+    expect(await evaluations(['--eval-limit', '2'])).toBe(2);
+    expect(await evaluations(['--eval-limit', '1'])).toBe(3);
+  }, 120_000);
+
   it('install puts a system and its keys into a mounted root, and refuses a root that holds one or is no mount point', async () => {
     const base = mkdtempSync(join(tmpdir(), 'fleet-install-'));
     const root = join(base, 'root');
