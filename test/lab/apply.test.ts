@@ -170,6 +170,25 @@ describe('fleet apply in the lab', () => {
     expect(readReport(report).hosts[0]!.steps.find((s) => s.step === 'verify')?.detail).toMatch(/health checks passed \(marker\)/);
   }, 180_000);
 
+  it('deploys as a non-root user through sudo, watchdog and all', async () => {
+    const asDeploy = writeLabManifest(lab, join(dir, 'sudo'), [
+      { name: 'web2', extra: { target: `deploy@${lab.host('web2').address}`, healthChecks: [{ name: 'as-root', command: ['sh', '-c', 'test "$(id -u)" = 0'], timeout: 5 }] } },
+    ]);
+    lab.setRevision(7);
+    const wanted = await lab.toplevels(['web2']);
+    const report = join(dir, 'report-sudo.json');
+    const run = await runFleet(lab, ['apply', '-f', asDeploy, '--report', report]);
+    expect(run.code, run.stdout).toBe(0);
+    expect(lab.currentSystem('web2')).toBe(wanted.web2);
+    expect(lab.bootDefault('web2')).toBe(wanted.web2);
+    const web2 = readReport(report).hosts[0]!;
+    expect(web2.steps.find((s) => s.step === 'verify')?.detail).toMatch(/watchdog confirmed; health checks passed \(as-root\)/);
+    // sudo -n for every remote step: no password prompt, no host name warning.
+    expect(run.stdout).not.toMatch(/sudo:/);
+    const rebuild = lab.toolLog().filter((t) => t.tool === 'nixos-rebuild').at(-1)!;
+    expect(rebuild.argv).toEqual(expect.arrayContaining(['--sudo', '--target-host', `deploy@${lab.host('web2').address}`]));
+  }, 180_000);
+
   it('renders a live task tree on a terminal', async () => {
     lab.setRevision(6);
     const wanted = await lab.toplevels(['web3']);

@@ -120,6 +120,8 @@ EOF
     echo "gc-reserved-space = 0"
   } >"$R/etc/nix/nix.conf"
   echo "$LAB_HOST" >"$R/etc/hostname"
+  # sudo looks its host name up; NixOS lists it in /etc/hosts (networking.hostName).
+  { grep -v -w "$LAB_HOST" /etc/hosts 2>/dev/null || true; echo "127.0.0.2 $LAB_HOST"; } >"$R/etc/hosts"
 }
 
 do_init() {
