@@ -148,6 +148,27 @@ describe('fleet apply in the lab', () => {
     lab.setVariant('web2', 'good');
   }, 180_000);
 
+  it('--fail-fast --parallel 1: after web2 fails, web3 is not started', async () => {
+    lab.setVariant('web2', 'fails');
+    lab.setRevision(4);
+    const before = lab.currentSystem('web3');
+    const activations = lab.activations('web3').length;
+    const report = join(dir, 'report-fail-fast.json');
+    const run = await runFleet(lab, ['apply', '-f', manifest, '--fail-fast', '--parallel', '1', '--report', report]);
+    lab.setVariant('web2', 'good');
+    expect(run.code, run.stdout).toBe(1);
+    const json = readReport(report);
+    expect(json.hosts.map((h) => [h.host, h.outcome])).toEqual([
+      ['bare', 'changed'],
+      ['web1', 'changed'],
+      ['web2', 'failed'],
+      ['web3', 'skipped'],
+    ]);
+    expect(json.hosts[3]!.reason).toBe('not started: --fail-fast after web2 failed');
+    expect(lab.currentSystem('web3')).toBe(before);
+    expect(lab.activations('web3').length).toBe(activations);
+  }, 180_000);
+
   it('a failing health check fails the host at verify, on its new system; a passing one lets it end ok', async () => {
     const marker = `/tmp/fleet-health-${process.pid}`;
     const checked = writeLabManifest(lab, join(dir, 'health'), [

@@ -352,6 +352,28 @@ exec nix "$@"
     expect(leftovers.files.filter((f) => /\.pid$|^confirm-/.test(f))).toEqual([]);
   }, 240_000);
 
+  it('7b. a second SIGINT leaves at once (exit 130), without waiting for the running tools', async () => {
+    // No watchdog here, so no rollback can fire after the test.
+    const path = manifest('t7b', [{ name: 'slow', extra: { rollback: { enabled: false } } }]);
+    bump();
+    const wanted = await wantedOf(['slow']);
+    let pid = 0;
+    const running = apply(path, ['--only', 'slow'], { onSpawn: (p) => (pid = p) });
+    await waitFor('the slow activation', () => lab.bootDefault('slow') === wanted.slow, 120_000);
+    process.kill(pid, 'SIGINT');
+    await sleep(300);
+    const secondAt = Date.now();
+    process.kill(pid, 'SIGINT');
+    const run = await running;
+    expect(run.code, run.stdout).toBe(130);
+    expect(Date.now() - secondAt).toBeLessThan(3000);
+    expect(run.stdout).not.toMatch(/HOST\s+OUTCOME/);
+    // Its lock died with its ssh session: the next apply gets it and completes the host.
+    const again = await apply(manifest('t7b-again', [{ name: 'slow' }]), ['--only', 'slow', '--lock-timeout', String(SLOW_SECONDS + 10)]);
+    expect(again.code, again.stdout).toBe(0);
+    expect(lab.currentSystem('slow')).toBe(wanted.slow);
+  }, 240_000);
+
   it('8. two concurrent applies to one host: one deploys, the other reports "locked by …"', async () => {
     const path = manifest('t8', [{ name: 'slow' }]);
     bump();
