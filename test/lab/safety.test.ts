@@ -490,7 +490,7 @@ exec nix "$@"
     expect(hostOf(readReport(report), 'keyd').reason).toContain(`host key verification failed: the host offered ${fingerprint}`);
   }, 180_000);
 
-  it('11. pushed keys reach the targets 0600 and never appear in an argv, an environment, the output or the report', async () => {
+  it('11. pushed keys reach the targets 0600 and never appear in an argv, an environment, the output, the report or a Nix store', async () => {
     const keyDir = join(dir, 't11-keys');
     const ageBare = join(keyDir, 'age-bare');
     const ageSec = join(keyDir, 'age-sec');
@@ -539,6 +539,17 @@ exec nix "$@"
     };
     for (const [where, text] of Object.entries(haystacks)) {
       for (const secret of secrets) expect(text.includes(secret), `key material in the ${where}`).toBe(false);
+    }
+
+    // Nor in any Nix store: this machine's (where the systems were built) or the targets'. The
+    // first body line of an OpenSSH key is a header every key shares; the others are key material.
+    const material = [generated, ageBare, ageSec].flatMap((file) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).slice(1));
+    const patterns = material.flatMap((line) => ['-e', line]);
+    const local = spawnSync('grep', ['-rlF', ...patterns, '/nix/store'], { encoding: 'utf8' });
+    expect(local.status, `key material in the local store: ${local.stdout}`).toBe(1);
+    for (const host of ['bare', 'sec']) {
+      const remote = await lab.exec(host, ['grep', '-rlF', ...patterns, '/nix/store']);
+      expect(remote.exitCode, `key material in ${host}'s store: ${remote.stdout}`).toBe(1);
     }
 
     // On the targets: right content, mode 0600, owned by root.
