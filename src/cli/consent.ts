@@ -32,7 +32,8 @@ function askOne(emit: (event: RunEvent) => void, signal: AbortSignal, stdin: Nod
       signal.removeEventListener('abort', onAbort);
       stdin.setRawMode(false);
       stdin.pause();
-      emit({ type: 'step-line', host, step: 'bootstrap', line: yes ? 'confirmed' : 'not confirmed' });
+      // A note, not a passing output line: it stays under the host, so the answer is on record.
+      emit({ type: 'host-note', host, level: yes ? 'info' : 'warn', message: yes ? `bootstrap confirmed at the terminal` : 'bootstrap not confirmed' });
       resolve(yes);
     };
     const onAbort = () => finish(false);

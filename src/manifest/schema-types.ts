@@ -90,7 +90,7 @@ export interface FleetManifest {
    */
   parallel?: number;
   /**
-   * How many hosts are evaluated by one `nix build` call. When absent, fleet chooses from the free memory (about 512 MiB per host).
+   * How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host).
    */
   evalLimit?: number;
   commands?: ManifestCommands;
@@ -117,7 +117,7 @@ export interface ManifestCommands {
  */
 export interface ManifestSsh {
   /**
-   * Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's own host-key and connection options come first and win.
+   * Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).
    */
   options?: SshOption[];
 }
@@ -133,13 +133,13 @@ export interface ManifestHost {
   port?: number;
   identityFile?: Path;
   /**
-   * The host's public SSH host key(s), pinned: ssh refuses any other. One key or a list of keys.
+   * The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.
    *
    * @minItems 1
    */
   hostKey?: string | PublicKey[];
   /**
-   * Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, fleet trusts only the keys it knows (hostKey, or the host key its key policy pushes), never your own known_hosts.
+   * Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.
    */
   trustOnFirstUse?: boolean;
   /**

@@ -69,9 +69,18 @@ export function evalLimitFromMemory(freeBytes: number): number {
   return Math.max(1, Math.floor(freeBytes / (512 * 1024 * 1024)));
 }
 
+/**
+ * Whether fleet knows a host's key itself: pinned in the manifest, or the host key its key policy
+ * pushes. Such hosts are checked against fleet's own known_hosts only; any other host (no TOFU)
+ * against the user's own known_hosts files, as plain ssh would, and just as strictly.
+ */
+export function hasPinnedKey(spec: Pick<HostSpec, 'hostKeys' | 'keys'>): boolean {
+  return spec.hostKeys.length > 0 || Boolean(spec.keys && (spec.keys.hostKeyFile || spec.keys.hostKeySearch.length > 0));
+}
+
 /** How fleet reaches a host over ssh, from its spec and the run's paths. */
 export function sshSettingsFor(
-  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean },
+  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean; pinned: boolean },
   inventory: Pick<Inventory, 'sshOptions'>,
   paths: RunPaths,
   connectTimeout: number,
@@ -80,7 +89,7 @@ export function sshSettingsFor(
   return {
     endpoint: spec.target,
     identityFile: spec.identityFile,
-    knownHostsFiles: [spec.trustOnFirstUse ? paths.tofuKnownHosts : paths.knownHosts],
+    knownHostsFiles: spec.trustOnFirstUse ? [paths.tofuKnownHosts] : spec.pinned ? [paths.knownHosts] : [],
     trustOnFirstUse: spec.trustOnFirstUse,
     controlDir: paths.runtimeDir,
     extraOptions: inventory.sshOptions,
@@ -129,7 +138,7 @@ function pushKeysStep(spec: HostSpec, ssh: SshSettings | undefined, keys: Planne
 
 function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): HostPlan {
   const mode = options.modeOverride ?? spec.mode;
-  const ssh = sshSettingsFor(spec, inventory, options.paths, options.connectTimeout);
+  const ssh = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
   const keys = plannedKeys(spec);
   const keyDir = keys?.destination ?? '/etc/ssh';
   const watchdog = spec.rollback.enabled && spec.target.kind === 'ssh' && (mode === 'switch' || mode === 'test');
@@ -229,7 +238,12 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptio
       // A build host that is a host of the manifest is reached as that host is; any other with the
       // identity of the hosts it builds for.
       const builderSsh = sshSettingsFor(
-        { target: endpoint, identityFile: builderSpec?.identityFile ?? group.hosts[0]?.identityFile, trustOnFirstUse: builderSpec?.trustOnFirstUse ?? false },
+        {
+          target: endpoint,
+          identityFile: builderSpec?.identityFile ?? group.hosts[0]?.identityFile,
+          trustOnFirstUse: builderSpec?.trustOnFirstUse ?? false,
+          pinned: builderSpec ? hasPinnedKey(builderSpec) : false,
+        },
         inventory,
         options.paths,
         options.connectTimeout,

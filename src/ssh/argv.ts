@@ -6,7 +6,10 @@ import { quoteRemoteCommand } from './quote.js';
 export interface SshSettings {
   endpoint: SshEndpoint;
   identityFile?: string;
-  /** known_hosts files, pinned first. */
+  /**
+   * fleet's own known_hosts file (pinned keys, or the TOFU file); empty: ssh's own defaults
+   * (~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts), for a host whose key fleet does not know.
+   */
   knownHostsFiles: string[];
   /** accept-new (trust on first use) instead of yes. */
   trustOnFirstUse: boolean;
@@ -33,8 +36,7 @@ export function sshOptions(settings: SshSettings, overrides: string[] = []): str
     ...overrides,
     // Host-key policy first: ssh keeps the first value, so nothing later can weaken it.
     'BatchMode=yes',
-    `UserKnownHostsFile=${settings.knownHostsFiles.join(' ')}`,
-    'GlobalKnownHostsFile=/dev/null',
+    ...(settings.knownHostsFiles.length > 0 ? [`UserKnownHostsFile=${settings.knownHostsFiles.join(' ')}`, 'GlobalKnownHostsFile=/dev/null'] : []),
     `StrictHostKeyChecking=${settings.trustOnFirstUse ? 'accept-new' : 'yes'}`,
     'UpdateHostKeys=no',
     // The manifest's options come before fleet's defaults so they can tune timeouts and the like.

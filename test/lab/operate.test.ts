@@ -357,7 +357,7 @@ describe('operating the fleet in the lab', () => {
     // Typing the host's name is a yes: it is installed, and only push-keys and bootstrap ran.
     const typed = await runFleetInTerminal(lab, ['bootstrap', '-f', manifest, 'bare'], { when: question, keys: 'bare\r' });
     expect(typed.code, typed.screen).toBe(0);
-    expect(typed.screen).toMatch(/› confirmed/);
+    expect(typed.screen).toMatch(/› bootstrap confirmed at the terminal/);
     expect(typed.screen).toMatch(/^bare\s+changed\s+verify\s+\S+\s+installed\r?$/m);
     const wanted = await lab.toplevels(['bare']);
     expect(anywhere()).toBe(runs + 1);

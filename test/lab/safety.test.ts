@@ -2,9 +2,9 @@
 // SSH loss, a clean watchdog after a confirmed deploy, cut links, dead sshd, activation exit codes,
 // a full disk, SIGINT, the deploy lock, the bootstrap guard, pinned host keys and secret handling.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_STALE_SECONDS } from '../../src/plan/remote-scripts.js';
 import { startLab, type Lab } from './lab.js';
@@ -488,6 +488,31 @@ exec nix "$@"
     const third = await apply(path, ['--only', 'keyd', '--dry-activate', '--report', report]);
     expect(third.code, third.stdout).toBe(1);
     expect(hostOf(readReport(report), 'keyd').reason).toContain(`host key verification failed: the host offered ${fingerprint}`);
+  }, 180_000);
+
+  it("10c. a host whose key fleet does not know is checked against the user's own known_hosts, strictly", async () => {
+    const path = manifest('t10c', [{ name: 'keyd', extra: { hostKey: undefined } }]);
+    const report = join(dir, 't10c', 'report.json');
+    // Not in ~/.ssh/known_hosts: refused (no trust on first use), nothing runs on it.
+    const refused = await apply(path, ['--only', 'keyd', '--dry-activate', '--report', report]);
+    expect(refused.code, refused.stdout).toBe(1);
+    expect(hostOf(readReport(report), 'keyd')).toMatchObject({ outcome: 'unreachable', reason: expect.stringContaining('host key verification failed') });
+
+    // Listed there (as `ssh-keyscan >> ~/.ssh/known_hosts` would): accepted. ssh reads the file of
+    // the user's passwd entry, so the test adds one line for this lab's address and removes it.
+    const knownHosts = join(userInfo().homedir, '.ssh', 'known_hosts');
+    const line = `${lab.host('keyd').address} ${lab.host('keyd').hostPublicKey.split(/\s+/).slice(0, 2).join(' ')}`;
+    const existed = existsSync(knownHosts);
+    mkdirSync(dirname(knownHosts), { recursive: true, mode: 0o700 });
+    appendFileSync(knownHosts, `${line}\n`);
+    try {
+      const accepted = await apply(path, ['--only', 'keyd', '--dry-activate']);
+      expect(accepted.code, accepted.stdout).toBe(0);
+    } finally {
+      const rest = readFileSync(knownHosts, 'utf8').split('\n').filter((l) => l !== line).join('\n');
+      if (existed || rest.trim()) writeFileSync(knownHosts, rest);
+      else rmSync(knownHosts);
+    }
   }, 180_000);
 
   it('11. pushed keys reach the targets 0600 and never appear in an argv, an environment, the output, the report or a Nix store', async () => {

@@ -20,7 +20,7 @@ function run(args: StepArgs, steps: StepSelection): Promise<CommandResult> {
 export function pushKeysCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, StepArgs> {
   return {
     command: 'push-keys [hosts..]',
-    describe: "push each host's keys (key policy) when missing or different on the target, whatever keys.push says",
+    describe: "push each host's keys (key policy) when missing or different on the target, whatever keys.push says (except never)",
     builder: (y) =>
       withOutput(withSelection(y))
         .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })

@@ -33,7 +33,7 @@ describe('consentInTree', () => {
     expect(shown[0]).toBe('WIPES DISKS of root@203.0.113.10: type vps + Enter to confirm › ');
     expect(shown).toContain('WIPES DISKS of root@203.0.113.10: type vps + Enter to confirm › vpz');
     expect(shown).toContain('WIPES DISKS of root@203.0.113.10: type vps + Enter to confirm › vp');
-    expect(shown.at(-1)).toBe('confirmed');
+    expect(events.at(-1)).toEqual({ type: 'host-note', host: 'vps', level: 'info', message: 'bootstrap confirmed at the terminal' });
     expect(modes).toEqual([true, false]);
   });
 
@@ -46,7 +46,7 @@ describe('consentInTree', () => {
     await tick();
     stream.write('web\r');
     expect(await wrong).toBe(false);
-    expect(lines(events, 'vps').at(-1)).toBe('not confirmed');
+    expect(events.at(-1)).toEqual({ type: 'host-note', host: 'vps', level: 'warn', message: 'bootstrap not confirmed' });
 
     const waiting = ask('db', 'root@y');
     await tick();

@@ -23,7 +23,7 @@ describe('buildPlan', () => {
       bootstrap: bootstrapOptions,
       keys: { push: 'bootstrap', hostKeySearch: ['/srv/fleet/secrets/host-keys'], generate: true, agenixKeyName: 'global_ed25519', destination: '/persist/etc/ssh' },
     }),
-    host('web-1', { tags: ['web'] }),
+    host('web-1', { tags: ['web'], hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG4Jw0KqgV3xk2S1r4fE2qQ0vS0v9d8m1fHqC7y3mJxK'] }),
     host('web-2', { tags: ['web'] }),
   ]);
 
@@ -145,6 +145,18 @@ describe('buildPlan', () => {
     expect(argvOf(raw)).toEqual(expect.arrayContaining(['--builders', 'ssh://nix@big.example.org?port=2200']));
     expect(raw.env?.NIX_SSHOPTS).toContain('IdentityFile=/keys/web');
     expect(argvOf(chunkFor('builder').build)).not.toContain('--builders');
+  });
+
+  it("checks a host whose key fleet does not know against the user's own known_hosts, strictly", () => {
+    const plan = buildPlan(fleet, planOptions());
+    const sshOf = (name: string) => argvOf(plan.hosts.find((h) => h.name === name)!.probe);
+    // web-2: no hostKey, no key policy, no TOFU.
+    expect(sshOf('web-2').join(' ')).not.toMatch(/UserKnownHostsFile|GlobalKnownHostsFile/);
+    expect(sshOf('web-2')).toContain('StrictHostKeyChecking=yes');
+    // web-1 (hostKey) and vps-pacman (a key policy that pushes its host key): fleet's file only.
+    for (const name of ['web-1', 'vps-pacman']) {
+      expect(sshOf(name)).toEqual(expect.arrayContaining(['UserKnownHostsFile=/tmp/fleet-x/known_hosts', 'GlobalKnownHostsFile=/dev/null', 'StrictHostKeyChecking=yes']));
+    }
   });
 
   it('is plain data: JSON round-trips it unchanged', () => {
