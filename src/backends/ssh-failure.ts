@@ -7,7 +7,10 @@ export function describeSshFailure(stderr: string): string {
     const offered = stderr.match(/key sent by the remote host is\s*\n?\s*(SHA256:[A-Za-z0-9+/=]+)/)?.[1];
     const offeredAlt = stderr.match(/(SHA256:[A-Za-z0-9+/=]+)/)?.[1];
     const fp = offered ?? offeredAlt;
-    return `host key verification failed${fp ? `: the host offered ${fp}, which is not pinned` : ''}`;
+    if (fp) return `host key verification failed: the host offered ${fp}, which is not pinned`;
+    // An unknown host under StrictHostKeyChecking=yes: ssh names no fingerprint.
+    const unknown = stderr.match(/No (\S+) host key is known for (\S+)/);
+    return unknown ? `host key verification failed: no ${unknown[1]} key is known for ${unknown[2]} (pin it with hostKey)` : 'host key verification failed';
   }
   const last = lines.filter((l) => !l.startsWith('Warning: Permanently added')).at(-1);
   return last ? `ssh failed: ${last}` : 'ssh failed';

@@ -496,7 +496,10 @@ exec nix "$@"
     // Not in ~/.ssh/known_hosts: refused (no trust on first use), nothing runs on it.
     const refused = await apply(path, ['--only', 'keyd', '--dry-activate', '--report', report]);
     expect(refused.code, refused.stdout).toBe(1);
-    expect(hostOf(readReport(report), 'keyd')).toMatchObject({ outcome: 'unreachable', reason: expect.stringContaining('host key verification failed') });
+    expect(hostOf(readReport(report), 'keyd')).toMatchObject({
+      outcome: 'unreachable',
+      reason: expect.stringMatching(/host key verification failed: no ED25519 key is known for \S+ \(pin it with hostKey\)/),
+    });
 
     // Listed there (as `ssh-keyscan >> ~/.ssh/known_hosts` would): accepted. ssh reads the file of
     // the user's passwd entry, so the test adds one line for this lab's address and removes it.
