@@ -6,6 +6,7 @@ const reportFile = process.env.FLEET_TEST_REPORT;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Lab tests start namespaces and nix builds: keep the 2-core machines from thrashing.
