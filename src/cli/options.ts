@@ -27,6 +27,11 @@ export function selectionFrom(args: CommonArgs): Selection {
   };
 }
 
+/** What every operating command (status, check, exec, rollback, reboot) takes from its flags. */
+export function operateArgsFrom(args: CommonArgs & { plain?: boolean }): { file?: string; selection: Selection; parallel?: number; json: boolean; plain: boolean } {
+  return { file: args.file, selection: selectionFrom(args), parallel: parallelFrom(args.parallel), json: args.json ?? false, plain: args.plain ?? false };
+}
+
 /** The one mode flag given, if any; two at once is a usage error. */
 export function modeOverrideFrom(args: CommonArgs): Mode | undefined {
   const given = (['switch', 'boot', 'test', 'dry-activate'] as const).filter((m) => args[m] === true);

@@ -21,6 +21,11 @@ export function withSelection<T>(y: Argv<T>) {
     .option('parallel', { alias: 'p', type: 'number', describe: 'hosts at once (0 = unlimited; default from the manifest, else 10)' });
 }
 
+/** The selection with positional host selectors: `fleet <command> [hosts..]`. */
+export function withHostSelection<T>(y: Argv<T>) {
+  return withSelection(y).positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' });
+}
+
 export function withModes<T>(y: Argv<T>) {
   return y
     .option('switch', { type: 'boolean', describe: 'activate now and make it the boot default' })

@@ -1,7 +1,7 @@
 // `fleet check`: load, uptime, failed units, free space and the manifest's health checks, per host.
 import type { CommandModule } from 'yargs';
-import { parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
-import { withSelection } from '../shared-flags.js';
+import { operateArgsFrom, type CommonArgs } from '../options.js';
+import { withHostSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export function checkCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, CommonArgs> {
@@ -9,15 +9,14 @@ export function checkCommand(done: (r: Promise<CommandResult>) => void): Command
     command: 'check [hosts..]',
     describe: "check each host's health: load, uptime, failed units, free space on / and /nix, its healthChecks",
     builder: (y) =>
-      withSelection(y)
-        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+      withHostSelection(y)
         .option('json', { type: 'boolean', describe: 'print the results as JSON' })
         .epilog('Unhealthy: unreachable, failed systemd units, less than 5% free on / or /nix, or a failing health check. Exit 1 when any host is unhealthy.'),
     handler: (args) =>
       done(
         (async () => {
           const { runCheck } = await import('../operate-run.js');
-          return runCheck({ file: args.file, selection: selectionFrom(args), parallel: parallelFrom(args.parallel), json: args.json ?? false });
+          return runCheck(operateArgsFrom(args));
         })(),
       ),
   };

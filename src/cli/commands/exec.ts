@@ -1,7 +1,7 @@
 // `fleet exec`: run one command on every selected host; output grouped per host; the worst exit code.
 import type { CommandModule } from 'yargs';
-import { parallelFrom, positiveSeconds, selectionFrom, type CommonArgs } from '../options.js';
-import { withSelection } from '../shared-flags.js';
+import { operateArgsFrom, positiveSeconds, type CommonArgs } from '../options.js';
+import { withHostSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export interface ExecArgs extends CommonArgs {
@@ -15,8 +15,7 @@ export function execCommand(done: (r: Promise<CommandResult>) => void): CommandM
     command: 'exec [hosts..]',
     describe: 'run a command on every selected host: fleet exec [hosts..] -- <cmd…>',
     builder: (y) =>
-      withSelection(y)
-        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+      withHostSelection(y)
         .option('json', { type: 'boolean', describe: "print each host's exit code, stdout and stderr as JSON" })
         .option('timeout', { type: 'number', describe: 'seconds before a host\'s command is killed (default: none)' })
         .option('plain', { type: 'boolean', describe: 'plain output even on a terminal: each host\'s block when it finishes' })
@@ -30,11 +29,7 @@ export function execCommand(done: (r: Promise<CommandResult>) => void): CommandM
         (async () => {
           const { runExec } = await import('../operate-run.js');
           return runExec({
-            file: args.file,
-            selection: selectionFrom(args),
-            parallel: parallelFrom(args.parallel),
-            json: args.json ?? false,
-            plain: args.plain ?? false,
+            ...operateArgsFrom(args),
             command: (args['--'] ?? []).map(String),
             timeout: positiveSeconds('timeout', args.timeout),
           });

@@ -1,7 +1,7 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
 import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
-import { withModes, withSelection } from '../shared-flags.js';
+import { withHostSelection, withModes } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export interface PlanArgs extends CommonArgs {
@@ -41,8 +41,7 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
     command: 'plan [hosts..]',
     describe: 'show what `fleet apply` would run, without touching any host',
     builder: (y) =>
-      withModes(withSelection(y))
-        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags' })
+      withModes(withHostSelection(y))
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
         .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
         .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' })

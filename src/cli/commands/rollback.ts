@@ -1,8 +1,8 @@
 // `fleet rollback`: back to the previous (or a given) generation, live with the SSH-loss watchdog, or at next boot.
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { nonNegativeSeconds, parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
-import { withSelection } from '../shared-flags.js';
+import { nonNegativeSeconds, operateArgsFrom, type CommonArgs } from '../options.js';
+import { withHostSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export interface RollbackArgs extends CommonArgs {
@@ -24,8 +24,7 @@ export function rollbackCommand(done: (r: Promise<CommandResult>) => void): Comm
     command: 'rollback [hosts..]',
     describe: 'switch selected hosts back to their previous system generation (or --to N)',
     builder: (y) =>
-      withSelection(y)
-        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+      withHostSelection(y)
         .option('to', { type: 'number', describe: 'the generation to go to (default: the one before the boot default)' })
         .option('boot', { type: 'boolean', describe: 'make it the boot default only; activates at next boot' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
@@ -37,11 +36,7 @@ export function rollbackCommand(done: (r: Promise<CommandResult>) => void): Comm
         (async () => {
           const { runRollback } = await import('../operate-change.js');
           return runRollback({
-            file: args.file,
-            selection: selectionFrom(args),
-            parallel: parallelFrom(args.parallel),
-            json: args.json ?? false,
-            plain: args.plain ?? false,
+            ...operateArgsFrom(args),
             to: generationFrom(args.to),
             boot: args.boot ?? false,
             lockTimeout: nonNegativeSeconds('lock-timeout', args['lock-timeout']),

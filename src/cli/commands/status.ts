@@ -1,7 +1,7 @@
 // `fleet status`: per host, reachable or not, live system, boot default, the wanted system, and a verdict.
 import type { CommandModule } from 'yargs';
-import { parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
-import { withSelection } from '../shared-flags.js';
+import { operateArgsFrom, type CommonArgs } from '../options.js';
+import { withHostSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export function statusCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, CommonArgs> {
@@ -9,15 +9,14 @@ export function statusCommand(done: (r: Promise<CommandResult>) => void): Comman
     command: 'status [hosts..]',
     describe: 'compare what each host runs and boots with what the flake wants (evaluation only, no build)',
     builder: (y) =>
-      withSelection(y)
-        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+      withHostSelection(y)
         .option('json', { type: 'boolean', describe: 'print the statuses as JSON' })
         .epilog('Exit 0: every host up to date; 3: some host outdated, pending reboot or not installed; 1: a host unreachable or an evaluation failed.'),
     handler: (args) =>
       done(
         (async () => {
           const { runStatus } = await import('../operate-run.js');
-          return runStatus({ file: args.file, selection: selectionFrom(args), parallel: parallelFrom(args.parallel), json: args.json ?? false });
+          return runStatus(operateArgsFrom(args));
         })(),
       ),
   };

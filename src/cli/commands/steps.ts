@@ -1,6 +1,6 @@
 // `fleet push-keys`, `fleet bootstrap`, `fleet build`: single steps of apply, with apply's guards and reports.
 import type { CommandModule } from 'yargs';
-import { withFile, withOutput, withSelection } from '../shared-flags.js';
+import { withFile, withHostSelection, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import { contextArgsFrom, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
@@ -22,8 +22,7 @@ export function pushKeysCommand(done: (r: Promise<CommandResult>) => void): Comm
     command: 'push-keys [hosts..]',
     describe: "push each host's keys (key policy) when missing or different on the target, whatever keys.push says (except never)",
     builder: (y) =>
-      withOutput(withSelection(y))
-        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+      withOutput(withHostSelection(y))
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
     handler: (args) => done(run(args, { onlySteps: ['push-keys'], forceKeyPush: true })),
   };
@@ -47,8 +46,7 @@ export function buildCommand(done: (r: Promise<CommandResult>) => void): Command
     command: 'build [hosts..]',
     describe: "build the selected hosts' systems (the build stage of apply); touches no host",
     builder: (y) =>
-      withOutput(withSelection(y))
-        .positional('hosts', { type: 'string', array: true, describe: 'host names, globs or @tags (same as --only)' })
+      withOutput(withHostSelection(y))
         .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
     handler: (args) => done(run(args, { buildOnly: true })),
