@@ -488,7 +488,9 @@ export class HostRun {
     }
     const confirmed = this.watchdogConfirmed ? '; watchdog confirmed' : '';
     const checked = await this.runHealthChecks();
-    return mode === 'boot' ? 'boot default is the built system' : `reachable over a fresh connection, running the built system${confirmed}${checked}`;
+    if (mode === 'boot') return 'boot default is the built system';
+    const reached = this.host.ssh ? 'reachable over a fresh connection, running' : 'running';
+    return `${reached} the built system${confirmed}${checked}`;
   }
 
   /**

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { runFleet, runFleetInTerminal, writeLabManifest } from './fleet-harness.js';
+import { runFleet, runFleetInside, runFleetInTerminal, writeLabManifest } from './fleet-harness.js';
 
 interface ReportHost {
   host: string;
@@ -220,5 +220,26 @@ describe('fleet apply in the lab', () => {
     expect(result.raw).toContain('\u001b['); // a real terminal rendering, not plain lines
     expect(screen).not.toMatch(/^\[web3\] deploy:/m);
     expect(screen).toMatch(/web3\s+deployed switch/);
+  }, 180_000);
+
+  it('a local target deploys the machine fleet runs on, with nixos-rebuild and no ssh', async () => {
+    // fleet runs inside web1 here (its own /nix, /run and sshd): "local" is web1.
+    lab.setRevision(8);
+    const before = lab.generations('web1').length;
+    const run = await runFleetInside(lab, 'web1', 'version: 1\nflake: /tmp/flake\nhosts:\n  web1:\n    target: local\n', ['apply']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const built = /built toplevel (\S+)/.exec(run.stdout)?.[1];
+    expect(built).toMatch(/-nixos-system-web1-25\.11\.lab-r8$/);
+    expect(lab.currentSystem('web1')).toBe(built);
+    expect(lab.bootDefault('web1')).toBe(built);
+    expect(lab.generations('web1').length).toBe(before + 1);
+    expect(run.stdout).toMatch(/\[web1\] verify: done \(running the built system\)/);
+    // nixos-rebuild without --target-host (its --help is fleet asking which flavour it is) ...
+    const rebuild = run.tools.filter((t) => t.tool === 'nixos-rebuild' && t.event === 'start' && t.argv?.[0] !== '--help');
+    expect(rebuild.map((t) => t.argv)).toEqual([['switch', '--store-path', built, '--no-reexec']]);
+    // ... and every operation it did was local: no copy, no ssh.
+    const steps = run.tools.filter((t) => t.tool === 'nixos-rebuild' && t.event === 'step').map((t) => t.step);
+    expect(steps.length).toBeGreaterThan(0);
+    expect(new Set(steps)).toEqual(new Set(['local']));
   }, 180_000);
 });

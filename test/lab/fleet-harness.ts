@@ -1,6 +1,6 @@
 // Drives the real `fleet` CLI against a lab: writes manifests pointing at lab hosts and runs fleet.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -119,4 +119,28 @@ export function runFleetInTerminal(lab: Lab, args: string[], answer?: { when: Re
       resolve({ code, raw, screen: strip(raw) });
     });
   });
+}
+
+/**
+ * Runs fleet *inside* a lab host, as if that host were the machine fleet runs on (for `target:
+ * local`): the flake is copied into the host's private /tmp, the manifest written there, and the
+ * stand-ins log to /tmp/tool.log of the host. Returns the run and the tool log entries.
+ */
+export async function runFleetInside(
+  lab: Lab,
+  host: string,
+  manifestYaml: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string; tools: { event: 'start' | 'step' | 'exit'; tool: string; step?: string; argv?: string[] }[] }> {
+  const hostTmp = join(lab.host(host).dirs.root, 'tmp');
+  cpSync(lab.flakeDir, join(hostTmp, 'flake'), { recursive: true });
+  writeFileSync(join(hostTmp, 'fleet.yaml'), manifestYaml);
+  writeFileSync(join(hostTmp, 'tool.log'), '');
+  const env = { ...lab.env, HOME: '/root', CI: 'true', NO_COLOR: '1', FLEET_LAB_LOG: '/tmp/tool.log', FLEET_LAB_DIR: '/tmp' };
+  const run = await lab.exec(host, ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, FLEET_BIN, ...args, '-f', '/tmp/fleet.yaml']);
+  const tools = readFileSync(join(hostTmp, 'tool.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { event: 'start' | 'step' | 'exit'; tool: string; step?: string; argv?: string[] });
+  return { code: run.exitCode, stdout: run.stdout, stderr: run.stderr, tools };
 }
