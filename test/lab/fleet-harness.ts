@@ -1,10 +1,10 @@
 // Drives the real `fleet` CLI against a lab: writes manifests pointing at lab hosts and runs fleet.
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { Lab } from './lab.js';
+import { labBinDir, type Lab } from './lab.js';
 
 export const FLEET_BIN = fileURLToPath(new URL('../../bin/fleet.js', import.meta.url));
 
@@ -133,11 +133,23 @@ export async function runFleetInside(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string; tools: { event: 'start' | 'step' | 'exit'; tool: string; step?: string; argv?: string[] }[] }> {
   const hostTmp = join(lab.host(host).dirs.root, 'tmp');
+  // A lab host has a /tmp of its own: a checkout under /tmp (a CI clone) is not visible inside it,
+  // so fleet itself (built code, schema, runtime dependencies) is copied into the host's /tmp.
+  const app = join(hostTmp, 'fleet-app');
+  if (!existsSync(app)) {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const runtime = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' }).stdout.split('\n').filter((p) => p && p !== root.replace(/\/$/, ''));
+    const standIns = join(root, 'test', 'lab', 'bin');
+    for (const path of [join(root, 'package.json'), join(root, 'bin'), join(root, 'dist'), join(root, 'schemas'), standIns, ...runtime]) {
+      cpSync(path, join(app, relative(root, path)), { recursive: true, verbatimSymlinks: true });
+    }
+  }
   cpSync(lab.flakeDir, join(hostTmp, 'flake'), { recursive: true });
   writeFileSync(join(hostTmp, 'fleet.yaml'), manifestYaml);
   writeFileSync(join(hostTmp, 'tool.log'), '');
-  const env = { ...lab.env, HOME: '/root', CI: 'true', NO_COLOR: '1', FLEET_LAB_LOG: '/tmp/tool.log', FLEET_LAB_DIR: '/tmp' };
-  const run = await lab.exec(host, ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, FLEET_BIN, ...args, '-f', '/tmp/fleet.yaml']);
+  const path = lab.env.PATH!.replace(labBinDir, '/tmp/fleet-app/test/lab/bin');
+  const env = { ...lab.env, PATH: path, HOME: '/root', CI: 'true', NO_COLOR: '1', FLEET_LAB_LOG: '/tmp/tool.log', FLEET_LAB_DIR: '/tmp' };
+  const run = await lab.exec(host, ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '/tmp/fleet-app/bin/fleet.js', ...args, '-f', '/tmp/fleet.yaml']);
   const tools = readFileSync(join(hostTmp, 'tool.log'), 'utf8')
     .split('\n')
     .filter(Boolean)

@@ -49,7 +49,7 @@ describe('buildPlan', () => {
   it('the evaluation picks exactly the planned attributes, as Nix evaluates them', () => {
     const plan = buildPlan(fleet, planOptions());
     const apply = argvOf(plan.build.chunks[0]!.evaluate).at(-1)!;
-    const out = execFileSync('nix', ['eval', '--json', '--extra-experimental-features', 'nix-command', '--expr', `(${apply}) (let sys = n: { config.system.build = { toplevel = { drvPath = "d-" + n; outPath = "o-" + n; }; diskoScriptNoDeps = { drvPath = "dd-" + n; outPath = "do-" + n; }; }; }; in { workstation = sys "w"; vps-pacman = sys "v"; web-1 = sys "1"; web-2 = sys "2"; })`], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =' } });
+    const out = execFileSync('nix', ['eval', '--json', '--extra-experimental-features', 'nix-command', '--expr', `(${apply}) (let sys = n: { config.system.build = { toplevel = { drvPath = "d-" + n; outPath = "o-" + n; }; diskoScriptNoDeps = { drvPath = "dd-" + n; outPath = "do-" + n; }; }; }; in { workstation = sys "w"; vps-pacman = sys "v"; web-1 = sys "1"; web-2 = sys "2"; })`], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =\nbuild-users-group =' } });
     expect(JSON.parse(out)).toEqual({
       workstation: { toplevel: { drv: 'd-w', out: 'o-w' } },
       'vps-pacman': { toplevel: { drv: 'd-v', out: 'o-v' }, diskoScript: { drv: 'dd-v', out: 'do-v' } },
