@@ -16,11 +16,11 @@ import {
   type ProbeFacts,
 } from '../backends/index.js';
 import { checkCommand, execCommand, interactiveSshCommand, oneShotSsh, probeCommand, resolveArgv, userCommandArgv, type HostPlan, type Plan, type Selection } from '../plan/index.js';
-import { forEachHost, prepareRunFiles, worstExitCode } from '../run/index.js';
+import { forEachHost, prepareRunFiles, worstExitCode, type OperatePhase } from '../run/index.js';
 import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable, type HostCheck } from '../ui/index.js';
 import { planFromArgs } from './context.js';
 import { EXIT } from './exit.js';
-import { hostProgress } from './host-progress.js';
+import { hostProgress, type HostProgress } from './host-progress.js';
 import type { CommandResult } from './result.js';
 
 /** What every operating command takes from the command line. */
@@ -84,19 +84,49 @@ async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promi
   }
 }
 
-export async function runStatus(args: OperateArgs, exec: Exec = execProcess): Promise<CommandResult> {
+/**
+ * On a terminal, one task per host in the live tree while `work` runs (the table follows it);
+ * elsewhere nothing: these commands print only their table.
+ */
+function treeOnly(view: HostProgress, hosts: readonly HostPlan[], step: OperatePhase) {
+  const startedAt = new Map<string, number>();
+  return {
+    start(host: string, title: string): void {
+      startedAt.set(host, Date.now());
+      if (view.live) view.start(host, step, title);
+    },
+    done(host: string, ok: boolean, summary: string): void {
+      if (!view.live) return;
+      const mode = hosts.find((h) => h.name === host)?.mode ?? 'switch';
+      const at = Date.now();
+      view.done(step, { host, kind: ok ? 'unchanged' : 'failed', mode, step, reason: summary, summary, tail: [], startedAt: startedAt.get(host) ?? at, finishedAt: at, steps: [] });
+    },
+  };
+}
+
+export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: Exec = execProcess): Promise<CommandResult> {
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
+  const view = hostProgress(plan, hosts, args);
+  const tree = treeOnly(view, hosts, 'status');
   try {
     const [wanted, probes] = await Promise.all([
       evaluateWantedSystems(plan.commands, plan.flake, hosts.map((h) => h.name), exec, signal),
-      forEachHost<HostPlan, ProbeAnswer>(hosts, (h) => probeHost(h, exec, signal), {
-        parallel: plan.parallel,
-        signal,
-        onSkipped: () => ({ error: 'interrupted', unreachable: false }),
-        onError: (_h, error) => ({ error: error instanceof Error ? error.message : String(error), unreachable: false }),
-      }),
-    ]);
+      forEachHost<HostPlan, ProbeAnswer>(
+        hosts,
+        (h) => {
+          tree.start(h.name, 'probe what it runs and boots');
+          return probeHost(h, exec, signal);
+        },
+        {
+          parallel: plan.parallel,
+          signal,
+          onSkipped: () => ({ error: 'interrupted', unreachable: false }),
+          onError: (_h, error) => ({ error: error instanceof Error ? error.message : String(error), unreachable: false }),
+          onDone: (host, answer) => tree.done(host, !('error' in answer), 'error' in answer ? answer.error : 'probed'),
+        },
+      ),
+    ]).finally(() => view.close());
     const statuses = hosts.map((host, i): HostStatus => {
       const probe = probes[i]!;
       const path = wanted.paths.get(host.name) ?? '';
@@ -142,16 +172,26 @@ async function checkHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promi
   return { host: host.name, healthy: problems.length === 0, vitals, checks, problems };
 }
 
-export async function runCheck(args: OperateArgs, exec: Exec = execProcess): Promise<CommandResult> {
+export async function runCheck(args: OperateArgs & { plain?: boolean }, exec: Exec = execProcess): Promise<CommandResult> {
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
+  const view = hostProgress(plan, hosts, args);
+  const tree = treeOnly(view, hosts, 'check');
   try {
-    const results = await forEachHost(hosts, (h) => checkHost(h, exec, signal), {
-      parallel: plan.parallel,
-      signal,
-      onSkipped: (host) => ({ host, healthy: false, checks: [], problems: ['interrupted before it was checked'] }),
-      onError: (h, error) => ({ host: h.name, healthy: false, checks: [], problems: [error instanceof Error ? error.message : String(error)] }),
-    });
+    const results = await forEachHost(
+      hosts,
+      (h) => {
+        tree.start(h.name, `vitals${h.spec.healthChecks.length > 0 ? ` and ${h.spec.healthChecks.length} health check(s)` : ''}`);
+        return checkHost(h, exec, signal);
+      },
+      {
+        parallel: plan.parallel,
+        signal,
+        onSkipped: (host) => ({ host, healthy: false, checks: [], problems: ['interrupted before it was checked'] }),
+        onError: (h, error) => ({ host: h.name, healthy: false, checks: [], problems: [error instanceof Error ? error.message : String(error)] }),
+        onDone: (host, r) => tree.done(host, r.healthy, r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`),
+      },
+    ).finally(() => view.close());
     const exitCode = signal.aborted ? EXIT.interrupted : results.every((r) => r.healthy) ? EXIT.ok : EXIT.hostFailure;
     if (args.json) return { exitCode, stdout: json({ command: 'check', exitCode, hosts: results }) };
     return { exitCode, stdout: formatCheckTable(results) };

@@ -16,8 +16,8 @@ export const FAILED_OUTCOMES: readonly OutcomeKind[] = ['failed', 'rolled-back',
 /** The step a stage or build belongs to: the host steps plus the fleet-wide build and the probe. */
 export type Phase = 'build' | 'lock' | 'probe' | StepKind | OperatePhase;
 
-/** The one step of an operating command's host (fleet exec, rollback, reboot). */
-export type OperatePhase = 'exec' | 'rollback' | 'reboot';
+/** The one step of an operating command's host (fleet status, check, exec, rollback, reboot). */
+export type OperatePhase = 'status' | 'check' | 'exec' | 'rollback' | 'reboot';
 
 /** The end of one host's run. */
 export interface HostOutcome {

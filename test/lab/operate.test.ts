@@ -87,6 +87,15 @@ describe('operating the fleet in the lab', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^HOST\s+STATUS\s+LIVE\s+BOOT DEFAULT\s+WANTED$/m);
     for (const host of ['web1', 'web2', 'web3']) expect(run.stdout).toMatch(new RegExp(`^${host}\\s+up-to-date\\s`, 'm'));
+
+    // On a terminal: a live tree while the hosts are probed, then the same table.
+    const tty = await runFleetInTerminal(lab, ['status', '-f', manifest, '@web']);
+    expect(tty.code, tty.screen).toBe(0);
+    expect(tty.raw).toContain('\u001b[');
+    for (const host of ['web1', 'web2', 'web3']) {
+      expect(tty.screen).toMatch(new RegExp(`${host}\\s+probed\\s`));
+      expect(tty.screen).toMatch(new RegExp(`^${host}\\s+up-to-date\\s`, 'm'));
+    }
   }, 120_000);
 
   it('status tells outdated, pending reboot, unreachable and not installed apart', async () => {

@@ -4,13 +4,14 @@ import { operateArgsFrom, type CommonArgs } from '../options.js';
 import { withHostSelection } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
-export function checkCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, CommonArgs> {
+export function checkCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, CommonArgs & { plain?: boolean }> {
   return {
     command: 'check [hosts..]',
     describe: "check each host's health: load, uptime, failed units, free space on / and /nix, its healthChecks",
     builder: (y) =>
       withHostSelection(y)
         .option('json', { type: 'boolean', describe: 'print the results as JSON' })
+        .option('plain', { type: 'boolean', describe: 'no live tree on a terminal: only the table' })
         .epilog('Unhealthy: unreachable, failed systemd units, less than 5% free on / or /nix, or a failing health check. Exit 1 when any host is unhealthy.'),
     handler: (args) =>
       done(
