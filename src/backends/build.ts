@@ -1,7 +1,7 @@
 // The fleet-wide build: one evaluator per chunk of hosts, then one realisation; failures pinned on their hosts.
 import { existsSync } from 'node:fs';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
-import { nixEvalCommand, resolveArgv, type BuildAttribute, type BuildChunk, type BuildStage } from '../plan/index.js';
+import { nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage } from '../plan/index.js';
 import type { ToolCommands } from '../manifest/inventory.js';
 
 /** Built store paths of one host. */

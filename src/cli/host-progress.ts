@@ -14,8 +14,25 @@ export interface HostProgress {
   line(host: string, step: OperatePhase, text: string): void;
   /** The host is done; plain mode prints `plainLine` when given. */
   done(step: OperatePhase, outcome: HostOutcome, plainLine?: string): void;
+  /** `done` for a host whose result is not a HostOutcome: ok or not, in a few words. */
+  finish(host: string, step: OperatePhase, result: HostResult): void;
   /** Waits for the tree to be drawn for the last time. */
   close(): Promise<void>;
+}
+
+export interface HostResult {
+  ok: boolean;
+  /** The outcome kind when ok (default `changed`). */
+  okKind?: 'changed' | 'unchanged';
+  reason: string;
+  /** The collapsed line's words when ok (default: the reason). */
+  summary?: string;
+  plainLine?: string;
+}
+
+/** Writes one progress line, except in --json mode, where stdout carries only the result. */
+export function progress(json: boolean): (line: string) => void {
+  return json ? () => undefined : (line) => process.stdout.write(`${line}\n`);
 }
 
 export interface ProgressOutput {
@@ -26,35 +43,56 @@ export interface ProgressOutput {
 export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: ProgressOutput): HostProgress {
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain ?? false });
+  const startedAt = new Map<string, number>();
+  const modeOf = (host: string) => hosts.find((h) => h.name === host)?.mode ?? 'switch';
+  const outcomeOf = (host: string, step: OperatePhase, r: HostResult): HostOutcome => {
+    const at = Date.now();
+    return {
+      host,
+      kind: r.ok ? (r.okKind ?? 'changed') : 'failed',
+      mode: modeOf(host),
+      step,
+      reason: r.reason,
+      ...(r.ok ? { summary: r.summary ?? r.reason } : {}),
+      tail: [],
+      startedAt: startedAt.get(host) ?? at,
+      finishedAt: at,
+      steps: [],
+    };
+  };
+
   if (mode !== 'tty') {
-    const say = mode === 'json' ? () => undefined : (line: string) => process.stdout.write(`${line}\n`);
+    const say = progress(mode === 'json');
+    const done = (_step: OperatePhase, _outcome: HostOutcome, plainLine?: string) => plainLine !== undefined && say(plainLine);
     return {
       live: false,
       start: (host, step, title) => say(`[${host}] ${step}: ${title}`),
       line: (host, step, text) => say(`[${host}] ${step}: ${text}`),
-      done: (_step, _outcome, plainLine) => plainLine !== undefined && say(plainLine),
+      done,
+      finish: (host, step, r) => done(step, outcomeOf(host, step, r), r.plainLine),
       close: async () => undefined,
     };
   }
   const color = process.env.NO_COLOR ? false : true;
   // The tree of apply, without its build stage: one task per selected host.
   const reporter = createReporter({ mode, stream: process.stdout, color, plan: { ...plan, hosts: [...hosts], build: { ...plan.build, chunks: [] } } });
-  const started = new Set<string>();
+  const done = (step: OperatePhase, outcome: HostOutcome) => {
+    if (startedAt.has(outcome.host)) {
+      const ok = outcome.kind === 'changed' || outcome.kind === 'unchanged';
+      reporter.emit(ok ? { type: 'step-done', host: outcome.host, step, detail: outcome.reason } : { type: 'step-failed', host: outcome.host, step, reason: outcome.reason });
+    }
+    reporter.emit({ type: 'host-done', outcome });
+  };
   return {
     live: true,
     start(host, step, title) {
-      if (!started.has(host)) reporter.emit({ type: 'host-start', host });
-      started.add(host);
+      if (!startedAt.has(host)) reporter.emit({ type: 'host-start', host });
+      startedAt.set(host, startedAt.get(host) ?? Date.now());
       reporter.emit({ type: 'step-start', host, step, title });
     },
     line: (host, step, text) => reporter.emit({ type: 'step-line', host, step, line: text }),
-    done(step, outcome) {
-      if (started.has(outcome.host)) {
-        const ok = outcome.kind === 'changed' || outcome.kind === 'unchanged';
-        reporter.emit(ok ? { type: 'step-done', host: outcome.host, step, detail: outcome.reason } : { type: 'step-failed', host: outcome.host, step, reason: outcome.reason });
-      }
-      reporter.emit({ type: 'host-done', outcome });
-    },
+    done,
+    finish: (host, step, r) => done(step, outcomeOf(host, step, r)),
     close: () => reporter.close(),
   };
 }

@@ -8,8 +8,8 @@ import { lockCommand, type HostPlan } from '../plan/index.js';
 import { exitCodeFor, formatDuration, formatSummaryTable, alignColumns } from '../report/index.js';
 import { forEachHost, type HostOutcome } from '../run/index.js';
 import { EXIT } from './exit.js';
-import { hostProgress } from './host-progress.js';
-import { interruptSignal, operateTargets, progress, singleHost, type OperateArgs } from './operate-run.js';
+import { hostProgress, progress } from './host-progress.js';
+import { interruptSignal, operateTargets, singleHost, type OperateArgs } from './operate-run.js';
 import type { CommandResult } from './result.js';
 import { applyPlan } from './apply-run.js';
 
@@ -105,13 +105,7 @@ export async function runReboot(args: OperateArgs & { waitTimeout: number; plain
         signal,
         onSkipped: (host) => ({ host, kind: 'failed', detail: 'interrupted before it started', durationMs: 0 }),
         onError: (host, error) => ({ host: host.name, kind: 'failed', detail: error instanceof Error ? error.message : String(error), durationMs: 0 }),
-        onDone: (host, r) => {
-          const at = Date.now();
-          const mode = hosts.find((h) => h.name === host)?.mode ?? 'switch';
-          const ok = r.kind === 'rebooted';
-          const outcome: HostOutcome = { host, kind: ok ? 'changed' : 'failed', mode, step: 'reboot', reason: r.detail, summary: ok ? 'rebooted' : undefined, tail: [], startedAt: at - r.durationMs, finishedAt: at, steps: [] };
-          view.done('reboot', outcome, `[${host}] ${r.kind}: ${r.detail}`);
-        },
+        onDone: (host, r) => view.finish(host, 'reboot', { ok: r.kind === 'rebooted', reason: r.detail, summary: 'rebooted', plainLine: `[${host}] ${r.kind}: ${r.detail}` }),
       },
     );
     await view.close();

@@ -16,11 +16,11 @@ import {
   type ProbeFacts,
 } from '../backends/index.js';
 import { checkCommand, execCommand, interactiveSshCommand, oneShotSsh, probeCommand, resolveArgv, userCommandArgv, type HostPlan, type Plan, type Selection } from '../plan/index.js';
-import { forEachHost, prepareRunFiles, worstExitCode, type OperatePhase } from '../run/index.js';
+import { forEachHost, prepareRunFiles, worstExitCode } from '../run/index.js';
 import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable, type HostCheck } from '../ui/index.js';
 import { planFromArgs } from './context.js';
 import { EXIT } from './exit.js';
-import { hostProgress, type HostProgress } from './host-progress.js';
+import { hostProgress, progress } from './host-progress.js';
 import type { CommandResult } from './result.js';
 
 /** What every operating command takes from the command line. */
@@ -55,10 +55,6 @@ export function interruptSignal(): { signal: AbortSignal; dispose: () => void } 
   };
 }
 
-/** Writes one progress line (not in --json mode, where stdout carries only the result). */
-export function progress(json: boolean): (line: string) => void {
-  return json ? () => undefined : (line) => process.stdout.write(`${line}\n`);
-}
 
 function json(value: unknown): string[] {
   return [JSON.stringify(value, null, 2)];
@@ -84,38 +80,18 @@ async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promi
   }
 }
 
-/**
- * On a terminal, one task per host in the live tree while `work` runs (the table follows it);
- * elsewhere nothing: these commands print only their table.
- */
-function treeOnly(view: HostProgress, hosts: readonly HostPlan[], step: OperatePhase) {
-  const startedAt = new Map<string, number>();
-  return {
-    start(host: string, title: string): void {
-      startedAt.set(host, Date.now());
-      if (view.live) view.start(host, step, title);
-    },
-    done(host: string, ok: boolean, summary: string): void {
-      if (!view.live) return;
-      const mode = hosts.find((h) => h.name === host)?.mode ?? 'switch';
-      const at = Date.now();
-      view.done(step, { host, kind: ok ? 'unchanged' : 'failed', mode, step, reason: summary, summary, tail: [], startedAt: startedAt.get(host) ?? at, finishedAt: at, steps: [] });
-    },
-  };
-}
-
 export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: Exec = execProcess): Promise<CommandResult> {
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
+  // A live tree on a terminal only: in CI and with --plain, status prints just its table.
   const view = hostProgress(plan, hosts, args);
-  const tree = treeOnly(view, hosts, 'status');
   try {
     const [wanted, probes] = await Promise.all([
       evaluateWantedSystems(plan.commands, plan.flake, hosts.map((h) => h.name), exec, signal),
       forEachHost<HostPlan, ProbeAnswer>(
         hosts,
         (h) => {
-          tree.start(h.name, 'probe what it runs and boots');
+          if (view.live) view.start(h.name, 'status', 'probe what it runs and boots');
           return probeHost(h, exec, signal);
         },
         {
@@ -123,7 +99,7 @@ export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: E
           signal,
           onSkipped: () => ({ error: 'interrupted', unreachable: false }),
           onError: (_h, error) => ({ error: error instanceof Error ? error.message : String(error), unreachable: false }),
-          onDone: (host, answer) => tree.done(host, !('error' in answer), 'error' in answer ? answer.error : 'probed'),
+          onDone: (host, answer) => view.finish(host, 'status', { ok: !('error' in answer), okKind: 'unchanged', reason: 'error' in answer ? answer.error : 'probed' }),
         },
       ),
     ]).finally(() => view.close());
@@ -175,13 +151,13 @@ async function checkHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promi
 export async function runCheck(args: OperateArgs & { plain?: boolean }, exec: Exec = execProcess): Promise<CommandResult> {
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
+  // A live tree on a terminal only: in CI and with --plain, check prints just its table.
   const view = hostProgress(plan, hosts, args);
-  const tree = treeOnly(view, hosts, 'check');
   try {
     const results = await forEachHost(
       hosts,
       (h) => {
-        tree.start(h.name, `vitals${h.spec.healthChecks.length > 0 ? ` and ${h.spec.healthChecks.length} health check(s)` : ''}`);
+        if (view.live) view.start(h.name, 'check', `vitals${h.spec.healthChecks.length > 0 ? ` and ${h.spec.healthChecks.length} health check(s)` : ''}`);
         return checkHost(h, exec, signal);
       },
       {
@@ -189,7 +165,7 @@ export async function runCheck(args: OperateArgs & { plain?: boolean }, exec: Ex
         signal,
         onSkipped: (host) => ({ host, healthy: false, checks: [], problems: ['interrupted before it was checked'] }),
         onError: (h, error) => ({ host: h.name, healthy: false, checks: [], problems: [error instanceof Error ? error.message : String(error)] }),
-        onDone: (host, r) => tree.done(host, r.healthy, r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`),
+        onDone: (host, r) => view.finish(host, 'check', { ok: r.healthy, okKind: 'unchanged', reason: r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}` }),
       },
     ).finally(() => view.close());
     const exitCode = signal.aborted ? EXIT.interrupted : results.every((r) => r.healthy) ? EXIT.ok : EXIT.hostFailure;
@@ -225,14 +201,12 @@ export async function runExec(args: OperateArgs & { command: string[]; timeout?:
   const view = hostProgress(plan, hosts, args);
   const title = args.command.join(' ');
   const statusOf = (r: ExecHostResult) => (r.sshFailed ? 'ssh failed (255)' : r.exitCode === null ? 'did not finish' : `exit ${r.exitCode}`);
-  const started = new Map<string, number>();
   let results: ExecHostResult[];
   try {
     results = await forEachHost(
       hosts,
       async (host): Promise<ExecHostResult> => {
         const output: string[] = [];
-        started.set(host.name, Date.now());
         if (view.live) view.start(host.name, 'exec', title);
         const argv = host.ssh ? execCommand(host.ssh, args.command) : userCommandArgv(args.command);
         const run = await exec({
@@ -255,10 +229,7 @@ export async function runExec(args: OperateArgs & { command: string[]; timeout?:
         onError: (h, error) => ({ host: h.name, exitCode: null, sshFailed: false, stdout: '', stderr: '', output: [String(error)] }),
         onDone: (host, r) => {
           const status = statusOf(r);
-          const startedAt = started.get(host) ?? Date.now();
-          const mode = hosts.find((h) => h.name === host)?.mode ?? 'switch';
-          const ok = r.exitCode === 0;
-          view.done('exec', { host, kind: ok ? 'changed' : 'failed', mode, step: 'exec', reason: status, summary: status, tail: [], startedAt, finishedAt: Date.now(), steps: [] });
+          view.finish(host, 'exec', { ok: r.exitCode === 0, reason: status });
           if (!view.live) for (const line of formatExecBlock(host, r.output, status)) say(line);
         },
       },

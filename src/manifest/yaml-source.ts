@@ -6,7 +6,6 @@ import {
   isSeq,
   LineCounter,
   parseDocument,
-  type Document,
   type Pair,
   type YAMLMap,
 } from 'yaml';
