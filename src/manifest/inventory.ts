@@ -114,6 +114,8 @@ export interface Inventory {
   parallel: number;
   /** Hosts evaluated per `nix build` call; undefined = from free memory. */
   evalLimit?: number;
+  /** Which nixos-rebuild activates prebuilt systems ('auto': ask the installed one). */
+  rebuildFlavour: 'auto' | 'ng' | 'bash';
   commands: ToolCommands;
   /** Extra ssh `-o` options, `Key=Value` each. */
   sshOptions: string[];

@@ -170,6 +170,7 @@ export function resolveInventory(
     flake,
     parallel: top('parallel') ?? BUILTIN.parallel,
     ...(top('evalLimit') !== undefined ? { evalLimit: top('evalLimit') } : {}),
+    rebuildFlavour: top('rebuildFlavour') ?? 'auto',
     commands,
     sshOptions: [...(top('ssh')?.options ?? [])],
     hosts,

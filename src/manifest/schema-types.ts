@@ -93,6 +93,10 @@ export interface FleetManifest {
    * How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host).
    */
   evalLimit?: number;
+  /**
+   * Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: "ng" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), "bash" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or "auto": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.
+   */
+  rebuildFlavour?: 'auto' | 'ng' | 'bash';
   commands?: ManifestCommands;
   ssh?: ManifestSsh;
   defaults?: ManifestHost;

@@ -16,6 +16,7 @@ describe('built-in defaults', () => {
       manifestPath: `${BASE}/fleet.yaml`,
       flake: BASE,
       parallel: 10,
+      rebuildFlavour: 'auto',
       commands: {
         nix: ['nix'],
         nixosRebuild: ['nixos-rebuild'],

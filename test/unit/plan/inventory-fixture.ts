@@ -23,6 +23,7 @@ export function inventory(hosts: HostSpec[], overrides: Partial<Inventory> = {})
     manifestPath: '/srv/fleet/fleet.yaml',
     flake: '/srv/fleet',
     parallel: 10,
+    rebuildFlavour: 'auto',
     commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
     sshOptions: [],
     hosts,
