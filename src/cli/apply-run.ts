@@ -1,11 +1,13 @@
 // Runs a plan for a command: reporter by TTY-ness, Ctrl-C handling, consent prompt, report, exit code.
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { consentInTree } from './consent.js';
 import { planFromArgs, type ContextArgs } from './context.js';
 import { EXIT } from './exit.js';
 import type { CommandResult } from './result.js';
-import { runPlan, type RunDeps } from '../run/index.js';
-import { appendGithubSummary, buildJsonReport, exitCodeFor, formatGithubSummary, formatSummaryTable } from '../report/index.js';
+import type { Plan } from '../plan/index.js';
+import { runPlan, type HostOutcome, type Phase, type Reporter, type RunDeps, type RunEvent } from '../run/index.js';
+import { appendGithubSummary, buildJsonReport, exitCodeFor, formatGithubSummary, formatSummaryTable, TAIL_LINES } from '../report/index.js';
 import { chooseReporterMode, createReporter } from '../ui/index.js';
 
 export interface OutputOptions {
@@ -17,20 +19,37 @@ export interface OutputOptions {
 /** Which part of apply to run: the single-step commands (push-keys, bootstrap, build) narrow it. */
 export type StepSelection = Pick<RunDeps, 'onlySteps' | 'buildOnly' | 'forceKeyPush'>;
 
+/** What a run leaves behind for whoever reads it after the process is gone (CI, scripts). */
+interface RunRecord {
+  outcomes: readonly HostOutcome[];
+  interrupted: boolean;
+  startedAt: number;
+  finishedAt: number;
+  evaluations: number;
+}
+
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
   const { plan } = await planFromArgs(args);
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = process.env.NO_COLOR ? false : Boolean(process.env.FORCE_COLOR) || (mode === 'tty' && !ci);
-  const reporter = createReporter({ mode, stream: process.stdout, color, plan });
+  const progress = trackProgress(plan, createReporter({ mode, stream: process.stdout, color, plan }));
+  const reporter = progress.reporter;
+  const title = commandTitle(steps);
+  const startedAt = Date.now();
 
-  // First Ctrl-C: no new step starts, running processes get SIGINT. Second: leave at once.
+  // First Ctrl-C: no new step starts, running processes get SIGINT. Second (or the SIGTERM a CI
+  // runner sends after its SIGINT): leave at once, but not without the report and step summary.
   const interrupt = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     reporter.emit({ type: 'interrupted', second: interrupts > 1 });
-    if (interrupts > 1) process.exit(EXIT.interrupted);
+    if (interrupts > 1) {
+      const outcomes = progress.outcomesSoFar('fleet left on a second interrupt while this step ran');
+      writeRecordSync(plan, output, title, { outcomes, interrupted: true, startedAt, finishedAt: Date.now(), evaluations: 0 });
+      process.exit(EXIT.interrupted);
+    }
     interrupt.abort(new Error('interrupted'));
   };
   process.on('SIGINT', onSigint);
@@ -44,24 +63,110 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
       confirmBootstrap: mode === 'tty' ? consentInTree((event) => reporter.emit(event), interrupt.signal) : undefined,
       ...steps,
     });
+  } catch (error) {
+    // An internal error still leaves a record of the hosts that got somewhere; main reports the error.
+    const why = `fleet stopped on an internal error: ${error instanceof Error ? error.message : String(error)}`;
+    await writeRecord(plan, output, title, { outcomes: progress.outcomesSoFar(why), interrupted: interrupt.signal.aborted, startedAt, finishedAt: Date.now(), evaluations: 0 }).catch(() => undefined);
+    throw error;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     await reporter.close();
   }
 
-  const report = buildJsonReport(plan, result.outcomes, {
-    startedAt: result.startedAt,
-    finishedAt: result.finishedAt,
-    interrupted: result.interrupted,
-    evaluations: result.evaluations,
-  });
-  const reportText = JSON.stringify(report, null, 2);
-  if (output.reportFile) writeFileSync(output.reportFile, `${reportText}\n`);
-  if (process.env.GITHUB_STEP_SUMMARY) appendGithubSummary(process.env.GITHUB_STEP_SUMMARY, formatGithubSummary(result.outcomes));
-
-  const exitCode = exitCodeFor(result.outcomes, { interrupted: result.interrupted });
+  const { reportText, problems } = await writeRecord(plan, output, title, result);
+  let exitCode = exitCodeFor(result.outcomes, { interrupted: result.interrupted });
+  for (const problem of problems) process.stderr.write(`fleet: ${problem}\n`);
+  // A job that uploads the report must not go green without it.
+  if (problems.some((p) => p.startsWith('could not write the report')) && exitCode === EXIT.ok) exitCode = EXIT.hostFailure;
   if (output.json) return { exitCode, stdout: [reportText] };
   process.stdout.write(`\n${formatSummaryTable(result.outcomes).join('\n')}\n`);
   return { exitCode };
+}
+
+/** The headline of the step summary: the command that ran. */
+function commandTitle(steps: StepSelection): string {
+  if (steps.buildOnly) return 'fleet build';
+  const last = steps.onlySteps?.at(-1);
+  return last ? `fleet ${last}` : 'fleet apply';
+}
+
+function recordTexts(plan: Plan, title: string, record: RunRecord): { reportText: string; summary: string } {
+  const report = buildJsonReport(plan, record.outcomes, record);
+  const summary = formatGithubSummary(record.outcomes, { title, interrupted: record.interrupted });
+  return { reportText: JSON.stringify(report, null, 2), summary };
+}
+
+/**
+ * Writes the --report file and appends to $GITHUB_STEP_SUMMARY, and waits for both: the process
+ * exits right after the command returns, and an unfinished write is lost. A write that fails is
+ * a problem to print, not a reason to hide the run's outcome.
+ */
+async function writeRecord(plan: Plan, output: OutputOptions, title: string, record: RunRecord): Promise<{ reportText: string; problems: string[] }> {
+  const { reportText, summary } = recordTexts(plan, title, record);
+  const writes: [string, Promise<void>][] = [];
+  if (output.reportFile) writes.push([`could not write the report to ${output.reportFile}`, writeFile(output.reportFile, `${reportText}\n`)]);
+  const stepSummary = process.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) writes.push([`could not append the step summary to ${stepSummary}`, appendGithubSummary(stepSummary, summary)]);
+  const settled = await Promise.allSettled(writes.map(([, write]) => write));
+  const problems = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${writes[i]![0]}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
+  return { reportText, problems };
+}
+
+/** writeRecord for a process about to exit from a signal handler: synchronous, best effort. */
+function writeRecordSync(plan: Plan, output: OutputOptions, title: string, record: RunRecord): void {
+  const { reportText, summary } = recordTexts(plan, title, record);
+  const attempt = (what: string, write: () => void) => {
+    try {
+      write();
+    } catch (error) {
+      process.stderr.write(`fleet: ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  };
+  if (output.reportFile) attempt(`could not write the report to ${output.reportFile}`, () => writeFileSync(output.reportFile!, `${reportText}\n`));
+  const stepSummary = process.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) attempt(`could not append the step summary to ${stepSummary}`, () => appendFileSync(stepSummary, summary));
+}
+
+/**
+ * Passes events on and remembers how far each host got, so that a run cut short (a second
+ * interrupt, an internal error) can still say per host what happened: its outcome when it has
+ * one, else the step it was in with that step's last lines.
+ */
+function trackProgress(plan: Plan, inner: Reporter): { reporter: Reporter; outcomesSoFar: (why: string) => HostOutcome[] } {
+  const done = new Map<string, HostOutcome>();
+  const running = new Map<string, { step: Phase; startedAt: number; tail: string[] }>();
+  const note = (event: RunEvent) => {
+    if (event.type === 'host-done') done.set(event.outcome.host, event.outcome);
+    else if (event.type === 'host-start') running.set(event.host, { step: 'lock', startedAt: Date.now(), tail: [] });
+    else if (event.type === 'step-start') {
+      const host = running.get(event.host);
+      if (host) running.set(event.host, { ...host, step: event.step, tail: [] });
+    } else if (event.type === 'step-line') {
+      const tail = running.get(event.host)?.tail;
+      if (tail) {
+        tail.push(event.line);
+        if (tail.length > TAIL_LINES) tail.shift();
+      }
+    }
+  };
+  const outcomesSoFar = (why: string) =>
+    plan.hosts.map((h): HostOutcome => {
+      const outcome = done.get(h.name);
+      if (outcome) return outcome;
+      const at = Date.now();
+      const host = running.get(h.name);
+      if (!host) return { host: h.name, kind: 'skipped', mode: h.mode, step: 'build', reason: 'not started: fleet stopped first', tail: [], startedAt: at, finishedAt: at, steps: [] };
+      return { host: h.name, kind: 'failed', mode: h.mode, step: host.step, reason: why, tail: [...host.tail], startedAt: host.startedAt, finishedAt: at, steps: [] };
+    });
+  return {
+    reporter: {
+      emit(event) {
+        note(event);
+        inner.emit(event);
+      },
+      close: () => inner.close(),
+    },
+    outcomesSoFar,
+  };
 }
