@@ -79,9 +79,7 @@ export function parseManifest(
   }
 
   const fromSchema = schemaProblems(data);
-  const dirty = fromSchema.map((p) => p.scope ?? p.path);
-  const isDirty = (path: readonly PathSegment[]): boolean =>
-    dirty.some((bad) => startsWith(bad, path) || startsWith(path, bad));
+  const isDirty = dirtyPaths(fromSchema.map((p) => p.scope ?? p.path));
 
   const fromResolve: PathProblem[] = [];
   const baseAbs = resolve(baseDir);
@@ -132,16 +130,48 @@ export async function loadManifest(path: string, options: LoadOptions = {}): Pro
   });
 }
 
-function startsWith(path: readonly PathSegment[], prefix: readonly PathSegment[]): boolean {
-  return prefix.length <= path.length && prefix.every((segment, i) => segment === path[i]);
+/** A trie of data paths with a problem. */
+interface DirtyNode {
+  end: boolean;
+  children: Map<PathSegment, DirtyNode>;
+}
+
+/**
+ * Whether a path is at, under or above a path with a problem, in time proportional to the path's
+ * length (not to the number of problems: a big manifest may have one per host).
+ */
+function dirtyPaths(paths: readonly (readonly PathSegment[])[]): (path: readonly PathSegment[]) => boolean {
+  const root: DirtyNode = { end: false, children: new Map() };
+  for (const path of paths) {
+    let node = root;
+    for (const segment of path) {
+      let child = node.children.get(segment);
+      if (!child) {
+        child = { end: false, children: new Map() };
+        node.children.set(segment, child);
+      }
+      node = child;
+    }
+    node.end = true;
+  }
+  return (path) => {
+    let node = root;
+    for (const segment of path) {
+      if (node.end) return true;
+      const child = node.children.get(segment);
+      if (!child) return false;
+      node = child;
+    }
+    return node.end || node.children.size > 0; // `path` itself, or something beneath it
+  };
 }
 
 /** Host names in the order written (object key order would put numeric names first). */
 function hostOrder(data: FleetManifest, written: string[]): string[] {
-  const names = Object.keys(data.hosts ?? {});
-  const order = written.filter((name) => names.includes(name));
-  for (const name of names) if (!order.includes(name)) order.push(name);
-  return order;
+  const names = new Set(Object.keys(data.hosts ?? {}));
+  const order = new Set(written.filter((name) => names.has(name)));
+  for (const name of names) order.add(name);
+  return [...order];
 }
 
 function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {

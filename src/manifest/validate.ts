@@ -65,8 +65,15 @@ function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   return node;
 }
 
-const within = (pointer: string, ancestor: string): boolean =>
-  pointer === ancestor || pointer.startsWith(`${ancestor}/`);
+/** Whether `pointer` or one of its ancestors holds a value of the wrong type (one lookup per level). */
+function underWrongType(pointer: string, wrongType: ReadonlySet<string>): boolean {
+  if (wrongType.size === 0) return false;
+  for (let end = pointer.length; end >= 0; end = pointer.lastIndexOf('/', end - 1)) {
+    if (wrongType.has(pointer.slice(0, end))) return true;
+    if (end === 0) break;
+  }
+  return false;
+}
 
 /**
  * Validates manifest data against the schema. Each problem is said once: a value of the wrong
@@ -76,14 +83,14 @@ export function schemaProblems(data: unknown): PathProblem[] {
   const validate = compiled();
   if (validate(data)) return [];
   const errors: ErrorObject[] = validate.errors ?? [];
-  const wrongType = errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath);
+  const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   const problems: PathProblem[] = [];
   const said = new Set<string>();
 
   for (const error of errors) {
     if (error.keyword === 'propertyNames') continue; // its inner error names the key
     const pointer = error.instancePath;
-    if (error.keyword !== 'type' && wrongType.some((bad) => within(pointer, bad))) continue;
+    if (error.keyword !== 'type' && underWrongType(pointer, wrongType)) continue;
     const path = toPath(pointer, data);
     const where = formatPath(path);
     const prefix = where === '' ? '' : `${where}: `;

@@ -78,21 +78,37 @@ export function readYaml(text: string): YamlSource {
 
   const resolve = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
 
+  // Each mapping's own pairs by key and its `<<` merges, built on first lookup, so that locating
+  // many problems in a big mapping (hosts) stays linear.
+  const pairIndex = new WeakMap<YAMLMap, { own: Map<string, Pair>; merges: Pair[] }>();
+  const indexOf = (map: YAMLMap): { own: Map<string, Pair>; merges: Pair[] } => {
+    let index = pairIndex.get(map);
+    if (!index) {
+      index = { own: new Map(), merges: [] };
+      for (const pair of map.items as Pair[]) {
+        const key = keyText(pair.key);
+        // With a duplicated key the data holds the last value, so that is the one to point at.
+        index.own.set(key, pair);
+        if (key === '<<') index.merges.push(pair);
+      }
+      pairIndex.set(map, index);
+    }
+    return index;
+  };
+
   /** The pair for `key` in a mapping, looking through `<<` merges. */
   const findPair = (map: YAMLMap, key: string, depth = 0): Pair | undefined => {
-    // With a duplicated key the data holds the last value, so that is the one to point at.
-    let own: Pair | undefined;
-    for (const pair of map.items) if (keyText(pair.key) === key) own = pair;
-    if (own) return own;
+    const { own, merges } = indexOf(map);
+    const found = own.get(key);
+    if (found) return found;
     if (depth > 8) return undefined;
-    for (const pair of map.items) {
-      if (keyText(pair.key) !== '<<') continue;
+    for (const pair of merges) {
       const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
       for (const source of sources) {
         const target = resolve(source);
         if (isMap(target)) {
-          const found = findPair(target, key, depth + 1);
-          if (found) return found;
+          const inner = findPair(target, key, depth + 1);
+          if (inner) return inner;
         }
       }
     }
@@ -137,12 +153,12 @@ export function readYaml(text: string): YamlSource {
     }
     const map = resolve(node);
     if (!isMap(map)) return [];
-    const keys: string[] = [];
+    const keys = new Set<string>();
     for (const pair of map.items) {
       const key = keyText(pair.key);
-      if (key !== '<<' && !keys.includes(key)) keys.push(key);
+      if (key !== '<<') keys.add(key);
     }
-    return keys;
+    return [...keys];
   };
 
   const duplicateKeys: LocatedMessage[] = [];
