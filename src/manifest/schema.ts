@@ -90,21 +90,37 @@ const POINTER_PHRASES: Record<string, string> = {
     'a non-empty string (run with sh -c) or a non-empty list of non-empty strings',
 };
 
-const identities = new WeakMap<SchemaNode, { one: string; many: string }>();
-const indexedRoots = new WeakSet<SchemaNode>();
+/**
+ * Phrases of the named and pointed-at nodes of a schema, keyed by the node's JSON text: the
+ * build-time validator hands back copies of the schema's nodes, not the nodes themselves.
+ */
+const phrasesByText = new WeakMap<SchemaNode, Map<string, { one: string; many: string }>>();
+/** Each node's JSON text, computed once per node object. */
+const texts = new WeakMap<SchemaNode, string>();
 
-/** Maps the schema's own node objects (as ajv hands them back) to their phrases. */
-function indexPhrases(root: SchemaNode): void {
-  if (indexedRoots.has(root)) return;
-  indexedRoots.add(root);
+function textOf(node: SchemaNode): string {
+  let text = texts.get(node);
+  if (text === undefined) {
+    text = JSON.stringify(node);
+    texts.set(node, text);
+  }
+  return text;
+}
+
+function knownPhrases(root: SchemaNode): Map<string, { one: string; many: string }> {
+  let known = phrasesByText.get(root);
+  if (known) return known;
+  known = new Map();
   for (const [name, phrase] of Object.entries(PHRASES)) {
     const node = root.definitions?.[name];
-    if (node) identities.set(node, phrase);
+    if (node) known.set(textOf(node), phrase);
   }
   for (const [pointer, one] of Object.entries(POINTER_PHRASES)) {
     const node = pointerGet(root, pointer);
-    if (node) identities.set(node, { one, many: one });
+    if (node) known.set(textOf(node), { one, many: one });
   }
+  phrasesByText.set(root, known);
+  return known;
 }
 
 function pointerGet(root: SchemaNode, pointer: string): SchemaNode | undefined {
@@ -117,13 +133,12 @@ function pointerGet(root: SchemaNode, pointer: string): SchemaNode | undefined {
 }
 
 function phraseOf(node: SchemaNode, root: SchemaNode): { one: string; many: string } {
-  indexPhrases(root);
   if (node.$ref !== undefined) {
     const named = PHRASES[refName(node.$ref)];
     if (named) return named;
     return phraseOf(resolveRef(node.$ref, root), root);
   }
-  const known = identities.get(node);
+  const known = knownPhrases(root).get(textOf(node));
   if (known) return known;
   if (node.const !== undefined) {
     const one = JSON.stringify(node.const);

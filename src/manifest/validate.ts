@@ -1,6 +1,7 @@
-// Schema validation with ajv, and the translation of its errors into one plain sentence per problem.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { describeSchema, manifestSchema, type SchemaNode } from './schema.js';
+// Schema validation with the validator ajv compiled at build time, and the translation of its errors into one plain sentence per problem.
+import type { ErrorObject } from 'ajv';
+import { describeSchema, type SchemaNode } from './schema.js';
+import { validate as generatedValidator } from './schema-validator.js';
 import { suggest } from './suggest.js';
 import { formatPath, type Anchor, type PathSegment } from './yaml-source.js';
 
@@ -14,19 +15,11 @@ export interface PathProblem {
   scope?: PathSegment[];
 }
 
-let validator: ValidateFunction | undefined;
-
-function compiled(): ValidateFunction {
-  validator ??= new Ajv({
-    allErrors: true,
-    strict: true,
-    // `bootstrap: true | {…}` and `hostKey: "…" | […]` are type unions rather than oneOf, which keeps errors simple.
-    allowUnionTypes: true,
-    // parentSchema and data let us describe what was expected and what was found.
-    verbose: true,
-  }).compile(manifestSchema());
-  return validator;
-}
+/** The compiled schema (scripts/gen-validator.ts): true when valid, else its `errors`. */
+const validator = generatedValidator as {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+};
 
 /** A value as it appears in a message: strings quoted, structures named. */
 export function showValue(value: unknown): string {
@@ -80,9 +73,8 @@ function underWrongType(pointer: string, wrongType: ReadonlySet<string>): boolea
  * type hides the errors beneath it, and several complaints about one value become one sentence.
  */
 export function schemaProblems(data: unknown): PathProblem[] {
-  const validate = compiled();
-  if (validate(data)) return [];
-  const errors: ErrorObject[] = validate.errors ?? [];
+  if (validator(data)) return [];
+  const errors: ErrorObject[] = validator.errors ?? [];
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   const problems: PathProblem[] = [];
   const said = new Set<string>();

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { DOC_URL, MARKER, renderDocument } from '../../../scripts/gen-manifest-docs.js';
 import { generateSchemaTypes, TYPES_URL } from '../../../scripts/gen-types.js';
+import { generateValidator, VALIDATOR_URL } from '../../../scripts/gen-validator.js';
 import { BUILTIN } from '../../../src/manifest/resolve.js';
 import { manifestSchema, type SchemaNode } from '../../../src/manifest/schema.js';
 
@@ -15,6 +16,11 @@ describe('generated files', () => {
     const committed = await readFile(TYPES_URL, 'utf8');
     expect(committed).toBe(await generateSchemaTypes());
   }, 30_000);
+
+  it('src/manifest/schema-validator.ts is the schema compiled by ajv (run `npm run gen:validator`)', async () => {
+    const committed = await readFile(VALIDATOR_URL, 'utf8');
+    expect(committed).toBe(await generateValidator());
+  });
 
   it('docs/manifest.md matches the schema (run `npx tsx scripts/gen-manifest-docs.ts`)', async () => {
     const committed = await readFile(DOC_URL, 'utf8');

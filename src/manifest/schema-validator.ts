@@ -1,0 +1,1644 @@
+// The manifest schema compiled by ajv ahead of time: GENERATED from schemas/fleet.schema.json by scripts/gen-validator.ts.
+// Do not edit; run `npm run gen:validator` (a unit test fails when this file drifts from the schema).
+// @ts-nocheck -- ajv standalone output is plain JavaScript; src/manifest/validate.ts gives it its type.
+/* eslint-disable */
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+export const validate = validate10;
+export default validate10;
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host).","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. Hosts are deployed in manifest order when parallelism is limited.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
+const schema12 = {"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"};
+const schema20 = {"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
+const func2 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^[^#\\u0000\\r\\n]+$", "u");
+const pattern3 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+const schema13 = {"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}};
+const schema14 = {"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}};
+const schema15 = {"description":"A string that is not empty.","type":"string","minLength":1};
+const func3 = require("ajv/dist/runtime/ucs2length").default;
+
+function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(Array.isArray(data)){
+if(data.length < 1){
+const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema14,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+if(typeof data0 === "string"){
+if(func3(data0) < 1){
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema14.type,parentSchema:schema14,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+validate12.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((key0 === "nix") || (key0 === "nixosRebuild")) || (key0 === "nixosAnywhere")) || (key0 === "nixosInstall"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema13,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.nix !== undefined){
+if(!(validate12(data.nix, {instancePath:instancePath+"/nix",parentData:data,parentDataProperty:"nix",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data.nixosRebuild !== undefined){
+if(!(validate12(data.nixosRebuild, {instancePath:instancePath+"/nixosRebuild",parentData:data,parentDataProperty:"nixosRebuild",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data.nixosAnywhere !== undefined){
+if(!(validate12(data.nixosAnywhere, {instancePath:instancePath+"/nixosAnywhere",parentData:data,parentDataProperty:"nixosAnywhere",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data.nixosInstall !== undefined){
+if(!(validate12(data.nixosInstall, {instancePath:instancePath+"/nixosInstall",parentData:data,parentDataProperty:"nixosInstall",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema13.type,parentSchema:schema13,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate11.errors = vErrors;
+return errors === 0;
+}
+
+const schema16 = {"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}};
+const schema17 = {"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"};
+const pattern1 = new RegExp("^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$", "u");
+
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(key0 === "options")){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema16,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.options !== undefined){
+let data0 = data.options;
+if(Array.isArray(data0)){
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(typeof data1 === "string"){
+if(!pattern1.test(data1)){
+const err1 = {instancePath:instancePath+"/options/" + i0,schemaPath:"#/definitions/sshOption/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"+"\"",schema:"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$",parentSchema:schema17,data:data1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/options/" + i0,schemaPath:"#/definitions/sshOption/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.properties.options.type,parentSchema:schema16.properties.options,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema16.type,parentSchema:schema16,data};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+validate18.errors = vErrors;
+return errors === 0;
+}
+
+const schema18 = {"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}};
+const schema19 = {"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"};
+const schema21 = {"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"};
+const schema22 = {"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"};
+const func0 = require("ajv/dist/runtime/equal").default;
+const pattern2 = new RegExp("^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$", "u");
+const pattern4 = new RegExp("^[^\\u0000\\r\\n]+$", "u");
+const pattern5 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$", "u");
+const schema25 = {"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}};
+const schema30 = {"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"};
+const pattern13 = new RegExp("^/[^\\u0000\\r\\n]*$", "u");
+
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(((((((key0 === "push") || (key0 === "hostKeyFile")) || (key0 === "hostKeySearch")) || (key0 === "generate")) || (key0 === "agenixKeyFile")) || (key0 === "agenixKeyName")) || (key0 === "destination"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.push !== undefined){
+let data0 = data.push;
+if(!(((data0 === "bootstrap") || (data0 === "always")) || (data0 === "never"))){
+const err1 = {instancePath:instancePath+"/push",schemaPath:"#/properties/push/enum",keyword:"enum",params:{allowedValues: schema25.properties.push.enum},message:"must be equal to one of the allowed values",schema:schema25.properties.push.enum,parentSchema:schema25.properties.push,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.hostKeyFile !== undefined){
+let data1 = data.hostKeyFile;
+if(typeof data1 === "string"){
+if(!pattern4.test(data1)){
+const err2 = {instancePath:instancePath+"/hostKeyFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/hostKeyFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.hostKeySearch !== undefined){
+let data2 = data.hostKeySearch;
+if(Array.isArray(data2)){
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(typeof data3 === "string"){
+if(!pattern4.test(data3)){
+const err4 = {instancePath:instancePath+"/hostKeySearch/" + i0,schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data3};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/hostKeySearch/" + i0,schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data3};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/hostKeySearch",schemaPath:"#/properties/hostKeySearch/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.hostKeySearch.type,parentSchema:schema25.properties.hostKeySearch,data:data2};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.generate !== undefined){
+let data4 = data.generate;
+if(typeof data4 !== "boolean"){
+const err7 = {instancePath:instancePath+"/generate",schemaPath:"#/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.properties.generate.type,parentSchema:schema25.properties.generate,data:data4};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.agenixKeyFile !== undefined){
+let data5 = data.agenixKeyFile;
+if(typeof data5 === "string"){
+if(!pattern4.test(data5)){
+const err8 = {instancePath:instancePath+"/agenixKeyFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data5};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/agenixKeyFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data5};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.agenixKeyName !== undefined){
+let data6 = data.agenixKeyName;
+if(typeof data6 === "string"){
+if(!pattern3.test(data6)){
+const err10 = {instancePath:instancePath+"/agenixKeyName",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:data6};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/agenixKeyName",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data6};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.destination !== undefined){
+let data7 = data.destination;
+if(typeof data7 === "string"){
+if(!pattern13.test(data7)){
+const err12 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema30,data:data7};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema30.type,parentSchema:schema30,data:data7};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate21.errors = vErrors;
+return errors === 0;
+}
+
+const schema31 = {"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}};
+const schema38 = {"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1};
+const schema33 = {"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}};
+
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.remote === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "remote"},message:"must have required property '"+"remote"+"'",schema:schema33.required,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.local === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "local"},message:"must have required property '"+"local"+"'",schema:schema33.required,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "remote") || (key0 === "local"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.remote !== undefined){
+let data0 = data.remote;
+if(typeof data0 === "string"){
+if(!pattern13.test(data0)){
+const err3 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema30,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema30.type,parentSchema:schema30,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.local !== undefined){
+let data1 = data.local;
+if(typeof data1 === "string"){
+if(!pattern4.test(data1)){
+const err5 = {instancePath:instancePath+"/local",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/local",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+
+const schema36 = {"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}};
+
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.backend === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "backend"},message:"must have required property '"+"backend"+"'",schema:schema36.required,parentSchema:schema36,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.path === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema36.required,parentSchema:schema36,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "backend") || (key0 === "path"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.backend !== undefined){
+let data0 = data.backend;
+if(!((data0 === "nixos-facter") || (data0 === "nixos-generate-config"))){
+const err3 = {instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/enum",keyword:"enum",params:{allowedValues: schema36.properties.backend.enum},message:"must be equal to one of the allowed values",schema:schema36.properties.backend.enum,parentSchema:schema36.properties.backend,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+let data1 = data.path;
+if(typeof data1 === "string"){
+if(!pattern4.test(data1)){
+const err4 = {instancePath:instancePath+"/path",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/path",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate26.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if((typeof data !== "boolean") && (!(data && typeof data == "object" && !Array.isArray(data)))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema31.type},message:"must be boolean,object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((((((key0 === "noDiskoDeps") || (key0 === "noReboot")) || (key0 === "debug")) || (key0 === "phases")) || (key0 === "extraFiles")) || (key0 === "diskEncryptionKeys")) || (key0 === "generateHardwareConfig")) || (key0 === "waitTimeout"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.noDiskoDeps !== undefined){
+let data0 = data.noDiskoDeps;
+if(typeof data0 !== "boolean"){
+const err2 = {instancePath:instancePath+"/noDiskoDeps",schemaPath:"#/properties/noDiskoDeps/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.noDiskoDeps.type,parentSchema:schema31.properties.noDiskoDeps,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.noReboot !== undefined){
+let data1 = data.noReboot;
+if(typeof data1 !== "boolean"){
+const err3 = {instancePath:instancePath+"/noReboot",schemaPath:"#/properties/noReboot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.noReboot.type,parentSchema:schema31.properties.noReboot,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.debug !== undefined){
+let data2 = data.debug;
+if(typeof data2 !== "boolean"){
+const err4 = {instancePath:instancePath+"/debug",schemaPath:"#/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.debug.type,parentSchema:schema31.properties.debug,data:data2};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.phases !== undefined){
+let data3 = data.phases;
+if(Array.isArray(data3)){
+if(data3.length < 1){
+const err5 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.phases,data:data3};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(!((((data4 === "disko") || (data4 === "install")) || (data4 === "reboot")) || (data4 === "kexec"))){
+const err6 = {instancePath:instancePath+"/phases/" + i0,schemaPath:"#/properties/phases/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.phases.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.phases.items.enum,parentSchema:schema31.properties.phases.items,data:data4};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+let i1 = data3.length;
+let j0;
+if(i1 > 1){
+outer0:
+for(;i1--;){
+for(j0 = i1; j0--;){
+if(func0(data3[i1], data3[j0])){
+const err7 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema31.properties.phases,data:data3};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+break outer0;
+}
+}
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.phases.type,parentSchema:schema31.properties.phases,data:data3};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.extraFiles !== undefined){
+let data5 = data.extraFiles;
+if(typeof data5 === "string"){
+if(!pattern4.test(data5)){
+const err9 = {instancePath:instancePath+"/extraFiles",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data5};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/extraFiles",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data5};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.diskEncryptionKeys !== undefined){
+let data6 = data.diskEncryptionKeys;
+if(Array.isArray(data6)){
+const len1 = data6.length;
+for(let i2=0; i2<len1; i2++){
+if(!(validate24(data6[i2], {instancePath:instancePath+"/diskEncryptionKeys/" + i2,parentData:data6,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/diskEncryptionKeys",schemaPath:"#/properties/diskEncryptionKeys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.diskEncryptionKeys.type,parentSchema:schema31.properties.diskEncryptionKeys,data:data6};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.generateHardwareConfig !== undefined){
+if(!(validate26(data.generateHardwareConfig, {instancePath:instancePath+"/generateHardwareConfig",parentData:data,parentDataProperty:"generateHardwareConfig",rootData}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+}
+if(data.waitTimeout !== undefined){
+let data9 = data.waitTimeout;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err12 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.type,parentSchema:schema38,data:data9};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 1 || isNaN(data9)){
+const err13 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38,data:data9};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+validate23.errors = vErrors;
+return errors === 0;
+}
+
+const schema39 = {"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}};
+
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((key0 === "enabled") || (key0 === "timeout"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.enabled !== undefined){
+let data0 = data.enabled;
+if(typeof data0 !== "boolean"){
+const err1 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.enabled.type,parentSchema:schema39.properties.enabled,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data1 = data.timeout;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err2 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.type,parentSchema:schema38,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.type,parentSchema:schema39,data};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+validate29.errors = vErrors;
+return errors === 0;
+}
+
+const schema41 = {"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}};
+
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema41.required,parentSchema:schema41,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema41.required,parentSchema:schema41,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "name") || (key0 === "command")) || (key0 === "timeout"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema41,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data0 = data.name;
+if(typeof data0 === "string"){
+if(func3(data0) < 1){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.command !== undefined){
+let data1 = data.command;
+if((typeof data1 !== "string") && (!(Array.isArray(data1)))){
+const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema41.properties.command.type},message:"must be string,array",schema:schema41.properties.command.type,parentSchema:schema41.properties.command,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func3(data1) < 1){
+const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41.properties.command,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(Array.isArray(data1)){
+if(data1.length < 1){
+const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema41.properties.command,data:data1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(typeof data2 === "string"){
+if(func3(data2) < 1){
+const err8 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15,data:data2};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+}
+if(data.timeout !== undefined){
+let data3 = data.timeout;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err10 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.type,parentSchema:schema38,data:data3};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 1 || isNaN(data3)){
+const err11 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38,data:data3};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.type,parentSchema:schema41,data};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate31.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(func2.call(schema18.properties, key0))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema18,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+let data0 = data.target;
+if(typeof data0 === "string"){
+if(!pattern2.test(data0)){
+const err1 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema19,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.type,parentSchema:schema19,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.user !== undefined){
+let data1 = data.user;
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+const err3 = {instancePath:instancePath+"/user",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/user",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.port !== undefined){
+let data2 = data.port;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err5 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema18.properties.port.type,parentSchema:schema18.properties.port,data:data2};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 65535 || isNaN(data2)){
+const err6 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema18.properties.port,data:data2};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data2 < 1 || isNaN(data2)){
+const err7 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema18.properties.port,data:data2};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+if(data.identityFile !== undefined){
+let data3 = data.identityFile;
+if(typeof data3 === "string"){
+if(!pattern4.test(data3)){
+const err8 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data3};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data3};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.hostKey !== undefined){
+let data4 = data.hostKey;
+if((typeof data4 !== "string") && (!(Array.isArray(data4)))){
+const err10 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/type",keyword:"type",params:{type: schema18.properties.hostKey.type},message:"must be string,array",schema:schema18.properties.hostKey.type,parentSchema:schema18.properties.hostKey,data:data4};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(!pattern5.test(data4)){
+const err11 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema18.properties.hostKey,data:data4};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(Array.isArray(data4)){
+if(data4.length < 1){
+const err12 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema18.properties.hostKey,data:data4};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(typeof data5 === "string"){
+if(!pattern5.test(data5)){
+const err13 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema22,data:data5};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data5};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+}
+if(data.trustOnFirstUse !== undefined){
+let data6 = data.trustOnFirstUse;
+if(typeof data6 !== "boolean"){
+const err15 = {instancePath:instancePath+"/trustOnFirstUse",schemaPath:"#/properties/trustOnFirstUse/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.properties.trustOnFirstUse.type,parentSchema:schema18.properties.trustOnFirstUse,data:data6};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.mode !== undefined){
+let data7 = data.mode;
+if(!((((data7 === "switch") || (data7 === "boot")) || (data7 === "test")) || (data7 === "dry-activate"))){
+const err16 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema18.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema18.properties.mode.enum,parentSchema:schema18.properties.mode,data:data7};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.buildHost !== undefined){
+let data8 = data.buildHost;
+if(typeof data8 === "string"){
+if(!pattern2.test(data8)){
+const err17 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema19,data:data8};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.type,parentSchema:schema19,data:data8};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.tags !== undefined){
+let data9 = data.tags;
+if(Array.isArray(data9)){
+const len1 = data9.length;
+for(let i1=0; i1<len1; i1++){
+let data10 = data9[i1];
+if(typeof data10 === "string"){
+if(!pattern3.test(data10)){
+const err19 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:data10};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data10};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+let i2 = data9.length;
+let j0;
+if(i2 > 1){
+outer0:
+for(;i2--;){
+for(j0 = i2; j0--;){
+if(func0(data9[i2], data9[j0])){
+const err21 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema18.properties.tags,data:data9};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+break outer0;
+}
+}
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.properties.tags.type,parentSchema:schema18.properties.tags,data:data9};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.keys !== undefined){
+if(!(validate21(data.keys, {instancePath:instancePath+"/keys",parentData:data,parentDataProperty:"keys",rootData}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data.bootstrap !== undefined){
+if(!(validate23(data.bootstrap, {instancePath:instancePath+"/bootstrap",parentData:data,parentDataProperty:"bootstrap",rootData}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.rollback !== undefined){
+if(!(validate29(data.rollback, {instancePath:instancePath+"/rollback",parentData:data,parentDataProperty:"rollback",rootData}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+errors = vErrors.length;
+}
+}
+if(data.healthChecks !== undefined){
+let data14 = data.healthChecks;
+if(Array.isArray(data14)){
+const len2 = data14.length;
+for(let i3=0; i3<len2; i3++){
+if(!(validate31(data14[i3], {instancePath:instancePath+"/healthChecks/" + i3,parentData:data14,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.properties.healthChecks.type,parentSchema:schema18.properties.healthChecks,data:data14};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data.tolerateUnitFailures !== undefined){
+let data16 = data.tolerateUnitFailures;
+if(typeof data16 !== "boolean"){
+const err24 = {instancePath:instancePath+"/tolerateUnitFailures",schemaPath:"#/properties/tolerateUnitFailures/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.properties.tolerateUnitFailures.type,parentSchema:schema18.properties.tolerateUnitFailures,data:data16};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate20.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.version === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func2.call(schema11.properties, key0))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+let data0 = data.version;
+if(1 !== data0){
+const err2 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.version,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.flake !== undefined){
+let data1 = data.flake;
+if(typeof data1 === "string"){
+if(!pattern0.test(data1)){
+const err3 = {instancePath:instancePath+"/flake",schemaPath:"#/definitions/flakeRef/pattern",keyword:"pattern",params:{pattern: "^[^#\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^#\\u0000\\r\\n]+$"+"\"",schema:"^[^#\\u0000\\r\\n]+$",parentSchema:schema12,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/flake",schemaPath:"#/definitions/flakeRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.parallel !== undefined){
+let data2 = data.parallel;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err5 = {instancePath:instancePath+"/parallel",schemaPath:"#/properties/parallel/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.parallel.type,parentSchema:schema11.properties.parallel,data:data2};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+const err6 = {instancePath:instancePath+"/parallel",schemaPath:"#/properties/parallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.parallel,data:data2};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+if(data.evalLimit !== undefined){
+let data3 = data.evalLimit;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err7 = {instancePath:instancePath+"/evalLimit",schemaPath:"#/properties/evalLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.evalLimit.type,parentSchema:schema11.properties.evalLimit,data:data3};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 1 || isNaN(data3)){
+const err8 = {instancePath:instancePath+"/evalLimit",schemaPath:"#/properties/evalLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.evalLimit,data:data3};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+if(data.rebuildFlavour !== undefined){
+let data4 = data.rebuildFlavour;
+if(!(((data4 === "auto") || (data4 === "ng")) || (data4 === "bash"))){
+const err9 = {instancePath:instancePath+"/rebuildFlavour",schemaPath:"#/properties/rebuildFlavour/enum",keyword:"enum",params:{allowedValues: schema11.properties.rebuildFlavour.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.rebuildFlavour.enum,parentSchema:schema11.properties.rebuildFlavour,data:data4};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.commands !== undefined){
+if(!(validate11(data.commands, {instancePath:instancePath+"/commands",parentData:data,parentDataProperty:"commands",rootData}))){
+vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+errors = vErrors.length;
+}
+}
+if(data.ssh !== undefined){
+if(!(validate18(data.ssh, {instancePath:instancePath+"/ssh",parentData:data,parentDataProperty:"ssh",rootData}))){
+vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+errors = vErrors.length;
+}
+}
+if(data.defaults !== undefined){
+if(!(validate20(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
+errors = vErrors.length;
+}
+}
+if(data.hosts !== undefined){
+let data8 = data.hosts;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+for(const key1 in data8){
+const _errs16 = errors;
+if(typeof key1 === "string"){
+if(!pattern3.test(key1)){
+const err10 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:key1,propertyName:key1};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:key1,propertyName:key1};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var valid2 = _errs16 === errors;
+if(!valid2){
+const err12 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema11.properties.hosts.propertyNames,parentSchema:schema11.properties.hosts,data:data8};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+for(const key2 in data8){
+if(!(validate20(data8[key2], {instancePath:instancePath+"/hosts/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data8,parentDataProperty:key2,rootData}))){
+vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.hosts.type,parentSchema:schema11.properties.hosts,data:data8};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate10.errors = vErrors;
+return errors === 0;
+}
