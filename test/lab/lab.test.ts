@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLabPrerequisites, startLab, type Lab } from './lab.js';
+import { checkLabPrerequisites, labBinDir, startLab, type Lab } from './lab.js';
 
 const T = 120_000;
 
@@ -132,7 +132,8 @@ describe('the lab', () => {
     const inv = lab.toolLog().filter((i) => i.tool === 'nixos-rebuild').at(-1)!;
     expect(inv.exitCode).toBe(0);
     expect(inv.env).toContain('NIX_SSHOPTS');
-    expect(inv.steps.map((s) => s.step)).toEqual(['build', 'copy', 'ssh', 'ssh', 'ssh']);
+    // Without --no-reexec nixos-rebuild-ng first tries the flake's config.system.build.nixos-rebuild.
+    expect(inv.steps.map((s) => s.step)).toEqual(['reexec', 'build', 'copy', 'ssh', 'ssh', 'ssh']);
     // ... and the session that ran the activation survived the sshd restart (we got its exit code).
     expect((await lab.ssh('web1', ['true'])).exitCode).toBe(0);
   }, T);
@@ -272,16 +273,10 @@ describe('the lab', () => {
   }, T);
 
   it('checks argv like the real tools', async () => {
-    const help = await tool(lab, ['nixos-rebuild', '--help']);
-    expect(help.exitCode).toBe(0);
-    expect(help.stdout).toContain('--store-path');
-    const bashHelp = await tool(lab, ['nixos-rebuild', '--help'], { FLEET_LAB_REBUILD_FLAVOUR: 'bash' });
-    expect(bashHelp.stdout).not.toContain('--store-path');
-    const bashStorePath = await tool(lab, ['nixos-rebuild', 'switch', '--store-path', '/nix/store/x'], { FLEET_LAB_REBUILD_FLAVOUR: 'bash' });
-    expect(bashStorePath.exitCode).not.toBe(0);
     const unknown = await tool(lab, ['nixos-rebuild', 'switch', '--frobnicate']);
-    expect(unknown.exitCode).not.toBe(0);
-    expect(unknown.stderr).toMatch(/usage/i);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/^usage: nixos-rebuild /);
+    expect(unknown.stderr).toMatch(/\nnixos-rebuild: error: unrecognized arguments: --frobnicate\n$/);
     const anyUnknown = await tool(lab, ['nixos-anywhere', '--frobnicate']);
     expect(anyUnknown.exitCode).not.toBe(0);
     const flake = await tool(lab, ['nixos-anywhere', '--flake', `${lab.flakeDir}#fresh`, 'root@10.0.0.1']);
@@ -295,10 +290,108 @@ describe('the lab', () => {
     expect(old.exitCode).toBe(0);
   }, T);
 
+  describe('the real tools` failure modes', () => {
+    const bash = { FLEET_LAB_REBUILD_FLAVOUR: 'bash' };
+    const ngOld = { FLEET_LAB_REBUILD_FLAVOUR: 'ng-old' };
+    const rebuild = join(labBinDir, 'nixos-rebuild');
+
+    it('bash: --help is `exec man nixos-rebuild`: no man page here, so man`s message and exit 16; -h is unknown', async () => {
+      const help = await tool(lab, ['nixos-rebuild', '--help'], bash);
+      expect(help).toEqual({ exitCode: 16, stdout: '', stderr: 'No manual entry for nixos-rebuild\n' });
+      const noAction = await tool(lab, ['nixos-rebuild', '--fast'], bash);
+      expect(noAction).toEqual({ exitCode: 16, stdout: '', stderr: 'No manual entry for nixos-rebuild\n' });
+      const h = await tool(lab, ['nixos-rebuild', '-h'], bash);
+      expect(h).toEqual({ exitCode: 1, stdout: '', stderr: `${rebuild}: unknown option \`-h'\n` });
+    }, T);
+
+    it('bash: --store-path (with or without a value) is an unknown option, exit 1', async () => {
+      const probe = await tool(lab, ['nixos-rebuild', '--store-path'], bash);
+      expect(probe).toEqual({ exitCode: 1, stdout: '', stderr: `${rebuild}: unknown option \`--store-path'\n` });
+      const deploy = await tool(lab, ['nixos-rebuild', 'switch', '--store-path', '/nix/store/x', '--target-host', 'root@192.0.2.1'], bash);
+      expect(deploy).toEqual({ exitCode: 1, stdout: '', stderr: `${rebuild}: unknown option \`--store-path'\n` });
+      for (const ngOnly of ['--sudo', '--no-reexec', '--ask-sudo-password']) {
+        expect((await tool(lab, ['nixos-rebuild', 'switch', ngOnly], bash)).stderr).toBe(`${rebuild}: unknown option \`${ngOnly}'\n`);
+      }
+    }, T);
+
+    it('ng: --store-path without a value is argparse`s "expected one argument" (exit 2); --help is man 8', async () => {
+      const probe = await tool(lab, ['nixos-rebuild', '--store-path']);
+      expect(probe.exitCode).toBe(2);
+      expect(probe.stdout).toBe('');
+      const lines = probe.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^usage: nixos-rebuild \[--verbose\] /);
+      expect(probe.stderr).toContain('[--store-path STORE_PATH]');
+      expect(lines.at(-1)).toBe('nixos-rebuild: error: argument --store-path: expected one argument');
+      const help = await tool(lab, ['nixos-rebuild', '--help']);
+      expect(help).toEqual({ exitCode: 16, stdout: '', stderr: 'No manual entry for nixos-rebuild in section 8\n' });
+      expect((await tool(lab, ['nixos-rebuild', '-h'])).exitCode).toBe(16);
+    }, T);
+
+    it('ng-old (before --store-path): argparse`s "unrecognized arguments: --store-path …", exit 2, nothing deployed', async () => {
+      const probe = await tool(lab, ['nixos-rebuild', '--store-path'], ngOld);
+      expect(probe.exitCode).toBe(2);
+      expect(probe.stderr).toMatch(/^usage: nixos-rebuild \[--verbose\] /);
+      expect(probe.stderr).not.toContain('STORE_PATH');
+      expect(probe.stderr.trimEnd().split('\n').at(-1)).toBe('nixos-rebuild: error: unrecognized arguments: --store-path');
+      const web1 = lab.host('web1');
+      const live = lab.currentSystem('web1');
+      const { web1: p } = await lab.toplevels(['web1']);
+      const deploy = await tool(lab, ['nixos-rebuild', 'switch', '--store-path', p!, '--no-reexec', '--target-host', `root@${web1.address}`], ngOld);
+      expect(deploy.exitCode).toBe(2);
+      expect(deploy.stderr.trimEnd().split('\n').at(-1)).toBe(`nixos-rebuild: error: unrecognized arguments: --store-path ${p}`);
+      expect(lab.currentSystem('web1')).toBe(live);
+      // Its --help is man 8 as well.
+      expect(await tool(lab, ['nixos-rebuild', '--help'], ngOld)).toEqual({ exitCode: 16, stdout: '', stderr: 'No manual entry for nixos-rebuild in section 8\n' });
+    }, T);
+
+    it('bash: re-execs unless --fast (a flake without config.system.build.nixos-rebuild fails), and any activation failure is exit 1', async () => {
+      const addr = `root@${lab.host('web2').address}`;
+      const live = lab.currentSystem('web2');
+      const reexec = await tool(lab, ['nixos-rebuild', 'switch', '--flake', flakeRef(lab, 'web2'), '--target-host', addr], bash);
+      expect(reexec.exitCode).toBe(1);
+      expect(reexec.stderr).toMatch(/nixos-rebuild/);
+      expect(lab.currentSystem('web2')).toBe(live);
+      lab.setVariant('web2', 'units-fail');
+      try {
+        const r = await tool(lab, ['nixos-rebuild', 'test', '--fast', '--flake', flakeRef(lab, 'web2'), '--target-host', addr], bash);
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toContain('warning: error(s) occurred while switching to the new configuration');
+        expect(lab.activations('web2').at(-1)).toMatchObject({ action: 'test', exitCode: 4, variant: 'units-fail' });
+        // The bash one has no nixos-version check and no systemd on the lab host: systemd-run probe, then env -i.
+        const inv = lab.toolLog().filter((i) => i.tool === 'nixos-rebuild').at(-1)!;
+        expect(inv.steps.map((s) => (s.step === 'ssh' ? `ssh:${s.argv[1]}` : s.step))).toEqual(['build', 'copy', 'ssh:systemd-run', 'ssh:env']);
+      } finally {
+        lab.setVariant('web2', 'good');
+      }
+    }, T);
+
+    it('nixos-anywhere: --build-on auto (the default) runs this machine`s `nix config show system` first and stops with its error', async () => {
+      const fresh = lab.host('fresh');
+      const [disko, system] = await lab.build([lab.installable('fresh', 'diskoScript'), lab.installable('fresh')]);
+      const nix = spawnSync('nix', ['--extra-experimental-features', 'nix-command flakes', 'config', 'show', 'system'], { encoding: 'utf8' });
+      // The lab runs on Debian's Nix 2.8, which has no `nix config`.
+      expect(nix.status).not.toBe(0);
+      expect(nix.stderr).toContain("error: 'config' is not a recognised command");
+      const before = lab.toolLog().length;
+      for (const buildOn of [[], ['--build-on', 'auto']]) {
+        const r = await tool(lab, [
+          'nixos-anywhere', '-s', disko!, system!, '--phases', 'disko,install,reboot', ...buildOn,
+          '--target-host', `root@${fresh.address}`, '-i', lab.clientKey,
+        ]);
+        expect(r.exitCode).toBe(nix.status);
+        expect(r.stderr).toBe(nix.stderr);
+        expect(r.stdout).toBe('');
+      }
+      // Nothing reached the host.
+      expect(lab.toolLog().slice(before).flatMap((i) => i.steps.map((s) => s.step))).toEqual(['nix-config-show', 'nix-config-show']);
+      expect(lab.diskFiles('fresh')).toContain('data/old-os.txt');
+    }, T);
+  });
+
   it('nixos-anywhere refuses kexec and bootstraps a bare host (disk wiped, installed, reachable)', async () => {
     const fresh = lab.host('fresh');
     const [disko, system] = await lab.build([lab.installable('fresh', 'diskoScript'), lab.installable('fresh')]);
-    const base = ['nixos-anywhere', '-s', disko!, system!, '--target-host', `root@${fresh.address}`, '-i', lab.clientKey];
+    const base = ['nixos-anywhere', '-s', disko!, system!, '--build-on', 'local', '--target-host', `root@${fresh.address}`, '-i', lab.clientKey];
 
     const kexec = await tool(lab, base);
     expect(kexec.exitCode).not.toBe(0);
@@ -332,6 +425,14 @@ describe('the lab', () => {
       at = next;
     }
     expect(labels.indexOf('ssh:sh', at)).toBeGreaterThan(at); // the reboot
+    // Its own UserKnownHostsFile=/dev/null: real ssh warns on every connection (its ssh calls and nix copy's).
+    const warning = `Warning: Permanently added '${fresh.address}' (ED25519) to the list of known hosts.`;
+    const warnings = r.stderr.split('\n').filter((l) => l.trim() === warning).length;
+    // Every connection up to the reboot command succeeds (the waits after it may find the host down).
+    const reboot = labels.indexOf('ssh:sh', at);
+    const connections = inv.steps.slice(0, reboot + 1).filter((s) => ['ssh', 'copy', 'extra-files'].includes(s.step)).length;
+    expect(connections).toBeGreaterThan(5);
+    expect(warnings).toBeGreaterThanOrEqual(connections);
   }, T);
 });
 
