@@ -1,5 +1,5 @@
 // The manifest module's public face: load fleet.yaml into a resolved Inventory.
-export { loadManifest, parseManifest, resolveManifestPath, DEFAULT_MANIFEST } from './load.js';
+export { loadManifest, parseManifest, resolveManifestPath, DEFAULT_MANIFEST, MAX_MANIFEST_BYTES } from './load.js';
 export type { LoadOptions, ParseOptions, ManifestEnv } from './load.js';
 export { parseEndpoint } from './endpoint.js';
 export type { EndpointParse, ParsedEndpoint } from './endpoint.js';

@@ -1,5 +1,5 @@
 // Reading fleet.yaml: find the file, parse with positions, validate, resolve; every problem at once.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { FleetError, ManifestError, type ManifestProblem } from '../errors.js';
 import type { Inventory } from './inventory.js';
@@ -26,6 +26,13 @@ export interface LoadOptions {
   /** Directory that problem locations are shown relative to. Default: `process.cwd()`. */
   cwd?: string;
 }
+
+/**
+ * The largest manifest fleet reads: 16 MiB, about 90,000 hosts written out one by one. A bigger
+ * file is refused before it is read, so a wrong `-f` or a runaway generator cannot take minutes
+ * and gigabytes to fail.
+ */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 /** The file name used when neither `-f` nor `FLEET_FILE` says otherwise. */
 export const DEFAULT_MANIFEST = 'fleet.yaml';
@@ -111,23 +118,57 @@ export function parseManifest(
 export async function loadManifest(path: string, options: LoadOptions = {}): Promise<Inventory> {
   const cwd = options.cwd ?? process.cwd();
   const absolute = resolve(cwd, path);
-  let text: string;
-  try {
-    text = await readFile(absolute, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const name = basename(absolute);
-    const hint = 'pass -f <file>, set FLEET_FILE, or start from fleet.example.yaml';
-    if (code === 'ENOENT') throw new FleetError(`${name}: no such file (looked in ${absolute})`, 'MANIFEST', hint);
-    if (code === 'EISDIR') throw new FleetError(`${name}: is a directory (${absolute})`, 'MANIFEST', hint);
-    throw new FleetError(`${name}: cannot read ${absolute} (${code ?? (e as Error).message})`, 'MANIFEST');
-  }
   const shown = relative(cwd, absolute);
   const fileName = shown !== '' && !shown.startsWith('..') && !isAbsolute(shown) ? shown : absolute;
+  const text = await readManifestText(absolute, fileName);
   return parseManifest(text, fileName, dirname(absolute), {
     env: options.env ?? process.env,
     manifestPath: absolute,
   });
+}
+
+/** The file's text, refusing one over {@link MAX_MANIFEST_BYTES} before reading it (or, for a pipe, as soon as it passes the limit). */
+async function readManifestText(absolute: string, fileName: string): Promise<string> {
+  const name = basename(absolute);
+  const hint = 'pass -f <file>, set FLEET_FILE, or start from fleet.example.yaml';
+  const unreadable = (e: unknown): FleetError => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new FleetError(`${name}: no such file (looked in ${absolute})`, 'MANIFEST', hint);
+    if (code === 'EISDIR') return new FleetError(`${name}: is a directory (${absolute})`, 'MANIFEST', hint);
+    return new FleetError(`${name}: cannot read ${absolute} (${code ?? (e as Error).message})`, 'MANIFEST');
+  };
+  const tooBig = (size: string): FleetError =>
+    new FleetError(
+      `${fileName}: the manifest is ${size}, over the limit of ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB; not read`,
+      'MANIFEST',
+      'is -f the right file? a host takes a few hundred bytes, so the limit holds tens of thousands of hosts; put what hosts share in defaults',
+    );
+
+  const file = await open(absolute, 'r').catch((e: unknown) => {
+    throw unreadable(e);
+  });
+  try {
+    const stat = await file.stat();
+    if (stat.isDirectory()) throw unreadable(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+    if (stat.size > MAX_MANIFEST_BYTES) throw tooBig(`${(stat.size / 1024 / 1024).toFixed(1)} MiB`);
+    // Chunks until the end or past the limit: a pipe or a device has no size to check beforehand.
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1024 * 1024);
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      length += bytesRead;
+      if (length > MAX_MANIFEST_BYTES) throw tooBig(`more than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`);
+    }
+    return Buffer.concat(chunks, length).toString('utf8');
+  } catch (e) {
+    if (e instanceof FleetError) throw e;
+    throw unreadable(e);
+  } finally {
+    await file.close();
+  }
 }
 
 /** A trie of data paths with a problem. */

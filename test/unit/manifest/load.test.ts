@@ -1,8 +1,11 @@
 // Loading from disk: which file, missing files, positions in real files, and the shipped examples.
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FleetError, ManifestError } from '../../../src/errors.js';
-import { loadManifest, resolveManifestPath } from '../../../src/manifest/index.js';
+import { loadManifest, MAX_MANIFEST_BYTES, resolveManifestPath } from '../../../src/manifest/index.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/manifest/', import.meta.url)).replace(/\/$/, '');
 const root = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
@@ -85,6 +88,44 @@ describe('loadManifest', () => {
     const error = (await loadManifest(fixtures, { env, cwd: root }).catch((e) => e)) as FleetError;
     expect(error.code).toBe('MANIFEST');
     expect(error.message).toBe(`manifest: is a directory (${fixtures})`);
+  });
+});
+
+describe('the size limit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-size-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** A valid manifest padded with a comment to exactly `bytes` bytes (sparse: a comment of NULs is never read as YAML). */
+  const manifestOf = (name: string, bytes: number): string => {
+    const file = join(dir, name);
+    writeFileSync(file, 'version: 1\nhosts:\n  web-1: {}\n');
+    truncateSync(file, bytes);
+    return file;
+  };
+
+  it('is 16 MiB', () => {
+    expect(MAX_MANIFEST_BYTES).toBe(16 * 1024 * 1024);
+  });
+
+  it.each([
+    ['one byte over', MAX_MANIFEST_BYTES + 1, '16.0 MiB'],
+    ['50 MiB', 50 * 1024 * 1024, '50.0 MiB'],
+  ])('refuses a manifest %s, naming the file, its size and the limit', async (_name, bytes, size) => {
+    const file = manifestOf('big.yaml', bytes);
+    const error = (await loadManifest('big.yaml', { env, cwd: dir }).catch((e) => e)) as FleetError;
+    expect(error).toBeInstanceOf(FleetError);
+    expect(error).not.toBeInstanceOf(ManifestError);
+    expect(error.code).toBe('MANIFEST');
+    expect(error.message).toBe(`big.yaml: the manifest is ${size}, over the limit of 16 MiB; not read`);
+    expect(error.hint).toMatch(/-f/);
+    rmSync(file);
+  });
+
+  it('reads a manifest of exactly the limit', async () => {
+    // NULs after the content: YAML refuses them, which proves the whole file was read and parsed.
+    manifestOf('limit.yaml', MAX_MANIFEST_BYTES);
+    const error = (await loadManifest('limit.yaml', { env, cwd: dir }).catch((e) => e)) as ManifestError;
+    expect(error).toBeInstanceOf(ManifestError);
+    expect(error.problems[0]).toMatchObject({ file: 'limit.yaml', line: 4 });
   });
 });
 
