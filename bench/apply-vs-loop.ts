@@ -1,22 +1,37 @@
-// Benchmark: `fleet apply` against N lab hosts vs. the shell-wrapper way, a sequential loop of
-// `nixos-rebuild switch --flake F#host --target-host root@addr`: wall time and nix evaluations of each.
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+// Benchmark: `fleet apply` against the baseline users run today, a sequential loop of the bash
+// nixos-rebuild (../shared/bench/rebuild-loop.sh: its exact nix and ssh calls), on N lab hosts, for new
+// systems and for an unchanged re-apply: wall time, CPU of the whole process tree, CPU per host, fleet's
+// own node process, ssh connections per host (counted by each host's sshd) and nix evaluations.
+//
+//   tsx bench/apply-vs-loop.ts [N…]      (default: 8 16; also N=8,16 in the environment)
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { checkLabPrerequisites, startLab, type Lab } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
 
-const n = Number(process.argv[2] ?? process.env.N ?? 8);
-if (!Number.isInteger(n) || n < 1 || n > 63) {
-  console.error(`apply-vs-loop: N must be a whole number from 1 to 63 (got ${process.argv[2] ?? process.env.N})`);
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The baseline lives beside the repository, read-only; it is never copied in. */
+const LOOP = resolve(REPO, '..', 'shared', 'bench', 'rebuild-loop.sh');
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+const sizes = (process.argv.length > 2 ? process.argv.slice(2) : (process.env.N ?? '8,16').split(/[ ,]+/))
+  .filter(Boolean)
+  .map(Number);
+if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 63)) {
+  console.error(`apply-vs-loop: host counts must be whole numbers from 1 to 63 (got ${process.argv.slice(2).join(' ') || process.env.N})`);
   process.exit(2);
 }
 
+// ------------------------------------------------------------------------------------------------
+// nix calls: a `nix` first on PATH records each call's argv, then runs the real nix.
+
 /** nix subcommands; the first argument that is one of these is the call's subcommand. */
 const SUBCOMMANDS = new Set([
-  'build', 'bundle', 'copy', 'daemon', 'derivation', 'develop', 'edit', 'eval', 'flake', 'hash', 'key', 'log',
+  'build', 'bundle', 'config', 'copy', 'daemon', 'derivation', 'develop', 'edit', 'eval', 'flake', 'hash', 'key', 'log',
   'nar', 'path-info', 'print-dev-env', 'profile', 'realisation', 'registry', 'repl', 'run', 'search', 'shell',
   'show-config', 'show-derivation', 'store', 'why-depends',
 ]);
@@ -28,10 +43,7 @@ interface NixCalls {
   evaluations: number;
 }
 
-/**
- * A `nix` first on PATH that records each call's argv (one file per call, NUL-separated, since
- * arguments such as fleet's `--apply` expression contain newlines) and then runs the real nix.
- */
+/** Writes the shim (argv of each call in its own file, NUL-separated: arguments may hold newlines). */
 function writeNixShim(dir: string, realNix: string): { binDir: string; logDir: string } {
   const binDir = join(dir, 'shim-bin');
   const logDir = join(dir, 'shim-log');
@@ -58,7 +70,7 @@ function findOnPath(cmd: string, path: string): string {
       // not here
     }
   }
-  throw new Error(`apply-vs-loop: ${cmd} not found on PATH`);
+  throw new Error(`${cmd} not found on PATH`);
 }
 
 /** Reads and clears the calls the shim recorded. */
@@ -80,127 +92,315 @@ function describeCalls(calls: NixCalls): string {
   return [...calls.bySubcommand].sort(([a], [b]) => a.localeCompare(b)).map(([s, c]) => `${s} ${c}`).join(', ') || 'none';
 }
 
-interface Run {
-  code: number | null;
-  output: string;
+// ------------------------------------------------------------------------------------------------
+// CPU of a whole process tree: a cpuacct cgroup (v1) or a cgroup v2 directory holds the command and
+// everything it starts, including ssh ControlPersist masters that leave the tree; without a writable
+// cgroup, the rusage of the waited-for children (bash's `times`), which misses such daemons.
+
+type CpuMeter =
+  | { kind: 'cgroup-v2'; root: string }
+  | { kind: 'cgroup-v1'; root: string }
+  | { kind: 'rusage' };
+
+function chooseCpuMeter(): CpuMeter {
+  for (const meter of [
+    { kind: 'cgroup-v2', root: '/sys/fs/cgroup', probe: 'cgroup.controllers' },
+    { kind: 'cgroup-v1', root: '/sys/fs/cgroup/cpuacct', probe: 'cpuacct.usage' },
+  ] as const) {
+    if (!existsSync(join(meter.root, meter.probe))) continue;
+    const test = join(meter.root, `fleet-bench-probe-${process.pid}`);
+    try {
+      mkdirSync(test);
+      rmdirSync(test);
+      return { kind: meter.kind, root: meter.root };
+    } catch {
+      // not writable here
+    }
+  }
+  return { kind: 'rusage' };
 }
 
-function run(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
+interface Measured {
+  code: number | null;
+  output: string;
+  wallMs: number;
+  /** user+sys of the whole tree. */
+  cpuMs: number;
+  /** user+sys of the first process alone (node's process.cpuUsage via a preload), when known. */
+  ownCpuMs: number | null;
 }
+
+/** Preloaded into fleet's node: writes its own CPU use at exit (only the process with the given pid). */
+function writeCpuPreload(dir: string): { file: string; outDir: string } {
+  const outDir = join(dir, 'node-cpu');
+  mkdirSync(outDir);
+  const file = join(dir, 'node-cpu.cjs');
+  writeFileSync(
+    file,
+    [
+      '// bench/apply-vs-loop.ts: the CPU time of this node process alone, written at exit.',
+      "process.on('exit', () => {",
+      '  const u = process.cpuUsage();',
+      `  try { require('node:fs').writeFileSync(${JSON.stringify(outDir)} + '/' + process.pid, String((u.user + u.system) / 1000)); } catch {}`,
+      '});',
+      '',
+    ].join('\n'),
+  );
+  return { file, outDir };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function measure(meter: CpuMeter, argv: string[], env: NodeJS.ProcessEnv, cpuOut?: string): Promise<Measured> {
+  let cg: string | null = null;
+  let wrapped: string[];
+  if (meter.kind === 'rusage') {
+    // `times` prints the shell's and its children's user and system time (second line: children).
+    wrapped = ['bash', '-c', '"$@"; rc=$?; times >&3; exit $rc', 'bench', ...argv];
+  } else {
+    cg = join(meter.root, `fleet-bench-${process.pid}-${randomBytes(3).toString('hex')}`);
+    mkdirSync(cg);
+    wrapped = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...argv];
+  }
+  const start = performance.now();
+  const child = spawn(wrapped[0]!, wrapped.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let times = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (d: Buffer) => (times += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+  const code = await new Promise<number | null>((resolveCode, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolveCode(c));
+  });
+  clearTimeout(timer);
+  const wallMs = performance.now() - start;
+  let cpuMs = 0;
+  if (cg !== null) {
+    // Whatever is left in the group (a ControlPersist master) ends now; its CPU so far is counted.
+    for (let i = 0; i < 20; i++) {
+      const pids = readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+      if (pids.length === 0) break;
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), i < 10 ? 'SIGTERM' : 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await sleep(100);
+    }
+    if (meter.kind === 'cgroup-v1') cpuMs = Number(readFileSync(join(cg, 'cpuacct.usage'), 'utf8').trim()) / 1e6;
+    else cpuMs = Number(/usage_usec (\d+)/.exec(readFileSync(join(cg, 'cpu.stat'), 'utf8'))![1]) / 1000;
+    rmdirSync(cg);
+  } else {
+    const lines = times.trim().split('\n');
+    const children = lines.at(-1) ?? '';
+    const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+    cpuMs = secs.reduce((a, b) => a + b, 0) * 1000;
+  }
+  let ownCpuMs: number | null = null;
+  if (cpuOut && child.pid) {
+    try {
+      ownCpuMs = Number(readFileSync(join(cpuOut, String(child.pid)), 'utf8'));
+    } catch {
+      ownCpuMs = null;
+    }
+    for (const f of readdirSync(cpuOut)) rmSync(join(cpuOut, f));
+  }
+  return { code, output, wallMs, cpuMs, ownCpuMs };
+}
+
+// ------------------------------------------------------------------------------------------------
+// ssh connections: each lab host's sshd logs (LogLevel INFO, /run/lab/sshd.log) one
+// `Accepted publickey for …` per authenticated connection; sessions multiplexed over a
+// ControlMaster connection authenticate once, so they count once.
+
+function acceptedConnections(lab: Lab): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const h of lab.hosts) {
+    let text = '';
+    try {
+      text = readFileSync(join(h.dirs.lab, 'sshd.log'), 'utf8');
+    } catch {
+      // no log yet
+    }
+    counts.set(h.name, text.split('\n').filter((l) => l.includes('Accepted publickey for ')).length);
+  }
+  return counts;
+}
+
+function connectionsSince(lab: Lab, before: Map<string, number>): number[] {
+  const now = acceptedConnections(lab);
+  return lab.hosts.map((h) => now.get(h.name)! - before.get(h.name)!);
+}
+
+// ------------------------------------------------------------------------------------------------
 
 function tail(text: string, lines = 20): string {
   return text.trimEnd().split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n');
 }
 
-/** Every host runs the flake's current toplevel (live and boot default); else throws naming the first that does not. */
-async function expectAllSwitched(lab: Lab, names: string[], what: string): Promise<void> {
-  // One toplevels() call per host: a single `nix build --json` of many installables does not list
-  // its outputs in argument order (h1, h10, h11, … with Nix 2.8), which toplevels() assumes.
-  const wanted = await Promise.all(names.map(async (name) => (await lab.toplevels([name]))[name]));
-  names.forEach((name, i) => {
-    if (lab.currentSystem(name) !== wanted[i]) {
-      throw new Error(`${what}: ${name} runs ${lab.currentSystem(name)}, not ${wanted[i]}`);
-    }
+/** Every host runs the flake's current toplevel; else throws naming the first that does not. */
+async function expectAllSwitched(lab: Lab, what: string): Promise<void> {
+  // One toplevels() call per host: Nix 2.8's `nix build --json` does not list outputs in argument order.
+  const wanted = await Promise.all(lab.hosts.map(async (h) => (await lab.toplevels([h.name]))[h.name]));
+  lab.hosts.forEach((h, i) => {
+    if (lab.currentSystem(h.name) !== wanted[i]) throw new Error(`${what}: ${h.name} runs ${lab.currentSystem(h.name)}, not ${wanted[i]}`);
   });
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-/** The parts of fleet's JSON report (`--report`) this benchmark reads. */
 interface FleetReport {
-  startedAt: string;
-  evaluations: number;
-  hosts: { startedAt: string; durationMs: number; steps: { step: string; durationMs: number }[] }[];
+  evaluations?: number;
+  hosts: { name?: string; host?: string; outcome?: string }[];
 }
 
-/** Where fleet's wall time went: the build stage (until the first host starts), then per-host medians. */
-function fleetBreakdown(report: FleetReport): string {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const firstHost = Math.min(...report.hosts.map((h) => Date.parse(h.startedAt)));
-  const build = firstHost - Date.parse(report.startedAt);
-  const steps = [...new Set(report.hosts.flatMap((h) => h.steps.map((s) => s.step)))];
-  const perStep = steps
-    .map((step) => [step, median(report.hosts.map((h) => h.steps.find((s) => s.step === step)?.durationMs ?? 0))] as const)
-    .filter(([, ms]) => ms >= 10)
-    .map(([step, ms]) => `${step} ${seconds(ms)}`);
-  return `build stage ${seconds(build)}; per host (median) ${seconds(median(report.hosts.map((h) => h.durationMs)))}: ${perStep.join(', ')}`;
+interface Row {
+  who: 'fleet' | 'loop';
+  m: Measured;
+  connections: number[];
+  calls: NixCalls;
+  outcomes?: string;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const perHost = (xs: number[]) => {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return lo === hi ? `${lo}` : `${avg(xs).toFixed(1)} (${lo}–${hi})`;
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd()).join('\n');
+}
+
+async function benchSize(n: number, meter: CpuMeter): Promise<void> {
+  const names = Array.from({ length: n }, (_, i) => `h${i + 1}`);
+  const labStart = performance.now();
+  const lab = await startLab({ hosts: names.map((name) => ({ name, state: 'installed' as const })) });
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  try {
+    console.log(`\n== ${n} lab hosts (lab ${lab.prefix} up in ${s(performance.now() - labStart)})`);
+    const manifest = writeLabManifest(lab, dir, names.map((name) => ({ name })));
+    const shim = writeNixShim(dir, findOnPath('nix', lab.env.PATH!));
+    const preload = writeCpuPreload(dir);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...lab.env, PATH: `${shim.binDir}:${lab.env.PATH}`, CI: 'true', NO_COLOR: '1' };
+    const fleetEnv = { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload.file}`.trim() };
+    const loopEnv = { ...env, NIX_SSHOPTS: lab.sshOptionsString };
+    const loopArgv = ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)];
+
+    const fleetRun = async (): Promise<Row> => {
+      const report = join(dir, 'report.json');
+      rmSync(report, { force: true });
+      const before = acceptedConnections(lab);
+      const m = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], fleetEnv, preload.outDir);
+      const connections = connectionsSince(lab, before);
+      const calls = takeNixCalls(shim.logDir);
+      if (m.code !== 0) throw new Error(`fleet apply exited ${m.code}:\n${tail(m.output)}`);
+      let outcomes: string | undefined;
+      try {
+        const json = JSON.parse(readFileSync(report, 'utf8')) as FleetReport;
+        const counts = new Map<string, number>();
+        for (const h of json.hosts) counts.set(h.outcome ?? '?', (counts.get(h.outcome ?? '?') ?? 0) + 1);
+        outcomes = [...counts].map(([o, c]) => `${c} ${o}`).join(', ');
+      } catch {
+        outcomes = undefined;
+      }
+      return { who: 'fleet', m, connections, calls, outcomes };
+    };
+    const loopRun = async (): Promise<Row> => {
+      const before = acceptedConnections(lab);
+      const m = await measure(meter, loopArgv, loopEnv);
+      const connections = connectionsSince(lab, before);
+      const calls = takeNixCalls(shim.logDir);
+      if (m.code !== 0) throw new Error(`rebuild-loop.sh exited ${m.code}:\n${tail(m.output)}`);
+      return { who: 'loop', m, connections, calls };
+    };
+
+    // A new revision for each "new systems" run, so that both really build, copy and activate; the
+    // unchanged run re-applies the revision just deployed.
+    lab.setRevision(100 + n);
+    const fleetNew = await fleetRun();
+    await expectAllSwitched(lab, 'fleet apply');
+    const fleetSame = await fleetRun();
+    lab.setRevision(200 + n);
+    const loopNew = await loopRun();
+    await expectAllSwitched(lab, 'rebuild-loop.sh');
+    const loopSame = await loopRun();
+
+    const header = ['', 'wall', 'CPU (tree)', 'CPU/host', 'fleet node', 'node/host', 'ssh conn/host', 'nix evals', 'nix calls'];
+    const line = (label: string, r: Row) => [
+      label,
+      s(r.m.wallMs),
+      s(r.m.cpuMs),
+      s(r.m.cpuMs / n),
+      r.m.ownCpuMs === null ? '–' : s(r.m.ownCpuMs),
+      r.m.ownCpuMs === null ? '–' : s(r.m.ownCpuMs / n),
+      perHost(r.connections),
+      String(r.calls.evaluations),
+      describeCalls(r.calls),
+    ];
+    const ratios = (f: Row, l: Row) => [
+      'fleet/loop',
+      ratio(f.m.wallMs, l.m.wallMs),
+      ratio(f.m.cpuMs, l.m.cpuMs),
+      ratio(f.m.cpuMs, l.m.cpuMs),
+      '',
+      '',
+      ratio(avg(f.connections), avg(l.connections)),
+      ratio(f.calls.evaluations, l.calls.evaluations),
+      '',
+    ];
+    console.log(table([
+      header,
+      ['new systems'],
+      line('  fleet apply', fleetNew),
+      line('  rebuild-loop.sh', loopNew),
+      ratios(fleetNew, loopNew),
+      ['unchanged (re-apply)'],
+      line('  fleet apply', fleetSame),
+      line('  rebuild-loop.sh', loopSame),
+      ratios(fleetSame, loopSame),
+    ].map((r) => [...r, ...Array(header.length - r.length).fill('')])));
+    console.log(`  new systems: fleet/loop ${ratio(fleetNew.m.wallMs, loopNew.m.wallMs)} wall, ${ratio(fleetNew.m.cpuMs, loopNew.m.cpuMs)} CPU`);
+    console.log(`  unchanged:   fleet/loop ${ratio(fleetSame.m.wallMs, loopSame.m.wallMs)} wall, ${ratio(fleetSame.m.cpuMs, loopSame.m.cpuMs)} CPU`);
+    console.log(
+      `  fleet's ssh connections: ${perHost(fleetNew.connections)} per changed host (${fleetNew.outcomes ?? 'outcomes unknown'}), ` +
+        `${perHost(fleetSame.connections)} per unchanged host (${fleetSame.outcomes ?? 'outcomes unknown'}); ` +
+        `the loop: ${perHost(loopNew.connections)} / ${perHost(loopSame.connections)}`,
+    );
+  } finally {
+    await lab.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<number> {
+  if (!existsSync(LOOP)) {
+    console.error(`apply-vs-loop: the baseline ${LOOP} is missing (it lives beside the repository, in ../shared/bench/); cannot compare`);
+    return 1;
+  }
   const pre = checkLabPrerequisites();
   if (!pre.ok) {
     console.error(`apply-vs-loop: cannot run here.\n${pre.explanation}`);
     return 1;
   }
-  const names = Array.from({ length: n }, (_, i) => `h${i + 1}`);
-  console.log(`apply-vs-loop: starting ${n} installed lab hosts…`);
-  const labStart = performance.now();
-  const lab = await startLab({ hosts: names.map((name) => ({ name, state: 'installed' as const })) });
-  const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
-  try {
-    console.log(`  lab ${lab.prefix} up in ${seconds(performance.now() - labStart)}`);
-    const manifest = writeLabManifest(lab, dir, names.map((name) => ({ name })));
-    const shim = writeNixShim(dir, findOnPath('nix', lab.env.PATH!));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...lab.env,
-      PATH: `${shim.binDir}:${lab.env.PATH}`,
-      CI: 'true',
-      NO_COLOR: '1',
-    };
-
-    // (a) fleet apply: one build stage for all hosts, then the hosts in parallel (manifest default).
-    lab.setRevision(2);
-    const report = join(dir, 'report.json');
-    const aStart = performance.now();
-    const a = await run([process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], env);
-    const aMs = performance.now() - aStart;
-    const aCalls = takeNixCalls(shim.logDir);
-    if (a.code !== 0) throw new Error(`fleet apply exited ${a.code}:\n${tail(a.output)}`);
-    await expectAllSwitched(lab, names, 'fleet apply');
-    const json = JSON.parse(readFileSync(report, 'utf8')) as FleetReport;
-    const reported = json.evaluations;
-
-    // (b) what shell wrappers do: one nixos-rebuild per host, one after the other; a new revision
-    // so that it evaluates, builds, copies and activates for real too.
-    lab.setRevision(3);
-    const loopEnv = { ...env, NIX_SSHOPTS: lab.sshOptionsString };
-    const bStart = performance.now();
-    for (const host of lab.hosts) {
-      const argv = ['nixos-rebuild', 'switch', '--flake', `${lab.flakeDir}#${host.name}`, '--target-host', `root@${host.address}`];
-      const b = await run(argv, loopEnv);
-      if (b.code !== 0) throw new Error(`${argv.join(' ')} exited ${b.code}:\n${tail(b.output)}`);
-    }
-    const bMs = performance.now() - bStart;
-    const bCalls = takeNixCalls(shim.logDir);
-    await expectAllSwitched(lab, names, 'the nixos-rebuild loop');
-
-    const rows = [
-      ['(a) fleet apply', seconds(aMs), `${aCalls.evaluations} (report: ${reported})`, describeCalls(aCalls)],
-      ['(b) nixos-rebuild loop', seconds(bMs), String(bCalls.evaluations), describeCalls(bCalls)],
-    ];
-    const header = ['', 'wall', 'nix evaluations', 'nix calls'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('   ')}`.trimEnd();
-    console.log(`\napply-vs-loop: ${n} hosts, each switched to a new system by both (fleet: parallel ${Math.min(n, 10)} at once, the default)`);
-    console.log(line(header));
-    for (const r of rows) console.log(line(r));
-    console.log(`  loop / fleet: ${(bMs / aMs).toFixed(2)}× wall time; ${bCalls.evaluations} vs ${aCalls.evaluations} evaluations`);
-    console.log(`  fleet's time: ${fleetBreakdown(json)}`);
-    console.log('  (fleet also takes a deploy lock, probes, arms and confirms a rollback watchdog per host; the loop does none of that)');
-    return 0;
-  } finally {
-    await lab.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const meter = chooseCpuMeter();
+  const nixVersion = spawnSync('nix', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^nix \(Nix\) /, '');
+  console.log(
+    `apply-vs-loop: fleet apply (the manifest's default parallelism) against ${LOOP} on ${sizes.join(' and ')} lab hosts; ` +
+      `${cpus().length} cores; nix ${nixVersion}; CPU measured with ${meter.kind === 'rusage' ? "bash's times (children's rusage)" : `a ${meter.kind} group per run (the whole tree, ssh masters included)`}`,
+  );
+  console.log('  ssh conn/host: connections accepted by each host`s sshd (sessions sharing a ControlMaster connection count once);');
+  console.log('  which of them carried the closure copy is not in sshd`s INFO log (it names no command), so the copy is not told apart.');
+  for (const n of sizes) await benchSize(n, meter);
+  return 0;
 }
 
 main().then(

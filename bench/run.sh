@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run bench [N]`: fleet --help startup, then fleet apply vs a nixos-rebuild loop on N lab hosts
-# (default 8; also N=… in the environment). Prints figures; exits non-zero if a benchmark could not run.
+# `npm run bench [N…]`: fleet --help startup, then fleet apply vs ../shared/bench/rebuild-loop.sh (the bash
+# nixos-rebuild's calls) on N lab hosts (default 8 and 16; also N=8,16 in the environment).
+# Prints figures; exits non-zero if a benchmark could not run.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,6 +18,6 @@ failed=0
 echo "== fleet --help startup"
 npx --no-install tsx bench/help-startup.ts || failed=1
 echo
-echo "== fleet apply vs. a nixos-rebuild loop"
+echo "== fleet apply vs. the bash nixos-rebuild loop (../shared/bench/rebuild-loop.sh)"
 npx --no-install tsx bench/apply-vs-loop.ts "$@" || failed=1
 exit "$failed"
