@@ -156,3 +156,37 @@ export async function runFleetInside(
     .map((line) => JSON.parse(line) as { event: 'start' | 'step' | 'exit'; tool: string; step?: string; argv?: string[] });
   return { code: run.exitCode, stdout: run.stdout, stderr: run.stderr, tools };
 }
+
+/** A real ssh-agent started for a test: `env` reaches it (SSH_AUTH_SOCK), `stop` ends it. */
+export interface SshAgent {
+  env: { SSH_AUTH_SOCK: string; SSH_AGENT_PID: string };
+  stop(): void;
+}
+
+/**
+ * Starts `ssh-agent` and loads a private key into it from an environment variable, as a CI job
+ * does with a secret (`printf '%s\n' "$KEY" | ssh-add -`): the key is never written to a file.
+ */
+export function startSshAgent(privateKey: string): SshAgent {
+  const started = spawnSync('ssh-agent', ['-s'], { encoding: 'utf8' });
+  const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(started.stdout)?.[1];
+  const pid = /SSH_AGENT_PID=(\d+);/.exec(started.stdout)?.[1];
+  if (started.status !== 0 || !sock || !pid) throw new Error(`ssh-agent did not start: ${started.stderr}${started.stdout}`);
+  const env = { SSH_AUTH_SOCK: sock, SSH_AGENT_PID: pid };
+  const stop = () => {
+    try {
+      process.kill(Number(pid), 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  const added = spawnSync('sh', ['-c', `printf '%s\\n' "$FLEET_TEST_DEPLOY_KEY" | ssh-add -`], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env, FLEET_TEST_DEPLOY_KEY: privateKey },
+  });
+  if (added.status !== 0) {
+    stop();
+    throw new Error(`ssh-add failed: ${added.stderr}`);
+  }
+  return { env, stop };
+}
