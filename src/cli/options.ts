@@ -1,7 +1,7 @@
 // argv → typed options for the commands: pure, so the mapping is tested as a table.
 import { UsageError } from '../errors.js';
 import type { Mode } from '../manifest/inventory.js';
-import { splitList, type Selection } from '../plan/selection.js';
+import { selectorsFrom, type Selection } from '../plan/selection.js';
 
 /** Parsed flags shared by the commands that act on a selection of hosts. */
 export interface CommonArgs {
@@ -19,13 +19,17 @@ export interface CommonArgs {
   'dry-activate'?: boolean;
 }
 
+/** The selection from --only, the positional hosts, --tag and --exclude; a blank selector is a usage error naming its flag. */
 export function selectionFrom(args: CommonArgs): Selection {
   return {
-    only: [...splitList(args.only), ...splitList(args.hosts)],
-    tags: splitList(args.tag),
-    exclude: splitList(args.exclude),
+    // yargs always gives the positional hosts as a list, empty when none were named.
+    only: [...selectorsFrom('--only', args.only), ...selectorsFrom('host argument', isEmptyList(args.hosts) ? undefined : args.hosts)],
+    tags: selectorsFrom('--tag', args.tag),
+    exclude: selectorsFrom('--exclude', args.exclude),
   };
 }
+
+const isEmptyList = (value: unknown): boolean => Array.isArray(value) && value.length === 0;
 
 /** What every operating command (status, check, exec, rollback, reboot) takes from its flags. */
 export function operateArgsFrom(args: CommonArgs & { plain?: boolean }): { file?: string; selection: Selection; parallel?: number; json: boolean; plain: boolean } {

@@ -1,9 +1,10 @@
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { contextArgsFrom, type PlanArgs } from '../../../src/cli/commands/plan.js';
-import { describeError } from '../../../src/cli/main.js';
+import { describeError, main } from '../../../src/cli/main.js';
+import { operateArgsFrom, selectionFrom, type CommonArgs } from '../../../src/cli/options.js';
 import { CommandError, FleetError, HostError, ManifestError, UsageError } from '../../../src/errors.js';
 import { loadManifest } from '../../../src/manifest/index.js';
 
@@ -30,6 +31,79 @@ describe('argv → options', () => {
   ])('rejects %s', (_name, args, message) => {
     expect(() => contextArgsFrom(args)).toThrow(UsageError);
     expect(() => contextArgsFrom(args)).toThrow(message);
+  });
+});
+
+describe('an empty selection is a usage error, never every host', () => {
+  const EMPTY = 'an empty selector selects nothing, not every host';
+  it.each<[string, CommonArgs, string]>([
+    ['--only ""', { only: [''] }, '--only "" is empty'],
+    ['--only= (yargs: an empty list)', { only: [] }, '--only was given without a value'],
+    ['--only "  "', { only: ['  '] }, '--only "  " is empty'],
+    ['--only "web-1,"', { only: ['web-1,'] }, '--only "web-1," has an item that is empty'],
+    ['--tag ""', { tag: [''] }, '--tag "" is empty'],
+    ['--tag=', { tag: [] }, '--tag was given without a value'],
+    ['--tag @', { tag: ['@'] }, '--tag "@" names no tag'],
+    ['--exclude ""', { exclude: [''] }, '--exclude "" is empty'],
+    ['--exclude=', { exclude: [] }, '--exclude was given without a value'],
+    ['a positional ""', { hosts: [''] }, 'host argument "" is empty'],
+    ['a positional tab', { hosts: ['\t'] }, 'host argument "\\t" is empty'],
+    ['a positional "" beside a name', { hosts: ['web-1', ''] }, 'host argument "" is empty'],
+  ])('%s', (_name, args, start) => {
+    for (const map of [selectionFrom, contextArgsFrom, operateArgsFrom]) {
+      expect(() => map(args)).toThrow(UsageError);
+      expect(() => map(args)).toThrow(`${start}: ${EMPTY}`);
+    }
+  });
+
+  it.each<[string, CommonArgs, ReturnType<typeof selectionFrom>]>([
+    ['no positional hosts (yargs: an empty list) means every host', { hosts: [] }, { only: [], tags: [], exclude: [] }],
+    ['nothing at all means every host', {}, { only: [], tags: [], exclude: [] }],
+    ['white space around names is dropped', { only: [' web-1 '], tag: ['eu '] }, { only: ['web-1'], tags: ['eu'], exclude: [] }],
+  ])('%s', (_name, args, expected) => {
+    expect(selectionFrom(args)).toEqual(expected);
+  });
+
+  describe('through the real command line, before the manifest is read', () => {
+    afterEach(() => vi.restoreAllMocks());
+    /** Runs fleet with a manifest that does not exist: a command that got past the selection would say so. */
+    const fleet = async (command: string, ...flags: string[]): Promise<{ code: number; stderr: string }> => {
+      let stderr = '';
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        stderr += String(chunk);
+        return true;
+      });
+      vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      // -f first, so that a flag at the end is given exactly as the table says (`--only=` last is an empty list).
+      const code = await main([command, '-f', '/nonexistent/fleet-selection-test.yaml', ...flags]);
+      return { code, stderr };
+    };
+    const SELECTING = ['plan', 'apply', 'build', 'push-keys', 'status', 'check', 'rollback', 'reboot'];
+    it.each(
+      SELECTING.flatMap((command) => [
+        [command, ['--only', ''], '--only "" is empty'],
+        [command, ['--only='], '--only was given without a value'],
+        [command, ['--only=', '--only', 'web-1'], '--only "" is empty'],
+        [command, ['--tag', ' '], '--tag " " is empty'],
+        [command, ['--exclude', ''], '--exclude "" is empty'],
+        [command, [''], 'host argument "" is empty'],
+      ] as [string, string[], string][]),
+    )('fleet %s %j: exit 2', async (command, flags, start) => {
+      const { code, stderr } = await fleet(command, ...flags);
+      expect(code).toBe(2);
+      expect(stderr.split('\n')[0]).toBe(`fleet: ${start}: ${EMPTY}`);
+    });
+
+    it.each([
+      [['exec', '--only', '', '--', 'true'], '--only "" is empty'],
+      [['exec', '', '--', 'true'], 'host argument "" is empty'],
+      [['bootstrap', ''], 'host argument "" is empty'],
+    ])('fleet %j: exit 2', async (argv, start) => {
+      const [command = '', ...flags] = argv;
+      const { code, stderr } = await fleet(command, ...flags);
+      expect(code).toBe(2);
+      expect(stderr.split('\n')[0]).toBe(`fleet: ${start}: ${EMPTY}`);
+    });
   });
 });
 
