@@ -1,5 +1,5 @@
 // Schema-valid manifest data → Inventory: defaults merged, targets parsed, paths absolute, cross-field checks.
-import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { parseEndpoint, type ParsedEndpoint } from './endpoint.js';
 import type {
   BootstrapOptions,
@@ -18,6 +18,7 @@ import type {
   ManifestKeys,
 } from './schema-types.js';
 import type { PathProblem } from './validate.js';
+import { sshOptionProblem, sshPathProblem } from './ssh-words.js';
 import { showValue } from './validate.js';
 import { formatPath, type PathSegment } from './yaml-source.js';
 
@@ -55,6 +56,9 @@ export const BUILTIN = {
 } as const;
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+/** Where trust-on-first-use hosts' keys are kept, beside the manifest (as plan/ lays out a run's paths). */
+const TOFU_KNOWN_HOSTS = '.fleet/known_hosts.tofu';
 
 /** A value from a host, or from defaults when the host does not set it, with where it was written. */
 interface Picked<T> {
@@ -127,6 +131,15 @@ export function resolveInventory(
 
   // Pass 2: everything else.
   const hosts: HostSpec[] = [];
+  // Values from defaults are shared by every host: their problems are reported once.
+  const checked = new Set<string>();
+  const once = (at: PathSegment[]): boolean => {
+    const key = JSON.stringify(at);
+    if (checked.has(key)) return false;
+    checked.add(key);
+    return true;
+  };
+  const tofuFile = join(dirname(ctx.manifestPath), TOFU_KNOWN_HOSTS);
   for (const name of usable) {
     const target = targets.get(name);
     const host = hostsData[name] as ManifestHost;
@@ -138,6 +151,17 @@ export function resolveInventory(
 
     const buildHost = resolveBuildHost(pick('buildHost'), targets, hostsData, report);
     const identity = pick('identityFile');
+    const identityFile = identity ? localPath(identity.value as string, identity.at) : undefined;
+    if (identity && identityFile !== undefined && once(identity.at)) {
+      const problem = sshPathProblem(identityFile, 'IdentityFile');
+      const shown = identityFile === identity.value ? '' : ` (${showValue(identityFile)})`;
+      if (problem) report(identity.at, `${formatPath(identity.at)} ${showValue(identity.value)}${shown} ${problem}`);
+    }
+    const tofu = pick('trustOnFirstUse');
+    if (tofu?.value === true && target?.kind === 'ssh' && once(tofu.at)) {
+      const problem = sshPathProblem(tofuFile, 'UserKnownHostsFile');
+      if (problem) report(tofu.at, `${formatPath(tofu.at)}: fleet keeps the keys it learns in ${showValue(tofuFile)}, which ${problem}`);
+    }
     const hostKeys = resolveHostKeys(pick('hostKey'), report);
     const keys = resolveKeys(name, host, defaults, localPath, report);
     const bootstrap = resolveBootstrap(name, host, defaults, target, localPath, report);
@@ -148,7 +172,7 @@ export function resolveInventory(
     hosts.push({
       name,
       target,
-      ...(identity ? { identityFile: localPath(identity.value as string, identity.at) } : {}),
+      ...(identityFile !== undefined ? { identityFile } : {}),
       hostKeys,
       trustOnFirstUse: pick('trustOnFirstUse')?.value ?? false,
       mode: pick('mode')?.value ?? BUILTIN.mode,
@@ -165,6 +189,12 @@ export function resolveInventory(
     });
   }
 
+  const sshOptions = [...(top('ssh')?.options ?? [])];
+  sshOptions.forEach((option, i) => {
+    const problem = sshOptionProblem(option);
+    if (problem) report(['ssh', 'options', i], `${formatPath(['ssh', 'options', i])} ${showValue(option)} ${problem}`);
+  });
+
   return {
     manifestPath: ctx.manifestPath,
     flake,
@@ -172,7 +202,7 @@ export function resolveInventory(
     ...(top('evalLimit') !== undefined ? { evalLimit: top('evalLimit') } : {}),
     rebuildFlavour: top('rebuildFlavour') ?? 'auto',
     commands,
-    sshOptions: [...(top('ssh')?.options ?? [])],
+    sshOptions,
     hosts,
   };
 }

@@ -5,7 +5,12 @@ import { blob, KEYS, problems, yaml } from './helpers.js';
 const SAFE_WORD = 'a safe word (letters, digits, ".", "_" and "-", starting with a letter or digit)';
 const MODES = 'one of switch, boot, test, dry-activate';
 
-const cases: { name: string; text: string; expected: string[]; env?: Record<string, string> }[] = [
+const NIX_SSHOPTS =
+  'contains white space, which NIX_SSHOPTS cannot carry (nix and nixos-rebuild split it at every space); put such an option in ~/.ssh/config instead';
+const PATH_SPACE =
+  'contains white space, which ssh options cannot carry (NIX_SSHOPTS is split at every space, and ssh reads a space in an option as a separator)';
+
+const cases: { name: string; text: string; expected: string[]; env?: Record<string, string>; baseDir?: string }[] = [
   {
     name: 'YAML syntax error (unclosed flow sequence)',
     text: yaml('version: 1', 'hosts: [a, b'),
@@ -347,6 +352,101 @@ const cases: { name: string; text: string; expected: string[]; env?: Record<stri
     text: yaml('version: 1', 'defaults:', '  tags: &t [a]', 'hosts:', '  web-1:', '    <<: { tgt: x }'),
     expected: ['6:11: hosts.web-1: unknown key "tgt" (did you mean "target"?)'],
   },
+  // What `fleet plan` refuses (src/ssh nixSshOpts) or ssh would misread, found by `fleet validate` with positions.
+  {
+    name: 'ssh option with white space (NIX_SSHOPTS cannot carry it)',
+    text: yaml('version: 1', 'ssh:', '  options: [ConnectTimeout=5, "ProxyCommand=touch /tmp/x"]', 'hosts:', '  web-1: {}'),
+    expected: [`3:31: ssh.options[1] "ProxyCommand=touch /tmp/x" ${NIX_SSHOPTS}`],
+  },
+  {
+    name: 'ssh option with a tab',
+    text: yaml('version: 1', 'ssh:', '  options:', '    - "SetEnv=A=\tb"'),
+    expected: [`4:7: ssh.options[0] "SetEnv=A=\\tb" ${NIX_SSHOPTS}`],
+  },
+  {
+    name: 'ssh option with an unclosed quote',
+    text: yaml('version: 1', 'ssh:', '  options:', '    - SetEnv=A="b'),
+    expected: ['4:7: ssh.options[0] "SetEnv=A=\\"b" has an unclosed quote: ssh would refuse it on every host ("invalid quotes")'],
+  },
+  {
+    name: 'identity file with white space',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    identityFile: /keys/deploy key'),
+    expected: [`4:19: hosts.web-1.identityFile "/keys/deploy key" ${PATH_SPACE}`],
+  },
+  {
+    name: 'relative identity file under a directory with white space, shown as resolved',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    identityFile: keys/deploy'),
+    baseDir: '/srv/my infra',
+    expected: [`4:19: hosts.web-1.identityFile "keys/deploy" ("/srv/my infra/keys/deploy") ${PATH_SPACE}`],
+  },
+  {
+    name: 'identity file with a quote (ssh: invalid quotes)',
+    text: yaml('version: 1', 'hosts:', '  web-1:', `    identityFile: "/keys/o'brien"`),
+    expected: [
+      `4:19: hosts.web-1.identityFile "/keys/o'brien" contains "'", which ssh reads as quoting in an option: the file would not be found`,
+    ],
+  },
+  {
+    name: 'identity file with a double quote',
+    text: yaml('version: 1', 'hosts:', '  web-1:', `    identityFile: '/keys/"deploy"'`),
+    expected: [
+      '4:19: hosts.web-1.identityFile "/keys/\\"deploy\\"" contains "\\"", which ssh reads as quoting in an option: the file would not be found',
+    ],
+  },
+  {
+    name: 'identity file with a backslash',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    identityFile: /keys/a\\b'),
+    expected: [
+      '4:19: hosts.web-1.identityFile "/keys/a\\\\b" contains "\\\\", which ssh reads as quoting in an option: the file would not be found',
+    ],
+  },
+  {
+    name: 'identity file with a % token',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    identityFile: /keys/%h'),
+    expected: ['4:19: hosts.web-1.identityFile "/keys/%h" contains "%", which ssh expands as a token in IdentityFile (%d, %h, %u, …)'],
+  },
+  {
+    name: 'identity file with an environment variable',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    identityFile: "/home/${USER}/.ssh/id"'),
+    expected: [
+      '4:19: hosts.web-1.identityFile "/home/${USER}/.ssh/id" contains "${", which ssh expands as an environment variable in IdentityFile',
+    ],
+  },
+  {
+    name: 'identity file in defaults is reported once for all its hosts',
+    text: yaml('version: 1', 'defaults:', '  identityFile: /keys/my key', 'hosts:', '  a: {}', '  b: {}', '  c: {}'),
+    expected: [`3:17: defaults.identityFile "/keys/my key" ${PATH_SPACE}`],
+  },
+  {
+    name: 'trust on first use beside a manifest in a directory with white space',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    trustOnFirstUse: true', '  web-2:', '    trustOnFirstUse: false'),
+    baseDir: '/srv/my infra',
+    expected: [
+      `4:22: hosts.web-1.trustOnFirstUse: fleet keeps the keys it learns in "/srv/my infra/.fleet/known_hosts.tofu", which ${PATH_SPACE}`,
+    ],
+  },
+  {
+    name: 'every ssh problem at once, with the schema\'s',
+    text: yaml(
+      'version: 1',
+      'ssh:',
+      '  options: ["ProxyCommand=nc %h 22"]',
+      'defaults:',
+      '  trustOnFirstUse: true',
+      'hosts:',
+      '  web-1:',
+      '    identityFile: "/keys/o\'brien"',
+      '  web-2:',
+      '    mode: swtich',
+    ),
+    baseDir: '/srv/my infra',
+    expected: [
+      `3:13: ssh.options[0] "ProxyCommand=nc %h 22" ${NIX_SSHOPTS}`,
+      `5:20: defaults.trustOnFirstUse: fleet keeps the keys it learns in "/srv/my infra/.fleet/known_hosts.tofu", which ${PATH_SPACE}`,
+      `8:19: hosts.web-1.identityFile "/keys/o'brien" contains "'", which ssh reads as quoting in an option: the file would not be found`,
+      `10:11: hosts.web-2.mode must be ${MODES} (got "swtich")`,
+    ],
+  },
 ];
 
 describe('broken manifests', () => {
@@ -354,7 +454,7 @@ describe('broken manifests', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);
   });
 
-  it.each(cases)('$name', ({ text, expected, env }) => {
-    expect(problems(text, env ? { env } : {})).toEqual(expected);
+  it.each(cases)('$name', ({ text, expected, env, baseDir }) => {
+    expect(problems(text, env ? { env } : {}, baseDir)).toEqual(expected);
   });
 });

@@ -8,15 +8,15 @@ export const yaml = (...lines: string[]): string => `${lines.join('\n')}\n`;
 /** Where relative paths resolve in tests. */
 export const BASE = '/srv/infra';
 
-/** Parses text that must be valid. */
-export function parse(text: string, options: ParseOptions = {}): Inventory {
-  return parseManifest(text, 'fleet.yaml', BASE, { env: { HOME: '/home/alice' }, ...options });
+/** Parses text that must be valid; relative paths resolve against `baseDir`. */
+export function parse(text: string, options: ParseOptions = {}, baseDir = BASE): Inventory {
+  return parseManifest(text, 'fleet.yaml', baseDir, { env: { HOME: '/home/alice' }, ...options });
 }
 
 /** Parses text that must be invalid; returns its problems as `line:col: message`. */
-export function problems(text: string, options: ParseOptions = {}): string[] {
+export function problems(text: string, options: ParseOptions = {}, baseDir = BASE): string[] {
   try {
-    parse(text, options);
+    parse(text, options, baseDir);
   } catch (e) {
     if (e instanceof ManifestError) {
       for (const p of e.problems) if (p.file !== 'fleet.yaml') throw new Error(`wrong file ${p.file}`);
