@@ -1,6 +1,9 @@
-// The only place fleet spawns processes: argv in, {exitCode, stdout, stderr} out, through zx.
+// The only place fleet spawns processes: argv in, {exitCode, stdout, stderr} out. Processes are
+// spawned directly (node:child_process, no shell in between): zx always starts one through a shell,
+// which costs a bash per call on the deploy path and adds a layer of quoting nobody needs.
+import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { $, type ProcessPromise } from 'zx';
+import { Readable } from 'node:stream';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 
 export type { Exec, ExecRequest, ExecResult } from './types.js';
@@ -52,70 +55,83 @@ function trace(request: ExecRequest): void {
 }
 
 /**
- * Runs one process. zx quotes every argv word with its own tested quoting function, so no
- * caller ever builds a shell line; a non-zero exit is returned, never thrown.
+ * Runs one process from its argv, with no shell in between; a non-zero exit is returned, never
+ * thrown. A program that cannot be started answers as a shell would: exit 127 and the reason.
  */
-export const execProcess: Exec = async (request: ExecRequest): Promise<ExecResult> => {
+export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => {
   if (request.argv.length === 0) throw new Error('execProcess: empty argv');
   trace(request);
-  const shell = $({
-    nothrow: true,
-    quiet: true,
-    verbose: false,
-    preferLocal: false,
-    cwd: request.cwd,
-    env: { ...process.env, ...request.env },
-    input: request.inheritStdio ? undefined : request.stdin,
-    ...(request.inheritStdio ? { stdio: 'inherit' as const } : {}),
-  });
-  const child: ProcessPromise = shell`${[...request.argv]}`;
-
-  let timedOut = false;
-  const timers: NodeJS.Timeout[] = [];
-  const kill = (signal: NodeJS.Signals) => {
-    child.kill(signal).catch(() => undefined);
-  };
-  if (request.timeoutMs !== undefined) {
-    timers.push(
-      setTimeout(() => {
-        timedOut = true;
-        kill('SIGTERM');
-        timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
-      }, request.timeoutMs),
-    );
-  }
-  const onAbort = () => {
-    kill('SIGINT');
-    timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
-  };
-  if (request.signal) {
-    if (request.signal.aborted) onAbort();
-    else request.signal.addEventListener('abort', onAbort, { once: true });
-  }
-
-  const { onLine, secrets } = request;
-  if (onLine && !request.inheritStdio) {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const splitter = lineSplitter((line) => onLine(redact(line, secrets), stream));
-      const readable = child[stream];
-      readable.on('data', (chunk: Buffer | string) => splitter.push(chunk.toString()));
-      readable.on('end', () => splitter.flush());
-    }
-  }
-
-  try {
-    const output = await child;
-    return {
-      exitCode: output.exitCode,
-      signal: output.signal,
-      stdout: redact(output.stdout, secrets),
-      stderr: redact(output.stderr, secrets),
-      timedOut,
+  const [program, ...args] = request.argv as [string, ...string[]];
+  return new Promise<ExecResult>((resolve) => {
+    const child = spawn(program, args, {
+      cwd: request.cwd,
+      env: { ...process.env, ...request.env },
+      stdio: request.inheritStdio ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+    });
+    let timedOut = false;
+    let spawnError: Error | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    const kill = (signal: NodeJS.Signals) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     };
-  } finally {
-    for (const timer of timers) clearTimeout(timer);
-    request.signal?.removeEventListener('abort', onAbort);
-  }
+    if (request.timeoutMs !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          kill('SIGTERM');
+          timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
+        }, request.timeoutMs),
+      );
+    }
+    const onAbort = () => {
+      kill('SIGINT');
+      timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
+    };
+    if (request.signal) {
+      if (request.signal.aborted) onAbort();
+      else request.signal.addEventListener('abort', onAbort, { once: true });
+    }
+
+    const captured = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const { onLine, secrets } = request;
+    if (!request.inheritStdio) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const readable = child[stream];
+        if (!readable) continue;
+        const splitter = onLine ? lineSplitter((line) => onLine(redact(line, secrets), stream)) : undefined;
+        readable.on('data', (chunk: Buffer) => {
+          captured[stream].push(chunk);
+          splitter?.push(chunk.toString());
+        });
+        readable.on('end', () => splitter?.flush());
+      }
+      const stdin = child.stdin;
+      if (stdin) {
+        // A target that closes its end early (ssh failed) must not crash fleet with EPIPE.
+        stdin.on('error', () => undefined);
+        const input = request.stdin;
+        if (input === undefined) stdin.end();
+        else if (input instanceof Readable) input.pipe(stdin);
+        else stdin.end(input);
+      }
+    }
+
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    child.on('close', (code, signal) => {
+      for (const timer of timers) clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      const stdout = Buffer.concat(captured.stdout).toString();
+      let stderr = Buffer.concat(captured.stderr).toString();
+      if (spawnError && child.pid === undefined) {
+        stderr += `${program}: ${spawnError.message}\n`;
+        resolve({ exitCode: 127, signal: null, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut });
+        return;
+      }
+      resolve({ exitCode: code, signal, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut });
+    });
+  });
 };
 
 /** Last `count` non-empty lines of a process's output, for error reports. */
