@@ -13,3 +13,4 @@ export * from './generations.js';
 export * from './reboot.js';
 export * from './rollback.js';
 export * from './install.js';
+export * from './host-verbs.js';

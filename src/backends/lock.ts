@@ -2,12 +2,13 @@
 import { PassThrough } from 'node:stream';
 import { HostError } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
-import { resolveArgv, type PlannedCommand } from '../plan/index.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 
 /** A held lock; `release()` closes the session's stdin so the target drops the flock. */
 export interface HeldLock {
   release(): Promise<void>;
+  /** What the session printed after `locked`: the probe's answer, up to `end=ok`. */
+  probeAnswer: string;
 }
 
 /** How often the held lock's session sends its heartbeat byte (well under LOCK_STALE_SECONDS). */
@@ -16,26 +17,46 @@ const HEARTBEAT_MS = 10_000;
 /** Exit status of the lock script when another run holds the lock. */
 export const LOCK_BUSY = 75;
 
-export async function acquireLock(host: string, command: PlannedCommand, exec: Exec, signal: AbortSignal): Promise<HeldLock> {
+/**
+ * Opens the lock session and waits until it holds the lock and has answered the probe, which the
+ * same session runs right after taking the lock (one round trip). `argv` is the resolved command.
+ */
+export async function acquireLock(host: string, argv: string[], exec: Exec, signal: AbortSignal, timeoutMs?: number): Promise<HeldLock> {
   const stdin = new PassThrough();
   let onLocked: () => void = () => undefined;
   const locked = new Promise<'locked'>((resolve) => {
     onLocked = () => resolve('locked');
   });
+  let answer: string[] | undefined;
   const session = exec({
-    argv: resolveArgv(command.argv, {}),
+    argv,
     stdin,
     signal,
-    onLine: (line) => {
-      if (line.trim() === 'locked') onLocked();
+    onLine: (line, stream) => {
+      if (stream !== 'stdout') return;
+      if (answer === undefined) {
+        if (line.trim() === 'locked') answer = [];
+        return;
+      }
+      answer.push(line);
+      if (line === 'end=ok') onLocked();
     },
   });
-  const first = await Promise.race([locked, session]);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed-out'>((resolve) => {
+    if (timeoutMs !== undefined) timer = setTimeout(() => resolve('timed-out'), timeoutMs);
+  });
+  const first = await Promise.race([locked, session, timedOut]).finally(() => clearTimeout(timer));
+  if (first === 'timed-out') {
+    stdin.end();
+    throw new HostError(host, 'lock', `cannot reach the host: no answer within ${Math.round((timeoutMs ?? 0) / 1000)}s`, []);
+  }
   if (first === 'locked') {
     // The target drops the lock after LOCK_STALE_SECONDS without a byte from us: keep it fed.
     const heartbeat = setInterval(() => stdin.write('.'), HEARTBEAT_MS);
     void session.finally(() => clearInterval(heartbeat));
     return {
+      probeAnswer: (answer ?? []).join('\n'),
       async release() {
         clearInterval(heartbeat);
         stdin.end();

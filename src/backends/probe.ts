@@ -15,6 +15,8 @@ export interface ProbeFacts {
   freeNixKiB?: number;
   /** sha256 of each probed key file, or 'missing'. */
   keys: Record<string, string>;
+  /** Whether the built system's closure is in the target's store (when the probe was asked). */
+  closure?: 'present' | 'absent';
 }
 
 /** True only when the answer proves the target is not NixOS: no /etc/NIXOS and no live system. */
@@ -50,5 +52,6 @@ export function parseProbe(stdout: string, host: string): ProbeFacts {
     bootId: values.get('bootId') ?? '',
     freeNixKiB: Number.isFinite(free) ? free : undefined,
     keys,
+    ...(values.get('closure') === 'present' || values.get('closure') === 'absent' ? { closure: values.get('closure') as 'present' | 'absent' } : {}),
   };
 }

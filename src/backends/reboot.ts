@@ -30,7 +30,7 @@ export interface RebootOptions {
 }
 
 async function probeOnce(ssh: SshSettings, exec: Exec, timeoutMs: number, connectTimeout: number, signal?: AbortSignal): Promise<ProbeFacts | string> {
-  const command = probeCommand(ssh, '/etc/ssh', [], [`ConnectTimeout=${connectTimeout}`, 'ControlMaster=no', 'ControlPath=none']);
+  const command = probeCommand(ssh, undefined, [`ConnectTimeout=${connectTimeout}`, 'ControlMaster=no', 'ControlPath=none']);
   const run = await exec({ argv: resolveArgv(command.argv, {}), timeoutMs, signal });
   if (run.exitCode !== 0) {
     if (run.timedOut) return 'no answer';

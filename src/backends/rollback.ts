@@ -66,7 +66,7 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const say = options.onLine ?? (() => undefined);
-  const lock = options.lock ? await acquireLock(host, options.lock, exec, signal ?? new AbortController().signal).catch((error: unknown) => error) : undefined;
+  const lock = options.lock ? await acquireLock(host, resolveArgv(options.lock.argv, {}), exec, signal ?? new AbortController().signal).catch((error: unknown) => error) : undefined;
   if (lock instanceof Error) return { kind: /cannot reach|ssh failed/i.test(lock.message) ? 'unreachable' : 'failed', step: 'lock', reason: lock.message, tail: [] };
   try {
     const list = await listGenerations(ssh, exec, signal);
@@ -100,12 +100,14 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
     });
     const verdict = activationVerdict(run.exitCode, run.signal);
     let note = '';
+    // The confirming connection also answers the probe: no second fresh connection for the check.
+    let confirmedAnswer: string | undefined;
     if (armed) {
       const settled = await settleWatchdog({
         host,
         armed,
         confirmArgv: resolveArgv(confirmWatchdogCommand(ssh).argv, { deployId: armed.id }),
-        probeArgv: resolveArgv(probeCommand(ssh, '/etc/ssh', [], FRESH_CONNECTION, 'verify').argv, {}),
+        probeArgv: resolveArgv(probeCommand(ssh, undefined, FRESH_CONNECTION, 'verify').argv, {}),
         exec,
         now,
         sleep,
@@ -115,6 +117,7 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
       // Interrupted while settling: the rollback ran, the watchdog decides; report it as failed.
       if (settled.kind !== 'confirmed') return { kind: settled.kind === 'interrupted' ? 'failed' : settled.kind, step: 'verify', reason: settled.reason, generation: target.generation, storePath: target.storePath, tail: tailLines(run) };
       note = '; watchdog confirmed';
+      confirmedAnswer = settled.answer;
     }
     if (verdict.kind === 'failed') {
       return { kind: 'failed', step: 'deploy', reason: `rolling back to generation ${target.generation} failed (exit ${verdict.exitCode ?? verdict.signal})`, generation: target.generation, storePath: target.storePath, tail: tailLines(run) };
@@ -122,11 +125,15 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
     if (verdict.kind === 'units-failed') note += '; some units failed';
     if (verdict.kind === 'reboot-required') note += '; reboot required to complete';
 
-    const probe = await exec({ argv: resolveArgv(probeCommand(ssh, '/etc/ssh', [], FRESH_CONNECTION, 'verify').argv, {}), timeoutMs: 60_000, signal });
-    if (probe.exitCode !== 0) {
-      return { kind: 'unreachable', step: 'verify', reason: `cannot reach the host after the rollback: ${describeSshFailure(probe.stderr)}`, generation: target.generation, storePath: target.storePath, tail: tailLines(probe) };
+    let answer = confirmedAnswer;
+    if (answer === undefined) {
+      const probe = await exec({ argv: resolveArgv(probeCommand(ssh, undefined, FRESH_CONNECTION, 'verify').argv, {}), timeoutMs: 60_000, signal });
+      if (probe.exitCode !== 0) {
+        return { kind: 'unreachable', step: 'verify', reason: `cannot reach the host after the rollback: ${describeSshFailure(probe.stderr)}`, generation: target.generation, storePath: target.storePath, tail: tailLines(probe) };
+      }
+      answer = probe.stdout;
     }
-    const facts = parseProbe(probe.stdout, host);
+    const facts = parseProbe(answer, host);
     const ok = facts.profile === target.storePath && (options.action === 'boot' || facts.current === target.storePath);
     if (!ok) {
       const seen = options.action === 'boot' ? facts.profile : facts.current;

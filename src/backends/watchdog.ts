@@ -28,7 +28,8 @@ export function parseConfirm(stdout: string): ConfirmAnswer {
 
 /** How a watchdog ended: confirmed over a fresh connection, or not (and what the host runs then). */
 export type WatchdogSettlement =
-  | { kind: 'confirmed' }
+  /** `answer`: the confirming call's output, which carries the probe's facts after `confirmed`. */
+  | { kind: 'confirmed'; answer: string }
   | { kind: 'rolled-back' | 'failed' | 'unreachable' | 'interrupted'; reason: string };
 
 /**
@@ -57,7 +58,7 @@ export async function settleWatchdog(options: {
     const result = await exec({ argv: options.confirmArgv, timeoutMs: Math.max(5000, armed.deadline - now()) });
     if (result.exitCode === 0) {
       const answer = parseConfirm(result.stdout);
-      if (answer.kind === 'confirmed') return { kind: 'confirmed' };
+      if (answer.kind === 'confirmed') return { kind: 'confirmed', answer: result.stdout };
       if (answer.kind === 'fired') return { kind: 'rolled-back', reason: `the watchdog rolled the host back to ${answer.system} before it could be confirmed` };
     }
     lastFailure = result.exitCode === SSH_FAILED ? describeSshFailure(result.stderr) : (tailLines(result).at(-1) ?? `exit ${result.exitCode}`);

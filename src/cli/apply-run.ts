@@ -5,8 +5,8 @@ import { consentInTree } from './consent.js';
 import { planFromArgs, type ContextArgs } from './context.js';
 import { EXIT } from './exit.js';
 import type { CommandResult } from './result.js';
-import type { Plan } from '../plan/index.js';
-import { runPlan, type HostOutcome, type Phase, type Reporter, type RunDeps, type RunEvent } from '../run/index.js';
+import type { Plan, StepScope } from '../plan/index.js';
+import { runPlan, type HostOutcome, type Phase, type Reporter, type RunEvent } from '../run/index.js';
 import { appendGithubSummary, buildJsonReport, exitCodeFor, formatGithubSummary, formatSummaryTable, TAIL_LINES } from '../report/index.js';
 import { chooseReporterMode, createReporter } from '../ui/index.js';
 
@@ -17,7 +17,7 @@ export interface OutputOptions {
 }
 
 /** Which part of apply to run: the single-step commands (push-keys, bootstrap, build) narrow it. */
-export type StepSelection = Pick<RunDeps, 'onlySteps' | 'buildOnly' | 'forceKeyPush'>;
+export type StepSelection = Partial<StepScope>;
 
 /** What a run leaves behind for whoever reads it after the process is gone (CI, scripts). */
 interface RunRecord {
@@ -29,7 +29,7 @@ interface RunRecord {
 }
 
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
-  const { plan } = await planFromArgs(args);
+  const { plan } = await planFromArgs({ ...args, scope: steps });
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = process.env.NO_COLOR ? false : Boolean(process.env.FORCE_COLOR) || (mode === 'tty' && !ci);
@@ -61,7 +61,6 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
       reporter,
       signal: interrupt.signal,
       confirmBootstrap: mode === 'tty' ? consentInTree((event) => reporter.emit(event), interrupt.signal) : undefined,
-      ...steps,
     });
   } catch (error) {
     // An internal error still leaves a record of the hosts that got somewhere; main reports the error.
@@ -87,7 +86,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
 /** The headline of the step summary: the command that ran. */
 function commandTitle(steps: StepSelection): string {
   if (steps.buildOnly) return 'fleet build';
-  const last = steps.onlySteps?.at(-1);
+  const last = steps.steps?.at(-1);
   return last ? `fleet ${last}` : 'fleet apply';
 }
 

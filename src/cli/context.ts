@@ -10,7 +10,9 @@ import {
   type Plan,
   type RebuildFlavour,
   type Selection,
+  type StepScope,
 } from '../plan/index.js';
+import { UsageError } from '../errors.js';
 import { freemem, hostname, userInfo } from 'node:os';
 
 export interface ContextArgs {
@@ -24,6 +26,15 @@ export interface ContextArgs {
   allowBootstrap?: boolean;
   connectTimeout?: number;
   lockTimeout?: number;
+  /** --rebuild-flavour; overrides the manifest's rebuildFlavour. */
+  rebuildFlavour?: 'auto' | RebuildFlavour;
+  /** Which steps run (apply: all). */
+  scope?: Partial<StepScope>;
+  /**
+   * Whether this command may activate systems through nixos-rebuild. The operating commands do
+   * not: they never ask the installed nixos-rebuild and their plans activate as fleet itself does.
+   */
+  activates?: boolean;
 }
 
 /** Loads the manifest named by -f, $FLEET_FILE or ./fleet.yaml. */
@@ -32,14 +43,30 @@ export async function loadInventory(file: string | undefined): Promise<Inventory
   return loadManifest(path, { env: process.env });
 }
 
-/** Asks the installed nixos-rebuild whether it takes --store-path (nixos-rebuild-ng) or not (bash). */
+/**
+ * Asks the installed nixos-rebuild which it is, without side effects and without its help text
+ * (the bash one's --help is `exec man nixos-rebuild`, which prints only "No manual entry" where no
+ * man page is installed): `nixos-rebuild --store-path` with no value. nixos-rebuild-ng that has
+ * the flag says argparse's `expected one argument`; one without it `unrecognized arguments`; the
+ * bash one ``unknown option `--store-path'``. Anything else is an error, never a guess.
+ */
 export async function detectRebuildFlavour(commands: ToolCommands, exec: Exec = execProcess): Promise<RebuildFlavour> {
-  const result = await exec({ argv: [...commands.nixosRebuild, '--help'], timeoutMs: 15000 }).catch(() => undefined);
-  if (!result) return 'ng';
+  const argv = [...commands.nixosRebuild, '--store-path'];
+  const shown = argv.join(' ');
+  const hint = 'set rebuildFlavour: ng or bash in fleet.yaml (bash: fleet activates the built system itself and needs no nixos-rebuild), or pass --rebuild-flavour';
+  let result;
+  try {
+    result = await exec({ argv, timeoutMs: 15_000 });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`cannot tell which nixos-rebuild this is: \`${shown}\` could not run (${why})`, hint);
+  }
   const text = `${result.stdout}\n${result.stderr}`;
-  if (text.includes('--store-path')) return 'ng';
-  if (text.includes('--fast') || text.includes('--use-remote-sudo')) return 'bash';
-  return 'ng';
+  if (/argument --store-path: expected one argument/.test(text)) return 'ng';
+  if (/unrecognized arguments:.*--store-path/.test(text)) return 'bash';
+  if (/unknown option [`']--store-path'/.test(text)) return 'bash';
+  const last = text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? 'no output';
+  throw new UsageError(`cannot tell which nixos-rebuild this is: \`${shown}\` answered exit ${result.exitCode ?? result.signal}: ${last}`, hint);
 }
 
 /** `nix --version` of this machine, or '' when nix cannot be run here. */
@@ -51,7 +78,10 @@ export async function detectNixVersion(commands: ToolCommands, exec: Exec = exec
 /** Manifest → inventory → plan, as `fleet plan` prints it and `fleet apply` runs it. */
 export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess): Promise<{ inventory: Inventory; plan: Plan }> {
   const inventory = await loadInventory(args.file);
-  const [flavour, nixVersion] = await Promise.all([detectRebuildFlavour(inventory.commands, exec), detectNixVersion(inventory.commands, exec)]);
+  const wanted = args.rebuildFlavour ?? inventory.rebuildFlavour;
+  const deploys = (args.activates ?? true) && !args.scope?.buildOnly && (args.scope?.steps ?? ['deploy']).includes('deploy');
+  const flavour: Promise<RebuildFlavour> = wanted !== 'auto' ? Promise.resolve(wanted) : deploys ? detectRebuildFlavour(inventory.commands, exec) : Promise.resolve('bash');
+  const [rebuildFlavour, nixVersion] = await Promise.all([flavour, detectNixVersion(inventory.commands, exec)]);
   const plan = buildPlan(inventory, {
     selection: args.selection,
     modeOverride: args.modeOverride,
@@ -61,12 +91,13 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     failFast: args.failFast ?? false,
     allowBootstrap: args.allowBootstrap ?? false,
     paths: runPathsFor(inventory.manifestPath, tmpdir()),
-    rebuildFlavour: flavour,
+    rebuildFlavour,
     nixVersion,
     localRoot: typeof process.getuid === 'function' ? process.getuid() === 0 : false,
     connectTimeout: args.connectTimeout ?? 10,
     lockTimeout: args.lockTimeout ?? 30,
     operator: `${userInfo().username}@${hostname()}`,
+    ...(args.scope ? { scope: args.scope } : {}),
   });
   return { inventory, plan };
 }

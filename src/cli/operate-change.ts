@@ -38,7 +38,7 @@ export async function runRollback(
           exec,
           action,
           to: args.to,
-          watchdogTimeout: host.spec.rollback.enabled ? host.spec.rollback.timeout : undefined,
+          watchdogTimeout: host.watchdogSeconds ?? undefined,
           lock: lockCommand(host.ssh, args.lockTimeout ?? 30, operator),
           signal,
           onLine: (line) => view.line(host.name, 'rollback', line),

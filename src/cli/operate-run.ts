@@ -33,7 +33,7 @@ export interface OperateArgs {
 
 /** The selected hosts with their pinned ssh settings, and the run files (known_hosts) written. */
 export async function operateTargets(args: Pick<OperateArgs, 'file' | 'selection' | 'parallel'>): Promise<{ plan: Plan; hosts: HostPlan[] }> {
-  const { plan } = await planFromArgs({ file: args.file, selection: args.selection, parallel: args.parallel });
+  const { plan } = await planFromArgs({ file: args.file, selection: args.selection, parallel: args.parallel, activates: false });
   prepareRunFiles(plan);
   // One-shot commands share no connection, so no ssh master outlives the command.
   const hosts = plan.hosts.map((h) => (h.ssh ? { ...h, ssh: oneShotSsh(h.ssh) } : h));
@@ -67,7 +67,7 @@ type ProbeAnswer = { facts: ProbeFacts } | { error: string; unreachable: boolean
 
 /** Probes a host; the facts, or why it could not be reached. */
 async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promise<ProbeAnswer> {
-  const command = probeCommand(host.ssh, host.keys?.destination ?? '/etc/ssh', []);
+  const command = probeCommand(host.ssh);
   const run = await exec({ argv: resolveArgv(command.argv, {}), timeoutMs: ((host.ssh?.connectTimeout ?? 0) + 30) * 1000, signal });
   if (run.exitCode !== 0) {
     const why = host.ssh && run.exitCode === SSH_FAILED ? describeSshFailure(run.stderr) : run.timedOut ? 'no answer' : `probe failed (exit ${run.exitCode ?? run.signal})`;
@@ -143,7 +143,7 @@ async function checkHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promi
   const vitals = parseVitals(run.stdout);
   if (!vitals) return { host: host.name, healthy: false, checks: [], problems: ['the check script gave an incomplete answer'] };
   const problems = vitalsProblems(vitals);
-  const checks = await runHealthChecks(host.ssh, host.spec.healthChecks, exec, { signal });
+  const checks = await runHealthChecks(host.ssh, host.healthChecks.map((c) => c.check), exec, { signal });
   for (const c of checks) if (!c.ok) problems.push(`health check "${c.name}" failed: ${c.detail}`);
   return { host: host.name, healthy: problems.length === 0, vitals, checks, problems };
 }
@@ -157,7 +157,7 @@ export async function runCheck(args: OperateArgs & { plain?: boolean }, exec: Ex
     const results = await forEachHost(
       hosts,
       (h) => {
-        if (view.live) view.start(h.name, 'check', `vitals${h.spec.healthChecks.length > 0 ? ` and ${h.spec.healthChecks.length} health check(s)` : ''}`);
+        if (view.live) view.start(h.name, 'check', `vitals${h.healthChecks.length > 0 ? ` and ${h.healthChecks.length} health check(s)` : ''}`);
         return checkHost(h, exec, signal);
       },
       {

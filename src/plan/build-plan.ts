@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import type { Endpoint, HostSpec, Inventory, Mode } from '../manifest/inventory.js';
 import type { SshSettings } from '../ssh/index.js';
 import {
+  activateCommand,
   armWatchdogCommand,
   buildAttributes,
   confirmWatchdogCommand,
@@ -14,14 +15,13 @@ import {
   lockCommand,
   nixBuildCommand,
   nixosAnywhereCommand,
-  nixosRebuildCommand,
   probeCommand,
   pushKeysCommand,
-  type RebuildFlavour,
 } from './commands.js';
 import { healthCheckCommand } from './operate-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
-import type { BuildAttribute, BuildChunk, HostPlan, Plan, PlannedKeys, PlannedStep, RunPaths } from './types.js';
+import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, HostPlan, Plan, PlannedKeys, PushKeysStep, RebuildFlavour, RunPaths, StepScope } from './types.js';
+import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
 
@@ -49,6 +49,8 @@ export interface PlanOptions {
   lockTimeout: number;
   /** Who runs this, for the lock's "locked by" message, e.g. `alice@laptop`. */
   operator: string;
+  /** Which steps run (default: all of apply). */
+  scope?: Partial<StepScope>;
 }
 
 /** Where per-run files go for a manifest; `runtimeBase` is e.g. /tmp, `stateDir` beside the manifest. */
@@ -117,102 +119,121 @@ export function keyFileNames(keys: PlannedKeys | undefined): string[] {
   return names;
 }
 
-function pushKeysStep(spec: HostSpec, ssh: SshSettings | undefined, keys: PlannedKeys | undefined): PlannedStep {
-  if (!keys || keys.push === 'never') {
-    return { kind: 'push-keys', guard: keys ? 'never (keys.push: never)' : 'never (no key policy)', commands: [] };
-  }
-  const commands = [];
-  if (keys.generateAt) commands.push(keygenCommand(keys.generateAt, spec.name));
-  commands.push(pushKeysCommand(ssh, keys.destination));
-  const when =
-    keys.push === 'always'
-      ? 'when the keys on the target are missing or differ'
-      : 'only before a bootstrap';
+function pushKeysStep(spec: HostSpec, ssh: SshSettings | undefined, keys: PlannedKeys | undefined): HostPlan['pushKeys'] {
+  if (!keys) return { kind: 'push-keys', never: 'no key policy' };
+  if (keys.push === 'never') return { kind: 'push-keys', never: 'keys.push: never' };
+  const when = keys.push === 'always' ? 'when the keys on the target are missing or differ' : 'only before a bootstrap';
   const bootstrapNote = spec.bootstrap ? '; before a bootstrap they go to nixos-anywhere --extra-files instead' : '';
-  return {
+  const step: PushKeysStep = {
     kind: 'push-keys',
     guard: `${when} (keys.push: ${keys.push})${keys.generateAt ? '; a missing host key is generated first' : ''}${bootstrapNote}`,
-    commands,
+    keys,
+    push: pushKeysCommand(ssh, keys.destination),
+    pinPushedKey: spec.target.kind === 'ssh',
   };
+  if (keys.generateAt) step.generate = keygenCommand(keys.generateAt, spec.name);
+  return step;
+}
+
+function bootstrapStep(spec: HostSpec, ssh: SshSettings | undefined, keys: PlannedKeys | undefined, options: PlanOptions, inventory: Inventory): HostPlan['bootstrap'] {
+  if (!spec.bootstrap) return { kind: 'bootstrap', never: 'no bootstrap options' };
+  if (spec.target.kind !== 'ssh' || !ssh) return { kind: 'bootstrap', never: 'a local target is never bootstrapped' };
+  const staging = keys || spec.bootstrap.extraFiles ? posix.join(options.paths.runtimeDir, `bootstrap-${spec.name}`) : undefined;
+  const step: BootstrapStep = {
+    kind: 'bootstrap',
+    guard:
+      'only if the probe proves the target is not NixOS (no /etc/NIXOS, no /run/current-system), ' +
+      'and with consent (--yes, or a prompt on a terminal); then wait for the installed system to answer',
+    options: spec.bootstrap,
+    install: nixosAnywhereCommand({ commands: inventory.commands, target: spec.target, ssh, bootstrap: spec.bootstrap, extraFilesDir: staging }),
+    waitForInstalled: probeCommand(ssh, { closure: false, keyDir: keys?.destination ?? '/etc/ssh', keyNames: [] }, FRESH_CONNECTION, 'wait for the installed system'),
+    waitSeconds: spec.bootstrap.noReboot ? 0 : spec.bootstrap.waitTimeout,
+  };
+  if (staging) step.staging = staging;
+  return step;
+}
+
+function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): DeployStep['activation'] {
+  const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot });
+  const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
+  const live = mode === 'switch' || mode === 'test';
+  if (live && ssh && spec.rollback.enabled) {
+    return {
+      kind: 'watched',
+      arm: armWatchdogCommand(ssh, spec.rollback.timeout, mode),
+      activate,
+      confirm: confirmWatchdogCommand(ssh),
+      afterDeadline: probe(FRESH_CONNECTION, 'see whether the target rolled back'),
+      timeoutSeconds: spec.rollback.timeout,
+    };
+  }
+  if (mode === 'dry-activate') return { kind: 'plain', activate, unwatched: 'dry-activate changes nothing' };
+  if (mode === 'boot') {
+    // Nothing live changed: the shared connection is proof enough of the boot default.
+    return { kind: 'plain', activate, unwatched: 'boot changes nothing live', check: { command: probe([], 'verify'), fresh: false } };
+  }
+  if (!ssh) return { kind: 'plain', activate, unwatched: 'a local target', check: { command: probe([], 'verify'), fresh: false } };
+  return { kind: 'plain', activate, unwatched: 'rollback disabled', check: { command: probe(FRESH_CONNECTION, 'verify'), fresh: true } };
 }
 
 function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): HostPlan {
   const mode = options.modeOverride ?? spec.mode;
   const ssh = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
   const keys = plannedKeys(spec);
-  const keyDir = keys?.destination ?? '/etc/ssh';
-  const watchdog = spec.rollback.enabled && spec.target.kind === 'ssh' && (mode === 'switch' || mode === 'test');
+  const firstProbe = { closure: true, keyDir: keys?.destination ?? '/etc/ssh', keyNames: keyFileNames(keys) };
 
-  const steps: PlannedStep[] = [pushKeysStep(spec, ssh, keys)];
-
-  let bootstrapStaging: string | undefined;
-  if (spec.bootstrap && spec.target.kind === 'ssh' && ssh) {
-    bootstrapStaging = posix.join(options.paths.runtimeDir, `bootstrap-${spec.name}`);
-    const stage = keys || spec.bootstrap.extraFiles ? bootstrapStaging : undefined;
-    steps.push({
-      kind: 'bootstrap',
-      guard:
-        'only if the probe proves the target is not NixOS (no /etc/NIXOS, no /run/current-system), ' +
-        'and with consent (--yes, or a prompt on a terminal); then wait for the installed system to answer',
-      commands: [
-        nixosAnywhereCommand({ commands: inventory.commands, target: spec.target, ssh, bootstrap: spec.bootstrap, extraFilesDir: stage }),
-        probeCommand(ssh, keyDir, [], FRESH_CONNECTION, 'wait for the installed system'),
-      ],
-    });
-  } else {
-    steps.push({ kind: 'bootstrap', guard: 'never (no bootstrap options)', commands: [] });
-  }
-
-  const deployCommands = [];
-  if (ssh) deployCommands.push(copyClosureCommand(inventory.commands, ssh));
-  if (watchdog && ssh) deployCommands.push(armWatchdogCommand(ssh, spec.rollback.timeout, mode as 'switch' | 'test'));
-  deployCommands.push(
-    nixosRebuildCommand({
-      commands: inventory.commands,
-      flavour: options.rebuildFlavour,
-      mode,
-      flake: inventory.flake,
-      host: spec.name,
-      target: spec.target,
-      ssh,
-      localRoot: options.localRoot,
-    }),
-  );
+  const act = activation(spec, mode, ssh, options, inventory);
   const liveOrBoot = mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
-  steps.push({
+  const deploy: DeployStep = {
     kind: 'deploy',
     guard:
       mode === 'dry-activate'
         ? 'always (dry-activate changes nothing)'
         : `skipped when the target already runs <toplevel> as ${liveOrBoot}${options.force ? ' (--force: never skipped)' : ''}; ` +
-          `the closure is copied before anything is activated${watchdog ? `; the rollback watchdog (${spec.rollback.timeout}s) is armed before activation` : ''}`,
-    commands: deployCommands,
-  });
+          `the closure is copied before anything is activated, unless the probe found it there` +
+          (act.kind === 'watched' ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation` : `; no rollback watchdog (${act.unwatched})`),
+    flavour: options.rebuildFlavour,
+    activation: act,
+    tolerateUnitFailures: spec.tolerateUnitFailures,
+  };
+  if (ssh) deploy.copy = copyClosureCommand(inventory.commands, ssh);
 
-  const verifyCommands = mode === 'dry-activate' ? [] : [probeCommand(ssh, keyDir, [], FRESH_CONNECTION, 'verify')];
-  if (watchdog && ssh) verifyCommands.push(confirmWatchdogCommand(ssh));
-  // Health checks gate success only where the new system is live (switch, test).
-  const healthChecks = mode === 'switch' || mode === 'test' ? spec.healthChecks : [];
-  for (const check of healthChecks) verifyCommands.push({ purpose: `health check ${check.name}`, argv: healthCheckCommand(ssh, check) });
-  steps.push({
-    kind: 'verify',
-    guard:
-      mode === 'dry-activate'
-        ? 'never (dry-activate changes nothing)'
-        : `a fresh connection (no shared one) shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}` +
-          (watchdog ? '; then confirms the watchdog, or waits for the target to roll back if ssh is lost' : '') +
-          (healthChecks.length > 0 ? `; then the health checks (${healthChecks.map((c) => c.name).join(', ')}) must all pass` : ''),
-    commands: verifyCommands,
-  });
-
-  const probe = probeCommand(ssh, keyDir, keyFileNames(keys));
-  const plan: HostPlan = { name: spec.name, mode, target: spec.target, spec, probe, watchdog, rollbackTimeout: spec.rollback.timeout, steps };
-  if (ssh) {
-    plan.ssh = ssh;
-    plan.lock = lockCommand(ssh, options.lockTimeout, options.operator);
+  const plannedChecks = spec.healthChecks.map((check) => ({ check, command: { purpose: `health check ${check.name}`, argv: healthCheckCommand(ssh, check) } }));
+  let verify: HostPlan['verify'];
+  if (mode === 'dry-activate') verify = { kind: 'verify', never: 'dry-activate changes nothing' };
+  else {
+    // Health checks gate success only where the new system is live (switch, test).
+    const healthChecks = mode === 'switch' || mode === 'test' ? spec.healthChecks : [];
+    const how =
+      act.kind === 'watched'
+        ? 'one fresh connection (no shared one) confirms the watchdog and shows <toplevel> as the live system; if ssh is lost, wait for the target to roll back'
+        : act.check?.fresh
+          ? 'a fresh connection (no shared one) shows <toplevel> as the live system'
+          : `the target shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}`;
+    verify = {
+      kind: 'verify',
+      guard: `only after an activation: ${how}` + (healthChecks.length > 0 ? `; then the health checks (${healthChecks.map((c) => c.name).join(', ')}) must all pass` : ''),
+      healthChecks: plannedChecks.filter((c) => healthChecks.includes(c.check)),
+    };
   }
+
+  const plan: HostPlan = {
+    name: spec.name,
+    mode,
+    target: spec.target,
+    pinnedKeys: spec.hostKeys,
+    watchdogSeconds: spec.rollback.enabled ? spec.rollback.timeout : null,
+    healthChecks: plannedChecks,
+    connect: ssh
+      ? { kind: 'lock-and-probe', command: lockCommand(ssh, options.lockTimeout, options.operator, firstProbe), waitSeconds: options.lockTimeout }
+      : { kind: 'probe', command: probeCommand(undefined, firstProbe) },
+    pushKeys: pushKeysStep(spec, ssh, keys),
+    bootstrap: bootstrapStep(spec, ssh, keys, options, inventory),
+    deploy,
+    verify,
+  };
+  if (ssh) plan.ssh = ssh;
   if (keys) plan.keys = keys;
-  if (bootstrapStaging) plan.bootstrapStaging = bootstrapStaging;
   return plan;
 }
 
@@ -264,13 +285,14 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptio
 export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
   const hosts = selectHosts(inventory.hosts, options.selection);
   return {
-    version: 1,
+    version: 2,
     manifestPath: inventory.manifestPath,
     flake: inventory.flake,
     parallel: options.parallel ?? inventory.parallel,
     force: options.force,
     failFast: options.failFast,
     allowBootstrap: options.allowBootstrap,
+    scope: { steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false, ...options.scope },
     paths: options.paths,
     commands: inventory.commands,
     build: {

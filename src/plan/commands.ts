@@ -1,11 +1,8 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
-import { ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';
-import type { Arg, BuildAttribute, PlannedCommand } from './types.js';
-
-/** Which nixos-rebuild is installed: nixos-rebuild-ng (has --store-path) or the older bash one. */
-export type RebuildFlavour = 'ng' | 'bash';
+import { ACTIVATE_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';
+import type { Arg, BuildAttribute, PlannedCommand, RebuildFlavour } from './types.js';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
@@ -79,31 +76,33 @@ export function nixBuildCommand(commands: ToolCommands, buildHost: Endpoint, bui
   return command;
 }
 
-/** nixos-rebuild for one host in one mode, with the prebuilt system when the tool can take it. */
-export function nixosRebuildCommand(opts: {
+/**
+ * Activation of the prebuilt system in one mode. nixos-rebuild-ng takes it with --store-path (its
+ * own copy finds the closure already there). For the bash nixos-rebuild, which can only evaluate
+ * the flake again, fleet runs that tool's own target sequence itself (ACTIVATE_SCRIPT): one
+ * evaluation per host in all.
+ */
+export function activateCommand(opts: {
   commands: ToolCommands;
   flavour: RebuildFlavour;
   mode: Mode;
-  flake: string;
-  host: string;
   target: Endpoint;
   ssh?: SshSettings;
   /** fleet runs as root (a local target needs no sudo then). */
   localRoot: boolean;
 }): PlannedCommand {
-  const argv: Arg[] = [...opts.commands.nixosRebuild, opts.mode];
-  if (opts.flavour === 'ng') {
-    argv.push('--store-path', { ref: 'toplevel' });
-  } else {
-    // The bash nixos-rebuild cannot take a store path; it evaluates the flake again (--fast: no re-exec).
-    argv.push('--flake', `${opts.flake}#${opts.host}`, '--fast');
+  if (opts.flavour === 'bash') {
+    const remote: Arg[] = ['sh', '-c', ACTIVATE_SCRIPT, 'fleet-activate', { ref: 'toplevel' }, opts.mode];
+    const local = !opts.ssh && !opts.localRoot ? ['sudo', '-n', '--', ...remote] : remote;
+    return { purpose: `activate ${opts.mode} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : local };
   }
+  const argv: Arg[] = [...opts.commands.nixosRebuild, opts.mode, '--store-path', { ref: 'toplevel' }];
   const needsSudo = opts.target.kind === 'ssh' ? opts.target.user !== 'root' : !opts.localRoot;
-  if (needsSudo) argv.push(opts.flavour === 'ng' ? '--sudo' : '--use-remote-sudo');
-  if (opts.flavour === 'ng') argv.push('--no-reexec');
+  if (needsSudo) argv.push('--sudo');
+  argv.push('--no-reexec');
   const command: PlannedCommand = { purpose: `nixos-rebuild ${opts.mode}`, argv };
   if (opts.target.kind === 'ssh') {
-    if (!opts.ssh) throw new Error(`host ${opts.host}: ssh target without ssh settings`);
+    if (!opts.ssh) throw new Error('ssh target without ssh settings');
     argv.push('--target-host', destination(opts.target));
     // NIXOS_REBUILD_SSH_DEFAULT_OPTS replaces nixos-rebuild-ng's own connection sharing with ours.
     const sharing = opts.ssh.controlDir
@@ -131,6 +130,9 @@ export function nixosAnywhereCommand(opts: {
     { ref: 'toplevel' },
     '--phases',
     bootstrap.phases.join(','),
+    // The default `auto` runs `nix config show`, which Nix < 2.20 lacks, even though nothing is built.
+    '--build-on',
+    'local',
     '--ssh-port',
     String(opts.target.port),
   ];
@@ -150,28 +152,59 @@ export function nixosAnywhereCommand(opts: {
   return { purpose: 'nixos-anywhere', argv };
 }
 
+/** What the probe reports on: whether the built closure is there, and which key files. */
+export interface ProbeArgs {
+  /** Say whether the built system's closure is already in the target's store. */
+  closure: boolean;
+  keyDir: string;
+  keyNames: readonly string[];
+}
+
+const NO_PROBE_EXTRAS: ProbeArgs = { closure: false, keyDir: '/etc/ssh', keyNames: [] };
+
+function probeArgs(args: ProbeArgs): Arg[] {
+  return [args.closure ? { ref: 'toplevel' } : '-', args.keyDir, ...args.keyNames];
+}
+
 /** The probe: one ssh call (or a local sh for a local target) that reports the facts guards need. */
 export function probeCommand(
   ssh: SshSettings | undefined,
-  keyDir: string,
-  keyNames: readonly string[],
+  args: ProbeArgs = NO_PROBE_EXTRAS,
   overrides: string[] = [],
   purpose = 'probe',
 ): PlannedCommand {
-  return { purpose, argv: onTarget(ssh, ['sh', '-c', PROBE_SCRIPT, 'fleet-probe', keyDir, ...keyNames], overrides) };
+  return { purpose, argv: onTarget(ssh, ['sh', '-c', PROBE_SCRIPT, 'fleet-probe', ...probeArgs(args)], overrides) };
 }
 
-/** ssh running a remote argv (quoted once), or the argv itself for a local target. */
-function onTarget(ssh: SshSettings | undefined, remote: readonly string[], overrides: string[] = []): string[] {
+/**
+ * ssh running a remote argv, or the argv itself for a local target. Literal words are quoted once
+ * (quoteRemoteCommand); a run-time ref stays a ref marked remote, which resolveArgv quotes the same way.
+ */
+export function onTarget(ssh: SshSettings | undefined, remote: readonly Arg[], overrides: string[] = []): Arg[] {
   if (!ssh) return [...remote];
-  return [...sshBase(ssh, overrides), quoteRemoteCommand(withSudo(ssh.endpoint, remote))];
+  const out: Arg[] = [...sshBase(ssh, overrides)];
+  let literal: string[] = [];
+  for (const word of withSudo<Arg>(ssh.endpoint, remote)) {
+    if (typeof word === 'string') {
+      literal.push(word);
+      continue;
+    }
+    if (literal.length > 0) out.push(quoteRemoteCommand(literal));
+    literal = [];
+    out.push({ ref: word.ref, remote: true });
+  }
+  if (literal.length > 0) out.push(quoteRemoteCommand(literal));
+  return out;
 }
 
-/** The deploy lock: an ssh session holding flock on the target until fleet closes its stdin. */
-export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: string): PlannedCommand {
+/**
+ * The deploy lock and the probe in one ssh session: it prints `locked` and the probe's facts, then
+ * holds flock on the target until fleet closes its stdin.
+ */
+export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: string, probe: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
   return {
-    purpose: 'lock',
-    argv: onTarget(ssh, ['sh', '-c', LOCK_SCRIPT, 'fleet-lock', String(waitSeconds), holder]),
+    purpose: 'lock and probe',
+    argv: onTarget(ssh, ['sh', '-c', LOCK_SCRIPT, 'fleet-lock', String(waitSeconds), holder, ...probeArgs(probe)]),
     stdin: 'held open until the host is done',
   };
 }
@@ -185,19 +218,20 @@ export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings): Pl
   };
 }
 
-/**
- * Arms the rollback watchdog on the target (detached from the session). The deploy id is only
- * known at run time; it is one word of [0-9a-f], so ssh may append it to the quoted line as is.
- */
+/** Arms the rollback watchdog on the target (detached from the session), for a deploy id known at run time. */
 export function armWatchdogCommand(ssh: SshSettings, timeoutSeconds: number, mode: 'switch' | 'test'): PlannedCommand {
-  const head = quoteRemoteCommand(withSudo(ssh.endpoint, ['sh', '-c', ARM_WATCHDOG_SCRIPT, 'fleet-arm']));
-  return { purpose: 'arm watchdog', argv: [...sshBase(ssh), head, { ref: 'deployId' }, String(timeoutSeconds), mode] };
+  return {
+    purpose: 'arm watchdog',
+    argv: onTarget(ssh, ['sh', '-c', ARM_WATCHDOG_SCRIPT, 'fleet-arm', { ref: 'deployId' }, String(timeoutSeconds), mode]),
+  };
 }
 
-/** Confirms the watchdog over a brand-new connection (no shared master). */
-export function confirmWatchdogCommand(ssh: SshSettings): PlannedCommand {
-  const head = quoteRemoteCommand(withSudo(ssh.endpoint, ['sh', '-c', CONFIRM_WATCHDOG_SCRIPT, 'fleet-confirm']));
-  return { purpose: 'confirm watchdog', argv: [...sshBase(ssh, FRESH_CONNECTION), head, { ref: 'deployId' }] };
+/** Over a brand-new connection (no shared master): confirms the watchdog, then answers the probe. */
+export function confirmWatchdogCommand(ssh: SshSettings, probe: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
+  return {
+    purpose: 'confirm watchdog and verify',
+    argv: onTarget(ssh, ['sh', '-c', CONFIRM_WATCHDOG_SCRIPT, 'fleet-confirm', { ref: 'deployId' }, ...probeArgs(probe)], FRESH_CONNECTION),
+  };
 }
 
 /** push-keys: one ssh call; stdin carries `<name> <mode> <base64>` lines (see PUSH_KEYS_SCRIPT). */
@@ -215,13 +249,17 @@ export function keygenCommand(path: string, host: string): PlannedCommand {
   return { purpose: 'generate host key', argv: ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${host}`, '-f', path] };
 }
 
-/** Substitutes run-time values into an argv (a list value becomes several words); an unknown ref is a programming error. */
+/**
+ * Substitutes run-time values into an argv (a list value becomes several words; a remote ref is
+ * quoted for the remote shell); an unknown ref is a programming error.
+ */
 export function resolveArgv(argv: readonly Arg[], values: Partial<Record<string, string | readonly string[]>>): string[] {
   return argv.flatMap((arg) => {
     if (typeof arg === 'string') return [arg];
     const value = values[arg.ref];
     if (value === undefined) throw new Error(`no value for <${arg.ref}>`);
-    return typeof value === 'string' ? [value] : [...value];
+    const words = typeof value === 'string' ? [value] : [...value];
+    return arg.remote ? [quoteRemoteCommand(words)] : words;
   });
 }
 

@@ -1,10 +1,12 @@
 // The small POSIX sh programs fleet runs on targets. Arguments are passed as argv ($1…), never spliced in.
 
 /**
- * Prints `key=value` facts the guards need, ending with `end=ok` so a cut-off answer is
- * recognised. Args: <key dir> <key file names…>. Key contents never leave the host: only sha256.
+ * The probe as a shell function: prints `key=value` facts the guards need, ending with `end=ok` so
+ * a cut-off answer is recognised. Args: <toplevel, or - > <key dir> <key file names…>. With a
+ * toplevel it also says whether that closure is already in the target's store (`closure=`), so an
+ * unchanged or half-deployed host is not copied to again. Key contents never leave the host: only sha256.
  */
-export const PROBE_SCRIPT = `set -u
+const PROBE_FUNCTION = `fleet_probe() {
 kv() { printf '%s=%s\\n' "$1" "$2"; }
 # Only links that exist resolve: GNU readlink -f prints a missing path as if it were there.
 target() { if [ -e "$1" ]; then readlink -f "$1"; fi; }
@@ -16,11 +18,20 @@ kv generation "$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^
 if [ -d /run/systemd/system ]; then kv systemd yes; else kv systemd no; fi
 kv bootId "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)"
 kv freeNixKiB "$(df -Pk /nix 2>/dev/null | awk 'NR==2 {print $4}')"
-dest=$1; shift
+top=$1; dest=$2; shift 2
+if [ "$top" != - ]; then
+  if nix-store --check-validity "$top" >/dev/null 2>&1; then kv closure present; else kv closure absent; fi
+fi
 for name in "$@"; do
   if [ -f "$dest/$name" ]; then kv "key:$name" "$(sha256sum "$dest/$name" | cut -d' ' -f1)"; else kv "key:$name" missing; fi
 done
 kv end ok
+}`;
+
+/** The probe alone. Args: as PROBE_FUNCTION. */
+export const PROBE_SCRIPT = `set -u
+${PROBE_FUNCTION}
+fleet_probe "$@"
 `;
 
 /**
@@ -51,10 +62,11 @@ export const LOCK_STALE_SECONDS = 60;
  * Holds the deploy lock for as long as fleet's ssh session lives: flock on /run/fleet/deploy.lock,
  * released when stdin closes, or when no heartbeat byte has arrived for LOCK_STALE_SECONDS: a
  * connection that died without a FIN (a cut link) otherwise keeps sshd, and the lock, for hours.
- * Prints `locked` once held, or `busy=<holder>` and exits 75 after waiting.
- * Args: <wait seconds> <holder description>.
+ * Prints `locked` once held, then the probe's facts (one round trip for both), or `busy=<holder>`
+ * and exits 75 after waiting. Args: <wait seconds> <holder description> <probe args…>.
  */
 export const LOCK_SCRIPT = `set -u
+${PROBE_FUNCTION}
 mkdir -p /run/fleet
 exec 9>>/run/fleet/deploy.lock
 if ! flock -w "$1" 9; then
@@ -63,6 +75,8 @@ if ! flock -w "$1" 9; then
 fi
 printf '%s since %s\\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > /run/fleet/deploy.lock.info
 echo locked
+shift 2
+fleet_probe "$@"
 while beat=$(timeout ${LOCK_STALE_SECONDS} dd bs=1 count=1 2>/dev/null) && [ -n "$beat" ]; do :; done
 rm -f /run/fleet/deploy.lock.info
 `;
@@ -112,19 +126,41 @@ printf 'armed=%s\\nprevious=%s\\n' "$generation" "$previous"
 `;
 
 /**
- * Confirms (disarms) a watchdog and waits for it to exit, leaving nothing behind. Prints
- * `confirmed`, or `fired=<system>` when it had already rolled back. Args: <id>.
+ * Confirms (disarms) a watchdog and waits for it to exit, leaving nothing behind, then answers the
+ * probe: proof of a fresh connection and of what runs, in one round trip. Prints `confirmed`, or
+ * `fired=<system>` when it had already rolled back, then the probe's facts. Args: <id> <probe args…>.
  */
 export const CONFIRM_WATCHDOG_SCRIPT = `set -u
-id=$1
-if [ -e /run/fleet/rolled-back-$id ]; then printf 'fired=%s\\n' "$(cat /run/fleet/rolled-back-$id)"; exit 0; fi
+${PROBE_FUNCTION}
+id=$1; shift
+answer() { printf '%s\\n' "$1"; shift; fleet_probe "$@"; exit 0; }
+if [ -e /run/fleet/rolled-back-$id ]; then answer "fired=$(cat /run/fleet/rolled-back-$id)" "$@"; fi
 : > /run/fleet/confirm-$id
 i=0
 while [ -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ -e /run/fleet/rolled-back-$id ]; then printf 'fired=%s\\n' "$(cat /run/fleet/rolled-back-$id)"; exit 0; fi
+if [ -e /run/fleet/rolled-back-$id ]; then answer "fired=$(cat /run/fleet/rolled-back-$id)" "$@"; fi
 if [ -e /run/fleet/watchdog-$id.pid ]; then echo "the watchdog did not stop" >&2; exit 1; fi
 rm -f /run/fleet/confirm-$id
-echo confirmed
+answer confirmed "$@"
+`;
+
+/**
+ * Activates a prebuilt system the way the bash nixos-rebuild does on its target (CONTRACTS.md):
+ * the profile for switch and boot, then switch-to-configuration under systemd-run where systemd
+ * runs (a dropped session cannot kill it half way), else directly with a clean environment. Exits
+ * with switch-to-configuration's status (0, 4 units failed, 100 reboot required).
+ * Args: <toplevel> <switch|boot|test|dry-activate>.
+ */
+export const ACTIVATE_SCRIPT = `set -u
+top=$1; mode=$2
+case "$mode" in
+  switch|boot) nix-env -p /nix/var/nix/profiles/system --set "$top" || exit 1 ;;
+esac
+if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+  exec systemd-run -E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER= --collect --no-ask-password --pipe --quiet \\
+    --same-dir --service-type=exec --unit=nixos-rebuild-switch-to-configuration --wait "$top/bin/switch-to-configuration" "$mode"
+fi
+exec env -i LOCALE_ARCHIVE= NIXOS_INSTALL_BOOTLOADER= "$top/bin/switch-to-configuration" "$mode"
 `;
 
 /** Every remote script by a short name, so displays can show `<probe script>` instead of its body. */
@@ -134,4 +170,5 @@ export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   lock: LOCK_SCRIPT,
   'arm-watchdog': ARM_WATCHDOG_SCRIPT,
   'confirm-watchdog': CONFIRM_WATCHDOG_SCRIPT,
+  activate: ACTIVATE_SCRIPT,
 };

@@ -1,16 +1,21 @@
-// The plan: pure, serialisable data that says what `fleet apply` will run, host by host.
-import type { Endpoint, HostSpec, Mode, ToolCommands } from '../manifest/inventory.js';
+// The plan: pure, serialisable data that says what `fleet apply` will run, host by host, down to
+// each command. Every command the runner runs is a named field here: a missing safety command
+// (arming the watchdog, confirming it) is a type error, never a lookup that silently found nothing.
+import type { BootstrapOptions, Endpoint, HealthCheck, Mode, ToolCommands } from '../manifest/inventory.js';
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
 export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations';
 
-/** One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). */
-export type Arg = string | { ref: Ref };
+/**
+ * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with
+ * `remote: true` is a word of ssh's remote command line and is shell-quoted when it is resolved.
+ */
+export type Arg = string | { ref: Ref; remote?: true };
 
 /** One process the plan will run (locally; remote work goes through an ssh argv). */
 export interface PlannedCommand {
-  /** What it is for, e.g. "probe", "activate", "copy closure". */
+  /** What it is for, for people: "probe", "activate", "copy closure". The runner never reads it. */
   purpose: string;
   argv: Arg[];
   /** Extra environment, e.g. NIX_SSHOPTS. */
@@ -22,13 +27,8 @@ export interface PlannedCommand {
 export type StepKind = 'push-keys' | 'bootstrap' | 'deploy' | 'verify';
 export const STEP_ORDER: readonly StepKind[] = ['push-keys', 'bootstrap', 'deploy', 'verify'];
 
-/** One step of a host, with the guard the executor checks before it runs. */
-export interface PlannedStep {
-  kind: StepKind;
-  /** Human sentence of the run-time condition, e.g. "only if the target is not NixOS". */
-  guard: string;
-  commands: PlannedCommand[];
-}
+/** Which nixos-rebuild activates: nixos-rebuild-ng with --store-path, or fleet itself the bash one's way. */
+export type RebuildFlavour = 'ng' | 'bash';
 
 /** One attribute the build stage builds. */
 export interface BuildAttribute {
@@ -88,31 +88,130 @@ export interface PlannedKeys {
   agenixKey?: { source: string; name: string };
 }
 
+/** A step that never runs for this host, and why (shown by `fleet plan`). */
+export interface NeverStep<K extends StepKind> {
+  kind: K;
+  never: string;
+}
+
+/**
+ * First contact. Over ssh, one session takes the deploy lock, answers the probe (facts every
+ * guard needs, and whether the built closure is already there) and holds the lock until fleet
+ * closes it: one round trip. A local target is probed only.
+ */
+export type ConnectStep =
+  | { kind: 'lock-and-probe'; command: PlannedCommand; waitSeconds: number }
+  | { kind: 'probe'; command: PlannedCommand };
+
+export interface PushKeysStep {
+  kind: 'push-keys';
+  guard: string;
+  keys: PlannedKeys;
+  /** ssh-keygen, when a missing host key may be generated. */
+  generate?: PlannedCommand;
+  /** One ssh call writing the key files it reads on stdin. */
+  push: PlannedCommand;
+  /** Host keys to pin after the push (ssh targets). */
+  pinPushedKey: boolean;
+}
+
+export interface BootstrapStep {
+  kind: 'bootstrap';
+  guard: string;
+  options: BootstrapOptions;
+  /** nixos-anywhere with the prebuilt disko script and system. */
+  install: PlannedCommand;
+  /** Probe over a fresh connection until the installed system answers (with the pushed key pinned). */
+  waitForInstalled: PlannedCommand;
+  /** Seconds to wait for it (0 with noReboot: it is asked once). */
+  waitSeconds: number;
+  /** Directory staged as --extra-files (keys, the manifest's extra files), if any. */
+  staging?: string;
+}
+
+/**
+ * A live activation behind the rollback watchdog: arm it, activate, then confirm it over one
+ * brand-new connection that also reports what runs. Without `confirm`, this does not type-check.
+ */
+export interface WatchedActivation {
+  kind: 'watched';
+  /** Arms the watchdog on the target (detached from the session); takes the deploy id. */
+  arm: PlannedCommand;
+  activate: PlannedCommand;
+  /** Over a fresh connection: confirm the watchdog, then the probe's facts. */
+  confirm: PlannedCommand;
+  /** Over a fresh connection, after the deadline: the probe, to see whether the target rolled back. */
+  afterDeadline: PlannedCommand;
+  /** Seconds the watchdog waits for confirmation (rollback.timeout). */
+  timeoutSeconds: number;
+}
+
+/** An activation with no watchdog (boot, dry-activate, rollback disabled, a local target). */
+export interface PlainActivation {
+  kind: 'plain';
+  activate: PlannedCommand;
+  /** Why there is no watchdog, for `fleet plan`. */
+  unwatched: string;
+  /** How the result is checked afterwards: over a fresh connection where the live system changed. */
+  check?: { command: PlannedCommand; fresh: boolean };
+}
+
+export interface DeployStep {
+  kind: 'deploy';
+  guard: string;
+  flavour: RebuildFlavour;
+  /** Copies the closure before anything is activated (ssh targets); skipped when the probe found it. */
+  copy?: PlannedCommand;
+  activation: WatchedActivation | PlainActivation;
+  /** switch-to-configuration's exit 4 (units failed) counts as success. */
+  tolerateUnitFailures: boolean;
+}
+
+export interface PlannedHealthCheck {
+  check: HealthCheck;
+  command: PlannedCommand;
+}
+
+export interface VerifyStep {
+  kind: 'verify';
+  guard: string;
+  /** Run after the system is verified; any failure fails the host (the new system stays live). */
+  healthChecks: PlannedHealthCheck[];
+}
+
 export interface HostPlan {
   name: string;
   mode: Mode;
   target: Endpoint;
-  /** The resolved spec the steps were made from (the executor needs policies, e.g. rollback). */
-  spec: HostSpec;
   /** How this host is reached over ssh (undefined for a `local` target). */
   ssh?: SshSettings;
-  /** Holds the per-host deploy lock for the whole sequence (ssh targets). */
-  lock?: PlannedCommand;
-  /** One ssh call (or local sh) gathering the facts every guard needs; runs before the steps. */
-  probe: PlannedCommand;
-  /** The rollback watchdog will be armed for this host's activation. */
-  watchdog: boolean;
-  /** Seconds the watchdog waits for confirmation (rollback.timeout). */
-  rollbackTimeout: number;
-  /** Directory on this machine staged as nixos-anywhere --extra-files (keys, extra files). */
-  bootstrapStaging?: string;
-  /** Key files this host gets, as the key policy resolves them (undefined: no key policy). */
+  /** Keys fleet pins for this host in its known_hosts (manifest pins). */
+  pinnedKeys: string[];
+  /** Seconds of the rollback watchdog for live changes (apply, fleet rollback); null: rollback disabled. */
+  watchdogSeconds: number | null;
+  /** The key policy as resolved (fleet install and fleet reboot use it too); undefined: none. */
   keys?: PlannedKeys;
-  steps: PlannedStep[];
+  /** Every health check of the host (fleet check runs them all; apply's verify those of live modes). */
+  healthChecks: PlannedHealthCheck[];
+  connect: ConnectStep;
+  pushKeys: PushKeysStep | NeverStep<'push-keys'>;
+  bootstrap: BootstrapStep | NeverStep<'bootstrap'>;
+  deploy: DeployStep;
+  verify: VerifyStep | NeverStep<'verify'>;
+}
+
+/** What a run does of each host's sequence: everything (apply), or one step (the single-step commands). */
+export interface StepScope {
+  /** Only these steps run (connect always does). */
+  steps: StepKind[];
+  /** Push keys whatever keys.push says (`fleet push-keys`). */
+  forceKeyPush: boolean;
+  /** Stop after the build stage (`fleet build`). */
+  buildOnly: boolean;
 }
 
 export interface Plan {
-  version: 1;
+  version: 2;
   manifestPath: string;
   flake: string;
   /** Hosts at once; 0 = unlimited. */
@@ -121,6 +220,7 @@ export interface Plan {
   failFast: boolean;
   /** Bootstrap (disk wipe) allowed without a prompt. */
   allowBootstrap: boolean;
+  scope: StepScope;
   paths: RunPaths;
   /** The tool commands of the manifest (for the build stage's per-host retries). */
   commands: ToolCommands;

@@ -58,7 +58,8 @@ export type RunEvent =
   | { type: 'build-failed'; host: string; reason: string; tail: string[] }
   | { type: 'host-start'; host: string }
   | { type: 'step-start'; host: string; step: Phase; title: string }
-  | { type: 'step-line'; host: string; step: Phase; line: string }
+  /** A line of a step's output; `quiet`: for the step log (report tails) only, not the screen. */
+  | { type: 'step-line'; host: string; step: Phase; line: string; quiet?: boolean }
   | { type: 'step-skip'; host: string; step: Phase; reason: string }
   | { type: 'step-done'; host: string; step: Phase; detail: string }
   | { type: 'step-failed'; host: string; step: Phase; reason: string }

@@ -3,7 +3,7 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { knownHostsLines, runBuildStage, writeKnownHosts, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
-import type { Plan, StepKind } from '../plan/index.js';
+import type { Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
@@ -16,12 +16,6 @@ export interface RunDeps {
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Run only these steps (the lock and probe always run); the rest are skipped as not requested. */
-  onlySteps?: StepKind[];
-  /** Stop after the build stage (`fleet build`). */
-  buildOnly?: boolean;
-  /** Push keys whatever keys.push says (`fleet push-keys`). */
-  forceKeyPush?: boolean;
 }
 
 export interface RunResult {
@@ -38,7 +32,7 @@ function pinnedLines(plan: Plan): string[] {
   const lines: string[] = [];
   for (const host of plan.hosts) {
     if (host.target.kind !== 'ssh') continue;
-    const keys = [...host.spec.hostKeys];
+    const keys = [...host.pinnedKeys];
     for (const candidate of host.keys?.hostKeyCandidates ?? []) {
       if (existsSync(`${candidate}.pub`)) {
         keys.push(readFileSync(`${candidate}.pub`, 'utf8').trim());
@@ -58,7 +52,7 @@ export function prepareRunFiles(plan: Plan): void {
   mkdirSync(plan.paths.runtimeDir, { recursive: true, mode: 0o700 });
   chmodSync(plan.paths.runtimeDir, 0o700);
   writeKnownHosts(plan.paths.knownHosts, pinnedLines(plan));
-  if (plan.hosts.some((h) => h.spec.trustOnFirstUse)) mkdirSync(plan.paths.stateDir, { recursive: true, mode: 0o700 });
+  if (plan.hosts.some((h) => h.ssh?.trustOnFirstUse)) mkdirSync(plan.paths.stateDir, { recursive: true, mode: 0o700 });
 }
 
 /** Runs a plan to the end (or the interrupt) and returns one outcome per selected host. */
@@ -86,7 +80,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     signal,
   );
 
-  if (deps.buildOnly) {
+  if (plan.scope.buildOnly) {
     const outcomes = plan.hosts.map((host): HostOutcome => {
       const failure = build.failed.get(host.name);
       const built = build.built.get(host.name);
@@ -140,8 +134,6 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
           confirmBootstrap: deps.confirmBootstrap,
           now,
           sleep,
-          onlySteps: deps.onlySteps,
-          forceKeyPush: deps.forceKeyPush ?? false,
         }).execute();
         if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) {
           stopNew.abort(`--fail-fast after ${host.name} failed`);

@@ -80,7 +80,7 @@ export function sshCommand(
 }
 
 /** Prefixes `sudo -n --` when the ssh user is not root. */
-export function withSudo(endpoint: SshEndpoint, argv: readonly string[]): string[] {
+export function withSudo<Word = string>(endpoint: SshEndpoint, argv: readonly Word[]): (Word | string)[] {
   return endpoint.user === 'root' ? [...argv] : ['sudo', '-n', '--', ...argv];
 }
 

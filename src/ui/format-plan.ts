@@ -1,7 +1,7 @@
 // The human tree of a Plan for `fleet plan` and `fleet apply --dry-run`: build stage, then each host.
 import type { Endpoint } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
-import type { Arg, HostPlan, Plan, PlannedCommand } from '../plan/types.js';
+import type { Arg, HostPlan, Plan, PlannedCommand, StepKind } from '../plan/types.js';
 import { quoteShellWord } from '../ssh/index.js';
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
@@ -45,26 +45,55 @@ function plural(n: number, word: string): string {
 }
 
 function watchdogLine(host: HostPlan): string {
-  if (host.watchdog) {
-    return `armed: rolls back after ${host.rollbackTimeout}s unless a new ssh connection confirms`;
+  const activation = host.deploy.activation;
+  if (activation.kind === 'watched') {
+    return `armed: rolls back after ${activation.timeoutSeconds}s unless a new ssh connection confirms`;
   }
-  if (host.mode === 'boot' || host.mode === 'dry-activate') return `none (${host.mode} changes nothing live)`;
-  if (!host.spec.rollback.enabled) return 'none (rollback disabled)';
-  return 'none';
+  return `none (${activation.unwatched})`;
 }
 
-function hostLines(host: HostPlan): string[] {
+function commandLines(commands: readonly (PlannedCommand | undefined)[]): string[] {
+  return commands.filter((c): c is PlannedCommand => c !== undefined).map((c) => `    ${c.purpose}: $ ${formatCommand(c)}`);
+}
+
+function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}`];
   lines.push(`  watchdog  ${watchdogLine(host)}`);
-  if (host.lock) {
-    lines.push(`  lock  held for the whole sequence`);
-    lines.push(`    ${host.lock.purpose}: $ ${formatCommand(host.lock)}`);
-  }
-  lines.push(`  probe  always, before the steps`);
-  lines.push(`    ${host.probe.purpose}: $ ${formatCommand(host.probe)}`);
-  for (const step of host.steps) {
+  const connect = host.connect;
+  lines.push(connect.kind === 'lock-and-probe' ? '  lock and probe  one session, before the steps; holds the deploy lock for the whole sequence' : '  probe  always, before the steps');
+  lines.push(...commandLines([connect.command]));
+  const requested = (kind: StepKind) => scope.steps.includes(kind);
+  const steps = [host.pushKeys, host.bootstrap, host.deploy, host.verify];
+  for (const step of steps) {
+    if (!requested(step.kind)) {
+      lines.push(`  ${step.kind}  not requested`);
+      continue;
+    }
+    if ('never' in step) {
+      lines.push(`  ${step.kind}  never (${step.never})`);
+      continue;
+    }
     lines.push(`  ${step.kind}  ${step.guard}`);
-    for (const command of step.commands) lines.push(`    ${command.purpose}: $ ${formatCommand(command)}`);
+    switch (step.kind) {
+      case 'push-keys':
+        lines.push(...commandLines([step.generate, step.push]));
+        break;
+      case 'bootstrap':
+        lines.push(...commandLines([step.install, step.waitForInstalled]));
+        break;
+      case 'deploy': {
+        const a = step.activation;
+        lines.push(`    flavour: ${step.flavour === 'ng' ? 'nixos-rebuild-ng --store-path' : 'as the bash nixos-rebuild does, run by fleet'}`);
+        lines.push(...commandLines(a.kind === 'watched' ? [step.copy, a.arm, a.activate] : [step.copy, a.activate]));
+        break;
+      }
+      case 'verify': {
+        const a = host.deploy.activation;
+        lines.push(...commandLines(a.kind === 'watched' ? [a.confirm, a.afterDeadline] : [a.check?.command]));
+        lines.push(...commandLines(step.healthChecks.map((c) => c.command)));
+        break;
+      }
+    }
   }
   return lines;
 }
@@ -93,6 +122,7 @@ export function formatPlan(plan: Plan): string[] {
     }
     lines.push(`    $ ${formatCommand(chunk.evaluate)}`, `    $ ${formatCommand(chunk.build)}`);
   });
-  for (const host of plan.hosts) lines.push('', ...hostLines(host));
+  if (plan.scope.buildOnly) return lines;
+  for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));
   return lines;
 }

@@ -42,7 +42,7 @@ export function formatPlainEvent(event: RunEvent, paint: Paint = painter(false))
     case 'step-start':
       return [`${tag(event.host)} ${event.step}: ${event.title && event.title !== event.step ? event.title : 'started'}`];
     case 'step-line':
-      return [`${tag(event.host)} ${event.step}: ${event.line}`];
+      return event.quiet ? [] : [`${tag(event.host)} ${event.step}: ${event.line}`];
     case 'step-skip':
       return [`${tag(event.host)} ${event.step}: ${paint('dim', 'skipped')} — ${event.reason}`];
     case 'step-done':

@@ -339,7 +339,7 @@ export class TtyReporter implements Reporter {
       }
       case 'step-line': {
         const slot = this.hostOf(event.host)?.open;
-        if (!slot || slot.phase !== event.step) return;
+        if (!slot || slot.phase !== event.step || event.quiet) return;
         slot.lastLine = event.line;
         slot.lineDirty = true;
         return;

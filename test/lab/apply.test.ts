@@ -1,5 +1,7 @@
 // fleet apply against real lab hosts: bootstrap + deploy, unchanged re-run, --boot on one host,
-// a failing activation, the JSON report and the plain/tty renderers on real runs.
+// a failing activation, the JSON report and the plain/tty renderers on real runs; once with the
+// nixos-rebuild-ng stand-in and once with the bash nixos-rebuild's (which fleet never asks to
+// evaluate: it activates the prebuilt system itself, as that tool would).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,18 @@ function readReport(path: string): { exitCode: number; hosts: ReportHost[] } {
   return JSON.parse(readFileSync(path, 'utf8')) as { exitCode: number; hosts: ReportHost[] };
 }
 
-describe('fleet apply in the lab', () => {
+/**
+ * nixos-rebuild calls other than fleet's flavour question (`nixos-rebuild --store-path`), from the
+ * lab's tool log (one entry per call) or a raw event list (its `start` events).
+ */
+function rebuildRuns(tools: { tool: string; event?: string; argv?: string[] }[]): string[][] {
+  return tools
+    .filter((t) => t.tool === 'nixos-rebuild' && (t.event === undefined || t.event === 'start'))
+    .filter((t) => !(t.argv?.length === 1 && t.argv[0] === '--store-path'))
+    .map((t) => t.argv ?? []);
+}
+
+describe.each(['ng', 'bash'] as const)('fleet apply in the lab (%s nixos-rebuild)', (flavour) => {
   let lab: Lab;
   let dir: string;
   let manifest: string;
@@ -36,6 +49,8 @@ describe('fleet apply in the lab', () => {
         { name: 'web3', state: 'installed' },
       ],
     });
+    // The stand-ins read it; fleet itself must tell the flavour by asking the tool.
+    lab.env.FLEET_LAB_REBUILD_FLAVOUR = flavour;
     dir = mkdtempSync(join(tmpdir(), 'fleet-apply-'));
     manifest = writeLabManifest(lab, dir, [{ name: 'bare', bootstrap: true }, { name: 'web1' }, { name: 'web2' }, { name: 'web3' }]);
   });
@@ -75,7 +90,6 @@ describe('fleet apply in the lab', () => {
     expect(json.hosts.map((h) => [h.host, h.outcome])).toEqual(hosts.map((h) => [h, 'changed']));
     const bare = json.hosts.find((h) => h.host === 'bare')!;
     expect(bare.steps.map((s) => [s.step, s.status])).toEqual([
-      ['lock', 'done'],
       ['probe', 'done'],
       ['push-keys', 'done'],
       ['bootstrap', 'done'],
@@ -91,11 +105,18 @@ describe('fleet apply in the lab', () => {
     expect(run.stdout).toMatch(/^\[bare\] bootstrap: /m);
     expect(run.stdout).not.toContain('\u001b[');
     expect(run.stdout).toMatch(/HOST\s+OUTCOME\s+STEP\s+TIME\s+REASON/);
+    // nixos-anywhere's ssh warnings (its own UserKnownHostsFile=/dev/null) stay off the screen.
+    expect(run.stdout).not.toMatch(/Permanently added/);
 
     // nixos-anywhere ran once, on prebuilt store paths, with the keys as --extra-files.
     const anywhere = lab.toolLog().filter((t) => t.tool === 'nixos-anywhere');
     expect(anywhere).toHaveLength(1);
-    expect(anywhere[0]!.argv).toEqual(expect.arrayContaining(['--store-paths', '--phases', 'disko,install,reboot', '--extra-files']));
+    expect(anywhere[0]!.argv).toEqual(expect.arrayContaining(['--store-paths', '--phases', 'disko,install,reboot', '--build-on', 'local', '--extra-files']));
+
+    // One evaluation per host in all: with the bash nixos-rebuild fleet never calls it to deploy.
+    const rebuilds = rebuildRuns(lab.toolLog());
+    if (flavour === 'bash') expect(rebuilds).toEqual([]);
+    else expect(rebuilds.every((argv) => argv.includes('--store-path') && !argv.includes('--flake'))).toBe(true);
   }, 240_000);
 
   it('a second run with nothing changed activates nothing', async () => {
@@ -136,7 +157,7 @@ describe('fleet apply in the lab', () => {
     const json = readReport(report);
     const web2 = json.hosts.find((h) => h.host === 'web2')!;
     expect(web2).toMatchObject({ outcome: 'failed', step: 'deploy' });
-    expect(web2.reason).toMatch(/nixos-rebuild switch failed \(exit 1\)/);
+    expect(web2.reason).toMatch(flavour === 'ng' ? /nixos-rebuild switch failed \(exit 1\)/ : /activate switch \(as nixos-rebuild does\) failed \(exit 1\)/);
     expect(lab.currentSystem('web2')).toBe(before);
     for (const other of ['bare', 'web1', 'web3']) {
       expect(json.hosts.find((h) => h.host === other)?.outcome, other).toMatch(/changed|unchanged/);
@@ -144,7 +165,7 @@ describe('fleet apply in the lab', () => {
     }
     // The summary shows the last lines of the failing command.
     expect(run.stdout).toMatch(/web2.*failed/i);
-    expect(run.stdout).toMatch(/switch-to-configuration/);
+    expect(run.stdout).toMatch(flavour === 'ng' ? /switch-to-configuration/ : /lab variant 'fails'/);
     lab.setVariant('web2', 'good');
   }, 180_000);
 
@@ -206,8 +227,10 @@ describe('fleet apply in the lab', () => {
     expect(web2.steps.find((s) => s.step === 'verify')?.detail).toMatch(/watchdog confirmed; health checks passed \(as-root\)/);
     // sudo -n for every remote step: no password prompt, no host name warning.
     expect(run.stdout).not.toMatch(/sudo:/);
-    const rebuild = lab.toolLog().filter((t) => t.tool === 'nixos-rebuild').at(-1)!;
-    expect(rebuild.argv).toEqual(expect.arrayContaining(['--sudo', '--target-host', `deploy@${lab.host('web2').address}`]));
+    if (flavour === 'ng') {
+      const rebuild = rebuildRuns(lab.toolLog()).at(-1)!;
+      expect(rebuild).toEqual(expect.arrayContaining(['--sudo', '--target-host', `deploy@${lab.host('web2').address}`]));
+    }
   }, 180_000);
 
   it('renders a live task tree on a terminal', async () => {
@@ -234,9 +257,13 @@ describe('fleet apply in the lab', () => {
     expect(lab.bootDefault('web1')).toBe(built);
     expect(lab.generations('web1').length).toBe(before + 1);
     expect(run.stdout).toMatch(/\[web1\] verify: done \(running the built system\)/);
-    // nixos-rebuild without --target-host (its --help is fleet asking which flavour it is) ...
-    const rebuild = run.tools.filter((t) => t.tool === 'nixos-rebuild' && t.event === 'start' && t.argv?.[0] !== '--help');
-    expect(rebuild.map((t) => t.argv)).toEqual([['switch', '--store-path', built, '--no-reexec']]);
+    if (flavour === 'bash') {
+      // fleet activated it itself, on this machine: nixos-rebuild was only asked which it is.
+      expect(rebuildRuns(run.tools)).toEqual([]);
+      return;
+    }
+    // nixos-rebuild without --target-host ...
+    expect(rebuildRuns(run.tools)).toEqual([['switch', '--store-path', built, '--no-reexec']]);
     // ... and every operation it did was local: no copy, no ssh.
     const steps = run.tools.filter((t) => t.tool === 'nixos-rebuild' && t.event === 'step').map((t) => t.step);
     expect(steps.length).toBeGreaterThan(0);

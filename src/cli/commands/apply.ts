@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { withHostSelection, withModes, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, type PlanArgs } from './plan.js';
+import { contextArgsFrom, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
 
 export interface ApplyArgs extends PlanArgs {
   'dry-run'?: boolean;
@@ -25,6 +25,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
+        .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
         .conflicts('fail-fast', 'keep-going'),
     handler: (args) =>
       done(

@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
 import { withHostSelection, withModes } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
+import type { StepSelection } from '../apply-run.js';
 
 export interface PlanArgs extends CommonArgs {
   'eval-limit'?: number;
@@ -10,7 +11,16 @@ export interface PlanArgs extends CommonArgs {
   yes?: boolean;
   'fail-fast'?: boolean;
   'lock-timeout'?: number;
+  'rebuild-flavour'?: 'auto' | 'ng' | 'bash';
 }
+
+/** Plans of the single-step commands, for `fleet plan --for`. */
+export const STEP_SCOPES = {
+  apply: {},
+  'push-keys': { steps: ['push-keys'], forceKeyPush: true },
+  bootstrap: { steps: ['push-keys', 'bootstrap'] },
+  build: { buildOnly: true },
+} as const satisfies Record<string, StepSelection>;
 
 /** The plan-shaping flags, shared with apply. */
 export function contextArgsFrom(args: PlanArgs) {
@@ -24,19 +34,26 @@ export function contextArgsFrom(args: PlanArgs) {
     failFast: args['fail-fast'] ?? false,
     allowBootstrap: args.yes ?? false,
     lockTimeout: nonNegativeSeconds('lock-timeout', args['lock-timeout']),
+    ...(args['rebuild-flavour'] ? { rebuildFlavour: args['rebuild-flavour'] } : {}),
   };
 }
 
+/** --rebuild-flavour, for every command that deploys. */
+export const REBUILD_FLAVOUR_OPTION = {
+  choices: ['auto', 'ng', 'bash'] as const,
+  describe: 'which nixos-rebuild activates: ng (--store-path), bash (fleet runs its target sequence itself), auto (ask it); overrides rebuildFlavour',
+};
+
 /** Prints a plan as the human tree or JSON. */
-export async function renderPlan(args: PlanArgs): Promise<CommandResult> {
+export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }): Promise<CommandResult> {
   const { planFromArgs } = await import('../context.js');
-  const { plan } = await planFromArgs(contextArgsFrom(args));
+  const { plan } = await planFromArgs({ ...contextArgsFrom(args), scope: STEP_SCOPES[args.for ?? 'apply'] as StepSelection });
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify(plan, null, 2)] };
   const { formatPlan } = await import('../../ui/index.js');
   return { exitCode: 0, stdout: formatPlan(plan) };
 }
 
-export function planCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, PlanArgs> {
+export function planCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, PlanArgs & { for?: keyof typeof STEP_SCOPES }> {
   return {
     command: 'plan [hosts..]',
     describe: 'show what `fleet apply` would run, without touching any host',
@@ -45,7 +62,9 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
         .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
         .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' })
-        .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' }),
+        .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
+        .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
+        .option('for', { choices: Object.keys(STEP_SCOPES) as (keyof typeof STEP_SCOPES)[], describe: 'the plan of this command (default apply)' }),
     handler: (args) => done(renderPlan(args)),
   };
 }

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { withFile, withHostSelection, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, type PlanArgs } from './plan.js';
+import { contextArgsFrom, REBUILD_FLAVOUR_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
 
 interface StepArgs extends PlanArgs {
@@ -24,7 +24,7 @@ export function pushKeysCommand(done: (r: Promise<CommandResult>) => void): Comm
     builder: (y) =>
       withOutput(withHostSelection(y))
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
-    handler: (args) => done(run(args, { onlySteps: ['push-keys'], forceKeyPush: true })),
+    handler: (args) => done(run(args, STEP_SCOPES['push-keys'])),
   };
 }
 
@@ -36,8 +36,9 @@ export function bootstrapCommand(done: (r: Promise<CommandResult>) => void): Com
       withOutput(withFile(y))
         .positional('host', { type: 'string', demandOption: true, describe: 'a host with bootstrap options' })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'allow the disk wipe without a prompt' })
+        .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
-    handler: (args) => done(run({ ...args, hosts: [args.host as string], only: undefined, tag: undefined }, { onlySteps: ['push-keys', 'bootstrap'] })),
+    handler: (args) => done(run({ ...args, hosts: [args.host as string], only: undefined, tag: undefined }, STEP_SCOPES.bootstrap)),
   };
 }
 
@@ -49,6 +50,6 @@ export function buildCommand(done: (r: Promise<CommandResult>) => void): Command
       withOutput(withHostSelection(y))
         .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
-    handler: (args) => done(run(args, { buildOnly: true })),
+    handler: (args) => done(run(args, STEP_SCOPES.build)),
   };
 }

@@ -30,10 +30,17 @@ describe('parseProbe', () => {
   it('the real probe script answers in that format on this machine', () => {
     const dir = mkdtempSync(join(tmpdir(), 'probe-'));
     writeFileSync(join(dir, 'k'), 'secret');
-    const out = execFileSync('sh', ['-c', PROBE_SCRIPT, 'fleet-probe', dir, 'k', 'absent'], { encoding: 'utf8' });
+    const out = execFileSync('sh', ['-c', PROBE_SCRIPT, 'fleet-probe', '-', dir, 'k', 'absent'], { encoding: 'utf8' });
     const facts = parseProbe(out, 'local');
     expect(facts.keys.k).toBe('2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b');
     expect(facts.keys.absent).toBe('missing');
+    expect(facts.closure).toBeUndefined();
     expect(out).not.toContain('secret');
+  });
+
+  it('says whether a closure is in the store when asked, as nix-store --check-validity does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-probe-'));
+    const absent = execFileSync('sh', ['-c', PROBE_SCRIPT, 'fleet-probe', '/nix/store/00000000000000000000000000000000-not-there', dir], { encoding: 'utf8' });
+    expect(parseProbe(absent, 'local').closure).toBe('absent');
   });
 });

@@ -46,7 +46,7 @@ describe('settleWatchdog', () => {
   it('confirms as soon as a fresh connection answers, after failed tries', async () => {
     let tries = 0;
     const w = world(() => (++tries < 3 ? result(255, '', 'ssh: connect to host web-1 port 22: Connection refused') : result(0, 'confirmed\n')));
-    expect(await settle(w)).toEqual({ kind: 'confirmed' });
+    expect(await settle(w)).toMatchObject({ kind: 'confirmed' });
     expect(w.calls).toEqual(['confirm', 'confirm', 'confirm']);
   });
 

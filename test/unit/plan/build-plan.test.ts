@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { argvForDisplay, buildPlan, selectHosts, STEP_ORDER, type PlannedCommand } from '../../../src/plan/index.js';
+import { argvForDisplay, buildPlan, resolveArgv, selectHosts, STEP_ORDER, type PlannedCommand } from '../../../src/plan/index.js';
 import { host, inventory, planOptions } from './inventory-fixture.js';
 
 const bootstrapOptions = { noDiskoDeps: true, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
@@ -9,9 +9,9 @@ function argvOf(command: PlannedCommand): string[] {
   return argvForDisplay(command.argv);
 }
 
-/** What the remote shell would run: the words of the last ssh argument, as sh splits them. */
+/** What the remote shell would run: the words after the destination, joined as ssh joins them, as sh splits them. */
 function remoteWords(sshArgv: string[]): string[] {
-  const line = sshArgv.at(-1) as string;
+  const line = sshArgv.slice(sshArgv.indexOf('--') + 2).join(' ');
   const out = execFileSync('sh', ['-c', `for w in ${line}; do printf '%s\\0' "$w"; done`], { encoding: 'utf8' });
   return out.split('\0').slice(0, -1);
 }
@@ -27,9 +27,19 @@ describe('buildPlan', () => {
     host('web-2', { tags: ['web'] }),
   ]);
 
-  it('orders every host push-keys → bootstrap → deploy → verify', () => {
+  it('orders every host push-keys → bootstrap → deploy → verify, each a typed step', () => {
     const plan = buildPlan(fleet, planOptions());
-    for (const h of plan.hosts) expect(h.steps.map((s) => s.kind)).toEqual([...STEP_ORDER]);
+    for (const h of plan.hosts) expect([h.pushKeys, h.bootstrap, h.deploy, h.verify].map((s) => s.kind)).toEqual([...STEP_ORDER]);
+    expect(plan.scope).toEqual({ steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false });
+  });
+
+  it('takes the deploy lock and probes in one ssh session, asking whether the closure is already there', () => {
+    const web = buildPlan(fleet, planOptions()).hosts.find((h) => h.name === 'web-1')!;
+    expect(web.connect.kind).toBe('lock-and-probe');
+    const words = remoteWords(resolveArgv(web.connect.command.argv, { toplevel: '/nix/store/abc-system' }));
+    expect(words.slice(-5)).toEqual(['fleet-lock', '30', 'alice@laptop', '/nix/store/abc-system', '/etc/ssh']);
+    const local = buildPlan(fleet, planOptions()).hosts.find((h) => h.name === 'workstation')!;
+    expect(local.connect.kind).toBe('probe');
   });
 
   it('evaluates every host in one evaluator, with the disko script of the bootstrap host, then builds', () => {
@@ -66,11 +76,14 @@ describe('buildPlan', () => {
   it('plans the bootstrap host with nixos-anywhere on prebuilt store paths and staged keys', () => {
     const plan = buildPlan(fleet, planOptions());
     const vps = plan.hosts.find((h) => h.name === 'vps-pacman')!;
-    const bootstrap = vps.steps.find((s) => s.kind === 'bootstrap')!;
+    const bootstrap = vps.bootstrap;
+    if ('never' in bootstrap) throw new Error('vps-pacman has bootstrap options');
     expect(bootstrap.guard).toMatch(/not NixOS/);
-    const argv = argvOf(bootstrap.commands[0]!);
+    const argv = argvOf(bootstrap.install);
     expect(argv.slice(0, 4)).toEqual(['nixos-anywhere', '--store-paths', '<diskoScript>', '<toplevel>']);
-    expect(argv).toEqual(expect.arrayContaining(['--phases', 'disko,install,reboot', '--no-disko-deps', '--extra-files', '/tmp/fleet-x/bootstrap-vps-pacman']));
+    // Nix < 2.20 has no `nix config show`, which --build-on auto runs even with prebuilt store paths.
+    expect(argv).toEqual(expect.arrayContaining(['--phases', 'disko,install,reboot', '--build-on', 'local', '--no-disko-deps', '--extra-files', '/tmp/fleet-x/bootstrap-vps-pacman']));
+    expect(bootstrap.staging).toBe('/tmp/fleet-x/bootstrap-vps-pacman');
     expect(argv.slice(-2)).toEqual(['--target-host', 'root@vps-pacman.example.org']);
     expect(vps.keys?.generateAt).toBe('/srv/fleet/secrets/host-keys/vps-pacman/ssh_host_ed25519_key');
   });
@@ -79,57 +92,72 @@ describe('buildPlan', () => {
     const plan = buildPlan(fleet, planOptions());
     const ws = plan.hosts.find((h) => h.name === 'workstation')!;
     expect(ws.ssh).toBeUndefined();
-    expect(ws.watchdog).toBe(false);
-    const all = [ws.probe, ...ws.steps.flatMap((s) => s.commands)].map(argvOf);
+    expect(ws.deploy.activation.kind).toBe('plain');
+    expect(ws.deploy.copy).toBeUndefined();
+    const all = [ws.connect.command, ws.deploy.activation.activate].map(argvOf);
     expect(all.some((argv) => argv.includes('ssh'))).toBe(false);
     expect(all.flat().some((a) => a.includes('--target-host'))).toBe(false);
-    const deploy = ws.steps.find((s) => s.kind === 'deploy')!;
-    expect(argvOf(deploy.commands[0]!)).toEqual(['nixos-rebuild', 'boot', '--store-path', '<toplevel>', '--no-reexec']);
+    expect(argvOf(ws.deploy.activation.activate)).toEqual(['nixos-rebuild', 'boot', '--store-path', '<toplevel>', '--no-reexec']);
   });
 
   it('deploys remote hosts with --store-path, --target-host and NIX_SSHOPTS carrying the pinned known_hosts', () => {
     const plan = buildPlan(fleet, planOptions());
     const web = plan.hosts.find((h) => h.name === 'web-1')!;
-    const [copy, arm, deploy] = web.steps.find((s) => s.kind === 'deploy')!.commands as [PlannedCommand, PlannedCommand, PlannedCommand];
+    const activation = web.deploy.activation;
+    if (activation.kind !== 'watched') throw new Error('a live switch over ssh is watched');
+    const { arm, activate: deploy, confirm } = activation;
+    const copy = web.deploy.copy!;
     expect(argvOf(copy)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--to', 'ssh://root@web-1.example.org', '<toplevel>']);
     expect(arm.purpose).toBe('arm watchdog');
-    expect(argvOf(arm).slice(-3)).toEqual(['<deployId>', '90', 'switch']);
+    expect(remoteWords(resolveArgv(arm.argv, { deployId: '0123abcd' })).slice(-3)).toEqual(['0123abcd', '90', 'switch']);
     expect(argvOf(deploy)).toEqual(['nixos-rebuild', 'switch', '--store-path', '<toplevel>', '--no-reexec', '--target-host', 'root@web-1.example.org']);
     expect(deploy.env?.NIX_SSHOPTS).toContain('UserKnownHostsFile=/tmp/fleet-x/known_hosts');
     expect(deploy.env?.NIX_SSHOPTS).toContain('StrictHostKeyChecking=yes');
-    expect(web.watchdog).toBe(true);
-    const verify = web.steps.find((s) => s.kind === 'verify')!.commands;
-    expect(verify.map((c) => c.purpose)).toEqual(['verify', 'confirm watchdog']);
-    for (const c of verify) expect(argvOf(c)).toEqual(expect.arrayContaining(['ControlMaster=no', 'ControlPath=none']));
+    expect(activation.timeoutSeconds).toBe(90);
+    // One fresh connection confirms the watchdog and reports what runs.
+    expect(confirm.purpose).toBe('confirm watchdog and verify');
+    for (const c of [confirm, activation.afterDeadline]) expect(argvOf(c)).toEqual(expect.arrayContaining(['ControlMaster=no', 'ControlPath=none']));
   });
 
-  it('falls back to --flake and --fast with the bash nixos-rebuild, and sudo for a non-root user', () => {
+  it('with the bash nixos-rebuild, activates the prebuilt system itself (no second evaluation), with sudo for a non-root user', () => {
     const fleet2 = inventory([host('db', { target: { kind: 'ssh', user: 'deploy', host: 'db', port: 2222 } })]);
     const plan = buildPlan(fleet2, planOptions({ rebuildFlavour: 'bash' }));
-    const argv = argvOf(plan.hosts[0]!.steps.find((s) => s.kind === 'deploy')!.commands.at(-1)!);
-    expect(argv).toEqual(['nixos-rebuild', 'switch', '--flake', '/srv/fleet#db', '--fast', '--use-remote-sudo', '--target-host', 'deploy@db']);
-    const probe = plan.hosts[0]!.probe;
+    const activate = plan.hosts[0]!.deploy.activation.activate;
+    const argv = argvOf(activate);
+    expect(argv).not.toContain('nixos-rebuild');
+    expect(argv.join(' ')).not.toContain('--flake');
+    expect(argv).toEqual(expect.arrayContaining(['-p', '2222', '--', 'deploy@db']));
+    // The remote line: sudo sh -c <activate script> fleet-activate '<toplevel>' switch.
+    const line = resolveArgv(activate.argv, { toplevel: '/nix/store/abc-nixos-system-db' });
+    const words = remoteWords(line);
+    expect(words.slice(0, 5)).toEqual(['sudo', '-n', '--', 'sh', '-c']);
+    expect(words.slice(-3)).toEqual(['fleet-activate', '/nix/store/abc-nixos-system-db', 'switch']);
+    expect(words[5]).toContain('nix-env -p /nix/var/nix/profiles/system --set');
+    const probe = plan.hosts[0]!.connect.command;
     expect(argvOf(probe)).toEqual(expect.arrayContaining(['-p', '2222', '--', 'deploy@db']));
-    expect(remoteWords(argvOf(probe)).slice(0, 4)).toEqual(['sudo', '-n', '--', 'sh']);
+    expect(remoteWords(resolveArgv(probe.argv, { toplevel: '/nix/store/abc' })).slice(0, 4)).toEqual(['sudo', '-n', '--', 'sh']);
   });
 
   it('applies a mode override and arms the watchdog only for live activations', () => {
     const boot = buildPlan(fleet, planOptions({ modeOverride: 'boot', selection: { only: ['web-1'], tags: [], exclude: [] } }));
-    expect(boot.hosts.map((h) => [h.name, h.mode, h.watchdog])).toEqual([['web-1', 'boot', false]]);
+    expect(boot.hosts.map((h) => [h.name, h.mode, h.deploy.activation.kind])).toEqual([['web-1', 'boot', 'plain']]);
     const dry = buildPlan(fleet, planOptions({ modeOverride: 'dry-activate', selection: { only: ['web-1'], tags: [], exclude: [] } }));
-    expect(dry.hosts[0]!.steps.find((s) => s.kind === 'verify')!.commands).toEqual([]);
+    expect(dry.hosts[0]!.verify).toEqual({ kind: 'verify', never: 'dry-activate changes nothing' });
   });
 
   it('runs the health checks after verify, where the new system is live (switch, test), bounded on the target', () => {
     const checked = inventory([host('web-1', { healthChecks: [{ name: 'http', command: ['curl', '-fs', 'http://localhost/'], timeout: 7 }] })]);
-    const verify = (mode?: 'boot' | 'test') =>
-      buildPlan(checked, planOptions({ modeOverride: mode })).hosts[0]!.steps.find((s) => s.kind === 'verify')!;
+    const verify = (mode?: 'boot' | 'test') => {
+      const step = buildPlan(checked, planOptions({ modeOverride: mode })).hosts[0]!.verify;
+      if ('never' in step) throw new Error('verify runs in this mode');
+      return step;
+    };
     const live = verify();
-    expect(live.commands.map((c) => c.purpose)).toEqual(['verify', 'confirm watchdog', 'health check http']);
-    expect(remoteWords(argvOf(live.commands[2]!))).toEqual(['timeout', '7', 'curl', '-fs', 'http://localhost/']);
+    expect(live.healthChecks.map((c) => c.command.purpose)).toEqual(['health check http']);
+    expect(remoteWords(argvOf(live.healthChecks[0]!.command))).toEqual(['timeout', '7', 'curl', '-fs', 'http://localhost/']);
     expect(live.guard).toMatch(/health checks \(http\) must all pass/);
-    expect(verify('test').commands.map((c) => c.purpose)).toContain('health check http');
-    expect(verify('boot').commands.map((c) => c.purpose)).toEqual(['verify']);
+    expect(verify('test').healthChecks.map((c) => c.command.purpose)).toContain('health check http');
+    expect(verify('boot').healthChecks).toEqual([]);
   });
 
   it('builds on a build host with Nix remote building, reaching it with its own identity', () => {
@@ -149,7 +177,7 @@ describe('buildPlan', () => {
 
   it("checks a host whose key fleet does not know against the user's own known_hosts, strictly", () => {
     const plan = buildPlan(fleet, planOptions());
-    const sshOf = (name: string) => argvOf(plan.hosts.find((h) => h.name === name)!.probe);
+    const sshOf = (name: string) => argvOf(plan.hosts.find((h) => h.name === name)!.connect.command);
     // web-2: no hostKey, no key policy, no TOFU.
     expect(sshOf('web-2').join(' ')).not.toMatch(/UserKnownHostsFile|GlobalKnownHostsFile/);
     expect(sshOf('web-2')).toContain('StrictHostKeyChecking=yes');
@@ -181,7 +209,8 @@ describe('argv builders with hostile input', () => {
   const web = plan.hosts[0]!;
 
   it('keeps hostile paths as single argv words', () => {
-    const anywhere = argvOf(web.steps.find((s) => s.kind === 'bootstrap')!.commands[0]!);
+    if ('never' in web.bootstrap) throw new Error('web-1 has bootstrap options');
+    const anywhere = argvOf(web.bootstrap.install);
     expect(anywhere).toContain("/srv/it's$(touch${IFS}x)`id`/id");
     expect(anywhere.slice(anywhere.indexOf('--disk-encryption-keys'), anywhere.indexOf('--disk-encryption-keys') + 3)).toEqual(['--disk-encryption-keys', '/tmp/disk.key', hostile]);
     const evaluate = argvOf(plan.build.chunks[0]!.evaluate);
@@ -189,7 +218,8 @@ describe('argv builders with hostile input', () => {
   });
 
   it('quotes remote commands once: the remote shell sees exactly the intended words', () => {
-    const push = argvOf(web.steps.find((s) => s.kind === 'push-keys')!.commands.at(-1)!);
+    if ('never' in web.pushKeys) throw new Error('web-1 pushes keys');
+    const push = argvOf(web.pushKeys.push);
     const words = remoteWords(push);
     expect(words[0]).toBe('sh');
     expect(words.at(-1)).toBe("/persist/etc/ssh dir'$(x)");

@@ -1,6 +1,7 @@
 // A scripted run shared by the renderer tests: three hosts, one changed, one unchanged, one failed.
 import type { HostOutcome, RunEvent } from '../../../src/run/events.js';
-import type { Plan } from '../../../src/plan/types.js';
+import { buildPlan, type Plan } from '../../../src/plan/index.js';
+import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
 
 export const T0 = Date.UTC(2025, 0, 2, 12, 0, 0);
 export const PACMAN_PATH = '/nix/store/q3wx7y0b1c2d3f4g5h6i7j8k9l0m1n2p-nixos-system-vps-pacman';
@@ -124,54 +125,8 @@ export function settle(ms = 30): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A minimal plan for the three hosts (enough for the tree and the JSON report). */
+/** The plan of the three hosts, as buildPlan makes it (enough for the tree and the JSON report). */
 export function scriptPlan(): Plan {
-  const host = (name: string) => ({
-    name,
-    mode: 'switch' as const,
-    target: { kind: 'ssh' as const, user: 'root', host: name, port: 22 },
-    spec: {
-      name,
-      target: { kind: 'ssh' as const, user: 'root', host: name, port: 22 },
-      hostKeys: [],
-      trustOnFirstUse: false,
-      mode: 'switch' as const,
-      buildHost: { kind: 'local' as const },
-      tags: [],
-      rollback: { enabled: true, timeout: 90 },
-      healthChecks: [],
-      tolerateUnitFailures: false,
-    },
-    probe: { purpose: 'probe', argv: ['ssh', `root@${name}`, '--', 'sh', '-c', 'cat /etc/os-release'] },
-    watchdog: true,
-    rollbackTimeout: 90,
-    steps: [
-      { kind: 'deploy' as const, guard: 'unless the target already runs <toplevel>', commands: [] },
-    ],
-  });
-  return {
-    version: 1,
-    manifestPath: '/srv/fleet/fleet.yaml',
-    flake: '/srv/fleet',
-    parallel: 10,
-    force: false,
-    failFast: false,
-    allowBootstrap: false,
-    commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
-    paths: { stateDir: '/srv/fleet/.fleet', knownHosts: '/tmp/fleet-x/known_hosts', tofuKnownHosts: '/srv/fleet/.fleet/known_hosts.tofu', runtimeDir: '/tmp/fleet-x' },
-    build: {
-      evalLimit: 8,
-      derivationSuffix: '^*',
-      chunks: [
-        {
-          attributes: HOSTS.map((h) => ({ host: h, output: 'toplevel' as const, installable: `/srv/fleet#nixosConfigurations."${h}".config.system.build.toplevel` })),
-          buildHost: { kind: 'local' },
-          buildHostKeys: [],
-          evaluate: { purpose: 'evaluate', argv: ['nix', 'eval', '--json'] },
-          build: { purpose: 'build', argv: ['nix', 'build', '--json', { ref: 'derivations' }] },
-        },
-      ],
-    },
-    hosts: HOSTS.map(host),
-  };
+  const hosts = HOSTS.map((name) => host(name, { target: { kind: 'ssh', user: 'root', host: name, port: 22 } }));
+  return buildPlan(inventory(hosts), planOptions({ rebuildFlavour: 'ng' }));
 }

@@ -1,23 +1,17 @@
 // The human plan tree for a small hand-built Plan.
 import { describe, expect, it } from 'vitest';
-import type { HostSpec } from '../../../src/manifest/inventory.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { formatCommand, formatEndpoint, formatPlan } from '../../../src/ui/index.js';
-import { host } from '../plan/inventory-fixture.js';
-
-/** A host reached by its bare name (the plan tests' fixture uses name.example.org). */
-function spec(name: string, patch: Partial<HostSpec> = {}): HostSpec {
-  return host(name, { target: { kind: 'ssh', user: 'root', host: name, port: 22 }, ...patch });
-}
 
 const plan: Plan = {
-  version: 1,
+  version: 2,
   manifestPath: '/srv/fleet/fleet.yaml',
   flake: '/srv/fleet',
   parallel: 0,
   force: true,
   failFast: false,
   allowBootstrap: true,
+  scope: { steps: ['push-keys', 'bootstrap', 'deploy', 'verify'], forceKeyPush: false, buildOnly: false },
   paths: { stateDir: '/srv/fleet/.fleet', knownHosts: '/tmp/f/known_hosts', tofuKnownHosts: '/srv/fleet/.fleet/tofu', runtimeDir: '/tmp/f' },
   commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
   build: {
@@ -41,54 +35,69 @@ const plan: Plan = {
       name: 'new-box',
       mode: 'switch',
       target: { kind: 'ssh', user: 'root', host: '10.0.0.7', port: 22 },
-      spec: spec('new-box'),
-      lock: { purpose: 'lock', argv: ['ssh', 'root@10.0.0.7', '--', 'flock', '/run/fleet.lock', 'cat'] },
-      probe: { purpose: 'probe', argv: ['ssh', 'root@10.0.0.7', '--', 'sh', '-c', 'test -e /etc/NIXOS && echo nixos'] },
-      watchdog: true,
-      rollbackTimeout: 120,
-      steps: [
-        {
-          kind: 'push-keys',
-          guard: 'before a bootstrap (keys.push: bootstrap)',
-          commands: [{ purpose: 'stage keys', argv: ['install', '-m', '0600', '/dev/stdin', '/tmp/f/new-box/etc/ssh/ssh_host_ed25519_key'], stdin: 'host key file' }],
+      pinnedKeys: [],
+      watchdogSeconds: 120,
+      healthChecks: [],
+      connect: {
+        kind: 'lock-and-probe',
+        command: { purpose: 'lock and probe', argv: ['ssh', 'root@10.0.0.7', '--', 'flock', '/run/fleet.lock', 'sh', { ref: 'toplevel', remote: true }] },
+        waitSeconds: 30,
+      },
+      pushKeys: {
+        kind: 'push-keys',
+        guard: 'before a bootstrap (keys.push: bootstrap)',
+        keys: { push: 'bootstrap', destination: '/etc/ssh', hostKeyCandidates: ['/keys/new-box'] },
+        push: { purpose: 'push keys', argv: ['ssh', 'root@10.0.0.7', '--', 'install', '-m', '0600', '/dev/stdin', '/etc/ssh/ssh_host_ed25519_key'], stdin: 'host key file' },
+        pinPushedKey: true,
+      },
+      bootstrap: {
+        kind: 'bootstrap',
+        guard: 'only if the probe shows the target is not NixOS',
+        options: { noDiskoDeps: false, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 },
+        install: { purpose: 'install', argv: ['nixos-anywhere', '--store-paths', { ref: 'diskoScript' }, { ref: 'toplevel' }, '--extra-files', '/tmp/f/new-box', 'root@10.0.0.7'] },
+        waitForInstalled: { purpose: 'wait for the installed system', argv: ['ssh', 'root@10.0.0.7', '--', 'true'] },
+        waitSeconds: 300,
+        staging: '/tmp/f/new-box',
+      },
+      deploy: {
+        kind: 'deploy',
+        guard: 'unless the target already runs <toplevel>',
+        flavour: 'ng',
+        copy: { purpose: 'copy closure', argv: ['nix', 'copy', '--to', 'ssh://root@10.0.0.7', { ref: 'toplevel' }] },
+        activation: {
+          kind: 'watched',
+          arm: { purpose: 'arm watchdog', argv: ['ssh', 'root@10.0.0.7', '--', 'fleet-arm', { ref: 'deployId', remote: true }, '120 switch'] },
+          activate: {
+            purpose: 'activate',
+            argv: ['nixos-rebuild', 'switch', '--store-path', { ref: 'toplevel' }, '--target-host', 'root@10.0.0.7'],
+            env: { NIX_SSHOPTS: '-o BatchMode=yes -o ControlPath=/tmp/f/%C' },
+          },
+          confirm: { purpose: 'confirm watchdog and verify', argv: ['ssh', 'root@10.0.0.7', '--', 'fleet-confirm', { ref: 'deployId', remote: true }] },
+          afterDeadline: { purpose: 'see whether the target rolled back', argv: ['ssh', 'root@10.0.0.7', '--', 'fleet-probe'] },
+          timeoutSeconds: 120,
         },
-        {
-          kind: 'bootstrap',
-          guard: 'only if the probe shows the target is not NixOS',
-          commands: [
-            {
-              purpose: 'install',
-              argv: ['nixos-anywhere', '--store-paths', { ref: 'diskoScript' }, { ref: 'toplevel' }, '--extra-files', '/tmp/f/new-box', 'root@10.0.0.7'],
-            },
-          ],
-        },
-        {
-          kind: 'deploy',
-          guard: 'unless the target already runs <toplevel>',
-          commands: [
-            {
-              purpose: 'activate',
-              argv: ['nixos-rebuild', 'switch', '--store-path', { ref: 'toplevel' }, '--target-host', 'root@10.0.0.7'],
-              env: { NIX_SSHOPTS: '-o BatchMode=yes -o ControlPath=/tmp/f/%C' },
-            },
-          ],
-        },
-        {
-          kind: 'verify',
-          guard: 'after a live activation',
-          commands: [{ purpose: 'confirm watchdog', argv: ['ssh', 'root@10.0.0.7', '--', 'fleet-confirm', { ref: 'deployId' }] }],
-        },
-      ],
+        tolerateUnitFailures: false,
+      },
+      verify: { kind: 'verify', guard: 'after a live activation', healthChecks: [] },
     },
     {
       name: 'laptop',
       mode: 'boot',
       target: { kind: 'local' },
-      spec: spec('laptop', { target: { kind: 'local' }, mode: 'boot' }),
-      probe: { purpose: 'probe', argv: ['sh', '-c', "echo it's me"] },
-      watchdog: false,
-      rollbackTimeout: 90,
-      steps: [{ kind: 'deploy', guard: 'unless the target already runs <toplevel>', commands: [] }],
+      pinnedKeys: [],
+      watchdogSeconds: 90,
+      healthChecks: [],
+      connect: { kind: 'probe', command: { purpose: 'probe', argv: ['sh', '-c', "echo it's me"] } },
+      pushKeys: { kind: 'push-keys', never: 'no key policy' },
+      bootstrap: { kind: 'bootstrap', never: 'no bootstrap options' },
+      deploy: {
+        kind: 'deploy',
+        guard: 'unless the target already runs <toplevel>',
+        flavour: 'bash',
+        activation: { kind: 'plain', activate: { purpose: 'activate boot', argv: ['sh', '-c', 'activate', 'fleet-activate', { ref: 'toplevel' }, 'boot'] }, unwatched: 'boot changes nothing live' },
+        tolerateUnitFailures: false,
+      },
+      verify: { kind: 'verify', never: 'boot is checked by the probe' },
     },
   ],
 };
@@ -110,24 +119,32 @@ describe('formatPlan', () => {
       '',
       'host new-box  switch on root@10.0.0.7',
       '  watchdog  armed: rolls back after 120s unless a new ssh connection confirms',
-      '  lock  held for the whole sequence',
-      '    lock: $ ssh root@10.0.0.7 -- flock /run/fleet.lock cat',
-      '  probe  always, before the steps',
-      "    probe: $ ssh root@10.0.0.7 -- sh -c 'test -e /etc/NIXOS && echo nixos'",
+      '  lock and probe  one session, before the steps; holds the deploy lock for the whole sequence',
+      '    lock and probe: $ ssh root@10.0.0.7 -- flock /run/fleet.lock sh <toplevel>',
       '  push-keys  before a bootstrap (keys.push: bootstrap)',
-      '    stage keys: $ install -m 0600 /dev/stdin /tmp/f/new-box/etc/ssh/ssh_host_ed25519_key  (stdin: host key file)',
+      '    push keys: $ ssh root@10.0.0.7 -- install -m 0600 /dev/stdin /etc/ssh/ssh_host_ed25519_key  (stdin: host key file)',
       '  bootstrap  only if the probe shows the target is not NixOS',
       '    install: $ nixos-anywhere --store-paths <diskoScript> <toplevel> --extra-files /tmp/f/new-box root@10.0.0.7',
+      '    wait for the installed system: $ ssh root@10.0.0.7 -- true',
       '  deploy  unless the target already runs <toplevel>',
+      '    flavour: nixos-rebuild-ng --store-path',
+      '    copy closure: $ nix copy --to ssh://root@10.0.0.7 <toplevel>',
+      "    arm watchdog: $ ssh root@10.0.0.7 -- fleet-arm <deployId> '120 switch'",
       "    activate: $ NIX_SSHOPTS='-o BatchMode=yes -o ControlPath=/tmp/f/%C' nixos-rebuild switch --store-path <toplevel> --target-host root@10.0.0.7",
       '  verify  after a live activation',
-      '    confirm watchdog: $ ssh root@10.0.0.7 -- fleet-confirm <deployId>',
+      '    confirm watchdog and verify: $ ssh root@10.0.0.7 -- fleet-confirm <deployId>',
+      '    see whether the target rolled back: $ ssh root@10.0.0.7 -- fleet-probe',
       '',
       'host laptop  boot on this machine',
       '  watchdog  none (boot changes nothing live)',
       '  probe  always, before the steps',
       "    probe: $ sh -c 'echo it'\\''s me'",
+      '  push-keys  never (no key policy)',
+      '  bootstrap  never (no bootstrap options)',
       '  deploy  unless the target already runs <toplevel>',
+      '    flavour: as the bash nixos-rebuild does, run by fleet',
+      '    activate boot: $ sh -c activate fleet-activate <toplevel> boot',
+      '  verify  never (boot is checked by the probe)',
     ]);
   });
 });

@@ -1,0 +1,233 @@
+// One host's verbs (as colmena's `Host`): connect, push keys, install, copy, arm, activate, settle,
+// verify, health-check, close. Each runs exactly the command the plan holds for it, over the one
+// process port, and answers with typed results or a HostError naming the step. Sequencing and
+// outcomes are the runner's (run/host-run.ts); nothing here decides what runs next.
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HostError } from '../errors.js';
+import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
+import {
+  pushKeysInput,
+  resolveArgv,
+  type HostPlan,
+  type PlannedCommand,
+  type PlannedHealthCheck,
+  type WatchedActivation,
+} from '../plan/index.js';
+import { knownHostsLines } from './known-hosts.js';
+import { sshControlExit } from '../ssh/index.js';
+import { activationVerdict, type ActivationVerdict } from './deploy.js';
+import { healthCheckBudgetMs, healthCheckDetail } from './health.js';
+import type { KeyFile } from './keys.js';
+import { acquireLock, type HeldLock } from './lock.js';
+import { parseProbe, type ProbeFacts } from './probe.js';
+import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
+import type { HostBuild } from './build.js';
+
+/** The step a verb belongs to, for errors and progress lines. */
+export type VerbStep = 'lock' | 'probe' | 'push-keys' | 'bootstrap' | 'deploy' | 'verify';
+
+export interface VerbContext {
+  exec: Exec;
+  signal: AbortSignal;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** A line of a tool's output (already redacted), for the live view and the step log. */
+  onLine: (step: VerbStep, line: string) => void;
+  /** A line for the step log only (noise the user need not see, e.g. nixos-anywhere's ssh warnings). */
+  onQuietLine?: (step: VerbStep, line: string) => void;
+}
+
+/** Bounds of the remote steps that have none of their own (issue: a stalled step must not hang a run). */
+export const PROBE_TIMEOUT_MS = 60_000;
+export const ARM_TIMEOUT_MS = 60_000;
+export const PUSH_TIMEOUT_MS = 60_000;
+
+/** ssh's own warning when nixos-anywhere's UserKnownHostsFile=/dev/null takes a key: not a fault. */
+const KNOWN_HOSTS_NOISE = /^Warning: Permanently added .* to the list of known hosts\.?$/;
+
+/** The result of connecting: the facts, and the held lock (ssh targets) to release at the end. */
+export interface Connection {
+  facts: ProbeFacts;
+  release(): Promise<void>;
+}
+
+export class HostVerbs {
+  constructor(
+    private readonly host: HostPlan,
+    private readonly build: HostBuild,
+    private readonly ctx: VerbContext,
+  ) {}
+
+  private get name(): string {
+    return this.host.name;
+  }
+
+  private values(extra: Record<string, string> = {}): Record<string, string> {
+    return { toplevel: this.build.toplevel, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
+  }
+
+  /** Runs a planned command with the run's refs filled in, streaming its lines. */
+  run(step: VerbStep, command: PlannedCommand, extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp } = {}): Promise<ExecResult> {
+    return this.ctx.exec({
+      argv: resolveArgv(command.argv, this.values(extra.deployId ? { deployId: extra.deployId } : {})),
+      env: command.env,
+      stdin: extra.stdin,
+      secrets: extra.secrets,
+      timeoutMs: extra.timeoutMs,
+      signal: this.ctx.signal,
+      onLine: (line, stream) => {
+        if (extra.quietStdout && stream === 'stdout') return;
+        if (!line.trim()) return;
+        if (extra.quiet?.test(line)) this.ctx.onQuietLine?.(step, line);
+        else this.ctx.onLine(step, line);
+      },
+    });
+  }
+
+  /** Fails a step with ssh's own reason when ssh (not the remote command) failed. */
+  failure(step: VerbStep, result: ExecResult, what: string): HostError {
+    if (this.ctx.signal.aborted) return new HostError(this.name, step, 'interrupted', tailLines(result));
+    if (result.timedOut) return new HostError(this.name, step, `${what}: no answer in time (timed out)`, tailLines(result));
+    if (result.exitCode === SSH_FAILED && this.host.ssh) {
+      return new HostError(this.name, step, `${what}: ${describeSshFailure(result.stderr)}`, tailLines(result));
+    }
+    return new HostError(this.name, step, `${what} failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
+  }
+
+  /** A probe whose answer is data: only its stderr is shown. */
+  async probe(step: VerbStep, command: PlannedCommand): Promise<ProbeFacts> {
+    const result = await this.run(step, command, { timeoutMs: PROBE_TIMEOUT_MS, quietStdout: true });
+    if (result.exitCode !== 0) throw this.failure(step, result, 'cannot reach the host');
+    return parseProbe(result.stdout, this.name);
+  }
+
+  /** First contact: the lock and the probe in one session (ssh), or the probe alone (local). */
+  async connect(): Promise<Connection> {
+    const connect = this.host.connect;
+    if (connect.kind === 'probe') {
+      return { facts: await this.probe('probe', connect.command), release: async () => undefined };
+    }
+    const lock: HeldLock = await acquireLock(
+      this.name,
+      resolveArgv(connect.command.argv, this.values()),
+      this.ctx.exec,
+      this.ctx.signal,
+      (connect.waitSeconds + (this.host.ssh?.connectTimeout ?? 10) + PROBE_TIMEOUT_MS / 1000) * 1000,
+    );
+    try {
+      return { facts: parseProbe(lock.probeAnswer, this.name), release: () => lock.release() };
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /** Writes key files on the target (content on stdin only, redacted from every line). */
+  async pushKeys(command: PlannedCommand, files: readonly KeyFile[]): Promise<void> {
+    const result = await this.run('push-keys', command, {
+      stdin: pushKeysInput(files),
+      secrets: files.map((f) => f.content.toString('base64')),
+      timeoutMs: PUSH_TIMEOUT_MS,
+    });
+    if (result.exitCode !== 0) throw this.failure('push-keys', result, 'pushing keys');
+  }
+
+  /** nixos-anywhere; its ssh's known-hosts warnings go to the step log only. */
+  async install(command: PlannedCommand): Promise<void> {
+    const result = await this.run('bootstrap', command, { quiet: KNOWN_HOSTS_NOISE });
+    if (result.exitCode !== 0) {
+      const cause = tailLines(result).filter((l) => !KNOWN_HOSTS_NOISE.test(l));
+      throw new HostError(this.name, 'bootstrap', `nixos-anywhere failed (exit ${result.exitCode ?? result.signal})${cause.at(-1) ? `: ${cause.at(-1)}` : ''}`, cause);
+    }
+  }
+
+  /** The wait probe, with only the pushed host key pinned when fleet pushed one. */
+  pinInstalledKey(command: PlannedCommand, publicKey: string | undefined, runtimeDir: string): PlannedCommand {
+    if (!publicKey || this.host.target.kind !== 'ssh') return command;
+    const file = join(runtimeDir, `known_hosts.${this.name}.installed`);
+    writeFileSync(file, `${knownHostsLines(this.host.target, [publicKey]).join('\n')}\n`, { mode: 0o600 });
+    // ssh keeps the first value of an option: this one wins over the shared known_hosts.
+    const argv = [...command.argv];
+    argv.splice(1, 0, '-o', `UserKnownHostsFile=${file}`, '-o', 'StrictHostKeyChecking=yes');
+    return { ...command, argv };
+  }
+
+  /** Copies the closure first: a cut link fails here, before anything is activated. Bounded retries. */
+  async copyClosure(command: PlannedCommand, attempts = 3): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.run('deploy', command);
+      if (result.exitCode === 0) return;
+      if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted while copying the closure; nothing was activated', tailLines(result));
+      if (attempt >= attempts) {
+        const last = tailLines(result).at(-1) ?? `exit ${result.exitCode ?? result.signal}`;
+        throw new HostError(this.name, 'deploy', `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
+      }
+      this.ctx.onLine('deploy', `copy failed (attempt ${attempt} of ${attempts}), retrying`);
+      await this.ctx.sleep(2000 * attempt);
+    }
+  }
+
+  /** Arms the rollback watchdog on the target before a live activation. */
+  async arm(activation: WatchedActivation): Promise<ArmedWatchdog> {
+    const id = randomBytes(8).toString('hex');
+    const result = await this.run('deploy', activation.arm, { deployId: id, timeoutMs: ARM_TIMEOUT_MS, quietStdout: true });
+    const armed = result.exitCode === 0 ? parseArmed(result.stdout) : undefined;
+    if (!armed) throw this.failure('deploy', result, 'arming the rollback watchdog (nothing was activated)');
+    this.ctx.onLine('deploy', `rollback watchdog armed (${activation.timeoutSeconds}s)`);
+    return { id, previous: armed.previous, deadline: this.ctx.now() + activation.timeoutSeconds * 1000 };
+  }
+
+  /** Activates the built system; what switch-to-configuration's status means, and the output's tail. */
+  async activate(command: PlannedCommand): Promise<{ verdict: ActivationVerdict; tail: string[] }> {
+    const result = await this.run('deploy', command);
+    return { verdict: activationVerdict(result.exitCode, result.signal), tail: tailLines(result) };
+  }
+
+  /**
+   * After a live activation: one brand-new connection confirms the watchdog and reports what runs;
+   * if none succeeds before the deadline, wait for the target to roll itself back and look.
+   */
+  settle(activation: WatchedActivation, armed: ArmedWatchdog, step: VerbStep, onLost: (at: string, lastFailure: string) => void): Promise<WatchdogSettlement> {
+    return settleWatchdog({
+      host: this.name,
+      armed,
+      confirmArgv: resolveArgv(activation.confirm.argv, this.values({ deployId: armed.id })),
+      probeArgv: resolveArgv(activation.afterDeadline.argv, this.values()),
+      exec: this.ctx.exec,
+      now: this.ctx.now,
+      sleep: this.ctx.sleep,
+      signal: this.ctx.signal,
+      onLost: (at, lastFailure) => {
+        this.ctx.onLine(step, `lost SSH after activation — target rolls back at ${at}`);
+        onLost(at, lastFailure);
+      },
+    });
+  }
+
+  /** One manifest health check on the target; a HostError when it fails. */
+  async healthCheck(planned: PlannedHealthCheck): Promise<void> {
+    const { check, command } = planned;
+    const result = await this.run('verify', command, { timeoutMs: healthCheckBudgetMs(this.host.ssh, check) });
+    if (result.exitCode === 0) return;
+    throw new HostError(
+      this.name,
+      'verify',
+      `health check "${check.name}" failed (${healthCheckDetail(result, check, Boolean(this.host.ssh))}); the new system stays live`,
+      tailLines(result),
+      `fix it and deploy again, or return to the previous generation: fleet rollback ${this.name}`,
+    );
+  }
+
+  /**
+   * Retires the shared ssh master so no connection outlives the run (or a reboot). `stop`, not
+   * `exit`: the master may be shared with another fleet run on this machine (same ControlPath), and
+   * `exit` would cut that run's sessions, e.g. its nixos-rebuild mid-activation.
+   */
+  async close(): Promise<void> {
+    if (!this.host.ssh) return;
+    await this.ctx.exec({ argv: sshControlExit(this.host.ssh, 'stop'), timeoutMs: 10_000 }).catch(() => undefined);
+  }
+}
