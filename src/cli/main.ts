@@ -18,6 +18,9 @@ import { rebootCommand } from './commands/reboot.js';
 import { bootstrapCommand, buildCommand, pushKeysCommand } from './commands/steps.js';
 import { installCommand } from './commands/install.js';
 
+/** Columns of help text; bin/fleet.js serves a prebuilt `fleet --help` of this width (dist/help.txt). */
+export const HELP_WIDTH = 100;
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -74,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(version())
     .alias('h', 'help')
     .epilog(`${EXIT_CODES_HELP}\n\nDocs: docs/cli.md, docs/manifest.md`)
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(HELP_WIDTH, process.stdout.columns || HELP_WIDTH))
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;
