@@ -162,7 +162,9 @@ export function readYaml(text: string): YamlSource {
   };
 
   const duplicateKeys: LocatedMessage[] = [];
-  const walk = (node: unknown, path: PathSegment[]): void => {
+  // One path stack for the whole walk: a path is copied only for a message.
+  const path: PathSegment[] = [];
+  const walk = (node: unknown): void => {
     if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
@@ -175,13 +177,19 @@ export function readYaml(text: string): YamlSource {
           });
         }
         seen.add(key);
-        walk(pair.value, [...path, key]);
+        path.push(key);
+        walk(pair.value);
+        path.pop();
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, index) => walk(item, [...path, index]));
+      for (let index = 0; index < node.items.length; index++) {
+        path.push(index);
+        walk(node.items[index]);
+        path.pop();
+      }
     }
   };
-  if (syntaxErrors.length === 0) walk(doc.contents, []);
+  if (syntaxErrors.length === 0) walk(doc.contents);
 
   return { data, syntaxErrors, duplicateKeys, locate, keysAt };
 }
