@@ -1,0 +1,161 @@
+// A fake process port for executor tests: it recognises each command a plan holds by its argv
+// (never by `purpose`), answers as the real tool or remote script would, and records every call.
+import type { Readable } from 'node:stream';
+import type { Exec, ExecRequest, ExecResult } from '../../../src/exec/index.js';
+
+/** What a recorded command is, read from its argv. */
+export type CommandKind =
+  | 'eval'
+  | 'build'
+  | 'copy'
+  | 'lock'
+  | 'probe'
+  | 'arm'
+  | 'activate'
+  | 'confirm'
+  | 'push-keys'
+  | 'install'
+  | 'control'
+  | 'unknown';
+
+export interface Call {
+  kind: CommandKind;
+  argv: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  /** ssh with connection sharing off: a brand-new connection. */
+  fresh: boolean;
+}
+
+/** An answer: what the process prints and how it exits. */
+export interface Reply {
+  exitCode?: number | null;
+  stdout?: string;
+  stderr?: string;
+}
+
+export type Responder = (request: ExecRequest, call: Call, calls: readonly Call[]) => Reply | Promise<Reply>;
+
+/** The remote command line of an ssh argv: the words after `-- <destination>`. */
+function remoteLine(argv: readonly string[]): string {
+  const end = argv.indexOf('--');
+  return end < 0 ? '' : argv.slice(end + 2).join(' ');
+}
+
+/** The remote script's `$0` name, the word after its body (`sh -c '<script>' fleet-lock …`). */
+function scriptName(line: string, name: string): boolean {
+  return new RegExp(`(^|[\\s'])${name}(\\s|$)`).test(line);
+}
+
+export function classify(argv: readonly string[]): CommandKind {
+  const [program] = argv;
+  if (program === 'nix') {
+    if (argv.includes('eval')) return 'eval';
+    if (argv.includes('build')) return 'build';
+    if (argv.includes('copy')) return 'copy';
+    return 'unknown';
+  }
+  if (program === 'nixos-rebuild') return 'activate';
+  if (program === 'nixos-anywhere') return 'install';
+  if (program !== 'ssh') return 'unknown';
+  if (argv.includes('-O')) return 'control';
+  const line = remoteLine(argv);
+  if (scriptName(line, 'fleet-lock')) return 'lock';
+  if (scriptName(line, 'fleet-probe')) return 'probe';
+  if (scriptName(line, 'fleet-arm')) return 'arm';
+  if (scriptName(line, 'fleet-activate')) return 'activate';
+  if (scriptName(line, 'fleet-confirm')) return 'confirm';
+  if (scriptName(line, 'fleet-push-keys')) return 'push-keys';
+  return 'unknown';
+}
+
+export interface Facts {
+  nixos?: boolean;
+  current?: string;
+  profile?: string;
+  generation?: number;
+  closure?: 'present' | 'absent';
+}
+
+/** The probe's answer (see PROBE_FUNCTION in src/plan/remote-scripts.ts). */
+export function probeAnswer(facts: Facts): string {
+  const lines = [
+    `nixos=${facts.nixos === false ? 'no' : 'yes'}`,
+    `current=${facts.current ?? ''}`,
+    `profile=${facts.profile ?? ''}`,
+    `generation=${facts.generation ?? ''}`,
+    'systemd=no',
+    'bootId=x',
+    ...(facts.closure ? [`closure=${facts.closure}`] : []),
+    'end=ok',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** ssh's own failure to connect (exit 255). */
+export const CONNECTION_REFUSED: Reply = { exitCode: 255, stderr: 'ssh: connect to host web-1.example.org port 22: Connection refused\n' };
+
+export interface FakeOptions {
+  /** The built outputs per host: what `nix eval` answers (each `out` must exist on disk). */
+  outputs: Record<string, { toplevel: string; diskoScript?: string }>;
+  /** Answers by kind; a kind without one exits 0 with no output (lock and probe: see defaults). */
+  respond?: Partial<Record<CommandKind, Responder>>;
+}
+
+export interface FakeExec {
+  exec: Exec;
+  calls: Call[];
+  kinds(): CommandKind[];
+  of(kind: CommandKind): Call[];
+}
+
+function streamEnded(stdin: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stdin.readableEnded) return resolve();
+    stdin.on('end', () => resolve());
+    stdin.resume();
+  });
+}
+
+export function fakeExec(options: FakeOptions): FakeExec {
+  const calls: Call[] = [];
+  const defaults: Partial<Record<CommandKind, Responder>> = {
+    eval: () => {
+      const answer: Record<string, Record<string, { drv: string; out: string }>> = {};
+      for (const [host, outputs] of Object.entries(options.outputs)) {
+        answer[host] = { toplevel: { drv: `/nix/store/aaaa-${host}.drv`, out: outputs.toplevel } };
+        if (outputs.diskoScript) answer[host].diskoScript = { drv: `/nix/store/bbbb-${host}-disko.drv`, out: outputs.diskoScript };
+      }
+      return { stdout: JSON.stringify(answer) };
+    },
+    arm: () => ({ stdout: 'armed=3\nprevious=/nix/store/old\n' }),
+  };
+
+  const exec: Exec = async (request: ExecRequest): Promise<ExecResult> => {
+    const call: Call = {
+      kind: classify(request.argv),
+      argv: [...request.argv],
+      ...(request.env ? { env: request.env } : {}),
+      fresh: request.argv[0] === 'ssh' && request.argv.includes('ControlMaster=no'),
+    };
+    calls.push(call);
+    const responder = options.respond?.[call.kind] ?? defaults[call.kind];
+    const reply: Reply = responder ? await responder(request, call, calls) : {};
+    const stdout = reply.stdout ?? '';
+    const stderr = reply.stderr ?? '';
+    for (const line of stdout.split('\n').filter(Boolean)) request.onLine?.(line, 'stdout');
+    for (const line of stderr.split('\n').filter(Boolean)) request.onLine?.(line, 'stderr');
+    const exitCode = reply.exitCode === undefined ? 0 : reply.exitCode;
+    // A held session (the lock) lives until fleet closes its stdin.
+    if (exitCode === 0 && request.stdin && typeof request.stdin === 'object' && 'on' in request.stdin) {
+      await streamEnded(request.stdin as Readable);
+    }
+    return { exitCode, signal: null, stdout, stderr, timedOut: false };
+  };
+
+  return {
+    exec,
+    calls,
+    kinds: () => calls.map((c) => c.kind),
+    of: (kind) => calls.filter((c) => c.kind === kind),
+  };
+}

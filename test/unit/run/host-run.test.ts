@@ -1,0 +1,311 @@
+// The executor over a fake process port: each way a host's sequence can end (changed, unchanged,
+// failed, rolled back, unreachable, skipped on interrupt), and which commands ran for it.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HostSpec } from '../../../src/manifest/inventory.js';
+import { buildPlan, type PlanOptions, type RebuildFlavour } from '../../../src/plan/index.js';
+import { runPlan, type HostOutcome, type RunEvent } from '../../../src/run/index.js';
+import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
+import { CONNECTION_REFUSED, fakeExec, probeAnswer, type CommandKind, type Facts, type Responder } from './fake-exec.js';
+
+const OLD = '/nix/store/old';
+/** What the target runs before the deploy: the previous system, without the new closure. */
+const BEFORE: Facts = { current: OLD, profile: OLD, generation: 3, closure: 'absent' };
+
+let dir: string;
+/** The built system: a real directory, since the build stage checks that outputs exist. */
+let toplevel: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fleet-hr-'));
+  toplevel = join(dir, 'system');
+  mkdirSync(toplevel);
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The lock session's answer: `locked`, then the probe's facts (and it stays open). */
+function locked(facts: Facts): Responder {
+  return () => ({ stdout: `locked\n${probeAnswer(facts)}` });
+}
+
+/** The confirm script's answer over the fresh connection: `confirmed`, then the probe's facts. */
+function confirmed(facts: Facts = { current: toplevel, profile: toplevel, generation: 4 }): Responder {
+  return () => ({ stdout: `confirmed\n${probeAnswer(facts)}` });
+}
+
+interface Setup {
+  flavour?: RebuildFlavour;
+  spec?: Partial<HostSpec>;
+  options?: Partial<PlanOptions>;
+  outputs?: { toplevel: string; diskoScript?: string };
+  respond: Partial<Record<CommandKind, Responder>>;
+  controller?: AbortController;
+  confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
+  clock?: ReturnType<typeof fakeClock>;
+}
+
+/** A fake clock: sleeping moves time on at once. */
+function fakeClock() {
+  let time = Date.UTC(2025, 0, 1, 12, 0, 0);
+  return {
+    now: () => time,
+    sleep: async (ms: number) => {
+      time += ms;
+    },
+  };
+}
+
+async function apply(setup: Setup) {
+  const paths = {
+    stateDir: join(dir, 'state'),
+    knownHosts: join(dir, 'run', 'known_hosts'),
+    tofuKnownHosts: join(dir, 'state', 'known_hosts.tofu'),
+    runtimeDir: join(dir, 'run'),
+  };
+  const plan = buildPlan(
+    inventory([host('web-1', setup.spec)]),
+    planOptions({ rebuildFlavour: setup.flavour ?? 'bash', paths, ...setup.options }),
+  );
+  const fake = fakeExec({ outputs: { 'web-1': setup.outputs ?? { toplevel } }, respond: setup.respond });
+  const clock = setup.clock ?? fakeClock();
+  const events: RunEvent[] = [];
+  const controller = setup.controller ?? new AbortController();
+  const result = await runPlan(plan, {
+    exec: fake.exec,
+    reporter: { emit: (event) => events.push(event), close: async () => undefined },
+    signal: controller.signal,
+    now: clock.now,
+    sleep: clock.sleep,
+    confirmBootstrap: setup.confirmBootstrap,
+  });
+  expect(result.outcomes).toHaveLength(1);
+  const outcome = result.outcomes[0] as HostOutcome;
+  return { outcome, fake, events, clock, result };
+}
+
+describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavour', (flavour) => {
+  it('changed: copies, arms, activates, then confirms over one fresh connection', async () => {
+    const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
+
+    expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch', storePath: toplevel });
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
+    // The only brand-new connection is the confirmation after activation.
+    const activatedAt = fake.kinds().indexOf('activate');
+    expect(fake.calls.filter((c) => c.fresh).map((c) => c.kind)).toEqual(['confirm']);
+    expect(fake.calls.slice(activatedAt + 1).filter((c) => c.fresh)).toHaveLength(1);
+    expect(fake.of('copy')[0]?.argv).toContain(toplevel);
+    expect(outcome.steps.map((s) => [s.step, s.status])).toEqual([
+      ['probe', 'done'],
+      ['push-keys', 'skipped'],
+      ['bootstrap', 'skipped'],
+      ['deploy', 'done'],
+      ['verify', 'done'],
+    ]);
+  });
+
+  it('changed: the closure the probe found on the target is not copied again', async () => {
+    const { outcome, fake } = await apply({ flavour, respond: { lock: locked({ ...BEFORE, closure: 'present' }), confirm: confirmed() } });
+
+    expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch' });
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'arm', 'activate', 'confirm', 'control']);
+  });
+
+  it('activates the prebuilt system the flavour’s way', async () => {
+    const { fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
+
+    const [activate] = fake.of('activate');
+    const rebuilds = fake.calls.filter((c) => c.argv[0] === 'nixos-rebuild');
+    if (flavour === 'bash') {
+      expect(rebuilds).toEqual([]);
+      expect(activate?.argv[0]).toBe('ssh');
+      expect(activate?.argv.at(-3)).toMatch(/ fleet-activate$/);
+      expect(activate?.argv.slice(-2)).toEqual([toplevel, 'switch']);
+    } else {
+      expect(rebuilds).toHaveLength(1);
+      const argv = activate?.argv ?? [];
+      expect(argv[0]).toBe('nixos-rebuild');
+      expect(argv[1]).toBe('switch');
+      expect(argv[argv.indexOf('--store-path') + 1]).toBe(toplevel);
+      expect(argv[argv.indexOf('--target-host') + 1]).toBe('root@web-1.example.org');
+    }
+  });
+
+  it('unchanged: the target already runs the built system; nothing is copied, armed or activated, no fresh connection', async () => {
+    const { outcome, fake } = await apply({
+      flavour,
+      respond: { lock: locked({ current: toplevel, profile: toplevel, generation: 4, closure: 'present' }) },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'unchanged', step: 'verify', reason: 'already up to date' });
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+    expect(fake.calls.some((c) => c.argv.includes('ControlMaster=no'))).toBe(false);
+    expect(outcome.steps.find((s) => s.step === 'deploy')).toMatchObject({ status: 'skipped', detail: `already runs ${toplevel}` });
+    expect(outcome.steps.find((s) => s.step === 'verify')).toMatchObject({ status: 'skipped', detail: 'nothing was activated' });
+  });
+
+  it('failed: an activation that exits 1 fails the host at deploy with its output’s tail', async () => {
+    const { outcome, fake } = await apply({
+      flavour,
+      respond: {
+        lock: locked(BEFORE),
+        activate: () => ({ exitCode: 1, stdout: 'activating the configuration...\n', stderr: 'error: the activation script failed\n' }),
+        confirm: confirmed(),
+      },
+    });
+
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.step).toBe('deploy');
+    expect(outcome.reason).toMatch(/failed \(exit 1\)$/);
+    expect(outcome.tail).toEqual(['activating the configuration...', 'error: the activation script failed']);
+    // The watchdog is settled either way: no process is left waiting on the target.
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
+  });
+
+  it('failed: units that failed (exit 4) fail the host unless tolerateUnitFailures', async () => {
+    const respond = {
+      lock: locked(BEFORE),
+      activate: () => ({ exitCode: 4, stderr: 'warning: the following units failed: foo.service\n' }),
+      confirm: confirmed(),
+    };
+    const strict = await apply({ flavour, respond });
+    expect(strict.outcome).toMatchObject({
+      kind: 'failed',
+      step: 'deploy',
+      reason: 'activated, but some units failed (switch-to-configuration exit 4)',
+      tail: ['warning: the following units failed: foo.service'],
+    });
+    expect(strict.outcome.hint).toMatch(/tolerateUnitFailures/);
+
+    const tolerant = await apply({ flavour, spec: { tolerateUnitFailures: true }, respond });
+    expect(tolerant.outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch (some units failed (tolerated))' });
+  });
+
+  it('rolled back: no fresh connection works before the deadline, and afterwards the previous system is live', async () => {
+    let armedAt = 0;
+    let probedAt = 0;
+    const clock = fakeClock();
+    const { outcome, fake, events } = await apply({
+      flavour,
+      clock,
+      respond: {
+        lock: locked(BEFORE),
+        arm: () => {
+          armedAt = clock.now();
+          return { stdout: `armed=3\nprevious=${OLD}\n` };
+        },
+        confirm: () => CONNECTION_REFUSED,
+        probe: () => {
+          probedAt = clock.now();
+          return { stdout: probeAnswer({ current: OLD, profile: OLD, generation: 3 }) };
+        },
+      },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'rolled-back', step: 'verify', reason: `lost SSH after activation; the target rolled back to ${OLD}` });
+    expect(fake.of('confirm').length).toBeGreaterThan(1);
+    expect(fake.of('confirm').every((c) => c.fresh)).toBe(true);
+    expect(fake.of('probe')).toHaveLength(1);
+    expect(fake.of('probe')[0]?.fresh).toBe(true);
+    // The look after the deadline comes after the watchdog's 90 s (rollback.timeout in the fixture).
+    expect(probedAt).toBeGreaterThan(armedAt + 90_000);
+    const notes = events.filter((e): e is Extract<RunEvent, { type: 'host-note' }> => e.type === 'host-note');
+    expect(notes.map((n) => n.message)).toEqual([expect.stringMatching(/^lost SSH after activation \(ssh failed: .*Connection refused\) — target rolls back at \d\d:\d\d:\d\d$/)]);
+  });
+
+  it('unreachable: a lock session that ssh cannot open ends the host at its first step', async () => {
+    const { outcome, fake } = await apply({ flavour, respond: { lock: () => CONNECTION_REFUSED } });
+
+    expect(outcome.kind).toBe('unreachable');
+    expect(outcome.step).toBe('probe');
+    expect(outcome.reason).toBe('cannot reach the host: ssh failed: ssh: connect to host web-1.example.org port 22: Connection refused');
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+  });
+
+  it('skipped: interrupted before the host started, nothing reaches it', async () => {
+    const controller = new AbortController();
+    const { outcome, fake, result } = await apply({
+      flavour,
+      controller,
+      respond: {
+        build: () => {
+          controller.abort();
+          return {};
+        },
+      },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'skipped', step: 'build', reason: 'interrupted before it started' });
+    expect(fake.kinds()).toEqual(['eval', 'build']);
+    expect(result.interrupted).toBe(true);
+  });
+
+  it('skipped: interrupted after the lock and probe, before anything changed', async () => {
+    const controller = new AbortController();
+    const { outcome, fake } = await apply({
+      flavour,
+      controller,
+      respond: {
+        lock: (...args) => {
+          controller.abort();
+          return locked(BEFORE)(...args);
+        },
+      },
+    });
+
+    // Nothing on the target changed: skipped, ending at the last step done.
+    expect(outcome).toMatchObject({ kind: 'skipped', step: 'probe', reason: 'interrupted before this step' });
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+  });
+
+  it('failed, not skipped: interrupted after activation, before verify', async () => {
+    const controller = new AbortController();
+    const { outcome, fake } = await apply({
+      flavour,
+      controller,
+      respond: {
+        lock: locked(BEFORE),
+        activate: () => {
+          controller.abort();
+          return {};
+        },
+        confirm: confirmed(),
+      },
+    });
+
+    // The step it ended in is the last one done; verify never started, so nothing confirmed the watchdog.
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified' });
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'copy', 'arm', 'activate', 'control']);
+  });
+});
+
+describe('runPlan with a host to bootstrap', () => {
+  const bootstrap = { noDiskoDeps: false, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
+
+  it.each([
+    ['no prompt', undefined],
+    ['a prompt answered no', async () => false],
+  ] as const)('without consent (%s) it is skipped at bootstrap and nothing is installed', async (_, confirmBootstrap) => {
+    const disko = join(dir, 'disko');
+    mkdirSync(disko);
+    const { outcome, fake } = await apply({
+      spec: { bootstrap },
+      options: { allowBootstrap: false },
+      outputs: { toplevel, diskoScript: disko },
+      confirmBootstrap,
+      respond: { lock: locked({ nixos: false, current: '', profile: '', closure: 'absent' }) },
+    });
+
+    expect(outcome).toMatchObject({
+      kind: 'skipped',
+      step: 'bootstrap',
+      reason: 'bootstrap wipes the disks of root@web-1.example.org: not confirmed (run with --yes to allow it)',
+    });
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+    expect(fake.calls.some((c) => c.argv[0] === 'nixos-anywhere')).toBe(false);
+  });
+});
