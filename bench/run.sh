@@ -18,6 +18,9 @@ failed=0
 echo "== fleet --help startup"
 npx --no-install tsx bench/help-startup.ts || failed=1
 echo
+echo "== fleet validate of generated manifests (1,000 and 10,000 hosts; HOSTS=1000,20000,… for others)"
+npx --no-install tsx bench/manifest-scale.ts || failed=1
+echo
 echo "== fleet apply vs. the bash nixos-rebuild loop (../shared/bench/rebuild-loop.sh)"
 npx --no-install tsx bench/apply-vs-loop.ts "$@" || failed=1
 exit "$failed"
