@@ -1,24 +1,28 @@
 // "Did you mean …?": the closest known word to a misspelt one, or nothing.
 
-/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+/**
+ * Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps.
+ * Three rolling rows instead of a matrix: it runs once per candidate for every unknown key.
+ */
 export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) =>
-    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const get = (i: number, j: number): number => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i < rows; i++) {
+  let before = new Uint32Array(cols); // row i - 2
+  let previous = new Uint32Array(cols); // row i - 1
+  let current = new Uint32Array(cols); // row i
+  for (let j = 0; j < cols; j++) previous[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(get(i - 1, j) + 1, get(i, j - 1) + 1, get(i - 1, j - 1) + cost);
+      let best = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, get(i - 2, j - 2) + 1);
+        best = Math.min(best, (before[j - 2] as number) + 1);
       }
-      (d[i] as number[])[j] = best;
+      current[j] = best;
     }
+    [before, previous, current] = [previous, current, before];
   }
-  return get(a.length, b.length);
+  return previous[cols - 1] as number;
 }
 
 function isSubsequence(short: string, long: string): boolean {
