@@ -8,7 +8,8 @@ import type { CommandResult } from './result.js';
 import type { Plan, StepScope } from '../plan/index.js';
 import { runPlan, type HostOutcome, type Phase, type Reporter, type RunEvent } from '../run/index.js';
 import { appendGithubSummary, buildJsonReport, exitCodeFor, formatGithubSummary, formatSummaryTable, TAIL_LINES } from '../report/index.js';
-import { chooseReporterMode, createReporter } from '../ui/index.js';
+import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
+import { interruptSignal } from './interrupt.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -32,7 +33,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
   const { plan } = await planFromArgs({ ...args, scope: steps });
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
-  const color = process.env.NO_COLOR ? false : Boolean(process.env.FORCE_COLOR) || (mode === 'tty' && !ci);
+  const color = useColor(mode, process.env);
   const progress = trackProgress(plan, createReporter({ mode, stream: process.stdout, color, plan }));
   const reporter = progress.reporter;
   const title = commandTitle(steps);
@@ -40,20 +41,14 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
 
   // First Ctrl-C: no new step starts, running processes get SIGINT. Second (or the SIGTERM a CI
   // runner sends after its SIGINT): leave at once, but not without the report and step summary.
-  const interrupt = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    reporter.emit({ type: 'interrupted', second: interrupts > 1 });
-    if (interrupts > 1) {
+  const interrupt = interruptSignal({
+    first: () => reporter.emit({ type: 'interrupted', second: false }),
+    second: () => {
+      reporter.emit({ type: 'interrupted', second: true });
       const outcomes = progress.outcomesSoFar('fleet left on a second interrupt while this step ran');
       writeRecordSync(plan, output, title, { outcomes, interrupted: true, startedAt, finishedAt: Date.now(), evaluations: 0 });
-      process.exit(EXIT.interrupted);
-    }
-    interrupt.abort(new Error('interrupted'));
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+    },
+  });
 
   let result;
   try {
@@ -68,8 +63,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
     await writeRecord(plan, output, title, { outcomes: progress.outcomesSoFar(why), interrupted: interrupt.signal.aborted, startedAt, finishedAt: Date.now(), evaluations: 0 }).catch(() => undefined);
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.dispose();
     await reporter.close();
   }
 

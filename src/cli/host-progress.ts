@@ -3,7 +3,7 @@
 // --plain; nothing with --json (stdout carries only the result).
 import type { HostPlan, Plan } from '../plan/index.js';
 import type { HostOutcome, OperatePhase } from '../run/index.js';
-import { chooseReporterMode, createReporter } from '../ui/index.js';
+import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 
 export interface HostProgress {
   /** A tree is drawn: anything meant to be read (exec's output) is printed after `close`. */
@@ -73,7 +73,7 @@ export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: Pro
       close: async () => undefined,
     };
   }
-  const color = process.env.NO_COLOR ? false : true;
+  const color = useColor(mode, process.env);
   // The tree of apply, without its build stage: one task per selected host.
   const reporter = createReporter({ mode, stream: process.stdout, color, plan: { ...plan, hosts: [...hosts], build: { ...plan.build, chunks: [] } } });
   const done = (step: OperatePhase, outcome: HostOutcome) => {

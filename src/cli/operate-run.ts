@@ -17,6 +17,7 @@ import {
 } from '../backends/index.js';
 import { checkCommand, execCommand, interactiveSshCommand, oneShotSsh, probeCommand, resolveArgv, userCommandArgv, type HostPlan, type Plan, type Selection } from '../plan/index.js';
 import { forEachHost, prepareRunFiles, worstExitCode } from '../run/index.js';
+import { interruptSignal } from './interrupt.js';
 import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable, type HostCheck } from '../ui/index.js';
 import { planFromArgs } from './context.js';
 import { EXIT } from './exit.js';
@@ -40,20 +41,7 @@ export async function operateTargets(args: Pick<OperateArgs, 'file' | 'selection
   return { plan, hosts };
 }
 
-/** An AbortSignal for Ctrl-C while a command runs; `dispose` removes the handlers. */
-export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
+export { interruptSignal } from './interrupt.js';
 
 
 function json(value: unknown): string[] {

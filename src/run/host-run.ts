@@ -105,7 +105,8 @@ export class HostRun {
     if (this.ctx.signal.aborted) {
       // Only a host on which nothing ran is "skipped"; one that was changed and not verified failed.
       if (this.progress === 'untouched') throw new EndHost('skipped', phase, 'interrupted before this step');
-      throw new HostError(this.name, phase, this.progress === 'activated' ? 'interrupted after activation, before it was verified' : 'interrupted after the host was changed');
+      const watched = this.armed ? '; the watchdog rolls the host back unless it is confirmed' : '';
+      throw new HostError(this.name, phase, this.progress === 'activated' ? `interrupted after activation, before it was verified${watched}` : 'interrupted after the host was changed');
     }
     const startedAt = this.ctx.now();
     if (phase !== 'probe' && !this.requested(phase as StepKind)) {

@@ -1,12 +1,12 @@
 // runPlan: the build stage once, then every host's sequence under one bounded-parallelism limit.
 import { mkdirSync, chmodSync } from 'node:fs';
-import pLimit from 'p-limit';
 import { knownHostsLines, runBuildStage, writeKnownHosts, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import type { Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
+import { forEachHost } from './operate.js';
 
 export interface RunDeps {
   exec?: Exec;
@@ -104,43 +104,36 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
 
   // Fail-fast stops new hosts from starting; running ones finish their sequence.
   const stopNew = new AbortController();
-  const limit = pLimit(plan.parallel === 0 ? Number.POSITIVE_INFINITY : plan.parallel);
-
-  const outcomes = await Promise.all(
-    plan.hosts.map((host) =>
-      limit(async (): Promise<HostOutcome> => {
-        const at = now();
-        const skipped = (reason: string, step: HostOutcome['step'] = 'build'): HostOutcome => {
-          const outcome: HostOutcome = { host: host.name, kind: 'skipped', mode: host.mode, step, reason, tail: [], startedAt: at, finishedAt: at, steps: [] };
-          emit({ type: 'host-done', outcome });
-          return outcome;
-        };
-        if (signal.aborted) return skipped('interrupted before it started');
-        if (stopNew.signal.aborted) return skipped(`not started: ${String(stopNew.signal.reason)}`);
-        const failure = build.failed.get(host.name);
-        if (failure) {
-          const outcome: HostOutcome = { host: host.name, kind: 'failed', mode: host.mode, step: 'build', reason: `build failed: ${failure.reason}`, tail: failure.tail, startedAt: at, finishedAt: now(), steps: [] };
-          emit({ type: 'host-done', outcome });
-          if (plan.failFast) stopNew.abort(`--fail-fast after ${host.name} failed`);
-          return outcome;
-        }
-        const built: HostBuild | undefined = build.built.get(host.name);
-        if (!built) return skipped(signal.aborted ? 'interrupted during the build' : 'not built');
-        const outcome = await new HostRun(host, built, {
-          plan,
-          exec,
-          emit,
-          signal,
-          confirmBootstrap: deps.confirmBootstrap,
-          now,
-          sleep,
-        }).execute();
-        if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) {
-          stopNew.abort(`--fail-fast after ${host.name} failed`);
-        }
-        return outcome;
-      }),
-    ),
+  const reportsItself = new Set<string>();
+  const skipped = (host: Plan['hosts'][number], reason: string): HostOutcome => {
+    const at = now();
+    return { host: host.name, kind: 'skipped', mode: host.mode, step: 'build', reason, tail: [], startedAt: at, finishedAt: at, steps: [] };
+  };
+  const outcomes = await forEachHost(
+    plan.hosts,
+    async (host): Promise<HostOutcome> => {
+      const at = now();
+      if (stopNew.signal.aborted) return skipped(host, `not started: ${String(stopNew.signal.reason)}`);
+      const failure = build.failed.get(host.name);
+      if (failure) {
+        return { host: host.name, kind: 'failed', mode: host.mode, step: 'build', reason: `build failed: ${failure.reason}`, tail: failure.tail, startedAt: at, finishedAt: now(), steps: [] };
+      }
+      const built: HostBuild | undefined = build.built.get(host.name);
+      if (!built) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
+      reportsItself.add(host.name);
+      return new HostRun(host, built, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep }).execute();
+    },
+    {
+      parallel: plan.parallel,
+      signal,
+      onSkipped: (name) => skipped(plan.hosts.find((h) => h.name === name)!, 'interrupted before it started'),
+      onError: (host, error): HostOutcome => ({ ...skipped(host, ''), kind: 'failed', reason: error instanceof Error ? error.message : String(error) }),
+      onDone: (name, outcome) => {
+        // A HostRun reports its own end; the others end here.
+        if (!reportsItself.has(name)) emit({ type: 'host-done', outcome });
+        if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) stopNew.abort(`--fail-fast after ${outcome.host} failed`);
+      },
+    },
   );
 
   return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };

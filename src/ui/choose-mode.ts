@@ -24,3 +24,13 @@ export function chooseReporterMode(inputs: ModeInputs): ReporterMode {
   if (inputs.forcePlain) return 'plain';
   return inputs.isTTY && !inputs.ci ? 'tty' : 'plain';
 }
+
+/**
+ * Whether output is coloured, for every command alike: never with NO_COLOR, always with
+ * FORCE_COLOR, else only on the live tree of an interactive terminal outside CI.
+ */
+export function useColor(mode: ReporterMode, env: Record<string, string | undefined>): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR) return true;
+  return mode === 'tty' && !env.CI;
+}

@@ -1,5 +1,5 @@
 // Public face of ui/: reporter choice and construction, the plain and tty renderers, the plan tree.
-export { chooseReporterMode, type ModeInputs, type ReporterMode } from './choose-mode.js';
+export { chooseReporterMode, useColor, type ModeInputs, type ReporterMode } from './choose-mode.js';
 export { createReporter, type ReporterOptions } from './create-reporter.js';
 export { formatPlainEvent, hostDoneText, hostsLabel, PlainReporter } from './plain-reporter.js';
 export { collapsedHostLine, TtyReporter, type TtyReporterOptions } from './tty-reporter.js';

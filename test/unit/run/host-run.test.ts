@@ -278,7 +278,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     // The step it ended in is the last one done; verify never started, so nothing confirmed the watchdog.
-    expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified' });
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified; the watchdog rolls the host back unless it is confirmed' });
     expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'copy', 'arm', 'activate', 'control']);
   });
 });
