@@ -20,7 +20,7 @@ interface ReportHost {
   step: string;
   reason: string;
   finishedAt: string;
-  steps: { step: string; status: string; startedAt: string; finishedAt: string }[];
+  steps: { step: string; status: string; detail: string; startedAt: string; finishedAt: string }[];
   tail: string[];
 }
 
@@ -198,7 +198,9 @@ describe('fleet apply as a CI job runs it', () => {
     // It took the lock only once the first run had finished with slow, and then had nothing to do.
     const waited = hostOf(reports[1]!, 'slow');
     expect(waited.outcome).toBe('unchanged');
-    const lockTaken = waited.steps.find((s) => s.step === 'lock' && s.status === 'done')!;
+    // The lock and the probe are one session: its step ends once the lock is held and the host probed.
+    const lockTaken = waited.steps.find((s) => s.step === 'probe' && s.status === 'done')!;
+    expect(lockTaken.detail).toMatch(/^locked; /);
     const firstDone = hostOf(reports[0]!, 'slow').steps.at(-1)!;
     expect(firstDone.step).toBe('verify');
     expect(Date.parse(lockTaken.finishedAt)).toBeGreaterThanOrEqual(Date.parse(firstDone.finishedAt));

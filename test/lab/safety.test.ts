@@ -244,7 +244,7 @@ exec nix "$@"
     expect(run.code, run.stdout).toBe(1);
     const json = readReport(report);
     const dead = hostOf(json, 'dead');
-    expect(dead).toMatchObject({ outcome: 'unreachable', step: 'lock' });
+    expect(dead).toMatchObject({ outcome: 'unreachable', step: 'probe' });
     expect(dead.reason).toMatch(/cannot reach the host: ssh failed: .*Connection refused/);
     expect(dead.durationMs).toBeLessThan(15_000);
     expect(lab.currentSystem('dead')).toBe(old);
@@ -331,7 +331,7 @@ exec nix "$@"
     expect(json.interrupted).toBe(true);
     // Not "skipped": its activation had started, so the host is failed until its watchdog settles it.
     expect(hostOf(json, 'slow')).toMatchObject({ outcome: 'failed', step: 'deploy' });
-    expect(hostOf(json, 'slow').reason).toMatch(/interrupted during nixos-rebuild; the watchdog rolls the host back unless it is confirmed/);
+    expect(hostOf(json, 'slow').reason).toMatch(/interrupted during activation; the watchdog rolls the host back unless it is confirmed/);
 
     // Past the watchdog's deadline the host runs one system throughout: old or new, never a mix.
     await sleep(Math.max(0, interruptedAt + (SLOW_ROLLBACK + 5) * 1000 - Date.now()));
@@ -389,7 +389,7 @@ exec nix "$@"
     const second = await apply(path, ['--only', 'slow', '--lock-timeout', '0', '--report', report2]);
     expect(second.code, second.stdout).toBe(1);
     const locked = hostOf(readReport(report2), 'slow');
-    expect(locked).toMatchObject({ outcome: 'failed', step: 'lock' });
+    expect(locked).toMatchObject({ outcome: 'failed', step: 'probe' });
     expect(locked.reason).toMatch(/^locked by \S+ since \d{4}-\d\d-\d\dT/);
     const done = await first;
     expect(done.code, done.stdout).toBe(0);
@@ -452,7 +452,7 @@ exec nix "$@"
     const run = await apply(path, ['--only', 'keyd', '--report', report]);
     expect(run.code, run.stdout).toBe(1);
     const keyd = hostOf(readReport(report), 'keyd');
-    expect(keyd).toMatchObject({ outcome: 'unreachable', step: 'lock' });
+    expect(keyd).toMatchObject({ outcome: 'unreachable', step: 'probe' });
     expect(keyd.reason).toContain(`host key verification failed: the host offered ${fingerprint}, which is not pinned`);
     expect(lab.activations('keyd').length).toBe(old.activations);
     expect(lab.currentSystem('keyd')).toBe(old.live);
