@@ -137,9 +137,12 @@ async function readManifestText(absolute: string, fileName: string): Promise<str
     if (code === 'EISDIR') return new FleetError(`${name}: is a directory (${absolute})`, 'MANIFEST', hint);
     return new FleetError(`${name}: cannot read ${absolute} (${code ?? (e as Error).message})`, 'MANIFEST');
   };
-  const tooBig = (size: string): FleetError =>
+  const limit = `${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`;
+  const tooBig = (size?: string): FleetError =>
     new FleetError(
-      `${fileName}: the manifest is ${size}, over the limit of ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB; not read`,
+      size === undefined
+        ? `${fileName}: the manifest is over the limit of ${limit}; reading stopped there`
+        : `${fileName}: the manifest is ${size}, over the limit of ${limit}; not read`,
       'MANIFEST',
       'is -f the right file? a host takes a few hundred bytes, so the limit holds tens of thousands of hosts; put what hosts share in defaults',
     );
@@ -160,7 +163,7 @@ async function readManifestText(absolute: string, fileName: string): Promise<str
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
-      if (length > MAX_MANIFEST_BYTES) throw tooBig(`more than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`);
+      if (length > MAX_MANIFEST_BYTES) throw tooBig();
     }
     return Buffer.concat(chunks, length).toString('utf8');
   } catch (e) {

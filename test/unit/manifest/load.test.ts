@@ -120,6 +120,13 @@ describe('the size limit', () => {
     rmSync(file);
   });
 
+  it('stops reading a stream without a size (a pipe, a device) once it passes the limit', async () => {
+    const error = (await loadManifest('/dev/zero', { env, cwd: dir }).catch((e) => e)) as FleetError;
+    expect(error).toBeInstanceOf(FleetError);
+    expect(error.code).toBe('MANIFEST');
+    expect(error.message).toBe('/dev/zero: the manifest is over the limit of 16 MiB; reading stopped there');
+  });
+
   it('reads a manifest of exactly the limit', async () => {
     // NULs after the content: YAML refuses them, which proves the whole file was read and parsed.
     manifestOf('limit.yaml', MAX_MANIFEST_BYTES);
