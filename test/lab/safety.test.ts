@@ -124,13 +124,14 @@ describe('fleet safety guarantees in the lab', () => {
     };
   }
 
-  it('1. a deploy that breaks ssh is rolled back by the target; the other host is unaffected', async () => {
-    const path = manifest('t1', [{ name: 'brk' }, { name: 'web' }]);
+  it.each(['ng', 'bash'] as const)('1. a deploy that breaks ssh is rolled back by the target; the other host is unaffected (%s nixos-rebuild)', async (flavour) => {
+    lab.env.FLEET_LAB_REBUILD_FLAVOUR = flavour;
+    const path = manifest(`t1-${flavour}`, [{ name: 'brk' }, { name: 'web' }]);
     const old = { live: lab.currentSystem('brk'), boot: lab.bootDefault('brk'), profile: profileOf('brk') };
     bump();
     lab.setVariant('brk', 'breaks-ssh');
     const wanted = await wantedOf(['brk', 'web']);
-    const report = join(dir, 't1', 'report.json');
+    const report = join(dir, `t1-${flavour}`, 'report.json');
     const run = await apply(path, ['--only', 'brk,web', '--report', report]);
     expect(run.code, run.stdout).toBe(1);
 
@@ -153,6 +154,7 @@ describe('fleet safety guarantees in the lab', () => {
     expect(hostOf(json, 'web').outcome).toBe('changed');
     expect(lab.currentSystem('web')).toBe(wanted.web);
     lab.setVariant('brk', 'good');
+    delete lab.env.FLEET_LAB_REBUILD_FLAVOUR;
   }, 240_000);
 
   it('2. a healthy deploy is confirmed: after the timeout it still runs the new system, no watchdog is left', async () => {
