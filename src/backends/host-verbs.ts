@@ -70,8 +70,13 @@ export class HostVerbs {
   }
 
   /** Runs a planned command with the run's refs filled in, streaming its lines. */
-  run(step: VerbStep, command: PlannedCommand, extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp } = {}): Promise<ExecResult> {
+  run(
+    step: VerbStep,
+    command: PlannedCommand,
+    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp } = {},
+  ): Promise<ExecResult> {
     return this.ctx.exec({
+      idleTimeoutMs: extra.idleTimeoutMs,
       argv: resolveArgv(command.argv, this.values(extra.deployId ? { deployId: extra.deployId } : {})),
       env: command.env,
       stdin: extra.stdin,
@@ -155,17 +160,20 @@ export class HostVerbs {
     return { ...command, argv };
   }
 
-  /** Copies the closure first: a cut link fails here, before anything is activated. Bounded retries. */
-  async copyClosure(command: PlannedCommand, attempts = 3): Promise<void> {
+  /**
+   * Copies the closure first: a cut link fails here, before anything is activated. A copy that
+   * prints nothing for `idleSeconds` (nix prints a line per path) is killed. Bounded retries.
+   */
+  async copyClosure(command: PlannedCommand, idleSeconds: number, attempts = 3): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.run('deploy', command);
+      const result = await this.run('deploy', command, { idleTimeoutMs: idleSeconds * 1000 });
       if (result.exitCode === 0) return;
       if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted while copying the closure; nothing was activated', tailLines(result));
       if (attempt >= attempts) {
-        const last = tailLines(result).at(-1) ?? `exit ${result.exitCode ?? result.signal}`;
+        const last = result.stalled ? `no progress for ${idleSeconds}s (copyTimeout), killed` : (tailLines(result).at(-1) ?? `exit ${result.exitCode ?? result.signal}`);
         throw new HostError(this.name, 'deploy', `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
       }
-      this.ctx.onLine('deploy', `copy failed (attempt ${attempt} of ${attempts}), retrying`);
+      this.ctx.onLine('deploy', `copy ${result.stalled ? `made no progress for ${idleSeconds}s` : 'failed'} (attempt ${attempt} of ${attempts}), retrying`);
       await this.ctx.sleep(2000 * attempt);
     }
   }
@@ -181,9 +189,9 @@ export class HostVerbs {
   }
 
   /** Activates the built system; what switch-to-configuration's status means, and the output's tail. */
-  async activate(command: PlannedCommand): Promise<{ verdict: ActivationVerdict; tail: string[] }> {
-    const result = await this.run('deploy', command);
-    return { verdict: activationVerdict(result.exitCode, result.signal), tail: tailLines(result) };
+  async activate(command: PlannedCommand, timeoutSeconds: number): Promise<{ verdict: ActivationVerdict; tail: string[]; timedOut: boolean }> {
+    const result = await this.run('deploy', command, { timeoutMs: timeoutSeconds * 1000 });
+    return { verdict: activationVerdict(result.exitCode, result.signal), tail: tailLines(result), timedOut: result.timedOut };
   }
 
   /**

@@ -131,7 +131,7 @@ function trackProgress(plan: Plan, inner: Reporter): { reporter: Reporter; outco
   const running = new Map<string, { step: Phase; startedAt: number; tail: string[] }>();
   const note = (event: RunEvent) => {
     if (event.type === 'host-done') done.set(event.outcome.host, event.outcome);
-    else if (event.type === 'host-start') running.set(event.host, { step: 'lock', startedAt: Date.now(), tail: [] });
+    else if (event.type === 'host-start') running.set(event.host, { step: 'probe', startedAt: Date.now(), tail: [] });
     else if (event.type === 'step-start') {
       const host = running.get(event.host);
       if (host) running.set(event.host, { ...host, step: event.step, tail: [] });

@@ -2,7 +2,7 @@
 // spawned directly (node:child_process, no shell in between): zx always starts one through a shell,
 // which costs a bash per call on the deploy path and adds a layer of quoting nobody needs.
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 
@@ -54,6 +54,28 @@ function trace(request: ExecRequest): void {
   }
 }
 
+/** Direct children of a process, from /proc (Linux); none where /proc cannot tell. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  try {
+    // Any thread may have started a child (nix is threaded): each thread lists its own.
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      children.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    }
+  } catch {
+    // No /proc here (or the process is gone): only the process itself is signalled.
+  }
+  return children;
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 /**
  * Runs one process from its argv, with no shell in between; a non-zero exit is returned, never
  * thrown. A program that cannot be started answers as a shell would: exit 127 and the reason.
@@ -71,8 +93,13 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
     let timedOut = false;
     let spawnError: Error | undefined;
     const timers: NodeJS.Timeout[] = [];
+    let killed = false;
     const kill = (signal: NodeJS.Signals) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      killed = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // Its own children first (nix's ssh): they hold our pipes open and would outlive it.
+      if (child.pid !== undefined) for (const pid of childrenOf(child.pid)) signalProcess(pid, signal);
+      child.kill(signal);
     };
     if (request.timeoutMs !== undefined) {
       timers.push(
@@ -83,6 +110,19 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
         }, request.timeoutMs),
       );
     }
+    let stalled = false;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const idle = request.idleTimeoutMs;
+    const progressed = () => {
+      if (idle === undefined || stalled) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        stalled = true;
+        kill('SIGTERM');
+        timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
+      }, idle);
+    };
+    progressed();
     const onAbort = () => {
       kill('SIGINT');
       timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
@@ -100,6 +140,7 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
         if (!readable) continue;
         const splitter = onLine ? lineSplitter((line) => onLine(redact(line, secrets), stream)) : undefined;
         readable.on('data', (chunk: Buffer) => {
+          progressed();
           captured[stream].push(chunk);
           splitter?.push(chunk.toString());
         });
@@ -116,11 +157,19 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
       }
     }
 
+    child.on('exit', () => {
+      // A process fleet killed is done when it exits: a grandchild that escaped the signal must not
+      // keep the run waiting on the pipes it inherited.
+      if (!killed) return;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    });
     child.on('error', (error) => {
       spawnError = error;
     });
     child.on('close', (code, signal) => {
       for (const timer of timers) clearTimeout(timer);
+      clearTimeout(idleTimer);
       request.signal?.removeEventListener('abort', onAbort);
       const stdout = Buffer.concat(captured.stdout).toString();
       let stderr = Buffer.concat(captured.stderr).toString();
@@ -129,7 +178,7 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
         resolve({ exitCode: 127, signal: null, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut });
         return;
       }
-      resolve({ exitCode: code, signal, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut });
+      resolve({ exitCode: code, signal, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut, ...(stalled ? { stalled } : {}) });
     });
   });
 };

@@ -11,6 +11,8 @@ export interface ExecRequest {
   cwd?: string;
   /** Kill (SIGTERM, then SIGKILL) after this many milliseconds. */
   timeoutMs?: number;
+  /** Kill (SIGTERM, then SIGKILL) once the process has printed nothing for this many milliseconds. */
+  idleTimeoutMs?: number;
   /** Cancels the process: SIGINT, then SIGKILL after a grace period. */
   signal?: AbortSignal;
   /** Called with each complete line of stdout/stderr as it arrives (already redacted). */
@@ -32,6 +34,8 @@ export interface ExecResult {
   stderr: string;
   /** True when timeoutMs ran out. */
   timedOut: boolean;
+  /** True when idleTimeoutMs ran out: the process made no progress. */
+  stalled?: boolean;
 }
 
 /** The one way to run a process; injectable for unit tests. */

@@ -116,6 +116,10 @@ export interface Inventory {
   evalLimit?: number;
   /** Which nixos-rebuild activates prebuilt systems ('auto': ask the installed one). */
   rebuildFlavour: 'auto' | 'ng' | 'bash';
+  /** Seconds a closure copy may go without progress. */
+  copyTimeout: number;
+  /** Seconds an activation may take. */
+  activationTimeout: number;
   commands: ToolCommands;
   /** Extra ssh `-o` options, `Key=Value` each. */
   sshOptions: string[];

@@ -201,6 +201,8 @@ export function resolveInventory(
     parallel: top('parallel') ?? BUILTIN.parallel,
     ...(top('evalLimit') !== undefined ? { evalLimit: top('evalLimit') } : {}),
     rebuildFlavour: top('rebuildFlavour') ?? 'auto',
+    copyTimeout: top('copyTimeout') ?? 300,
+    activationTimeout: top('activationTimeout') ?? 3600,
     commands,
     sshOptions,
     hosts,

@@ -97,6 +97,14 @@ export interface FleetManifest {
    * Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: "ng" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), "bash" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or "auto": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.
    */
   rebuildFlavour?: 'auto' | 'ng' | 'bash';
+  /**
+   * Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.
+   */
+  copyTimeout?: number;
+  /**
+   * Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.
+   */
+  activationTimeout?: number;
   commands?: ManifestCommands;
   ssh?: ManifestSsh;
   defaults?: ManifestHost;

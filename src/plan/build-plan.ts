@@ -190,11 +190,13 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
       mode === 'dry-activate'
         ? 'always (dry-activate changes nothing)'
         : `skipped when the target already runs <toplevel> as ${liveOrBoot}${options.force ? ' (--force: never skipped)' : ''}; ` +
-          `the closure is copied before anything is activated, unless the probe found it there` +
+          `the closure is copied before anything is activated, unless the probe found it there (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
           (act.kind === 'watched' ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation` : `; no rollback watchdog (${act.unwatched})`),
     flavour: options.rebuildFlavour,
     activation: act,
     tolerateUnitFailures: spec.tolerateUnitFailures,
+    copyTimeoutSeconds: inventory.copyTimeout,
+    activationTimeoutSeconds: inventory.activationTimeout,
   };
   if (ssh) deploy.copy = copyClosureCommand(inventory.commands, ssh);
 

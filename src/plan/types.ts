@@ -165,6 +165,10 @@ export interface DeployStep {
   activation: WatchedActivation | PlainActivation;
   /** switch-to-configuration's exit 4 (units failed) counts as success. */
   tolerateUnitFailures: boolean;
+  /** Seconds a copy may go without progress before it is killed (and tried again). */
+  copyTimeoutSeconds: number;
+  /** Seconds the activation may take before it is stopped. */
+  activationTimeoutSeconds: number;
 }
 
 export interface PlannedHealthCheck {

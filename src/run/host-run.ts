@@ -110,8 +110,7 @@ export class HostRun {
     }
     const startedAt = this.ctx.now();
     if (phase !== 'probe' && !this.requested(phase as StepKind)) {
-      this.steps.push({ step: phase, status: 'skipped', detail: 'not requested', startedAt, finishedAt: startedAt });
-      this.ctx.emit({ type: 'step-skip', host: this.name, step: phase, reason: 'not requested' });
+      this.skipStep(phase, 'not requested');
       return undefined;
     }
     this.ctx.emit({ type: 'step-start', host: this.name, step: phase, title });
@@ -139,6 +138,13 @@ export class HostRun {
       }
       throw error;
     }
+  }
+
+  /** Records a step that does not run, without starting it. */
+  private skipStep(phase: Phase, reason: string): void {
+    const at = this.ctx.now();
+    this.steps.push({ step: phase, status: 'skipped', detail: reason, startedAt: at, finishedAt: at });
+    this.ctx.emit({ type: 'step-skip', host: this.name, step: phase, reason });
   }
 
   private note(level: 'info' | 'warn', message: string): void {
@@ -171,7 +177,9 @@ export class HostRun {
       await this.step('push-keys', 'push keys', () => this.pushKeys(bootstrapping));
       await this.step('bootstrap', 'bootstrap (nixos-anywhere)', () => this.bootstrap(bootstrapping));
       await this.step('deploy', `deploy (${this.host.mode})`, () => this.deploy());
-      await this.step('verify', 'verify', () => this.verify());
+      // Nothing was activated or installed (already up to date): no fresh connection, nothing to prove.
+      if (this.activated || this.bootstrapped) await this.step('verify', 'verify', () => this.verify());
+      else this.skipStep('verify', this.requested('verify') ? 'nothing was activated' : 'not requested');
 
       const changed = this.progress !== 'untouched' && this.host.mode !== 'dry-activate';
       kind = changed ? 'changed' : 'unchanged';
@@ -351,13 +359,14 @@ export class HostRun {
     }
     // The probe said whether the closure is there; a bootstrap has just put it there.
     const present = facts.closure === 'present' || this.bootstrapped;
-    if (step.copy && !present) await this.verbs.copyClosure(step.copy);
+    if (step.copy && !present) await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds);
     else if (step.copy) this.ctx.emit({ type: 'step-line', host: this.name, step: 'deploy', line: 'closure already on the target: nothing to copy' });
 
     const activation = step.activation;
-    if (activation.kind === 'watched') this.armed = await this.verbs.arm(activation);
+    // From arming on the target may change (the watchdog acts on its own): no longer "skipped".
     if (mode !== 'dry-activate') this.progress = 'touched';
-    const { verdict, tail } = await this.verbs.activate(activation.activate);
+    if (activation.kind === 'watched') this.armed = await this.verbs.arm(activation);
+    const { verdict, tail, timedOut } = await this.verbs.activate(activation.activate, step.activationTimeoutSeconds);
     if (mode !== 'dry-activate') {
       this.progress = 'activated';
       this.activated = true;
@@ -368,7 +377,8 @@ export class HostRun {
       }
       // A failed activation left the host reachable (or not): settle the watchdog either way.
       if (activation.kind === 'watched') await this.settle(activation, 'deploy');
-      throw new HostError(this.name, 'deploy', `${activation.activate.purpose} failed (exit ${verdict.exitCode ?? verdict.signal})`, tail);
+      const why = timedOut ? `took longer than ${step.activationTimeoutSeconds}s (activationTimeout), stopped` : `failed (exit ${verdict.exitCode ?? verdict.signal})`;
+      throw new HostError(this.name, 'deploy', `${activation.activate.purpose} ${why}`, tail);
     }
     if (verdict.kind === 'units-failed') {
       if (!step.tolerateUnitFailures) {
@@ -385,8 +395,6 @@ export class HostRun {
     const planned: HostPlan['verify'] = this.host.verify;
     if ('never' in planned) return new Skip(planned.never);
     const step: VerifyStep = planned;
-    // Nothing was activated (already up to date): no fresh connection, nothing to prove.
-    if (!this.activated && !this.bootstrapped) return new Skip('nothing was activated');
     const mode = this.host.mode;
     const activation = this.host.deploy.activation;
     let facts: ProbeFacts;

@@ -66,8 +66,8 @@ export function formatPlainEvent(event: RunEvent, paint: Paint = painter(false))
     case 'interrupted':
       return [
         event.second
-          ? `${tag('fleet')} ${paint('yellow', 'interrupted again — stopping running steps now')}`
-          : `${tag('fleet')} ${paint('yellow', 'interrupted — no new steps start; Ctrl-C again stops running steps')}`,
+          ? `${tag('fleet')} ${paint('yellow', 'interrupted again — leaving now')}`
+          : `${tag('fleet')} ${paint('yellow', 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once')}`,
       ];
     default: {
       const never: never = event;

@@ -369,8 +369,8 @@ export class TtyReporter implements Reporter {
       }
       case 'interrupted':
         this.interrupt.message = event.second
-          ? 'interrupted again — stopping running steps now'
-          : 'interrupted — no new steps start; Ctrl-C again stops running steps';
+          ? 'interrupted again — leaving now'
+          : 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once';
         if (this.interrupt.wrapper) this.interrupt.wrapper.output = this.interrupt.message;
         return;
       default: {

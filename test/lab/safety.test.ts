@@ -594,4 +594,34 @@ exec nix "$@"
     // No temporary key file was left beside them.
     expect((await lab.exec('sec', ['sh', '-c', 'ls -A /etc/ssh'])).stdout).not.toMatch(/\.fleet-key/);
   }, 300_000);
+
+  it('12. a copy that makes no progress is killed after copyTimeout and tried again; the host fails with nothing activated', async () => {
+    const path = manifest('t12', [{ name: 'web' }], { copyTimeout: 2 });
+    bump();
+    const wanted = await wantedOf(['web']);
+    const before = { live: lab.currentSystem('web'), boot: lab.bootDefault('web') };
+    const activations = lab.activations('web').length;
+    // The target's store cannot take the closure: Nix's own lock on the new system's path is held,
+    // so its import waits, silent, for as long as the lock is (a stuck nix-daemon looks the same).
+    const lock = `${wanted.web}.lock`;
+    void lab.exec('web', ['sh', '-c', `echo $$ > /run/t12-holder.pid; exec flock -o ${lock} sleep 120`]);
+    await waitFor('the lock holder', async () => (await lab.exec('web', ['sh', '-c', `test -s /run/t12-holder.pid && ! flock -n ${lock} true`])).exitCode === 0, 30_000);
+    try {
+      const report = join(dir, 't12', 'report.json');
+      const run = await apply(path, ['--only', 'web', '--report', report]);
+      expect(run.code, run.stdout).toBe(1);
+      const web = hostOf(readReport(report), 'web');
+      expect(web).toMatchObject({ outcome: 'failed', step: 'deploy' });
+      expect(web.reason).toBe('copying the closure failed after 3 attempts: no progress for 2s (copyTimeout), killed');
+      expect(run.stdout).toMatch(/\[web\] deploy: copy made no progress for 2s \(attempt 1 of 3\), retrying/);
+      expect(lab.activations('web')).toHaveLength(activations);
+      expect({ live: lab.currentSystem('web'), boot: lab.bootDefault('web') }).toEqual(before);
+    } finally {
+      await lab.exec('web', ['sh', '-c', 'kill "$(cat /run/t12-holder.pid)"; rm -f /run/t12-holder.pid']);
+    }
+    // With the store free again, the same deploy goes through.
+    const again = await apply(path, ['--only', 'web']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(lab.currentSystem('web')).toBe(wanted.web);
+  }, 240_000);
 });

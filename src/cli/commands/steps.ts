@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { withFile, withHostSelection, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, REBUILD_FLAVOUR_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
+import { contextArgsFrom, STEP_SCOPES, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
 
 interface StepArgs extends PlanArgs {
@@ -36,7 +36,6 @@ export function bootstrapCommand(done: (r: Promise<CommandResult>) => void): Com
       withOutput(withFile(y))
         .positional('host', { type: 'string', demandOption: true, describe: 'a host with bootstrap options' })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'allow the disk wipe without a prompt' })
-        .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
     handler: (args) => done(run({ ...args, hosts: [args.host as string], only: undefined, tag: undefined }, STEP_SCOPES.bootstrap)),
   };

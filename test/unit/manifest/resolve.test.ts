@@ -17,6 +17,8 @@ describe('built-in defaults', () => {
       flake: BASE,
       parallel: 10,
       rebuildFlavour: 'auto',
+      copyTimeout: 300,
+      activationTimeout: 3600,
       commands: {
         nix: ['nix'],
         nixosRebuild: ['nixos-rebuild'],

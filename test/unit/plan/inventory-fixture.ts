@@ -24,6 +24,8 @@ export function inventory(hosts: HostSpec[], overrides: Partial<Inventory> = {})
     flake: '/srv/fleet',
     parallel: 10,
     rebuildFlavour: 'auto',
+    copyTimeout: 300,
+    activationTimeout: 3600,
     commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
     sshOptions: [],
     hosts,

@@ -31,6 +31,9 @@ export interface Reply {
   exitCode?: number | null;
   stdout?: string;
   stderr?: string;
+  /** Killed for its timeout (timeoutMs), or for printing nothing too long (idleTimeoutMs). */
+  timedOut?: boolean;
+  stalled?: boolean;
 }
 
 export type Responder = (request: ExecRequest, call: Call, calls: readonly Call[]) => Reply | Promise<Reply>;
@@ -149,7 +152,8 @@ export function fakeExec(options: FakeOptions): FakeExec {
     if (exitCode === 0 && request.stdin && typeof request.stdin === 'object' && 'on' in request.stdin) {
       await streamEnded(request.stdin as Readable);
     }
-    return { exitCode, signal: null, stdout, stderr, timedOut: false };
+    const killed = reply.timedOut || reply.stalled ? 'SIGTERM' : null;
+    return { exitCode, signal: killed, stdout, stderr, timedOut: reply.timedOut ?? false, ...(reply.stalled ? { stalled: true } : {}) };
   };
 
   return {

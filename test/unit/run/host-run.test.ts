@@ -217,6 +217,26 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(notes.map((n) => n.message)).toEqual([expect.stringMatching(/^lost SSH after activation \(ssh failed: .*Connection refused\) — target rolls back at \d\d:\d\d:\d\d$/)]);
   });
 
+  it('failed: a copy that makes no progress is killed after copyTimeout, tried 3 times, and nothing is activated', async () => {
+    const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), copy: () => ({ exitCode: null, stalled: true }) } });
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'copying the closure failed after 3 attempts: no progress for 300s (copyTimeout), killed' });
+    expect(outcome.hint).toMatch(/nothing was activated/);
+    expect(fake.kinds().filter((k) => k === 'copy')).toHaveLength(3);
+    expect(fake.kinds()).not.toContain('arm');
+    expect(fake.kinds()).not.toContain('activate');
+  });
+
+  it('failed: an activation past activationTimeout is stopped, and the watchdog is settled', async () => {
+    const { outcome, fake } = await apply({
+      flavour,
+      spec: {},
+      respond: { lock: locked(BEFORE), activate: () => ({ exitCode: null, timedOut: true }), confirm: confirmed({ current: OLD, profile: OLD, generation: 3 }) },
+    });
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy' });
+    expect(outcome.reason).toMatch(/took longer than 3600s \(activationTimeout\), stopped$/);
+    expect(fake.kinds()).toContain('confirm');
+  });
+
   it('unreachable: a lock session that ssh cannot open ends the host at its first step', async () => {
     const { outcome, fake } = await apply({ flavour, respond: { lock: () => CONNECTION_REFUSED } });
 

@@ -56,8 +56,8 @@ describe('plain renderer', () => {
     [{ type: 'host-start', host: 'a' }, []],
     [{ type: 'step-done', host: 'a', step: 'lock', detail: '' }, ['[a] lock: done']],
     [{ type: 'host-note', host: 'a', level: 'info', message: 'hello' }, ['[a] note: hello']],
-    [{ type: 'interrupted', second: false }, ['[fleet] interrupted — no new steps start; Ctrl-C again stops running steps']],
-    [{ type: 'interrupted', second: true }, ['[fleet] interrupted again — stopping running steps now']],
+    [{ type: 'interrupted', second: false }, ['[fleet] interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once']],
+    [{ type: 'interrupted', second: true }, ['[fleet] interrupted again — leaving now']],
   ])('%o', (event, lines) => {
     expect(formatPlainEvent(event)).toEqual(lines);
   });

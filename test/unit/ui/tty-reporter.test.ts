@@ -131,7 +131,7 @@ describe('tty renderer', () => {
     expect(frame[0]).toMatch(/^✖ build {2}FAILED for web-2: attribute missing {2}\d+\.\ds$/);
     expect(frame).toContain('↓ web-1  skipped: interrupted  1.2s');
     expect(frame).toContain('✖ web-2  FAILED at build: build failed  3.1s');
-    expect(frame).toContain('› interrupted — no new steps start; Ctrl-C again stops running steps');
+    expect(frame).toContain('› interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once');
     // vps-pacman never started: it is not drawn (the summary table lists every host).
     expect(frame.join('\n')).not.toContain('vps-pacman');
   });
