@@ -295,11 +295,13 @@ async function benchSize(n: number, meter: CpuMeter): Promise<void> {
     const loopEnv = { ...env, NIX_SSHOPTS: lab.sshOptionsString };
     const loopArgv = ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)];
 
-    const fleetRun = async (): Promise<Row> => {
+    // The loop is the bash nixos-rebuild's sequence: fleet runs on a machine with that same tool (it
+    // then activates the prebuilt systems itself); one more run shows it with nixos-rebuild-ng.
+    const fleetRun = async (flavour: 'bash' | 'ng' = 'bash'): Promise<Row> => {
       const report = join(dir, 'report.json');
       rmSync(report, { force: true });
       const before = acceptedConnections(lab);
-      const m = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], fleetEnv, preload.outDir);
+      const m = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], { ...fleetEnv, FLEET_LAB_REBUILD_FLAVOUR: flavour }, preload.outDir);
       const connections = connectionsSince(lab, before);
       const calls = takeNixCalls(shim.logDir);
       if (m.code !== 0) throw new Error(`fleet apply exited ${m.code}:\n${tail(m.output)}`);
@@ -329,6 +331,9 @@ async function benchSize(n: number, meter: CpuMeter): Promise<void> {
     const fleetNew = await fleetRun();
     await expectAllSwitched(lab, 'fleet apply');
     const fleetSame = await fleetRun();
+    lab.setRevision(300 + n);
+    const fleetNg = await fleetRun('ng');
+    await expectAllSwitched(lab, 'fleet apply (nixos-rebuild-ng)');
     lab.setRevision(200 + n);
     const loopNew = await loopRun();
     await expectAllSwitched(lab, 'rebuild-loop.sh');
@@ -363,12 +368,15 @@ async function benchSize(n: number, meter: CpuMeter): Promise<void> {
       line('  fleet apply', fleetNew),
       line('  rebuild-loop.sh', loopNew),
       ratios(fleetNew, loopNew),
+      line('  fleet apply (ng)', fleetNg),
+      ratios(fleetNg, loopNew),
       ['unchanged (re-apply)'],
       line('  fleet apply', fleetSame),
       line('  rebuild-loop.sh', loopSame),
       ratios(fleetSame, loopSame),
     ].map((r) => [...r, ...Array(header.length - r.length).fill('')])));
-    console.log(`  new systems: fleet/loop ${ratio(fleetNew.m.wallMs, loopNew.m.wallMs)} wall, ${ratio(fleetNew.m.cpuMs, loopNew.m.cpuMs)} CPU`);
+    console.log(`  new systems: fleet/loop ${ratio(fleetNew.m.wallMs, loopNew.m.wallMs)} wall, ${ratio(fleetNew.m.cpuMs, loopNew.m.cpuMs)} CPU (bash nixos-rebuild on both sides)`);
+    console.log(`  new systems, fleet with the nixos-rebuild-ng stand-in (a node process per host): fleet/loop ${ratio(fleetNg.m.wallMs, loopNew.m.wallMs)} wall, ${ratio(fleetNg.m.cpuMs, loopNew.m.cpuMs)} CPU`);
     console.log(`  unchanged:   fleet/loop ${ratio(fleetSame.m.wallMs, loopSame.m.wallMs)} wall, ${ratio(fleetSame.m.cpuMs, loopSame.m.cpuMs)} CPU`);
     console.log(
       `  fleet's ssh connections: ${perHost(fleetNew.connections)} per changed host (${fleetNew.outcomes ?? 'outcomes unknown'}), ` +
