@@ -80,8 +80,9 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(HELP_WIDTH, process.stdout.columns || HELP_WIDTH))
     .exitProcess(false)
     .fail((message, error) => {
-      if (error) throw error;
-      usageFailure = message;
+      // yargs' own errors (YError, e.g. a flag's coerce refusing a value) are usage errors too.
+      if (error && error.name !== 'YError') throw error;
+      usageFailure = message || error?.message || 'invalid arguments';
     });
 
   try {

@@ -6,6 +6,11 @@ export function withFile<T>(y: Argv<T>) {
     alias: 'f',
     type: 'string',
     describe: 'manifest to read (default: $FLEET_FILE, else ./fleet.yaml)',
+    // One manifest per run: `-f a -f b` is a usage error, not a list.
+    coerce: (value: unknown) => {
+      if (Array.isArray(value)) throw new Error(`-f/--file given ${value.length} times: name one manifest`);
+      return value as string | undefined;
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
-import { destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
+import { CONTROL_PERSIST_SECONDS, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
 import { ACTIVATE_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT } from './remote-scripts.js';
 import type { Arg, BuildAttribute, PlannedCommand, RebuildFlavour } from './types.js';
 
@@ -106,7 +106,7 @@ export function activateCommand(opts: {
     argv.push('--target-host', destination(opts.target));
     // NIXOS_REBUILD_SSH_DEFAULT_OPTS replaces nixos-rebuild-ng's own connection sharing with ours.
     const sharing = opts.ssh.controlDir
-      ? `-o ControlMaster=auto -o ControlPath=${opts.ssh.controlDir}/%C -o ControlPersist=60`
+      ? `-o ControlMaster=auto -o ControlPath=${opts.ssh.controlDir}/%C -o ControlPersist=${CONTROL_PERSIST_SECONDS}`
       : '-o ControlMaster=no';
     command.env = { NIX_SSHOPTS: nixSshOpts(opts.ssh), NIXOS_REBUILD_SSH_DEFAULT_OPTS: sharing };
   }

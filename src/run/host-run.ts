@@ -429,7 +429,7 @@ export class HostRun {
     const armed = this.armed as ArmedWatchdog;
     this.armed = undefined;
     const settled = await this.verbs.settle(activation, armed, phase, (at, lastFailure) => {
-      this.note('warn', `lost SSH after activation (${lastFailure}) — target rolls back at ${at}`);
+      this.note('warn', `lost SSH after activation${lastFailure ? ` (${lastFailure})` : ''} — target rolls back at ${at}`);
     });
     if (settled.kind === 'confirmed') {
       this.watchdogConfirmed = true;

@@ -20,6 +20,12 @@ export interface SshSettings {
   connectTimeout: number;
 }
 
+/**
+ * Seconds a shared master outlives its last session. Short: each host's lock session keeps its
+ * master alive for the whole sequence anyway, and a fleet killed with -9 leaves none for long.
+ */
+export const CONTROL_PERSIST_SECONDS = 10;
+
 /** Connection sharing off: the rollback confirmation must prove a brand-new connection works. */
 export const FRESH_CONNECTION = ['ControlMaster=no', 'ControlPath=none'];
 
@@ -46,7 +52,7 @@ export function sshOptions(settings: SshSettings, overrides: string[] = []): str
     'ServerAliveCountMax=3',
   ];
   if (settings.controlDir) {
-    options.push('ControlMaster=auto', `ControlPath=${settings.controlDir}/%C`, 'ControlPersist=60');
+    options.push('ControlMaster=auto', `ControlPath=${settings.controlDir}/%C`, `ControlPersist=${CONTROL_PERSIST_SECONDS}`);
   }
   if (settings.identityFile) options.push(`IdentityFile=${settings.identityFile}`, 'IdentitiesOnly=yes');
   return options.flatMap((o) => ['-o', o]);

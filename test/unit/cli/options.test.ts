@@ -94,6 +94,18 @@ describe('an empty selection is a usage error, never every host', () => {
       expect(stderr.split('\n')[0]).toBe(`fleet: ${start}: ${EMPTY}`);
     });
 
+    it.each(['plan', 'apply', 'validate', 'status'])('fleet %s -f a -f b: one manifest per run, exit 2', async (command) => {
+      vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      let stderr = '';
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        stderr += String(chunk);
+        return true;
+      });
+      expect(await main([command, '-f', '/nonexistent/a.yaml', '-f', '/nonexistent/b.yaml'])).toBe(2);
+      expect(stderr).toMatch(/-f\/--file given 2 times: name one manifest/);
+      expect(stderr).not.toMatch(/internal error/);
+    });
+
     it.each([
       [['exec', '--only', '', '--', 'true'], '--only "" is empty'],
       [['exec', '', '--', 'true'], 'host argument "" is empty'],
