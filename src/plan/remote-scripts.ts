@@ -96,10 +96,12 @@ generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^syst
 watch='set -u
 id=$1; timeout=$2; mode=$3; previous=$4; generation=$5
 echo $$ > /run/fleet/watchdog-$id.pid
-waited=0
-while [ "$waited" -lt "$timeout" ]; do
+# Looks for the confirmation five times a second (the confirming connection waits for this loop),
+# until the clock, not a count of sleeps, says the time is up.
+end=$(( $(date +%s) + timeout ))
+while [ "$(date +%s)" -lt "$end" ]; do
   if [ -e /run/fleet/confirm-$id ]; then rm -f /run/fleet/confirm-$id /run/fleet/watchdog-$id.pid; exit 0; fi
-  sleep 1; waited=$((waited + 1))
+  sleep 0.2
 done
 if [ -e /run/fleet/confirm-$id ]; then rm -f /run/fleet/confirm-$id /run/fleet/watchdog-$id.pid; exit 0; fi
 {
