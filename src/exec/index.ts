@@ -88,7 +88,7 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
     const child = spawn(program, args, {
       cwd: request.cwd,
       env: { ...process.env, ...request.env },
-      stdio: request.inheritStdio ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+      stdio: request.inheritStdio ? 'inherit' : request.noStdio ? 'ignore' : ['pipe', 'pipe', 'pipe'],
     });
     let timedOut = false;
     let spawnError: Error | undefined;
@@ -134,7 +134,7 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
 
     const captured = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     const { onLine, secrets } = request;
-    if (!request.inheritStdio) {
+    if (!request.inheritStdio && !request.noStdio) {
       for (const stream of ['stdout', 'stderr'] as const) {
         const readable = child[stream];
         if (!readable) continue;

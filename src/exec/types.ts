@@ -24,6 +24,11 @@ export interface ExecRequest {
    * nothing is captured then: `stdout`/`stderr` come back empty and `onLine` is not called.
    */
   inheritStdio?: boolean;
+  /**
+   * Nothing connected to stdin, stdout or stderr: for a process that leaves a daemon behind (ssh -f),
+   * which must not hold fleet's pipes. Nothing is captured; `onLine` is not called.
+   */
+  noStdio?: boolean;
 }
 
 /** What a finished process left. Non-zero exit is data here, not an exception. */

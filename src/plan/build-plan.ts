@@ -22,7 +22,7 @@ import { healthCheckCommand } from './operate-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
 import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, HostPlan, Plan, PlannedKeys, PushKeysStep, RebuildFlavour, RunPaths, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
-import { FRESH_CONNECTION } from '../ssh/argv.js';
+import { FRESH_CONNECTION, sshOpenMaster } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
 
 /** What the command line adds to the manifest for one run. */
@@ -227,7 +227,12 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
     watchdogSeconds: spec.rollback.enabled ? spec.rollback.timeout : null,
     healthChecks: plannedChecks,
     connect: ssh
-      ? { kind: 'lock-and-probe', command: lockCommand(ssh, options.lockTimeout, options.operator, firstProbe), waitSeconds: options.lockTimeout }
+      ? {
+          kind: 'lock-and-probe',
+          ...(ssh.trustOnFirstUse ? {} : { openEarly: { purpose: 'open the shared connection while the build runs', argv: sshOpenMaster(ssh) } }),
+          command: lockCommand(ssh, options.lockTimeout, options.operator, firstProbe),
+          waitSeconds: options.lockTimeout,
+        }
       : { kind: 'probe', command: probeCommand(undefined, firstProbe) },
     pushKeys: pushKeysStep(spec, ssh, keys),
     bootstrap: bootstrapStep(spec, ssh, keys, options, inventory),

@@ -100,7 +100,16 @@ export interface NeverStep<K extends StepKind> {
  * closes it: one round trip. A local target is probed only.
  */
 export type ConnectStep =
-  | { kind: 'lock-and-probe'; command: PlannedCommand; waitSeconds: number }
+  | {
+      kind: 'lock-and-probe';
+      /**
+       * Run while the build stage runs: opens the shared connection ahead of time (its failure is
+       * left to the lock). Not for a trust-on-first-use host, whose first contact fleet reports.
+       */
+      openEarly?: PlannedCommand;
+      command: PlannedCommand;
+      waitSeconds: number;
+    }
   | { kind: 'probe'; command: PlannedCommand };
 
 export interface PushKeysStep {

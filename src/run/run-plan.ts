@@ -2,7 +2,7 @@
 import { mkdirSync, chmodSync } from 'node:fs';
 import { knownHostsLines, runBuildStage, writeKnownHosts, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
-import type { Plan } from '../plan/index.js';
+import { resolveArgv, type Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
@@ -66,6 +66,17 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
 
   prepareRunFiles(plan);
 
+  // Connections are opened while the build runs, so that each host's first session finds its own
+  // ready: a host that cannot be reached is reported by its lock step, not here.
+  const early = new Map<string, Promise<unknown>>();
+  if (!plan.scope.buildOnly) {
+    for (const host of plan.hosts) {
+      if (host.connect.kind !== 'lock-and-probe' || !host.connect.openEarly) continue;
+      const argv = resolveArgv(host.connect.openEarly.argv, {});
+      early.set(host.name, exec({ argv, noStdio: true, signal, timeoutMs: ((host.ssh?.connectTimeout ?? 10) + 5) * 1000 }).catch(() => undefined));
+    }
+  }
+
   const build = await runBuildStage(
     plan.build,
     plan.commands,
@@ -121,6 +132,8 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       const built: HostBuild | undefined = build.built.get(host.name);
       if (!built) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
       reportsItself.add(host.name);
+      // Its early connection has been made (or has failed) before its first session: never two masters.
+      await early.get(host.name);
       return new HostRun(host, built, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep }).execute();
     },
     {

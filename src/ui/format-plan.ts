@@ -61,7 +61,7 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   lines.push(`  watchdog  ${watchdogLine(host)}`);
   const connect = host.connect;
   lines.push(connect.kind === 'lock-and-probe' ? '  lock and probe  one session, before the steps; holds the deploy lock for the whole sequence' : '  probe  always, before the steps');
-  lines.push(...commandLines([connect.command]));
+  lines.push(...commandLines(connect.kind === 'lock-and-probe' ? [connect.openEarly, connect.command] : [connect.command]));
   const requested = (kind: StepKind) => scope.steps.includes(kind);
   const steps = [host.pushKeys, host.bootstrap, host.deploy, host.verify];
   for (const step of steps) {

@@ -42,6 +42,19 @@ describe('buildPlan', () => {
     expect(local.connect.kind).toBe('probe');
   });
 
+  it("opens each ssh host's shared connection while the build runs, except where trust on first use must see the first contact", () => {
+    const web = buildPlan(fleet, planOptions()).hosts.find((h) => h.name === 'web-1')!;
+    if (web.connect.kind !== 'lock-and-probe') throw new Error('web-1 is reached over ssh');
+    const open = argvOf(web.connect.openEarly!);
+    expect(open.slice(-4)).toEqual(['-f', '-N', '--', 'root@web-1.example.org']);
+    // ssh keeps the first value: the early master waits for its first session longer than the usual persist.
+    expect(open.slice(1, 3)).toEqual(['-o', 'ControlPersist=120']);
+    expect(open).toEqual(expect.arrayContaining(['ControlMaster=auto', 'ControlPath=/tmp/fleet-x/%C']));
+    const tofu = buildPlan(inventory([host('new', { trustOnFirstUse: true })]), planOptions()).hosts[0]!;
+    expect(tofu.connect.kind).toBe('lock-and-probe');
+    expect(tofu.connect.kind === 'lock-and-probe' ? tofu.connect.openEarly : 'not ssh').toBeUndefined();
+  });
+
   it('evaluates every host in one evaluator, with the disko script of the bootstrap host, then builds', () => {
     const plan = buildPlan(fleet, planOptions());
     expect(plan.build.chunks).toHaveLength(1);

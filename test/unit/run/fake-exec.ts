@@ -16,6 +16,8 @@ export type CommandKind =
   | 'push-keys'
   | 'install'
   | 'control'
+  /** The shared master opened while the build runs (ssh -f -N). */
+  | 'open'
   | 'unknown';
 
 export interface Call {
@@ -61,6 +63,7 @@ export function classify(argv: readonly string[]): CommandKind {
   if (program === 'nixos-anywhere') return 'install';
   if (program !== 'ssh') return 'unknown';
   if (argv.includes('-O')) return 'control';
+  if (argv.includes('-N')) return 'open';
   const line = remoteLine(argv);
   if (scriptName(line, 'fleet-lock')) return 'lock';
   if (scriptName(line, 'fleet-probe')) return 'probe';

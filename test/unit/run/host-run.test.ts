@@ -93,7 +93,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch', storePath: toplevel });
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
     // The only brand-new connection is the confirmation after activation.
     const activatedAt = fake.kinds().indexOf('activate');
     expect(fake.calls.filter((c) => c.fresh).map((c) => c.kind)).toEqual(['confirm']);
@@ -112,7 +112,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked({ ...BEFORE, closure: 'present' }), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'arm', 'activate', 'confirm', 'control']);
   });
 
   it('activates the prebuilt system the flavour’s way', async () => {
@@ -142,7 +142,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'unchanged', step: 'verify', reason: 'already up to date' });
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
     expect(fake.calls.some((c) => c.argv.includes('ControlMaster=no'))).toBe(false);
     expect(outcome.steps.find((s) => s.step === 'deploy')).toMatchObject({ status: 'skipped', detail: `already runs ${toplevel}` });
     expect(outcome.steps.find((s) => s.step === 'verify')).toMatchObject({ status: 'skipped', detail: 'nothing was activated' });
@@ -163,7 +163,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.reason).toMatch(/failed \(exit 1\)$/);
     expect(outcome.tail).toEqual(['activating the configuration...', 'error: the activation script failed']);
     // The watchdog is settled either way: no process is left waiting on the target.
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
   });
 
   it('failed: units that failed (exit 4) fail the host unless tolerateUnitFailures', async () => {
@@ -243,10 +243,10 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.kind).toBe('unreachable');
     expect(outcome.step).toBe('probe');
     expect(outcome.reason).toBe('cannot reach the host: ssh failed: ssh: connect to host web-1.example.org port 22: Connection refused');
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
   });
 
-  it('skipped: interrupted before the host started, nothing reaches it', async () => {
+  it('skipped: interrupted before the host started, nothing runs on it', async () => {
     const controller = new AbortController();
     const { outcome, fake, result } = await apply({
       flavour,
@@ -260,7 +260,8 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'skipped', step: 'build', reason: 'interrupted before it started' });
-    expect(fake.kinds()).toEqual(['eval', 'build']);
+    // Only its connection was opened (ssh -N runs nothing there) while the build ran.
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build']);
     expect(result.interrupted).toBe(true);
   });
 
@@ -279,7 +280,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     // Nothing on the target changed: skipped, ending at the last step done.
     expect(outcome).toMatchObject({ kind: 'skipped', step: 'probe', reason: 'interrupted before this step' });
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
   });
 
   it('failed, not skipped: interrupted after activation, before verify', async () => {
@@ -299,7 +300,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     // The step it ended in is the last one done; verify never started, so nothing confirmed the watchdog.
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified; the watchdog rolls the host back unless it is confirmed' });
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'copy', 'arm', 'activate', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'control']);
   });
 });
 
@@ -325,7 +326,7 @@ describe('runPlan with a host to bootstrap', () => {
       step: 'bootstrap',
       reason: 'bootstrap wipes the disks of root@web-1.example.org: not confirmed (run with --yes to allow it)',
     });
-    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
     expect(fake.calls.some((c) => c.argv[0] === 'nixos-anywhere')).toBe(false);
   });
 });

@@ -40,6 +40,7 @@ const plan: Plan = {
       healthChecks: [],
       connect: {
         kind: 'lock-and-probe',
+        openEarly: { purpose: 'open the shared connection while the build runs', argv: ['ssh', '-f', '-N', '--', 'root@10.0.0.7'] },
         command: { purpose: 'lock and probe', argv: ['ssh', 'root@10.0.0.7', '--', 'flock', '/run/fleet.lock', 'sh', { ref: 'toplevel', remote: true }] },
         waitSeconds: 30,
       },
@@ -124,6 +125,7 @@ describe('formatPlan', () => {
       'host new-box  switch on root@10.0.0.7',
       '  watchdog  armed: rolls back after 120s unless a new ssh connection confirms',
       '  lock and probe  one session, before the steps; holds the deploy lock for the whole sequence',
+      '    open the shared connection while the build runs: $ ssh -f -N -- root@10.0.0.7',
       '    lock and probe: $ ssh root@10.0.0.7 -- flock /run/fleet.lock sh <toplevel>',
       '  push-keys  before a bootstrap (keys.push: bootstrap)',
       '    push keys: $ ssh root@10.0.0.7 -- install -m 0600 /dev/stdin /etc/ssh/ssh_host_ed25519_key  (stdin: host key file)',
