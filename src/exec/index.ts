@@ -94,19 +94,23 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
     let spawnError: Error | undefined;
     const timers: NodeJS.Timeout[] = [];
     let killed = false;
-    const kill = (signal: NodeJS.Signals) => {
+    /**
+     * Signals the process; `andChildren` too its own children (nix's ssh), which hold our pipes and
+     * would outlive it: for a timeout. An interrupt goes to the process alone, as a terminal's Ctrl-C
+     * reaches each tool: the tool decides how to stop its own.
+     */
+    const kill = (signal: NodeJS.Signals, andChildren = false) => {
       killed = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
-      // Its own children first (nix's ssh): they hold our pipes open and would outlive it.
-      if (child.pid !== undefined) for (const pid of childrenOf(child.pid)) signalProcess(pid, signal);
+      if (andChildren && child.pid !== undefined) for (const pid of childrenOf(child.pid)) signalProcess(pid, signal);
       child.kill(signal);
     };
     if (request.timeoutMs !== undefined) {
       timers.push(
         setTimeout(() => {
           timedOut = true;
-          kill('SIGTERM');
-          timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
+          kill('SIGTERM', true);
+          timers.push(setTimeout(() => kill('SIGKILL', true), KILL_GRACE_MS));
         }, request.timeoutMs),
       );
     }
@@ -118,8 +122,8 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
       clearTimeout(idleTimer);
       idleTimer = setTimeout(() => {
         stalled = true;
-        kill('SIGTERM');
-        timers.push(setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS));
+        kill('SIGTERM', true);
+        timers.push(setTimeout(() => kill('SIGKILL', true), KILL_GRACE_MS));
       }, idle);
     };
     progressed();

@@ -15,11 +15,15 @@ export function formatArg(arg: Arg): string {
   return typeof arg === 'string' ? quoteShellWord(abbreviateScripts(arg)) : `<${arg.ref}>`;
 }
 
+const SHORTEST_SCRIPT = Math.min(...Object.values(REMOTE_SCRIPTS).map((s) => s.length));
+
 /**
  * Shows fleet's own remote scripts by name (`<probe script>`), in their raw and quoted forms and
  * inside ssh's remote line; `fleet plan --json` keeps them whole.
  */
 export function abbreviateScripts(text: string): string {
+  // Scripts are long: a short word holds none (and most words are short).
+  if (text.length < SHORTEST_SCRIPT) return text;
   let out = text;
   for (const [name, body] of Object.entries(REMOTE_SCRIPTS)) {
     for (const form of [quoteShellWord(body), body]) {

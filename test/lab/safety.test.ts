@@ -360,7 +360,9 @@ exec nix "$@"
     bump();
     const wanted = await wantedOf(['slow']);
     let pid = 0;
-    const running = apply(path, ['--only', 'slow'], { onSpawn: (p) => (pid = p) });
+    // The first Ctrl-C sends SIGINT to the running tools; this nixos-rebuild finishes its activation
+    // first, so fleet would wait for it (up to its SIGKILL grace) but for the second Ctrl-C.
+    const running = apply(path, ['--only', 'slow'], { onSpawn: (p) => (pid = p), env: { FLEET_LAB_REBUILD_IGNORES_SIGINT: '1' } });
     await waitFor('the slow activation', () => lab.bootDefault('slow') === wanted.slow, 120_000);
     process.kill(pid, 'SIGINT');
     await sleep(300);
