@@ -1,4 +1,5 @@
-// Benchmark: `fleet validate` of generated 1,000- and 10,000-host manifests (HOSTS=… for others) and of a 50 MiB file, against a bare `node -e 0`: wall time, CPU, peak RSS.
+// Benchmark: `fleet validate` of generated 1,000-, 20,000- and 40,000-host manifests (HOSTS=… for others), `fleet plan --json` of the
+// 1,000-host one, and a 50 MiB file, against a bare `node -e 0`: wall time, CPU, peak RSS.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,8 +7,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/fleet.js', import.meta.url));
-/** Goal for 1,000 hosts (issue 9). */
+/** Goals (issues 9 and 12): validate 1,000 hosts, plan --json of 1,000 hosts, validate 20,000, memory at 40,000. */
 const GOAL_1000_S = 0.3;
+const GOAL_PLAN_1000_S = 1;
+const GOAL_PLAN_1000_MIB = 200;
+const GOAL_20000_S = 2;
+const GOAL_40000_MIB = 300;
+const met = (ok: boolean): string => (ok ? 'met' : 'NOT MET');
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILGvbfa+NEiUmkz7+C5fveAgwgJ6/mtnueEoEhnvd2S2';
 
@@ -61,6 +67,8 @@ function measure(args: string[], preload: string, expect = '', status = 0): Samp
   const result = spawnSync(process.execPath, ['--require', preload, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    // A plan of 1,000 hosts as JSON is tens of MB.
+    maxBuffer: 1 << 30,
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.status !== status || !`${result.stdout}${result.stderr}`.includes(expect)) {
@@ -87,8 +95,8 @@ const show = (s: Sample & { minSeconds: number }): string =>
   `${s.seconds.toFixed(3)} s (min ${s.minSeconds.toFixed(3)}), cpu ${s.cpuSeconds.toFixed(3)} s, ${s.rssMiB.toFixed(0)} MiB`;
 
 function main(): void {
-  const sizes = (process.env.HOSTS ?? '1000,10000').split(',').map(Number);
-  const runs = Number(process.env.RUNS ?? 5);
+  const sizes = (process.env.HOSTS ?? '1000,20000,40000').split(',').map(Number);
+  const runs = Number(process.env.RUNS ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-manifest-'));
   try {
     const preload = join(dir, 'peak-rss.cjs');
@@ -104,7 +112,14 @@ function main(): void {
       writeFileSync(file, generateManifest(n));
       const fleet = median(runs, () => measure([BIN, 'validate', '-f', file], preload, `ok (${n} hosts)`));
       perHost.push([n, fleet.cpuSeconds - bare.cpuSeconds]);
-      const goal = n === 1000 ? `; goal ≤ ${GOAL_1000_S} s: ${fleet.seconds <= GOAL_1000_S ? 'met' : 'NOT MET'}` : '';
+      const goal =
+        n === 1000
+          ? `; goal ≤ ${GOAL_1000_S} s: ${met(fleet.seconds <= GOAL_1000_S)}`
+          : n === 20000
+            ? `; goal ≤ ${GOAL_20000_S} s: ${met(fleet.seconds <= GOAL_20000_S)}`
+            : n === 40000
+              ? `; goal ≤ ${GOAL_40000_MIB} MiB: ${met(fleet.rssMiB <= GOAL_40000_MIB)}`
+              : '';
       console.log(
         `fleet validate, ${n} hosts: ${show(fleet)}` +
           ` (${(fleet.seconds / bare.seconds).toFixed(1)}× node -e 0; ${(((fleet.seconds - bare.seconds) * 1e6) / n).toFixed(0)} µs per host${goal})`,
@@ -114,8 +129,17 @@ function main(): void {
     for (let i = 1; i < perHost.length; i++) {
       const [n0, cpu0] = perHost[i - 1] as [number, number];
       const [n1, cpu1] = perHost[i] as [number, number];
-      console.log(`growth ${n0} → ${n1} hosts (×${(n1 / n0).toFixed(1)}): cpu beyond node ×${(cpu1 / cpu0).toFixed(2)}`);
+      const goal = n0 === 20000 && n1 === 40000 ? ` (goal ≤ 2.2×: ${met(cpu1 / cpu0 <= 2.2)})` : '';
+      console.log(`growth ${n0} → ${n1} hosts (×${(n1 / n0).toFixed(1)}): cpu beyond node ×${(cpu1 / cpu0).toFixed(2)}${goal}`);
     }
+    // The plan of 1,000 hosts as JSON, exactly as the runner would run it (no host is touched).
+    const plan1000 = join(dir, 'fleet-plan-1000.yaml');
+    writeFileSync(plan1000, generateManifest(1000));
+    const plan = median(runs, () => measure([BIN, 'plan', '--json', '--rebuild-flavour', 'bash', '-f', plan1000], preload, '"version": 2'));
+    console.log(
+      `fleet plan --json, 1000 hosts: ${show(plan)} (goal ≤ ${GOAL_PLAN_1000_S} s and ≤ ${GOAL_PLAN_1000_MIB} MiB: ` +
+        `${met(plan.seconds <= GOAL_PLAN_1000_S && plan.rssMiB <= GOAL_PLAN_1000_MIB)})`,
+    );
     const huge = join(dir, 'fleet-50MiB.yaml');
     writeFileSync(huge, 'version: 1\n');
     truncateSync(huge, 50 * 1024 * 1024);

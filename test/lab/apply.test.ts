@@ -8,20 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { runFleet, runFleetInside, runFleetInTerminal, writeLabManifest } from './fleet-harness.js';
-
-interface ReportHost {
-  host: string;
-  outcome: string;
-  step: string;
-  reason: string;
-  storePath: string | null;
-  steps: { step: string; status: string; detail: string }[];
-}
-
-function readReport(path: string): { exitCode: number; hosts: ReportHost[] } {
-  return JSON.parse(readFileSync(path, 'utf8')) as { exitCode: number; hosts: ReportHost[] };
-}
+import { readReport, runFleet, runFleetInside, runFleetInTerminal, writeLabManifest } from './fleet-harness.js';
 
 /**
  * nixos-rebuild calls other than fleet's flavour question (`nixos-rebuild --store-path`), from the

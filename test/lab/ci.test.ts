@@ -9,36 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { runFleet, startSshAgent, writeLabManifest, type FleetRun, type LabManifestHost, type SshAgent } from './fleet-harness.js';
+import { hostOf, readReport, runFleet, startSshAgent, writeLabManifest, type FleetRun, type LabManifestHost, type Report, type SshAgent } from './fleet-harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = join(ROOT, 'examples', 'ci');
-
-interface ReportHost {
-  host: string;
-  outcome: string;
-  step: string;
-  reason: string;
-  finishedAt: string;
-  steps: { step: string; status: string; detail: string; startedAt: string; finishedAt: string }[];
-  tail: string[];
-}
-
-interface Report {
-  exitCode: number;
-  interrupted: boolean;
-  hosts: ReportHost[];
-}
-
-function readReport(path: string): Report {
-  return JSON.parse(readFileSync(path, 'utf8')) as Report;
-}
-
-function hostOf(report: Report, host: string): ReportHost {
-  const found = report.hosts.find((h) => h.host === host);
-  if (!found) throw new Error(`no ${host} in the report`);
-  return found;
-}
 
 /** A row of the step summary's host table. */
 interface SummaryRow {

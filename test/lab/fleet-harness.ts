@@ -190,3 +190,34 @@ export function startSshAgent(privateKey: string): SshAgent {
   }
   return { env, stop };
 }
+
+/** One host of fleet's JSON report (`--report`), as the lab tests read it. */
+export interface ReportHost {
+  host: string;
+  outcome: string;
+  step: string;
+  reason: string;
+  storePath: string | null;
+  durationMs: number;
+  startedAt: string;
+  finishedAt: string;
+  steps: { step: string; status: string; detail: string; startedAt: string; finishedAt: string; durationMs: number }[];
+  tail: string[];
+}
+
+/** fleet's JSON report (`--report`), as the lab tests read it. */
+export interface Report {
+  exitCode: number;
+  interrupted: boolean;
+  hosts: ReportHost[];
+}
+
+export function readReport(path: string): Report {
+  return JSON.parse(readFileSync(path, 'utf8')) as Report;
+}
+
+export function hostOf(report: Report, host: string): ReportHost {
+  const found = report.hosts.find((h) => h.host === host);
+  if (!found) throw new Error(`no ${host} in the report`);
+  return found;
+}

@@ -8,32 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_STALE_SECONDS } from '../../src/plan/remote-scripts.js';
 import { startLab, type Lab } from './lab.js';
-import { runFleet, writeLabManifest, type FleetRun, type LabManifestHost } from './fleet-harness.js';
-
-interface ReportHost {
-  host: string;
-  outcome: string;
-  step: string;
-  reason: string;
-  durationMs: number;
-  steps: { step: string; status: string; detail: string }[];
-}
-
-interface Report {
-  exitCode: number;
-  interrupted: boolean;
-  hosts: ReportHost[];
-}
-
-function readReport(path: string): Report {
-  return JSON.parse(readFileSync(path, 'utf8')) as Report;
-}
-
-function hostOf(report: Report, host: string): ReportHost {
-  const found = report.hosts.find((h) => h.host === host);
-  if (!found) throw new Error(`no ${host} in the report`);
-  return found;
-}
+import { hostOf, readReport, runFleet, writeLabManifest, type FleetRun, type LabManifestHost } from './fleet-harness.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
