@@ -13,7 +13,7 @@ import {
   type StepScope,
 } from '../plan/index.js';
 import { UsageError } from '../errors.js';
-import { freemem, hostname, userInfo } from 'node:os';
+import { availableParallelism, freemem, hostname, userInfo } from 'node:os';
 
 export interface ContextArgs {
   file?: string;
@@ -21,6 +21,8 @@ export interface ContextArgs {
   modeOverride?: Mode;
   parallel?: number;
   evalLimit?: number;
+  /** --eval-jobs; overrides the manifest's evalJobs. */
+  evalJobs?: number;
   force?: boolean;
   failFast?: boolean;
   allowBootstrap?: boolean;
@@ -82,11 +84,14 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
   const deploys = (args.activates ?? true) && !args.scope?.buildOnly && (args.scope?.steps ?? ['deploy']).includes('deploy');
   const flavour: Promise<RebuildFlavour> = wanted !== 'auto' ? Promise.resolve(wanted) : deploys ? detectRebuildFlavour(inventory.commands, exec) : Promise.resolve('bash');
   const [rebuildFlavour, nixVersion] = await Promise.all([flavour, detectNixVersion(inventory.commands, exec)]);
+  const evalLimit = args.evalLimit ?? inventory.evalLimit;
   const plan = buildPlan(inventory, {
     selection: args.selection,
     modeOverride: args.modeOverride,
     parallel: args.parallel,
-    evalLimit: args.evalLimit ?? inventory.evalLimit ?? evalLimitFromMemory(freemem()),
+    evalLimit: evalLimit ?? evalLimitFromMemory(freemem()),
+    evalLimitSource: evalLimit === undefined ? 'memory' : 'given',
+    evalJobs: args.evalJobs ?? inventory.evalJobs ?? availableParallelism(),
     force: args.force ?? false,
     failFast: args.failFast ?? false,
     allowBootstrap: args.allowBootstrap ?? false,

@@ -50,6 +50,14 @@ export function parallelFrom(value: unknown): number | undefined {
   return n;
 }
 
+/** A whole number of at least 1 (--eval-limit, --eval-jobs). */
+export function positiveCount(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a whole number ≥ 1 (got ${String(value)})`);
+  return n;
+}
+
 export function positiveSeconds(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);

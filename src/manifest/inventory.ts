@@ -114,6 +114,8 @@ export interface Inventory {
   parallel: number;
   /** Hosts evaluated per `nix build` call; undefined = from free memory. */
   evalLimit?: number;
+  /** Evaluators at once; undefined = the number of cores. */
+  evalJobs?: number;
   /** Which nixos-rebuild activates prebuilt systems ('auto': ask the installed one). */
   rebuildFlavour: 'auto' | 'ng' | 'bash';
   /** Seconds a closure copy may go without progress. */

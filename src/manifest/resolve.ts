@@ -200,6 +200,7 @@ export function resolveInventory(
     flake,
     parallel: top('parallel') ?? BUILTIN.parallel,
     ...(top('evalLimit') !== undefined ? { evalLimit: top('evalLimit') } : {}),
+    ...(top('evalJobs') !== undefined ? { evalJobs: top('evalJobs') } : {}),
     rebuildFlavour: top('rebuildFlavour') ?? 'auto',
     copyTimeout: top('copyTimeout') ?? 300,
     activationTimeout: top('activationTimeout') ?? 3600,

@@ -90,9 +90,13 @@ export interface FleetManifest {
    */
   parallel?: number;
   /**
-   * How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host).
+   * How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.
    */
   evalLimit?: number;
+  /**
+   * How many evaluators (chunks of at most evalLimit hosts) run at once; each chunk's hosts are built, then deployed, as soon as that chunk is evaluated, while other chunks still evaluate. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.
+   */
+  evalJobs?: number;
   /**
    * Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: "ng" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), "bash" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or "auto": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.
    */
@@ -109,7 +113,7 @@ export interface FleetManifest {
   ssh?: ManifestSsh;
   defaults?: ManifestHost;
   /**
-   * The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. Hosts are deployed in manifest order when parallelism is limited.
+   * The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order their systems are built: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order).
    */
   hosts?: {
     [k: string]: ManifestHost | undefined;

@@ -12,7 +12,7 @@ function appendErrors(into, more) {
 }
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host).","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. Hosts are deployed in manifest order when parallelism is limited.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.","type":"integer","minimum":1},"evalJobs":{"description":"How many evaluators (chunks of at most evalLimit hosts) run at once; each chunk's hosts are built, then deployed, as soon as that chunk is evaluated, while other chunks still evaluate. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order their systems are built: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order).","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
 const schema12 = {"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"};
 const schema20 = {"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
 const func2 = Object.prototype.hasOwnProperty;
@@ -1546,10 +1546,10 @@ errors++;
 }
 }
 }
-if(data.rebuildFlavour !== undefined){
-let data4 = data.rebuildFlavour;
-if(!(((data4 === "auto") || (data4 === "ng")) || (data4 === "bash"))){
-const err9 = {instancePath:instancePath+"/rebuildFlavour",schemaPath:"#/properties/rebuildFlavour/enum",keyword:"enum",params:{allowedValues: schema11.properties.rebuildFlavour.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.rebuildFlavour.enum,parentSchema:schema11.properties.rebuildFlavour,data:data4};
+if(data.evalJobs !== undefined){
+let data4 = data.evalJobs;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err9 = {instancePath:instancePath+"/evalJobs",schemaPath:"#/properties/evalJobs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.evalJobs.type,parentSchema:schema11.properties.evalJobs,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1558,11 +1558,9 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-if(data.copyTimeout !== undefined){
-let data5 = data.copyTimeout;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err10 = {instancePath:instancePath+"/copyTimeout",schemaPath:"#/properties/copyTimeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.copyTimeout.type,parentSchema:schema11.properties.copyTimeout,data:data5};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 1 || isNaN(data4)){
+const err10 = {instancePath:instancePath+"/evalJobs",schemaPath:"#/properties/evalJobs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.evalJobs,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1571,9 +1569,12 @@ vErrors.push(err10);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 1 || isNaN(data5)){
-const err11 = {instancePath:instancePath+"/copyTimeout",schemaPath:"#/properties/copyTimeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.copyTimeout,data:data5};
+}
+}
+if(data.rebuildFlavour !== undefined){
+let data5 = data.rebuildFlavour;
+if(!(((data5 === "auto") || (data5 === "ng")) || (data5 === "bash"))){
+const err11 = {instancePath:instancePath+"/rebuildFlavour",schemaPath:"#/properties/rebuildFlavour/enum",keyword:"enum",params:{allowedValues: schema11.properties.rebuildFlavour.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.rebuildFlavour.enum,parentSchema:schema11.properties.rebuildFlavour,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1583,11 +1584,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-if(data.activationTimeout !== undefined){
-let data6 = data.activationTimeout;
+if(data.copyTimeout !== undefined){
+let data6 = data.copyTimeout;
 if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err12 = {instancePath:instancePath+"/activationTimeout",schemaPath:"#/properties/activationTimeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.activationTimeout.type,parentSchema:schema11.properties.activationTimeout,data:data6};
+const err12 = {instancePath:instancePath+"/copyTimeout",schemaPath:"#/properties/copyTimeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.copyTimeout.type,parentSchema:schema11.properties.copyTimeout,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1598,12 +1598,37 @@ errors++;
 }
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 < 1 || isNaN(data6)){
-const err13 = {instancePath:instancePath+"/activationTimeout",schemaPath:"#/properties/activationTimeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.activationTimeout,data:data6};
+const err13 = {instancePath:instancePath+"/copyTimeout",schemaPath:"#/properties/copyTimeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.copyTimeout,data:data6};
 if(vErrors === null){
 vErrors = [err13];
 }
 else {
 vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+if(data.activationTimeout !== undefined){
+let data7 = data.activationTimeout;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err14 = {instancePath:instancePath+"/activationTimeout",schemaPath:"#/properties/activationTimeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.activationTimeout.type,parentSchema:schema11.properties.activationTimeout,data:data7};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 1 || isNaN(data7)){
+const err15 = {instancePath:instancePath+"/activationTimeout",schemaPath:"#/properties/activationTimeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.activationTimeout,data:data7};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
 }
 errors++;
 }
@@ -1628,35 +1653,13 @@ errors = vErrors.length;
 }
 }
 if(data.hosts !== undefined){
-let data10 = data.hosts;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key1 in data10){
-const _errs20 = errors;
+let data11 = data.hosts;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key1 in data11){
+const _errs22 = errors;
 if(typeof key1 === "string"){
 if(!pattern3.test(key1)){
-const err14 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:key1,propertyName:key1};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:key1,propertyName:key1};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-var valid2 = _errs20 === errors;
-if(!valid2){
-const err16 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema11.properties.hosts.propertyNames,parentSchema:schema11.properties.hosts,data:data10};
+const err16 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1666,15 +1669,8 @@ vErrors.push(err16);
 errors++;
 }
 }
-for(const key2 in data10){
-if(!(validate20(data10[key2], {instancePath:instancePath+"/hosts/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data10,parentDataProperty:key2,rootData}))){
-vErrors = appendErrors(vErrors, validate20.errors);
-errors = vErrors.length;
-}
-}
-}
 else {
-const err17 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.hosts.type,parentSchema:schema11.properties.hosts,data:data10};
+const err17 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1683,15 +1679,44 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+var valid2 = _errs22 === errors;
+if(!valid2){
+const err18 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema11.properties.hosts.propertyNames,parentSchema:schema11.properties.hosts,data:data11};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+}
+for(const key2 in data11){
+if(!(validate20(data11[key2], {instancePath:instancePath+"/hosts/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data11,parentDataProperty:key2,rootData}))){
+vErrors = appendErrors(vErrors, validate20.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.hosts.type,parentSchema:schema11.properties.hosts,data:data11};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }

@@ -32,8 +32,16 @@ export interface PlanOptions {
   modeOverride?: Mode;
   /** --parallel; overrides the manifest. */
   parallel?: number;
-  /** Hosts per `nix build` (from --eval-limit, the manifest, or free memory). */
+  /** Hosts per evaluator at most (from --eval-limit, the manifest, or free memory). */
   evalLimit: number;
+  /**
+   * Where evalLimit came from: `given` (--eval-limit, the manifest) is taken as is; `memory` is
+   * only an upper bound, and with at least as many hosts as evalJobs the hosts are cut into at
+   * least evalJobs chunks, so that every evaluator has one.
+   */
+  evalLimitSource: 'given' | 'memory';
+  /** Evaluators at once (--eval-jobs, the manifest, else the number of cores). */
+  evalJobs: number;
   force: boolean;
   failFast: boolean;
   allowBootstrap: boolean;
@@ -244,8 +252,19 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
   return plan;
 }
 
-/** Groups build attributes by build host and cuts them into chunks of `evalLimit` hosts. */
-function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptions): BuildChunk[] {
+/**
+ * Hosts per chunk: a given limit as is; a limit from free memory is cut down so that, with at
+ * least as many hosts as evaluators, every evaluator gets a chunk (one evaluator amortises the
+ * shared cost over its hosts; more of them use the cores).
+ */
+export function chunkSize(hosts: number, options: Pick<PlanOptions, 'evalLimit' | 'evalLimitSource' | 'evalJobs'>): number {
+  const limit = Math.max(1, options.evalLimit);
+  if (options.evalLimitSource === 'given' || hosts < options.evalJobs) return limit;
+  return Math.max(1, Math.min(limit, Math.ceil(hosts / options.evalJobs)));
+}
+
+/** Groups build attributes by build host and cuts them into chunks of `size` hosts. */
+function buildChunks(inventory: Inventory, hosts: HostSpec[], size: number, options: PlanOptions): BuildChunk[] {
   const byBuildHost = new Map<string, { endpoint: Endpoint; hosts: HostSpec[] }>();
   for (const host of hosts) {
     const key = host.buildHost.kind === 'local' ? 'local' : `${host.buildHost.user}@${host.buildHost.host}:${host.buildHost.port}`;
@@ -255,8 +274,8 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptio
   }
   const chunks: BuildChunk[] = [];
   for (const group of byBuildHost.values()) {
-    for (let i = 0; i < group.hosts.length; i += options.evalLimit) {
-      const slice = group.hosts.slice(i, i + options.evalLimit);
+    for (let i = 0; i < group.hosts.length; i += size) {
+      const slice = group.hosts.slice(i, i + size);
       const attributes: BuildAttribute[] = slice.flatMap((h) => buildAttributes(inventory.flake, h.name, h.bootstrap));
       const endpoint = group.endpoint;
       const builderSpec =
@@ -291,6 +310,7 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], options: PlanOptio
 /** The plan `fleet apply` runs and `fleet plan` prints. */
 export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
   const hosts = selectHosts(inventory.hosts, options.selection);
+  const size = chunkSize(hosts.length, options);
   return {
     version: 2,
     manifestPath: inventory.manifestPath,
@@ -303,9 +323,10 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     paths: options.paths,
     commands: inventory.commands,
     build: {
-      evalLimit: options.evalLimit,
+      evalLimit: size,
+      evalJobs: Math.max(1, options.evalJobs),
       derivationSuffix: derivationSuffixFor(options.nixVersion),
-      chunks: buildChunks(inventory, hosts, options),
+      chunks: buildChunks(inventory, hosts, size, options),
     },
     hosts: hosts.map((spec) => {
       try {

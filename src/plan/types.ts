@@ -55,8 +55,13 @@ export interface BuildChunk {
 
 /** The fleet-wide build stage. */
 export interface BuildStage {
-  /** Hosts per evaluator. */
+  /** Hosts per evaluator (chunk) at most. */
   evalLimit: number;
+  /**
+   * Evaluators (chunks) at once. Each chunk is built as soon as it is evaluated, and its hosts
+   * start their sequences then, while other chunks still evaluate.
+   */
+  evalJobs: number;
   /** Appended to a .drv path to build its outputs: `^*` from Nix 2.13 on, nothing before. */
   derivationSuffix: '' | '^*';
   chunks: BuildChunk[];

@@ -1,4 +1,4 @@
-// Runs one piece of work per host with bounded parallelism and collects the results in host order.
+// Bounded parallelism (the one p-limit): one piece of work per host, results in host order; evaluator slots.
 import pLimit from 'p-limit';
 
 export interface OperateOptions<T> {
@@ -10,6 +10,17 @@ export interface OperateOptions<T> {
   onDone?: (host: string, result: T) => void;
   /** The result of a host that never started because of the interrupt. */
   onSkipped: (host: string) => T;
+  /**
+   * Resolves when a host may start (apply: its own system is built). A host waits for it before
+   * it takes one of the `parallel` places, so hosts start in the order they become ready.
+   */
+  ready?: (host: string) => Promise<unknown>;
+}
+
+/** At most `n` pieces of work at once (0 = unlimited), first come first served. */
+export function bounded(n: number): <T>(work: () => Promise<T>) => Promise<T> {
+  const limit = pLimit(n === 0 ? Number.POSITIVE_INFINITY : Math.max(1, n));
+  return (work) => limit(work);
 }
 
 /**
@@ -21,10 +32,11 @@ export async function forEachHost<H extends { name: string }, T>(
   work: (host: H) => Promise<T>,
   options: OperateOptions<T> & { onError: (host: H, error: unknown) => T },
 ): Promise<T[]> {
-  const limit = pLimit(options.parallel === 0 ? Number.POSITIVE_INFINITY : Math.max(1, options.parallel));
+  const limit = bounded(options.parallel);
   return Promise.all(
-    hosts.map((host) =>
-      limit(async () => {
+    hosts.map(async (host) => {
+      await options.ready?.(host.name);
+      return limit(async () => {
         let result: T;
         if (options.signal?.aborted) result = options.onSkipped(host.name);
         else {
@@ -36,8 +48,8 @@ export async function forEachHost<H extends { name: string }, T>(
         }
         options.onDone?.(host.name, result);
         return result;
-      }),
-    ),
+      });
+    }),
   );
 }
 

@@ -1,12 +1,13 @@
-// runPlan: the build stage once, then every host's sequence under one bounded-parallelism limit.
+// runPlan: the build stage once, and every host's sequence under one bounded-parallelism limit, each
+// host starting as soon as its own system is built (a pipeline: other chunks may still evaluate).
 import { mkdirSync, chmodSync } from 'node:fs';
-import { knownHostsLines, runBuildStage, writeKnownHosts, type HostBuild } from '../backends/index.js';
+import { knownHostsLines, runBuildStage, writeKnownHosts, type BuildFailure, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import { resolveArgv, type Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
-import { forEachHost } from './operate.js';
+import { bounded, forEachHost } from './operate.js';
 
 export interface RunDeps {
   exec?: Exec;
@@ -77,7 +78,17 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     }
   }
 
-  const build = await runBuildStage(
+  // Each host waits for its own build: ready when its outputs exist or its build failed, or when
+  // the whole stage has ended (interrupted, or it threw).
+  const built = new Map<string, HostBuild>();
+  const failed = new Map<string, BuildFailure>();
+  const readiness = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  for (const host of plan.hosts) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    readiness.set(host.name, { promise, resolve });
+  }
+  const buildStage = runBuildStage(
     plan.build,
     plan.commands,
     plan.flake,
@@ -86,12 +97,28 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       onStart: (hosts, chunk, chunks) => emit({ type: 'build-start', hosts, chunk, chunks }),
       onLine: (hosts, line) => emit({ type: 'build-line', hosts, line }),
       onBuilt: (host, output, storePath) => emit({ type: 'build-done', host, output, storePath }),
-      onFailed: (host, failure) => emit({ type: 'build-failed', host, reason: failure.reason, tail: failure.tail }),
+      onFailed: (host, failure) => {
+        failed.set(host, failure);
+        emit({ type: 'build-failed', host, reason: failure.reason, tail: failure.tail });
+        readiness.get(host)?.resolve();
+      },
+      onReady: (host, result) => {
+        built.set(host, result);
+        readiness.get(host)?.resolve();
+      },
     },
-    signal,
+    { evaluators: bounded(plan.build.evalJobs), signal },
   );
+  const stageOver = buildStage.then(
+    () => undefined,
+    () => undefined,
+  );
+  void stageOver.then(() => {
+    for (const { resolve } of readiness.values()) resolve();
+  });
 
   if (plan.scope.buildOnly) {
+    const build = await buildStage;
     const outcomes = plan.hosts.map((host): HostOutcome => {
       const failure = build.failed.get(host.name);
       const built = build.built.get(host.name);
@@ -125,20 +152,21 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     async (host): Promise<HostOutcome> => {
       const at = now();
       if (stopNew.signal.aborted) return skipped(host, `not started: ${String(stopNew.signal.reason)}`);
-      const failure = build.failed.get(host.name);
+      const failure = failed.get(host.name);
       if (failure) {
         return { host: host.name, kind: 'failed', mode: host.mode, step: 'build', reason: `build failed: ${failure.reason}`, tail: failure.tail, startedAt: at, finishedAt: now(), steps: [] };
       }
-      const built: HostBuild | undefined = build.built.get(host.name);
-      if (!built) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
+      const system = built.get(host.name);
+      if (!system) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
       reportsItself.add(host.name);
       // Its early connection has been made (or has failed) before its first session: never two masters.
       await early.get(host.name);
-      return new HostRun(host, built, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep }).execute();
+      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep }).execute();
     },
     {
       parallel: plan.parallel,
       signal,
+      ready: (name) => readiness.get(name)!.promise,
       onSkipped: (name) => skipped(plan.hosts.find((h) => h.name === name)!, 'interrupted before it started'),
       onError: (host, error): HostOutcome => ({ ...skipped(host, ''), kind: 'failed', reason: error instanceof Error ? error.message : String(error) }),
       onDone: (name, outcome) => {
@@ -149,5 +177,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     },
   );
 
+  // Every host has ended, so has the build stage (each waited for it); a stage that threw throws here.
+  const build = await buildStage;
   return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
 }

@@ -116,7 +116,11 @@ export function formatPlan(plan: Plan): string[] {
     '',
   ];
   const chunks = plan.build.chunks;
-  lines.push(`build  ${plural(chunks.length, 'chunk')}, up to ${plural(plan.build.evalLimit, 'host')} per evaluation`);
+  const atOnce = Math.min(plan.build.evalJobs, chunks.length);
+  lines.push(
+    `build  ${plural(chunks.length, 'chunk')}, up to ${plural(plan.build.evalLimit, 'host')} per evaluation, ` +
+      `${plural(atOnce, 'evaluation')} at once (eval jobs: ${plan.build.evalJobs}); each chunk's hosts deploy as soon as it is built`,
+  );
   chunks.forEach((chunk, i) => {
     const hosts = [...new Set(chunk.attributes.map((a) => a.host))];
     lines.push(`  chunk ${i + 1}/${chunks.length} on ${formatEndpoint(chunk.buildHost)}: ${hosts.join(', ')}`);

@@ -207,6 +207,11 @@ interface BuildView {
   built: Set<string>;
   failures: { host: string; reason: string }[];
   progress: string;
+  /** Outputs each planned host still waits for; the build ends when no host waits (hosts deploy meanwhile). */
+  pending: Map<string, Set<string>>;
+  /** Chunks started (1-based) and their hosts, for the title while several evaluate at once. */
+  started: Map<number, string[]>;
+  chunks?: number;
   lastLine?: string;
   lineDirty?: boolean;
   startedAt: number;
@@ -268,8 +273,17 @@ export class TtyReporter implements Reporter {
       built: new Set(),
       failures: [],
       progress: '',
+      pending: new Map(),
+      started: new Map(),
       startedAt: 0,
     };
+    for (const chunk of options.plan.build.chunks) {
+      for (const a of chunk.attributes) {
+        const outputs = this.build.pending.get(a.host) ?? new Set<string>();
+        outputs.add(a.output);
+        this.build.pending.set(a.host, outputs);
+      }
+    }
     for (const host of options.plan.hosts) this.hosts.set(host.name, this.newHostView(host.name));
 
     const stream = options.stream as NodeJS.WriteStream;
@@ -310,7 +324,8 @@ export class TtyReporter implements Reporter {
         if (!b.begun.settled) b.startedAt = Date.now();
         b.begun.resolve(true);
         for (const h of event.hosts) b.hosts.add(h);
-        b.progress = `${event.chunks > 1 ? `chunk ${event.chunk}/${event.chunks}: ` : ''}${event.hosts.join(', ')}`;
+        b.started.set(event.chunk, event.hosts);
+        this.refreshProgress(event.chunks);
         this.refreshBuildTitle();
         return;
       }
@@ -320,13 +335,14 @@ export class TtyReporter implements Reporter {
         return;
       case 'build-done':
         if (event.output === 'toplevel') this.build.built.add(event.host);
+        this.settleBuild(event.host, event.output);
         this.refreshBuildTitle();
         return;
       case 'build-failed':
         this.build.failures.push({ host: event.host, reason: event.reason });
+        this.settleBuild(event.host);
         return;
       case 'host-start':
-        this.endBuild();
         this.hostOf(event.host);
         return;
       case 'step-start': {
@@ -354,7 +370,7 @@ export class TtyReporter implements Reporter {
         this.finishStep(event.host, event.step, { kind: 'failed', reason: event.reason });
         return;
       case 'host-note': {
-        const host = this.hostOf(event.host, false);
+        const host = this.hostOf(event.host);
         if (!host) return;
         const note = event.level === 'warn' ? `! ${event.message}` : event.message;
         host.notes.push(note);
@@ -362,7 +378,7 @@ export class TtyReporter implements Reporter {
         return;
       }
       case 'host-done': {
-        const host = this.hostOf(event.outcome.host, false);
+        const host = this.hostOf(event.outcome.host);
         if (!host) return;
         this.endHost(host, event.outcome);
         return;
@@ -410,15 +426,13 @@ export class TtyReporter implements Reporter {
   }
 
   /**
-   * A host seen in an event, now shown. Host work means the build stage is over (hosts start
-   * after it), except for an outcome or note, which the executor may report for a host whose
-   * build failed while other chunks still build. Hosts the plan does not know are not drawn
-   * (the summary lists them).
+   * A host seen in an event, now shown. Hosts start as soon as their own system is built, while
+   * other chunks may still build: the build task ends when every planned host is built or failed
+   * (or at close). Hosts the plan does not know are not drawn (the summary lists them).
    */
-  private hostOf(name: string, endsBuild = true): HostView | undefined {
+  private hostOf(name: string): HostView | undefined {
     const host = this.hosts.get(name);
     if (!host) return undefined;
-    if (endsBuild) this.endBuild();
     host.begun.resolve(true);
     return host;
   }
@@ -463,6 +477,29 @@ export class TtyReporter implements Reporter {
     if (this.build.end.settled) return;
     this.build.begun.resolve(false);
     this.build.end.resolve();
+  }
+
+  /** A host's output is built (or, without `output`, its build failed); the last one ends the build task. */
+  private settleBuild(host: string, output?: string): void {
+    const b = this.build;
+    const outputs = b.pending.get(host);
+    if (outputs && output !== undefined) outputs.delete(output);
+    if (!outputs || output === undefined || outputs.size === 0) b.pending.delete(host);
+    if (b.pending.size === 0) this.endBuild();
+    else this.refreshProgress();
+  }
+
+  /** `chunk 2/3: a, b`, or with several evaluating at once `chunks 2, 3 of 3`. */
+  private refreshProgress(chunks?: number): void {
+    const b = this.build;
+    if (chunks !== undefined) b.chunks = chunks;
+    const running = [...b.started].filter(([, hosts]) => hosts.some((h) => b.pending.has(h)));
+    if (running.length === 0) return;
+    const total = b.chunks ?? 1;
+    if (running.length === 1) {
+      const [chunk, hosts] = running[0]!;
+      b.progress = `${total > 1 ? `chunk ${chunk}/${total}: ` : ''}${hosts.join(', ')}`;
+    } else b.progress = `chunks ${running.map(([c]) => c).join(', ')} of ${total}`;
   }
 
   private refreshBuildTitle(): void {

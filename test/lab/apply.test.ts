@@ -164,7 +164,8 @@ describe.each(['ng', 'bash', 'ng-old'] as const)('fleet apply in the lab (%s nix
     const before = lab.currentSystem('web3');
     const activations = lab.activations('web3').length;
     const report = join(dir, 'report-fail-fast.json');
-    const run = await runFleet(lab, ['apply', '-f', manifest, '--fail-fast', '--parallel', '1', '--report', report]);
+    // Hosts start in the order their systems are built: one evaluator at a time keeps manifest order.
+    const run = await runFleet(lab, ['apply', '-f', manifest, '--fail-fast', '--parallel', '1', '--eval-jobs', '1', '--report', report]);
     lab.setVariant('web2', 'good');
     expect(run.code, run.stdout).toBe(1);
     const json = readReport(report);

@@ -1,12 +1,12 @@
 // Operating the fleet against real lab hosts: status, check, exec, ssh, generations, rollback, reboot,
 // build, push-keys, install — the real CLI, real ssh, real Nix stores.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { FLEET_BIN, runFleet, runFleetInTerminal, writeLabManifest, type FleetRun } from './fleet-harness.js';
+import { FLEET_BIN, readReport, runFleet, runFleetInTerminal, writeLabManifest, type FleetRun } from './fleet-harness.js';
 
 interface StatusJson {
   exitCode: number;
@@ -297,7 +297,7 @@ describe('operating the fleet in the lab', () => {
     expect(existsSync(join(wanted, 'nixos-version'))).toBe(true);
   }, 120_000);
 
-  it('build evaluates all hosts in one evaluator, or in chunks of --eval-limit hosts', async () => {
+  it('build evaluates all hosts in one evaluator, or in chunks of --eval-limit hosts, or one chunk per core', async () => {
     lab.setRevision(41);
     const evaluations = async (extra: string[]) => {
       const run = await fleet(['build', '@web', '--json', ...extra]);
@@ -306,10 +306,68 @@ describe('operating the fleet in the lab', () => {
       expect(report.hosts.map((h) => h.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
       return report.evaluations;
     };
-    expect(await evaluations([])).toBe(1);
+    expect(await evaluations(['--eval-jobs', '1'])).toBe(1);
     expect(await evaluations(['--eval-limit', '2'])).toBe(2);
     expect(await evaluations(['--eval-limit', '1'])).toBe(3);
+    // By default as many evaluators as cores, and with at least as many hosts as cores a chunk for each.
+    const cores = availableParallelism();
+    expect(await evaluations([])).toBe(cores > 3 ? 1 : Math.ceil(3 / Math.ceil(3 / cores)));
   }, 120_000);
+
+  it('with --eval-limit 1 --eval-jobs 2, two evaluators run at once and a host deploys before the last chunk is evaluated', async () => {
+    // A nix that logs when each evaluation starts and ends (this machine's clock, in ms).
+    const base = join(dir, 'pipeline');
+    mkdirSync(base, { recursive: true });
+    const log = join(base, 'evaluations.log');
+    const nix = join(base, 'nix');
+    writeFileSync(
+      nix,
+      [
+        '#!/bin/sh',
+        'case " $* " in *" eval "*) ;; *) exec nix "$@" ;; esac',
+        `echo "start $$ $(date +%s%3N)" >> ${log}`,
+        'nix "$@"',
+        'rc=$?',
+        `echo "end $$ $(date +%s%3N)" >> ${log}`,
+        'exit $rc',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(nix, 0o755);
+    const manifestWithNix = writeLabManifest(lab, base, [{ name: 'web1' }, { name: 'web2' }, { name: 'web3' }], { commands: { nix: [nix] } });
+    // Each evaluation takes measurable time (about 1.5 s here), so that the order shows.
+    lab.setWeight({ shared: 0, perHost: 1200 });
+    lab.setRevision(42);
+    const report = join(base, 'report.json');
+    let run: FleetRun;
+    try {
+      run = await runFleet(lab, ['apply', '-f', manifestWithNix, '--eval-limit', '1', '--eval-jobs', '2', '--report', report]);
+    } finally {
+      lab.setWeight({ shared: 0, perHost: 0 });
+    }
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('(chunk 3/3)');
+
+    const events = readFileSync(log, 'utf8').trim().split('\n').map((line) => {
+      const [kind, pid, ms] = line.split(' ');
+      return { kind: kind as 'start' | 'end', pid: pid!, ms: Number(ms) };
+    });
+    const evaluations = [...new Set(events.map((e) => e.pid))].map((pid) => ({
+      start: events.find((e) => e.pid === pid && e.kind === 'start')!.ms,
+      end: events.find((e) => e.pid === pid && e.kind === 'end')!.ms,
+    }));
+    expect(evaluations).toHaveLength(3);
+    // At most two at once, and two at once at some point: the second started before the first ended.
+    const running = (at: number) => evaluations.filter((e) => e.start <= at && at < e.end).length;
+    expect(Math.max(...evaluations.map((e) => running(e.start)))).toBe(2);
+    const lastEnd = Math.max(...evaluations.map((e) => e.end));
+
+    const written = readReport(report);
+    expect(written.hosts.map((h) => h.outcome)).toEqual(['changed', 'changed', 'changed']);
+    // Some host took its lock and probed before the last chunk's evaluator had finished.
+    const firstStep = Math.min(...written.hosts.map((h) => Date.parse(h.steps[0]!.startedAt)));
+    expect(firstStep).toBeLessThan(lastEnd);
+  }, 180_000);
 
   it('install puts a system and its keys into a mounted root, and refuses a root that holds one or is no mount point', async () => {
     const base = mkdtempSync(join(tmpdir(), 'fleet-install-'));

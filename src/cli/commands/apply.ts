@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { withHostSelection, withModes, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
+import { contextArgsFrom, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
 
 export interface ApplyArgs extends PlanArgs {
   'dry-run'?: boolean;
@@ -22,7 +22,8 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('fail-fast', { type: 'boolean', describe: 'start no new host after one fails' })
         .option('keep-going', { type: 'boolean', describe: 'hosts fail alone (the default)' })
         .option('dry-run', { type: 'boolean', describe: 'print the plan and run nothing (same as fleet plan)' })
-        .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
+        .option('eval-limit', EVAL_LIMIT_OPTION)
+        .option('eval-jobs', EVAL_JOBS_OPTION)
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)

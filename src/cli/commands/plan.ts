@@ -1,12 +1,13 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
-import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, selectionFrom, type CommonArgs } from '../options.js';
+import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, selectionFrom, type CommonArgs } from '../options.js';
 import { withHostSelection, withModes } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
 
 export interface PlanArgs extends CommonArgs {
   'eval-limit'?: number;
+  'eval-jobs'?: number;
   force?: boolean;
   yes?: boolean;
   'fail-fast'?: boolean;
@@ -29,7 +30,8 @@ export function contextArgsFrom(args: PlanArgs) {
     selection: selectionFrom(args),
     modeOverride: modeOverrideFrom(args),
     parallel: parallelFrom(args.parallel),
-    evalLimit: args['eval-limit'],
+    evalLimit: positiveCount('eval-limit', args['eval-limit']),
+    evalJobs: positiveCount('eval-jobs', args['eval-jobs']),
     force: args.force ?? false,
     failFast: args['fail-fast'] ?? false,
     allowBootstrap: args.yes ?? false,
@@ -37,6 +39,13 @@ export function contextArgsFrom(args: PlanArgs) {
     ...(args['rebuild-flavour'] ? { rebuildFlavour: args['rebuild-flavour'] } : {}),
   };
 }
+
+/** --eval-limit and --eval-jobs: how the build stage is cut and how many evaluators run at once. */
+export const EVAL_LIMIT_OPTION = {
+  type: 'number',
+  describe: 'hosts per evaluator (default: free memory / 512 MiB, cut so that every evaluator has a chunk)',
+} as const;
+export const EVAL_JOBS_OPTION = { type: 'number', describe: 'evaluators at once (default: the number of cores)' } as const;
 
 /** --rebuild-flavour, for every command that deploys. */
 export const REBUILD_FLAVOUR_OPTION = {
@@ -60,7 +69,8 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
     builder: (y) =>
       withModes(withHostSelection(y))
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
-        .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
+        .option('eval-limit', EVAL_LIMIT_OPTION)
+        .option('eval-jobs', EVAL_JOBS_OPTION)
         .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' })
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { withFile, withHostSelection, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, STEP_SCOPES, type PlanArgs } from './plan.js';
+import { contextArgsFrom, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
 
 interface StepArgs extends PlanArgs {
@@ -47,7 +47,8 @@ export function buildCommand(done: (r: Promise<CommandResult>) => void): Command
     describe: "build the selected hosts' systems (the build stage of apply); touches no host",
     builder: (y) =>
       withOutput(withHostSelection(y))
-        .option('eval-limit', { type: 'number', describe: 'hosts per nix evaluation (default: free memory / 512 MiB)' })
+        .option('eval-limit', EVAL_LIMIT_OPTION)
+        .option('eval-jobs', EVAL_JOBS_OPTION)
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
     handler: (args) => done(run(args, STEP_SCOPES.build)),
   };

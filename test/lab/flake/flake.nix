@@ -1,5 +1,6 @@
 # The lab's test flake: NixOS-like hosts without nixpkgs, built from plain derivations (builder /bin/sh).
-# lab.ts copies this file next to a generated lab.nix (system, revision, per-host variant) and flake.lock.
+# lab.ts copies this file next to a generated lab.nix (system, revision, per-host variant, evaluation
+# weight) and flake.lock.
 {
   description = "fleet lab: NixOS-like test hosts (no nixpkgs, no inputs)";
 
@@ -8,6 +9,19 @@
       lab = import ./lab.nix;
       inherit (lab) system revision;
       rev = toString revision;
+
+      # Evaluation weight, modelling a real NixOS configuration: `shared` units are bound once here
+      # (per evaluator, like importing nixpkgs), `perHost` units inside each configuration (its module
+      # system). A unit is 10,000 additions (foldl' over genList, in lists small enough to collect);
+      # on the machine this was calibrated on, 150 shared units took about 0.4 s and 700 per host
+      # about 0.8 s. Default 0: nothing. The weight is forced, never part of a derivation, so it
+      # changes no store path.
+      weight = { shared = 0; perHost = 0; } // (lab.weight or { });
+      work = seed: units: builtins.foldl'
+        (acc: i: acc + builtins.foldl' (x: y: x + y) 0 (builtins.genList (j: i + j + seed) 10000))
+        0
+        (builtins.genList (i: i) units);
+      sharedWork = work 0 weight.shared;
 
       # A small shared dependency so that a toplevel's closure has more than one path.
       sw = derivation {
@@ -135,7 +149,8 @@
         let
           variant = host.variant or "good";
           version = "25.11.lab-r${rev}";
-          toplevel = derivation {
+          hostWork = work (builtins.stringLength name) weight.perHost;
+          toplevel = builtins.seq sharedWork (builtins.seq hostWork (derivation {
             name = "nixos-system-${name}-${version}";
             inherit system version sw;
             builder = "/bin/sh";
@@ -151,7 +166,7 @@
               printf '%s' "$labVariant" > $out/lab-variant
               /bin/ln -s "$sw" $out/sw
             '' ];
-          };
+          }));
         in {
           config.networking.hostName = name;
           config.system.build = {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runBuildStage } from '../../../src/backends/index.js';
 import type { Exec, ExecRequest } from '../../../src/exec/index.js';
 import { buildPlan } from '../../../src/plan/index.js';
+import { bounded } from '../../../src/run/operate.js';
 import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
 
 /**
@@ -12,12 +13,13 @@ import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
  * when it names "broken"; `build` creates the output of every derivation except "unbuildable"'s,
  * and answers in reverse order (as Nix 2.8 answers sorted by store path, not by argument).
  */
-function fakeNix(store: string, calls: string[][]): Exec {
+function fakeNix(store: string, calls: string[][], gate?: (hosts: string[]) => Promise<void>): Exec {
   return async (request: ExecRequest) => {
     const argv = [...request.argv];
     calls.push(argv);
     if (argv[1] === 'eval') {
-      const hosts = [...(argv.at(-1) as string).matchAll(/"([a-z0-9-]+)" = \{/g)].map((m) => m[1] as string);
+      const hosts = evaluatedHosts(argv);
+      await gate?.(hosts);
       if (hosts.includes('broken')) return { exitCode: 1, signal: null, stdout: '', stderr: 'error: attribute missing in broken\n', timedOut: false };
       const json = Object.fromEntries(hosts.map((h) => [h, { toplevel: { drv: `/nix/store/${h}.drv`, out: join(store, `${h}-system`) } }]));
       return { exitCode: 0, signal: null, stdout: JSON.stringify(json), stderr: '', timedOut: false };
@@ -35,14 +37,44 @@ function fakeNix(store: string, calls: string[][]): Exec {
   };
 }
 
-const noop = { onStart() {}, onLine() {}, onBuilt() {}, onFailed() {} };
+/** The hosts a `nix eval` argv asks for (named in its --apply function). */
+function evaluatedHosts(argv: readonly string[]): string[] {
+  return [...(argv.at(-1) as string).matchAll(/"([a-z0-9-]+)" = \{/g)].map((m) => m[1] as string);
+}
+
+const noop = { onStart() {}, onLine() {}, onBuilt() {}, onFailed() {}, onReady() {} };
+const oneAtATime = { evaluators: bounded(1) };
+
+/** Lets every pending promise callback run (the fake's answers are promises). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A gate per host: its evaluation answers only once the test opens it. */
+function gates() {
+  const open = new Map<string, () => void>();
+  const waiting = new Map<string, Promise<void>>();
+  const of = (host: string) => {
+    if (!waiting.has(host)) waiting.set(host, new Promise<void>((resolve) => open.set(host, resolve)));
+    return waiting.get(host)!;
+  };
+  return {
+    gate: async (hosts: string[]) => {
+      await Promise.all(hosts.map(of));
+    },
+    open: (host: string) => {
+      void of(host);
+      open.get(host)!();
+    },
+  };
+}
 
 describe('runBuildStage', () => {
   it('evaluates all hosts in one evaluator, builds once, and maps results by path', async () => {
     const store = mkdtempSync(join(tmpdir(), 'store-'));
     const plan = buildPlan(inventory([host('a'), host('b'), host('c')]), planOptions());
     const calls: string[][] = [];
-    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls), noop);
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls), noop, oneAtATime);
     expect(calls.map((c) => c[1])).toEqual(['eval', 'build']);
     expect(result.evaluations).toBe(1);
     expect(result.built.get('b')).toEqual({ toplevel: join(store, 'b-system') });
@@ -54,7 +86,7 @@ describe('runBuildStage', () => {
     const plan = buildPlan(inventory([host('a'), host('broken'), host('c')]), planOptions());
     const calls: string[][] = [];
     const failed: string[] = [];
-    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls), { ...noop, onFailed: (h: string) => failed.push(h) });
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls), { ...noop, onFailed: (h: string) => failed.push(h) }, oneAtATime);
     expect(failed).toEqual(['broken']);
     expect(result.failed.get('broken')?.reason).toBe('error: attribute missing in broken');
     expect([...result.built.keys()]).toEqual(['a', 'c']);
@@ -64,8 +96,75 @@ describe('runBuildStage', () => {
   it('pins a build failure on the host whose output is missing', async () => {
     const store = mkdtempSync(join(tmpdir(), 'store-'));
     const plan = buildPlan(inventory([host('a'), host('unbuildable')]), planOptions());
-    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, []), noop);
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, []), noop, oneAtATime);
     expect([...result.built.keys()]).toEqual(['a']);
     expect(result.failed.get('unbuildable')?.reason).toBe('error: builder for unbuildable failed');
+  });
+
+  it('evaluates at most evalJobs chunks at once, and a host is ready as soon as its own chunk is built', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('a'), host('b'), host('c')]), planOptions({ evalLimit: 1, evalJobs: 2 }));
+    expect(plan.build.evalJobs).toBe(2);
+    const calls: string[][] = [];
+    const { gate, open } = gates();
+    const events: string[] = [];
+    const callbacks = {
+      ...noop,
+      onStart: (hosts: string[]) => events.push(`start ${hosts.join(',')}`),
+      onReady: (h: string) => events.push(`ready ${h}`),
+    };
+    const stage = runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls, gate), callbacks, { evaluators: bounded(plan.build.evalJobs) });
+    await settle();
+    // Two evaluators run; the third chunk waits for a slot.
+    expect(calls.map(evaluatedHosts)).toEqual([['a'], ['b']]);
+    expect(events).toEqual(['start a', 'start b']);
+
+    open('a');
+    await settle();
+    // a is built and ready while b still evaluates; c took a's evaluator slot (before a's build).
+    expect(events.slice(2).sort()).toEqual(['ready a', 'start c']);
+    expect(calls.filter((c) => c[1] === 'eval').map(evaluatedHosts)).toEqual([['a'], ['b'], ['c']]);
+
+    open('c');
+    open('b');
+    const result = await stage;
+    expect(events.slice(4).sort()).toEqual(['ready b', 'ready c']);
+    expect(result.evaluations).toBe(3);
+    expect([...result.built.keys()].sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a failed chunk re-evaluates its hosts alone, in evaluator slots, while the other chunk goes on', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('a'), host('broken'), host('c'), host('d')]), planOptions({ evalLimit: 2, evalJobs: 2 }));
+    const calls: string[][] = [];
+    const failed: string[] = [];
+    const ready: string[] = [];
+    const result = await runBuildStage(
+      plan.build,
+      plan.commands,
+      plan.flake,
+      fakeNix(store, calls),
+      { ...noop, onFailed: (h: string) => failed.push(h), onReady: (h: string) => ready.push(h) },
+      { evaluators: bounded(2) },
+    );
+    expect(failed).toEqual(['broken']);
+    expect(ready.sort()).toEqual(['a', 'c', 'd']);
+    // Chunk [a, broken] and chunk [c, d], then a and broken alone.
+    expect(calls.filter((c) => c[1] === 'eval').map(evaluatedHosts)).toEqual([['a', 'broken'], ['c', 'd'], ['a'], ['broken']]);
+    expect(result.evaluations).toBe(4);
+  });
+
+  it('starts no evaluator once interrupted; hosts of chunks not evaluated are neither built nor failed', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('a'), host('b')]), planOptions({ evalLimit: 1, evalJobs: 1 }));
+    const controller = new AbortController();
+    const calls: string[][] = [];
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls, async () => controller.abort()), noop, {
+      evaluators: bounded(1),
+      signal: controller.signal,
+    });
+    expect(calls.map(evaluatedHosts)).toEqual([['a']]);
+    expect(result.evaluations).toBe(1);
+    expect(result.built.has('b') || result.failed.has('b')).toBe(false);
   });
 });

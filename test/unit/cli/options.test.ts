@@ -18,6 +18,8 @@ describe('argv → options', () => {
     ['--parallel 0 is unlimited', { parallel: 0 }, { parallel: 0 }],
     ['--yes --force --fail-fast', { yes: true, force: true, 'fail-fast': true }, { allowBootstrap: true, force: true, failFast: true }],
     ['--lock-timeout 0', { 'lock-timeout': 0 }, { lockTimeout: 0 }],
+    ['--eval-limit and --eval-jobs', { 'eval-limit': 2, 'eval-jobs': 3 }, { evalLimit: 2, evalJobs: 3 }],
+    ['neither: chosen when planning (free memory, cores)', {}, { evalLimit: undefined, evalJobs: undefined }],
     ['-f', { file: 'x.yaml' }, { file: 'x.yaml' }],
   ])('%s', (_name, args, expected) => {
     expect(contextArgsFrom(args)).toMatchObject(expected);
@@ -28,6 +30,9 @@ describe('argv → options', () => {
     ['negative parallel', { parallel: -1 }, /--parallel must be a whole number/],
     ['fractional parallel', { parallel: 1.5 }, /--parallel must be a whole number/],
     ['negative lock timeout', { 'lock-timeout': -2 }, /--lock-timeout must be a number of seconds/],
+    ['--eval-jobs 0', { 'eval-jobs': 0 }, /--eval-jobs must be a whole number ≥ 1 \(got 0\)/],
+    ['--eval-limit 0', { 'eval-limit': 0 }, /--eval-limit must be a whole number ≥ 1 \(got 0\)/],
+    ['fractional --eval-jobs', { 'eval-jobs': 1.5 }, /--eval-jobs must be a whole number ≥ 1/],
   ])('rejects %s', (_name, args, message) => {
     expect(() => contextArgsFrom(args)).toThrow(UsageError);
     expect(() => contextArgsFrom(args)).toThrow(message);

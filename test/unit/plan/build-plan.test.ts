@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { argvForDisplay, buildPlan, resolveArgv, selectHosts, STEP_ORDER, type PlannedCommand } from '../../../src/plan/index.js';
+import { argvForDisplay, buildPlan, chunkSize, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
 import { host, inventory, planOptions } from './inventory-fixture.js';
 
 const bootstrapOptions = { noDiskoDeps: true, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
@@ -84,6 +84,41 @@ describe('buildPlan', () => {
   it('chunks the build by the eval limit', () => {
     const plan = buildPlan(fleet, planOptions({ evalLimit: 3 }));
     expect(plan.build.chunks.map((c) => new Set(c.attributes.map((a) => a.host)).size)).toEqual([3, 1]);
+  });
+
+  describe('chunks and evaluators at once', () => {
+    const hosts = (n: number) => inventory(Array.from({ length: n }, (_, i) => host(`h${i + 1}`)));
+    const sizes = (n: number, options: Partial<PlanOptions>) =>
+      buildPlan(hosts(n), planOptions(options)).build.chunks.map((c) => new Set(c.attributes.map((a) => a.host)).size);
+
+    it.each<[string, number, Partial<PlanOptions>, number[]]>([
+      ['a limit from memory is cut so that each evaluator has a chunk', 8, { evalLimit: 45, evalLimitSource: 'memory', evalJobs: 2 }, [4, 4]],
+      ['an uneven split keeps the larger chunks first', 9, { evalLimit: 45, evalLimitSource: 'memory', evalJobs: 2 }, [5, 4]],
+      ['more evaluators than chunks of the memory bound: the memory bound still holds', 8, { evalLimit: 3, evalLimitSource: 'memory', evalJobs: 2 }, [3, 3, 2]],
+      ['as many hosts as evaluators: one host each', 4, { evalLimit: 45, evalLimitSource: 'memory', evalJobs: 4 }, [1, 1, 1, 1]],
+      ['fewer hosts than evaluators: one evaluator takes them all (the shared cost once)', 3, { evalLimit: 45, evalLimitSource: 'memory', evalJobs: 4 }, [3]],
+      ['one evaluator at a time: one chunk within memory', 8, { evalLimit: 45, evalLimitSource: 'memory', evalJobs: 1 }, [8]],
+      ['a given limit (--eval-limit, evalLimit) is taken as is', 8, { evalLimit: 8, evalLimitSource: 'given', evalJobs: 2 }, [8]],
+      ['a given limit of 1: one chunk per host', 3, { evalLimit: 1, evalLimitSource: 'given', evalJobs: 2 }, [1, 1, 1]],
+    ])('%s', (_name, n, options, expected) => {
+      expect(sizes(n, options)).toEqual(expected);
+    });
+
+    it('records the hosts per chunk and the evaluators at once, which fleet plan shows', () => {
+      const plan = buildPlan(hosts(8), planOptions({ evalLimit: 45, evalLimitSource: 'memory', evalJobs: 2 }));
+      expect(plan.build).toMatchObject({ evalLimit: 4, evalJobs: 2 });
+      expect(chunkSize(8, { evalLimit: 45, evalLimitSource: 'memory', evalJobs: 2 })).toBe(4);
+    });
+
+    it('every host is in exactly one chunk, each chunk one evaluator and one build', () => {
+      const plan = buildPlan(hosts(7), planOptions({ evalLimit: 45, evalLimitSource: 'memory', evalJobs: 3 }));
+      const names = plan.build.chunks.flatMap((c) => c.attributes.map((a) => a.host));
+      expect(names).toEqual(['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7']);
+      for (const chunk of plan.build.chunks) {
+        expect(argvOf(chunk.evaluate).slice(0, 2)).toEqual(['nix', 'eval']);
+        expect(argvOf(chunk.build).slice(0, 2)).toEqual(['nix', 'build']);
+      }
+    });
   });
 
   it('plans the bootstrap host with nixos-anywhere on prebuilt store paths and staged keys', () => {

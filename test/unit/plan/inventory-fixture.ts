@@ -37,6 +37,8 @@ export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
   return {
     selection: { only: [], tags: [], exclude: [] },
     evalLimit: 8,
+    evalLimitSource: 'given',
+    evalJobs: 1,
     force: false,
     failFast: false,
     allowBootstrap: false,

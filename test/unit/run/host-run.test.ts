@@ -330,3 +330,84 @@ describe('runPlan with a host to bootstrap', () => {
     expect(fake.calls.some((c) => c.argv[0] === 'nixos-anywhere')).toBe(false);
   });
 });
+
+describe('runPlan as a pipeline: each host starts as soon as its own chunk is built', () => {
+  /** Lets pending callbacks run until `done()` holds (false if it never does). */
+  async function until(done: () => boolean): Promise<boolean> {
+    for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+    return done();
+  }
+
+  async function applyTwo(options: Partial<PlanOptions>, respond: Partial<Record<CommandKind, Responder>>, events: RunEvent[]) {
+    const paths = { stateDir: join(dir, 'state'), knownHosts: join(dir, 'run', 'known_hosts'), tofuKnownHosts: join(dir, 'state', 'known_hosts.tofu'), runtimeDir: join(dir, 'run') };
+    const plan = buildPlan(inventory([host('web-1'), host('web-2')]), planOptions({ rebuildFlavour: 'bash', paths, ...options }));
+    const fake = fakeExec({ outputs: { 'web-1': { toplevel }, 'web-2': { toplevel } }, respond: { lock: locked(BEFORE), confirm: confirmed(), ...respond } });
+    const clock = fakeClock();
+    const result = await runPlan(plan, {
+      exec: fake.exec,
+      reporter: { emit: (event) => events.push(event), close: async () => undefined },
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+    return { plan, fake, result };
+  }
+
+  /** The host a `nix eval` argv evaluates (the fixture's names), or the hosts an ssh argv reaches. */
+  const names = (argv: readonly string[]) => ['web-1', 'web-2'].filter((h) => argv.some((a) => a.includes(`"${h}"`) || a.includes(`${h}.example.org`)));
+
+  it("a host of the first chunk activates while the second chunk's evaluator still runs", async () => {
+    const events: RunEvent[] = [];
+    let web1ActivatedFirst = false;
+    const defaultEval = fakeExec({ outputs: { 'web-1': { toplevel }, 'web-2': { toplevel } } });
+    const { plan, fake, result } = await applyTwo({ evalLimit: 1, evalJobs: 2 }, {
+      eval: async (request, call, calls) => {
+        // web-2's evaluation answers only once web-1 has activated (or gives up, and the test fails).
+        if (names(call.argv).includes('web-2')) web1ActivatedFirst = await until(() => calls.some((c) => c.kind === 'activate' && names(c.argv).includes('web-1')));
+        return { stdout: (await defaultEval.exec(request)).stdout };
+      },
+    }, events);
+
+    expect(plan.build.chunks).toHaveLength(2);
+    expect(web1ActivatedFirst).toBe(true);
+    expect(result.outcomes.map((o) => [o.host, o.kind])).toEqual([['web-1', 'changed'], ['web-2', 'changed']]);
+    expect(result.evaluations).toBe(2);
+    // Both evaluators started before either answered (two evaluators at once).
+    const kinds = fake.kinds();
+    expect(kinds.slice(0, 4)).toEqual(['open', 'open', 'eval', 'eval']);
+    // The events say the same: web-1 is built and running its steps before web-2 is built.
+    const at = (match: (e: RunEvent) => boolean) => events.findIndex(match);
+    expect(at((e) => e.type === 'step-start' && e.host === 'web-1')).toBeLessThan(at((e) => e.type === 'build-done' && e.host === 'web-2'));
+    expect(events.filter((e) => e.type === 'build-start').map((e) => (e.type === 'build-start' ? e.chunk : 0))).toEqual([1, 2]);
+  });
+
+  it('an evaluation failure lands on its own host only (re-evaluated alone), and the other host deploys', async () => {
+    const events: RunEvent[] = [];
+    const defaultEval = fakeExec({ outputs: { 'web-1': { toplevel }, 'web-2': { toplevel } } });
+    const { result } = await applyTwo({ evalLimit: 2, evalJobs: 2 }, {
+      eval: async (request, call) =>
+        names(call.argv).includes('web-2') ? { exitCode: 1, stderr: 'error: infinite recursion in web-2\n' } : { stdout: (await defaultEval.exec(request)).stdout },
+    }, events);
+
+    expect(result.outcomes.map((o) => [o.host, o.kind, o.step])).toEqual([['web-1', 'changed', 'verify'], ['web-2', 'failed', 'build']]);
+    expect(result.outcomes[1]?.reason).toBe('build failed: error: infinite recursion in web-2');
+    // The chunk of both, then each alone: three evaluators, as the JSON report counts them.
+    expect(result.evaluations).toBe(3);
+    expect(events.filter((e) => e.type === 'build-failed').map((e) => (e.type === 'build-failed' ? e.host : ''))).toEqual(['web-2']);
+  });
+
+  it('--fail-fast: a host that fails while another chunk still evaluates keeps that chunk\'s hosts from starting', async () => {
+    const events: RunEvent[] = [];
+    const defaultEval = fakeExec({ outputs: { 'web-1': { toplevel }, 'web-2': { toplevel } } });
+    const { result, fake } = await applyTwo({ evalLimit: 1, evalJobs: 2, failFast: true }, {
+      eval: async (request, call) => {
+        if (names(call.argv).includes('web-2')) await until(() => events.some((e) => e.type === 'host-done' && e.outcome.host === 'web-1'));
+        return { stdout: (await defaultEval.exec(request)).stdout };
+      },
+      activate: () => ({ exitCode: 1, stderr: 'error: the activation script failed\n' }),
+    }, events);
+
+    expect(result.outcomes.map((o) => [o.host, o.kind])).toEqual([['web-1', 'failed'], ['web-2', 'skipped']]);
+    expect(result.outcomes[1]?.reason).toBe('not started: --fail-fast after web-1 failed');
+    expect(fake.calls.filter((c) => c.kind === 'lock').map((c) => names(c.argv))).toEqual([['web-1']]);
+  });
+});
