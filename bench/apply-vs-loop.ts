@@ -2,15 +2,19 @@
 // nixos-rebuild (../shared/bench/rebuild-loop.sh: its exact nix and ssh calls), on N lab hosts, for new
 // systems and for an unchanged re-apply: wall time, CPU of the whole process tree, CPU per host, fleet's
 // own node process, ssh connections per host (counted by each host's sshd) and nix evaluations.
+// Then a weighted run (issue 14): WEIGHTED_N hosts (default 8; 0 skips it) whose flake costs about
+// 0.4 s per evaluator and 0.8 s per host to evaluate, as real NixOS configurations do: wall, CPU,
+// fleet's evaluators and when the first host activated against when the last evaluation ended.
 //
-//   tsx bench/apply-vs-loop.ts [N…]      (default: 8 16; also N=8,16 in the environment)
+//   tsx bench/apply-vs-loop.ts [N…]      (default: 8 16; also N=8,16 in the environment; N=0: none)
+//   WEIGHTED_N=8 (default) hosts for the weighted run; WEIGHTED_N=0 skips it
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkLabPrerequisites, startLab, type Lab } from '../test/lab/lab.js';
+import { checkLabPrerequisites, REAL_NIXOS_WEIGHT, startLab, type Lab } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,8 +24,10 @@ const RUN_TIMEOUT_MS = 15 * 60_000;
 
 const sizes = (process.argv.length > 2 ? process.argv.slice(2) : (process.env.N ?? '8,16').split(/[ ,]+/))
   .filter(Boolean)
-  .map(Number);
-if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 63)) {
+  .map(Number)
+  // N=0: only the weighted run.
+  .filter((n, _, all) => !(n === 0 && all.length === 1));
+if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 63)) {
   console.error(`apply-vs-loop: host counts must be whole numbers from 1 to 63 (got ${process.argv.slice(2).join(' ') || process.env.N})`);
   process.exit(2);
 }
@@ -41,6 +47,8 @@ interface NixCalls {
   bySubcommand: Map<string, number>;
   /** Calls that evaluate Nix code: `nix eval`, and `nix build` of a flake installable (`F#attr`). */
   evaluations: number;
+  /** When each evaluating call started and ended (ms since the epoch). */
+  evaluationTimes: { start: number; end: number }[];
 }
 
 /** Writes the shim (argv of each call in its own file, NUL-separated: arguments may hold newlines). */
@@ -53,7 +61,12 @@ function writeNixShim(dir: string, realNix: string): { binDir: string; logDir: s
     '#!/bin/sh',
     '# bench/apply-vs-loop.ts: record the call, then run the real nix.',
     `f=$(mktemp "${logDir}/call.XXXXXXXX") && printf '%s\\0' "$@" > "$f"`,
-    `exec ${realNix} "$@"`,
+    // Not exec: the end time is wanted too (fleet stops a process's whole group, so nix is stopped with it).
+    's=$(date +%s%3N)',
+    `${realNix} "$@"`,
+    'rc=$?',
+    'echo "$s $(date +%s%3N)" > "$f.time"',
+    'exit $rc',
     '',
   ].join('\n');
   writeFileSync(join(binDir, 'nix'), script);
@@ -77,15 +90,27 @@ function findOnPath(cmd: string, path: string): string {
 function takeNixCalls(logDir: string): NixCalls {
   const bySubcommand = new Map<string, number>();
   let evaluations = 0;
+  const evaluationTimes: { start: number; end: number }[] = [];
   for (const file of readdirSync(logDir)) {
+    if (file.endsWith('.time')) continue;
     const argv = readFileSync(join(logDir, file), 'utf8').split('\0').slice(0, -1);
     rmSync(join(logDir, file));
+    let times: number[] = [];
+    try {
+      times = readFileSync(join(logDir, `${file}.time`), 'utf8').trim().split(' ').map(Number);
+      rmSync(join(logDir, `${file}.time`));
+    } catch {
+      // still running, or killed
+    }
     const sub = argv.find((a) => SUBCOMMANDS.has(a)) ?? (argv.includes('--version') ? '--version' : '(other)');
     bySubcommand.set(sub, (bySubcommand.get(sub) ?? 0) + 1);
     const rest = argv.slice(argv.indexOf(sub) + 1);
-    if (sub === 'eval' || (sub === 'build' && rest.some((a) => !a.startsWith('-') && a.includes('#')))) evaluations++;
+    if (sub === 'eval' || (sub === 'build' && rest.some((a) => !a.startsWith('-') && a.includes('#')))) {
+      evaluations++;
+      if (times.length === 2) evaluationTimes.push({ start: times[0]!, end: times[1]! });
+    }
   }
-  return { bySubcommand, evaluations };
+  return { bySubcommand, evaluations, evaluationTimes };
 }
 
 function describeCalls(calls: NixCalls): string {
@@ -124,6 +149,8 @@ interface Measured {
   code: number | null;
   output: string;
   wallMs: number;
+  /** When it started (ms since the epoch). */
+  startedAt: number;
   /** user+sys of the whole tree. */
   cpuMs: number;
   /** user+sys of the first process alone (node's process.cpuUsage via a preload), when known. */
@@ -164,6 +191,7 @@ async function measure(meter: CpuMeter, argv: string[], env: NodeJS.ProcessEnv, 
     mkdirSync(cg);
     wrapped = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...argv];
   }
+  const startedAt = Date.now();
   const start = performance.now();
   const child = spawn(wrapped[0]!, wrapped.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   let output = '';
@@ -211,7 +239,7 @@ async function measure(meter: CpuMeter, argv: string[], env: NodeJS.ProcessEnv, 
     }
     for (const f of readdirSync(cpuOut)) rmSync(join(cpuOut, f));
   }
-  return { code, output, wallMs, cpuMs, ownCpuMs };
+  return { code, output, wallMs, startedAt, cpuMs, ownCpuMs };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -389,6 +417,70 @@ async function benchSize(n: number, meter: CpuMeter): Promise<void> {
   }
 }
 
+/**
+ * fleet apply against the loop on hosts whose flake costs what real NixOS configurations cost to
+ * evaluate (REAL_NIXOS_WEIGHT), new systems: wall, CPU, fleet's evaluators (how many at once), and
+ * the first activation against the end of the last evaluation (both from fleet's start).
+ */
+async function benchWeighted(n: number, meter: CpuMeter): Promise<void> {
+  const names = Array.from({ length: n }, (_, i) => `w${i + 1}`);
+  const labStart = performance.now();
+  const lab = await startLab({ hosts: names.map((name) => ({ name, state: 'installed' as const })), weight: REAL_NIXOS_WEIGHT });
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  try {
+    console.log(
+      `\n== ${n} lab hosts with evaluation weight ${REAL_NIXOS_WEIGHT.shared} shared + ${REAL_NIXOS_WEIGHT.perHost} per host ` +
+        `(about 0.4 s per evaluator + 0.8 s per host; lab ${lab.prefix} up in ${s(performance.now() - labStart)})`,
+    );
+    const manifest = writeLabManifest(lab, dir, names.map((name) => ({ name })));
+    const shim = writeNixShim(dir, findOnPath('nix', lab.env.PATH!));
+    const env: NodeJS.ProcessEnv = { ...process.env, ...lab.env, PATH: `${shim.binDir}:${lab.env.PATH}`, CI: 'true', NO_COLOR: '1' };
+    /** Activation times (from the hosts' own logs) within one measured run. */
+    const activations = (m: Measured) =>
+      lab.hosts.flatMap((h) => lab.activations(h.name).map((a) => Date.parse(a.time))).filter((t) => t >= m.startedAt && t <= m.startedAt + m.wallMs);
+    const firstActivation = (m: Measured) => Math.min(...activations(m));
+    const lastActivation = (m: Measured) => Math.max(...activations(m));
+
+    lab.setRevision(500 + n);
+    const report = join(dir, 'report.json');
+    const fleet = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], { ...env, FLEET_LAB_REBUILD_FLAVOUR: 'bash' });
+    const fleetCalls = takeNixCalls(shim.logDir);
+    if (fleet.code !== 0) throw new Error(`fleet apply exited ${fleet.code}:\n${tail(fleet.output)}`);
+    await expectAllSwitched(lab, 'fleet apply (weighted)');
+    const plan = (JSON.parse(readFileSync(report, 'utf8')) as { plan: { build: { evalJobs: number; evalLimit: number; chunks: unknown[] } } }).plan.build;
+
+    lab.setRevision(600 + n);
+    const loop = await measure(meter, ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)], { ...env, NIX_SSHOPTS: lab.sshOptionsString });
+    const loopCalls = takeNixCalls(shim.logDir);
+    if (loop.code !== 0) throw new Error(`rebuild-loop.sh exited ${loop.code}:\n${tail(loop.output)}`);
+    await expectAllSwitched(lab, 'rebuild-loop.sh (weighted)');
+
+    const evals = fleetCalls.evaluationTimes;
+    const lastEvalEnd = Math.max(...evals.map((e) => e.end));
+    const atOnce = Math.max(...evals.map((e) => evals.filter((o) => o.start <= e.start && e.start < o.end).length));
+    const evalCpu = evals.reduce((sum, e) => sum + (e.end - e.start), 0);
+    const first = firstActivation(fleet);
+    const sinceStart = (t: number) => s(t - fleet.startedAt);
+    console.log(table([
+      ['', 'wall', 'CPU (tree)', 'nix evals', 'first activation', 'last activation'],
+      ['fleet apply', s(fleet.wallMs), s(fleet.cpuMs), String(fleetCalls.evaluations), sinceStart(first), sinceStart(lastActivation(fleet))],
+      ['rebuild-loop.sh', s(loop.wallMs), s(loop.cpuMs), String(loopCalls.evaluations), s(firstActivation(loop) - loop.startedAt), s(lastActivation(loop) - loop.startedAt)],
+      ['fleet/loop', ratio(fleet.wallMs, loop.wallMs), ratio(fleet.cpuMs, loop.cpuMs), ratio(fleetCalls.evaluations, loopCalls.evaluations), '', ''],
+    ]));
+    console.log(
+      `  fleet: ${plan.chunks.length} chunk(s) of up to ${plan.evalLimit} hosts, eval jobs ${plan.evalJobs}; ${evals.length} evaluators, at most ${atOnce} at once, ` +
+        `${s(evalCpu)} of evaluator time; the last evaluation ended ${sinceStart(lastEvalEnd)} after fleet started`,
+    );
+    console.log(
+      `  first host activated ${sinceStart(first)} after fleet started: ` +
+        (first < lastEvalEnd ? `${s(lastEvalEnd - first)} BEFORE the last chunk finished evaluating` : `${s(first - lastEvalEnd)} after the last chunk finished evaluating`),
+    );
+  } finally {
+    await lab.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   if (!existsSync(LOOP)) {
     console.error(`apply-vs-loop: the baseline ${LOOP} is missing (it lives beside the repository, in ../shared/bench/); cannot compare`);
@@ -408,6 +500,8 @@ async function main(): Promise<number> {
   console.log('  ssh conn/host: connections accepted by each host`s sshd (sessions sharing a ControlMaster connection count once);');
   console.log('  which of them carried the closure copy is not in sshd`s INFO log (it names no command), so the copy is not told apart.');
   for (const n of sizes) await benchSize(n, meter);
+  const weighted = Number(process.env.WEIGHTED_N ?? '8');
+  if (weighted > 0) await benchWeighted(weighted, meter);
   return 0;
 }
 

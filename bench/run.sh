@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench [N…]`: fleet --help startup, then fleet apply vs ../shared/bench/rebuild-loop.sh (the bash
-# nixos-rebuild's calls) on N lab hosts (default 8 and 16; also N=8,16 in the environment).
+# nixos-rebuild's calls) on N lab hosts (default 8 and 16; also N=8,16 in the environment; N=0: none), then on
+# WEIGHTED_N hosts (default 8; 0: skip) whose flake costs about 0.4 s per evaluator + 0.8 s per host to evaluate.
 # Prints figures; exits non-zero if a benchmark could not run.
 set -uo pipefail
 
@@ -21,6 +22,6 @@ echo
 echo "== fleet validate of generated manifests (1,000, 20,000 and 40,000 hosts; HOSTS=… for others), fleet plan --json of 1,000"
 npx --no-install tsx bench/manifest-scale.ts || failed=1
 echo
-echo "== fleet apply vs. the bash nixos-rebuild loop (../shared/bench/rebuild-loop.sh)"
+echo "== fleet apply vs. the bash nixos-rebuild loop (../shared/bench/rebuild-loop.sh), plain and with evaluation weight"
 npx --no-install tsx bench/apply-vs-loop.ts "$@" || failed=1
 exit "$failed"
