@@ -172,7 +172,7 @@ export class HostRun {
       });
       if (trustedBefore && trustedBefore.length === 0) this.noteFirstUse();
       const facts = this.facts as ProbeFacts;
-      const bootstrapping = this.host.bootstrap.kind === 'bootstrap' && 'install' in this.host.bootstrap && provenNotNixos(facts);
+      const bootstrapping = 'install' in this.host.bootstrap && provenNotNixos(facts);
 
       await this.step('push-keys', 'push keys', () => this.pushKeys(bootstrapping));
       await this.step('bootstrap', 'bootstrap (nixos-anywhere)', () => this.bootstrap(bootstrapping));
@@ -267,7 +267,7 @@ export class HostRun {
       // fleet pushes this key itself, so it is pinned for every later connection.
       addKnownHosts(this.ctx.plan.paths.knownHosts, knownHostsLines(this.host.target, [resolved.hostPublicKey]));
     }
-    if (bootstrapping && this.host.bootstrap.kind === 'bootstrap' && 'install' in this.host.bootstrap) {
+    if (bootstrapping && 'install' in this.host.bootstrap) {
       const bootstrap: BootstrapStep = this.host.bootstrap;
       if (bootstrap.staging) stageBootstrapFiles(bootstrap.staging, step.keys.destination, resolved.files, bootstrap.options.extraFiles);
       return `staged ${resolved.files.length} key file(s) for nixos-anywhere --extra-files`;
