@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { hostOf, readReport, runFleet, startSshAgent, writeLabManifest, type FleetRun, type LabManifestHost, type Report, type SshAgent } from './fleet-harness.js';
+import { hostOf, readReport, runFleet, waitFor, startSshAgent, writeLabManifest, type FleetRun, type LabManifestHost, type Report, type SshAgent } from './fleet-harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = join(ROOT, 'examples', 'ci');
@@ -44,17 +44,6 @@ function outcomesOf(rows: SummaryRow[]): Record<string, string> {
 
 function reportOutcomes(report: Report): Record<string, string> {
   return Object.fromEntries(report.hosts.map((h) => [h.host, h.outcome]));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Seconds the `slow` variant spends activating: long enough to meet its lock and interrupt it. */

@@ -8,18 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_STALE_SECONDS } from '../../src/plan/remote-scripts.js';
 import { startLab, type Lab } from './lab.js';
-import { hostOf, readReport, runFleet, writeLabManifest, type FleetRun, type LabManifestHost } from './fleet-harness.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { hostOf, readReport, runFleet, sleep, waitFor, writeLabManifest, type FleetRun, type LabManifestHost } from './fleet-harness.js';
 
 /** Seconds after which an unconfirmed target rolls back (short, to keep the tests quick). */
 const ROLLBACK = 10;
