@@ -3,6 +3,7 @@
 import { mkdirSync, chmodSync } from 'node:fs';
 import { knownHostsLines, runBuildStage, writeKnownHosts, type BuildFailure, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
+import { sshControlExit } from '../ssh/index.js';
 import { resolveArgv, type Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
@@ -175,6 +176,17 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
         if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) stopNew.abort(`--fail-fast after ${outcome.host} failed`);
       },
     },
+  );
+
+  // A host that never ran (its build failed, fail-fast, an interrupt) still has the connection
+  // opened for it during the build: retire it rather than leave it for its ControlPersist.
+  await Promise.all(
+    plan.hosts
+      .filter((host) => early.has(host.name) && !reportsItself.has(host.name) && host.ssh)
+      .map(async (host) => {
+        await early.get(host.name);
+        await exec({ argv: sshControlExit(host.ssh!, 'stop'), timeoutMs: 10_000 }).catch(() => undefined);
+      }),
   );
 
   // Every host has ended, so has the build stage (each waited for it); a stage that threw throws here.

@@ -260,8 +260,8 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'skipped', step: 'build', reason: 'interrupted before it started' });
-    // Only its connection was opened (ssh -N runs nothing there) while the build ran.
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build']);
+    // Only its connection was opened (ssh -N runs nothing there) while the build ran, and retired.
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'control']);
     expect(result.interrupted).toBe(true);
   });
 
