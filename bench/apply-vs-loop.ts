@@ -2,12 +2,13 @@
 // nixos-rebuild (../shared/bench/rebuild-loop.sh: its exact nix and ssh calls), on N lab hosts, for new
 // systems and for an unchanged re-apply: wall time, CPU of the whole process tree, CPU per host, fleet's
 // own node process, ssh connections per host (counted by each host's sshd) and nix evaluations.
-// Then a weighted run (issue 14): WEIGHTED_N hosts (default 8; 0 skips it) whose flake costs about
+// Then weighted runs (issue 14): WEIGHTED_N hosts (default 8 and 16; 0 skips them) whose flake costs about
 // 0.4 s per evaluator and 0.8 s per host to evaluate, as real NixOS configurations do: wall, CPU,
-// fleet's evaluators and when the first host activated against when the last evaluation ended.
+// fleet's evaluators (how many at once, their peak memory against the limit fleet computed) and when
+// the first host activated against when the last evaluation ended.
 //
 //   tsx bench/apply-vs-loop.ts [N…]      (default: 8 16; also N=8,16 in the environment; N=0: none)
-//   WEIGHTED_N=8 (default) hosts for the weighted run; WEIGHTED_N=0 skips it
+//   WEIGHTED_N=8,16 (default) hosts for the weighted runs; WEIGHTED_N=0 skips them
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,8 @@ interface NixCalls {
   evaluations: number;
   /** When each evaluating call started and ended (ms since the epoch). */
   evaluationTimes: { start: number; end: number }[];
+  /** Peak memory of each `nix eval`, in MiB (empty without GNU time). */
+  evaluationPeakMiB: number[];
 }
 
 /** Writes the shim (argv of each call in its own file, NUL-separated: arguments may hold newlines). */
@@ -63,7 +66,8 @@ function writeNixShim(dir: string, realNix: string): { binDir: string; logDir: s
     `f=$(mktemp "${logDir}/call.XXXXXXXX") && printf '%s\\0' "$@" > "$f"`,
     // Not exec: the end time is wanted too (fleet stops a process's whole group, so nix is stopped with it).
     's=$(date +%s%3N)',
-    `${realNix} "$@"`,
+    // GNU time, where there is one, records the call's peak memory (maximum resident set, KiB).
+    ...(existsSync('/usr/bin/time') ? [`/usr/bin/time -q -f %M -o "$f.rss" ${realNix} "$@"`] : [`${realNix} "$@"`]),
     'rc=$?',
     'echo "$s $(date +%s%3N)" > "$f.time"',
     'exit $rc',
@@ -91,8 +95,16 @@ function takeNixCalls(logDir: string): NixCalls {
   const bySubcommand = new Map<string, number>();
   let evaluations = 0;
   const evaluationTimes: { start: number; end: number }[] = [];
+  const evaluationPeakMiB: number[] = [];
   for (const file of readdirSync(logDir)) {
-    if (file.endsWith('.time')) continue;
+    if (file.endsWith('.time') || file.endsWith('.rss')) continue;
+    let peakKiB: number | undefined;
+    try {
+      peakKiB = Number(readFileSync(join(logDir, `${file}.rss`), 'utf8').trim().split('\n').at(-1));
+      rmSync(join(logDir, `${file}.rss`));
+    } catch {
+      // no GNU time, or still running
+    }
     const argv = readFileSync(join(logDir, file), 'utf8').split('\0').slice(0, -1);
     rmSync(join(logDir, file));
     let times: number[] = [];
@@ -108,9 +120,10 @@ function takeNixCalls(logDir: string): NixCalls {
     if (sub === 'eval' || (sub === 'build' && rest.some((a) => !a.startsWith('-') && a.includes('#')))) {
       evaluations++;
       if (times.length === 2) evaluationTimes.push({ start: times[0]!, end: times[1]! });
+      if (sub === 'eval' && peakKiB !== undefined && Number.isFinite(peakKiB)) evaluationPeakMiB.push(peakKiB / 1024);
     }
   }
-  return { bySubcommand, evaluations, evaluationTimes };
+  return { bySubcommand, evaluations, evaluationTimes, evaluationPeakMiB };
 }
 
 function describeCalls(calls: NixCalls): string {
@@ -447,7 +460,7 @@ async function benchWeighted(n: number, meter: CpuMeter): Promise<void> {
     const fleetCalls = takeNixCalls(shim.logDir);
     if (fleet.code !== 0) throw new Error(`fleet apply exited ${fleet.code}:\n${tail(fleet.output)}`);
     await expectAllSwitched(lab, 'fleet apply (weighted)');
-    const plan = (JSON.parse(readFileSync(report, 'utf8')) as { plan: { build: { evalJobs: number; evalLimit: number; chunks: unknown[] } } }).plan.build;
+    const plan = (JSON.parse(readFileSync(report, 'utf8')) as { plan: { build: { evalJobs: number; evalLimit: number; evaluatorMemoryMiB?: number; chunks: unknown[] } } }).plan.build;
 
     lab.setRevision(600 + n);
     const loop = await measure(meter, ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)], { ...env, NIX_SSHOPTS: lab.sshOptionsString });
@@ -473,8 +486,22 @@ async function benchWeighted(n: number, meter: CpuMeter): Promise<void> {
     );
     console.log(
       `  first host activated ${sinceStart(first)} after fleet started: ` +
-        (first < lastEvalEnd ? `${s(lastEvalEnd - first)} BEFORE the last chunk finished evaluating` : `${s(first - lastEvalEnd)} after the last chunk finished evaluating`),
+        (first < lastEvalEnd ? `${s(lastEvalEnd - first)} BEFORE the last chunk finished evaluating` : `${s(first - lastEvalEnd)} after the last chunk finished evaluating`) +
+        ` (goal: before: ${first < lastEvalEnd ? 'met' : 'NOT MET'})`,
     );
+    const peaks = fleetCalls.evaluationPeakMiB;
+    if (peaks.length === 0) console.log('  evaluators\' peak memory: not measured (no GNU time at /usr/bin/time)');
+    else {
+      const peak = Math.max(...peaks);
+      const limit = plan.evaluatorMemoryMiB;
+      console.log(
+        `  evaluators' peak memory: ${peaks.map((p) => `${p.toFixed(0)} MiB`).join(', ')}; ` +
+          (limit === undefined
+            ? 'no limit computed (the chunk size was given)'
+            : `the limit fleet computed: ${limit} MiB each (free memory / eval jobs), ${plan.evalLimit} host(s) a chunk at 512 MiB a host (goal: within it: ${peak <= limit && peak <= plan.evalLimit * 512 ? 'met' : 'NOT MET'})`),
+      );
+    }
+    if (n === 8) console.log(`  goal (issue 14): fleet ≤ 0.4× the loop's wall time with this weight: ${fleet.wallMs <= 0.4 * loop.wallMs ? 'met' : 'NOT MET'}`);
   } finally {
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -500,8 +527,9 @@ async function main(): Promise<number> {
   console.log('  ssh conn/host: connections accepted by each host`s sshd (sessions sharing a ControlMaster connection count once);');
   console.log('  which of them carried the closure copy is not in sshd`s INFO log (it names no command), so the copy is not told apart.');
   for (const n of sizes) await benchSize(n, meter);
-  const weighted = Number(process.env.WEIGHTED_N ?? '8');
-  if (weighted > 0) await benchWeighted(weighted, meter);
+  for (const weighted of (process.env.WEIGHTED_N ?? '8,16').split(/[ ,]+/).filter(Boolean).map(Number)) {
+    if (weighted > 0) await benchWeighted(weighted, meter);
+  }
   return 0;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench [N…]`: fleet --help startup, then fleet apply vs ../shared/bench/rebuild-loop.sh (the bash
 # nixos-rebuild's calls) on N lab hosts (default 8 and 16; also N=8,16 in the environment; N=0: none), then on
-# WEIGHTED_N hosts (default 8; 0: skip) whose flake costs about 0.4 s per evaluator + 0.8 s per host to evaluate.
+# WEIGHTED_N hosts (default 8 and 16; 0: skip) whose flake costs about 0.4 s per evaluator + 0.8 s per host to evaluate.
 # Prints figures; exits non-zero if a benchmark could not run.
 set -uo pipefail
 

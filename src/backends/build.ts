@@ -2,7 +2,7 @@
 // chunk realised as soon as it is evaluated; every host reported ready as soon as its own outputs exist.
 import { existsSync } from 'node:fs';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
-import { nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage } from '../plan/index.js';
+import { EVALUATED_MARK, nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage } from '../plan/index.js';
 import type { ToolCommands } from '../manifest/inventory.js';
 
 /** Built store paths of one host. */
@@ -43,14 +43,80 @@ export interface BuildOptions {
 }
 
 /** What one evaluation said of each host: `{ host: { toplevel: { drv, out }, diskoScript?: … } }`. */
-type Evaluated = Record<string, Partial<Record<'toplevel' | 'diskoScript', { drv: string; out: string }>>>;
+export type Evaluated = Record<string, Partial<Record<'toplevel' | 'diskoScript', { drv: string; out: string }>>>;
 
 function hostsOf(attributes: readonly BuildAttribute[]): string[] {
   return [...new Set(attributes.map((a) => a.host))];
 }
 
+/** The evaluator's JSON answer (`[{ host, v }, …]`, see evalApplyFunction) by host. */
+export function evaluatedFrom(stdout: string): Evaluated | undefined {
+  try {
+    const list = JSON.parse(stdout) as unknown;
+    if (!Array.isArray(list)) return undefined;
+    const evaluated: Evaluated = {};
+    for (const entry of list as { host?: unknown; v?: unknown }[]) {
+      if (typeof entry?.host === 'string' && typeof entry.v === 'object' && entry.v !== null) evaluated[entry.host] = entry.v as Evaluated[string];
+    }
+    return evaluated;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A host's result as the evaluator traced it: `trace: fleet-evaluated {"host":…,"v":…}`. */
+function tracedResult(line: string): { host: string; v: Evaluated[string] } | undefined {
+  const at = line.indexOf(EVALUATED_MARK);
+  if (at < 0 || !line.startsWith('trace: ')) return undefined;
+  try {
+    const parsed = JSON.parse(line.slice(at + EVALUATED_MARK.length)) as { host?: unknown; v?: unknown };
+    if (typeof parsed.host !== 'string' || typeof parsed.v !== 'object' || parsed.v === null) return undefined;
+    return { host: parsed.host, v: parsed.v as Evaluated[string] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Work in batches, one batch at a time: what is added while a batch runs makes up the next one.
+ * `settled()` resolves when nothing is left to run.
+ */
+function batches<T>(run: (batch: T[]) => Promise<void>): { add(...items: T[]): void; settled(): Promise<void> } {
+  let pending: T[] = [];
+  let running: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+  const pump = async (): Promise<void> => {
+    try {
+      while (pending.length > 0 && !failure) {
+        const batch = pending;
+        pending = [];
+        await run(batch);
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      running = undefined;
+    }
+  };
+  return {
+    add(...items) {
+      pending.push(...items);
+      running ??= pump();
+    },
+    async settled() {
+      while (running) await running;
+      if (failure) throw failure.error;
+    },
+  };
+}
+
+/** What an evaluator said besides its traced results: its warnings and errors. */
+export function evaluatorMessages(stderr: string): string {
+  return stderr.split('\n').filter((line) => !(line.startsWith('trace: ') && line.includes(EVALUATED_MARK))).join('\n');
+}
+
 function failureOf(result: ExecResult, fallback: string): BuildFailure {
-  const tail = tailLines({ stdout: '', stderr: result.stderr });
+  const tail = tailLines({ stdout: '', stderr: evaluatorMessages(result.stderr) });
   const error = tail.filter((l) => /error/i.test(l)).at(-1) ?? tail.at(-1) ?? fallback;
   return { reason: error.trim(), tail };
 }
@@ -78,45 +144,70 @@ export async function runBuildStage(
     callbacks.onFailed(host, failure);
   };
 
-  /** One evaluator in one slot; `undefined` when the run was interrupted before it started. */
-  const evaluate = (attributes: readonly BuildAttribute[], hosts: string[], onStart?: () => void): Promise<Evaluated | BuildFailure | undefined> =>
+  /**
+   * One evaluator in one slot; `undefined` when the run was interrupted before it started. Each
+   * host's result is handed to `onEvaluated` as soon as the evaluator traces it (see
+   * evalApplyFunction), long before the evaluator ends; hosts it never traced come from its JSON.
+   */
+  const evaluate = (
+    attributes: readonly BuildAttribute[],
+    hosts: string[],
+    onEvaluated: (results: [host: string, outputs: Evaluated[string]][]) => void,
+    onStart?: () => void,
+  ): Promise<Evaluated | BuildFailure | undefined> =>
     options.evaluators(async () => {
       if (signal?.aborted) return undefined;
       onStart?.();
       const command = nixEvalCommand(commands, flake, attributes);
       result.evaluations++;
+      const streamed = new Set<string>();
       const run = await exec({
         argv: resolveArgv(command.argv, {}),
         signal,
-        onLine: (line, stream) => stream === 'stderr' && callbacks.onLine(hosts, line),
+        onLine: (line, stream) => {
+          if (stream !== 'stderr') return;
+          const traced = tracedResult(line);
+          if (traced && hosts.includes(traced.host) && !streamed.has(traced.host)) {
+            streamed.add(traced.host);
+            onEvaluated([[traced.host, traced.v]]);
+          } else if (!traced) callbacks.onLine(hosts, line);
+        },
       });
-      if (run.exitCode !== 0) return failureOf(run, 'evaluation failed');
-      try {
-        return JSON.parse(run.stdout) as Evaluated;
-      } catch {
-        return { reason: 'nix eval printed no JSON result', tail: tailLines(run) };
-      }
+      if (run.exitCode !== 0) return { ...failureOf(run, 'evaluation failed'), streamed };
+      const evaluated = evaluatedFrom(run.stdout);
+      if (evaluated === undefined) return { reason: 'nix eval printed no JSON result', tail: tailLines(run), streamed };
+      onEvaluated(hosts.filter((host) => !streamed.has(host) && evaluated[host]).map((host) => [host, evaluated[host]!]));
+      return evaluated;
     });
 
   const runChunk = async (chunk: BuildStage['chunks'][number], index: number): Promise<void> => {
     const hosts = hostsOf(chunk.attributes);
-    const whole = await evaluate(chunk.attributes, hosts, () => callbacks.onStart(hosts, index + 1, stage.chunks.length));
-    if (whole === undefined) return;
-
-    let evaluated: Evaluated = {};
-    if (!('reason' in whole)) evaluated = whole;
-    else if (hosts.length === 1 || signal?.aborted) for (const host of hosts) fail(host, whole as BuildFailure);
-    else {
-      // Attribute the failure: one evaluator per host of the failed chunk (each in a slot of its own).
-      const alone = await Promise.all(hosts.map((host) => evaluate(chunk.attributes.filter((a) => a.host === host), [host])));
-      hosts.forEach((host, i) => {
-        const answer = alone[i];
-        if (answer === undefined) return;
-        if ('reason' in answer) fail(host, answer as BuildFailure);
-        else Object.assign(evaluated, answer);
-      });
+    // One `nix build` at a time per chunk, each taking every host evaluated since the last began.
+    const builds = batches<[string, Evaluated[string]]>((batch) => buildHosts(chunk, Object.fromEntries(batch)));
+    const evaluated = (results: [string, Evaluated[string]][]) => {
+      if (!signal?.aborted && results.length > 0) builds.add(...results);
+    };
+    const whole = await evaluate(chunk.attributes, hosts, evaluated, () => callbacks.onStart(hosts, index + 1, stage.chunks.length));
+    if (whole !== undefined && 'reason' in whole) {
+      const failure = whole as BuildFailure & { streamed?: Set<string> };
+      // The evaluator stopped at a host; those it traced before are fine and already building.
+      const rest = hosts.filter((host) => !failure.streamed?.has(host));
+      const { reason, tail } = failure;
+      if (rest.length === 1 || signal?.aborted) for (const host of rest) fail(host, { reason, tail });
+      else {
+        // Attribute the failure: one evaluator per host left (each in a slot of its own).
+        const alone = await Promise.all(rest.map((host) => evaluate(chunk.attributes.filter((a) => a.host === host), [host], evaluated)));
+        rest.forEach((host, i) => {
+          const answer = alone[i];
+          if (answer !== undefined && 'reason' in answer) fail(host, { reason: (answer as BuildFailure).reason, tail: (answer as BuildFailure).tail });
+        });
+      }
     }
+    await builds.settled();
+  };
 
+  /** Realises the evaluated outputs of some hosts of a chunk; each host is ready once its outputs exist. */
+  const buildHosts = async (chunk: BuildStage['chunks'][number], evaluated: Evaluated): Promise<void> => {
     const wanted = chunk.attributes.filter((a) => evaluated[a.host]?.[a.output] !== undefined && !result.failed.has(a.host));
     if (wanted.length === 0 || signal?.aborted) return;
     const derivations = [...new Set(wanted.map((a) => `${evaluated[a.host]![a.output]!.drv}${stage.derivationSuffix}`))];

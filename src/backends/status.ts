@@ -3,6 +3,7 @@ import { tailLines, type Exec } from '../exec/index.js';
 import type { Mode, ToolCommands } from '../manifest/inventory.js';
 import { buildAttributes, nixEvalCommand, resolveArgv } from '../plan/index.js';
 import type { ProbeFacts } from './probe.js';
+import { evaluatedFrom, evaluatorMessages, type Evaluated } from './build.js';
 
 /** How a host stands against the flake. */
 export type StatusVerdict =
@@ -68,18 +69,14 @@ export async function evaluateWantedSystems(
   signal?: AbortSignal,
 ): Promise<WantedSystems> {
   const result: WantedSystems = { paths: new Map(), errors: new Map() };
-  const evaluate = async (names: readonly string[]): Promise<string | Record<string, { toplevel?: { out: string } }>> => {
+  const evaluate = async (names: readonly string[]): Promise<string | Evaluated> => {
     const command = nixEvalCommand(commands, flake, names.flatMap((h) => buildAttributes(flake, h, undefined)));
     const run = await exec({ argv: resolveArgv(command.argv, {}), signal, timeoutMs: 300_000 });
     if (run.exitCode !== 0) {
-      const tail = tailLines({ stdout: '', stderr: run.stderr });
+      const tail = tailLines({ stdout: '', stderr: evaluatorMessages(run.stderr) });
       return (tail.filter((l) => /error/i.test(l)).at(-1) ?? tail.at(-1) ?? `nix eval failed (exit ${run.exitCode})`).trim();
     }
-    try {
-      return JSON.parse(run.stdout) as Record<string, { toplevel?: { out: string } }>;
-    } catch {
-      return 'nix eval printed no JSON result';
-    }
+    return evaluatedFrom(run.stdout) ?? 'nix eval printed no JSON result';
   };
   if (hosts.length === 0) return result;
   const take = (names: readonly string[], answer: Awaited<ReturnType<typeof evaluate>>) => {

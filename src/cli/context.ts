@@ -6,6 +6,7 @@ import { loadManifest, resolveManifestPath } from '../manifest/index.js';
 import {
   buildPlan,
   evalLimitFromMemory,
+  evaluatorMemoryMiB,
   runPathsFor,
   type Plan,
   type RebuildFlavour,
@@ -85,13 +86,16 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
   const flavour: Promise<RebuildFlavour> = wanted !== 'auto' ? Promise.resolve(wanted) : deploys ? detectRebuildFlavour(inventory.commands, exec) : Promise.resolve('bash');
   const [rebuildFlavour, nixVersion] = await Promise.all([flavour, detectNixVersion(inventory.commands, exec)]);
   const evalLimit = args.evalLimit ?? inventory.evalLimit;
+  const evalJobs = args.evalJobs ?? inventory.evalJobs ?? availableParallelism();
+  const free = freemem();
   const plan = buildPlan(inventory, {
     selection: args.selection,
     modeOverride: args.modeOverride,
     parallel: args.parallel,
-    evalLimit: evalLimit ?? evalLimitFromMemory(freemem()),
+    evalLimit: evalLimit ?? evalLimitFromMemory(free, evalJobs),
     evalLimitSource: evalLimit === undefined ? 'memory' : 'given',
-    evalJobs: args.evalJobs ?? inventory.evalJobs ?? availableParallelism(),
+    evalJobs,
+    evaluatorMemoryMiB: evaluatorMemoryMiB(free, evalJobs),
     force: args.force ?? false,
     failFast: args.failFast ?? false,
     allowBootstrap: args.allowBootstrap ?? false,

@@ -42,6 +42,8 @@ export interface PlanOptions {
   evalLimitSource: 'given' | 'memory';
   /** Evaluators at once (--eval-jobs, the manifest, else the number of cores). */
   evalJobs: number;
+  /** With a limit from memory: each evaluator's share of free memory, in MiB. */
+  evaluatorMemoryMiB?: number;
   force: boolean;
   failFast: boolean;
   allowBootstrap: boolean;
@@ -74,9 +76,20 @@ export function runPathsFor(manifestPath: string, runtimeBase: string): RunPaths
   };
 }
 
-/** Default hosts per evaluator: about 512 MiB each, at least one. */
-export function evalLimitFromMemory(freeBytes: number): number {
-  return Math.max(1, Math.floor(freeBytes / (512 * 1024 * 1024)));
+/** What fleet counts one host's evaluation to take: 512 MiB. */
+export const EVAL_MIB_PER_HOST = 512;
+
+/** The free memory each of `evaluators` evaluators running at once may take, in MiB. */
+export function evaluatorMemoryMiB(freeBytes: number, evaluators: number): number {
+  return Math.floor(freeBytes / (1024 * 1024) / Math.max(1, evaluators));
+}
+
+/**
+ * Default hosts per evaluator: its share of free memory (the evaluators run at once) at 512 MiB a
+ * host, at least one.
+ */
+export function evalLimitFromMemory(freeBytes: number, evaluators = 1): number {
+  return Math.max(1, Math.floor(evaluatorMemoryMiB(freeBytes, evaluators) / EVAL_MIB_PER_HOST));
 }
 
 /**
@@ -325,6 +338,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     build: {
       evalLimit: size,
       evalJobs: Math.max(1, options.evalJobs),
+      ...(options.evalLimitSource === 'memory' && options.evaluatorMemoryMiB !== undefined ? { evaluatorMemoryMiB: options.evaluatorMemoryMiB } : {}),
       derivationSuffix: derivationSuffixFor(options.nixVersion),
       chunks: buildChunks(inventory, hosts, size, options),
     },

@@ -37,7 +37,8 @@ function nixString(text: string): string {
 
 /**
  * The `--apply` function that picks, in one evaluation, each attribute's derivation and output
- * path: `{ "<host>" = { toplevel = { drv = …; out = …; }; diskoScript = …; }; }`.
+ * path: `[ { host = "<host>"; v = { toplevel = { drv = …; out = …; }; diskoScript = …; }; } … ]`,
+ * in the order of `attributes` (a list, not an attribute set, which Nix would sort by name).
  */
 export function evalApplyFunction(attributes: readonly BuildAttribute[]): string {
   const hosts = new Map<string, BuildAttribute[]>();
@@ -47,10 +48,17 @@ export function evalApplyFunction(attributes: readonly BuildAttribute[]): string
       const attr = a.installable.slice(a.installable.lastIndexOf('.') + 1);
       return `${a.output} = let d = cs.${nixString(host)}.config.system.build.${nixString(attr)}; in { drv = d.drvPath; out = d.outPath; };`;
     });
-    return `${nixString(host)} = { ${fields.join(' ')} };`;
+    return `{ host = ${nixString(host)}; v = { ${fields.join(' ')} }; }`;
   });
-  return `cs: { ${entries.join(' ')} }`;
+  // Each host's entry is traced as soon as it is evaluated (`trace: fleet-evaluated {…}` on stderr):
+  // `nix eval --json` forces the list's elements one after another, so the runner can build and
+  // deploy a host while the same evaluator still works on the next ones, as nix-eval-jobs streams
+  // its results.
+  return `cs: map (e: builtins.trace ("${EVALUATED_MARK}" + builtins.toJSON e) e) [ ${entries.join(' ')} ]`;
 }
+
+/** What starts each streamed result of an evaluator on its stderr (after Nix's own `trace: `). */
+export const EVALUATED_MARK = 'fleet-evaluated ';
 
 /** One evaluator for many hosts: derivation and output paths of every attribute, as JSON. */
 export function nixEvalCommand(commands: ToolCommands, flake: string, attributes: readonly BuildAttribute[]): PlannedCommand {

@@ -62,6 +62,11 @@ export interface BuildStage {
    * start their sequences then, while other chunks still evaluate.
    */
   evalJobs: number;
+  /**
+   * When the chunk size came from free memory: the share of it each evaluator may take (free
+   * memory / evalJobs, in MiB); chunks hold at most this / 512 MiB hosts.
+   */
+  evaluatorMemoryMiB?: number;
   /** Appended to a .drv path to build its outputs: `^*` from Nix 2.13 on, nothing before. */
   derivationSuffix: '' | '^*';
   chunks: BuildChunk[];

@@ -119,7 +119,9 @@ export function formatPlan(plan: Plan): string[] {
   const atOnce = Math.min(plan.build.evalJobs, chunks.length);
   lines.push(
     `build  ${plural(chunks.length, 'chunk')}, up to ${plural(plan.build.evalLimit, 'host')} per evaluation, ` +
-      `${plural(atOnce, 'evaluation')} at once (eval jobs: ${plan.build.evalJobs}); each chunk's hosts deploy as soon as it is built`,
+      `${plural(atOnce, 'evaluation')} at once (eval jobs: ${plan.build.evalJobs})` +
+      (plan.build.evaluatorMemoryMiB !== undefined ? `, each within ${plan.build.evaluatorMemoryMiB} MiB of free memory` : '') +
+      `; each host deploys as soon as its own system is built`,
   );
   chunks.forEach((chunk, i) => {
     const hosts = [...new Set(chunk.attributes.map((a) => a.host))];

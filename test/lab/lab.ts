@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 // Public types
 
 /** How a host's configuration behaves when activated (baked into its toplevel by the test flake). */
-export type Variant = 'good' | 'breaks-ssh' | 'units-fail' | 'needs-reboot' | 'fails' | 'slow';
+export type Variant = 'good' | 'breaks-ssh' | 'units-fail' | 'needs-reboot' | 'fails' | 'slow' | 'eval-fails';
 
 /**
  * How much evaluating the lab flake costs, in units of 10,000 additions: `shared` once per
@@ -201,7 +201,7 @@ const FLAKE_TEMPLATE = join(LAB_SRC, 'flake', 'flake.nix');
 const NETS_DIR = '/tmp/fleet-lab-nets';
 const SUBNET_BASE = '10.231';
 const DEPLOY_UID = 2931;
-const VARIANTS: Variant[] = ['good', 'breaks-ssh', 'units-fail', 'needs-reboot', 'fails', 'slow'];
+const VARIANTS: Variant[] = ['good', 'breaks-ssh', 'units-fail', 'needs-reboot', 'fails', 'slow', 'eval-fails'];
 export const NIX_FLAGS = ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', ''];
 
 interface HostRecord {

@@ -314,9 +314,8 @@ describe('operating the fleet in the lab', () => {
     expect(await evaluations([])).toBe(cores > 3 ? 1 : Math.ceil(3 / Math.ceil(3 / cores)));
   }, 120_000);
 
-  it('with --eval-limit 1 --eval-jobs 2, two evaluators run at once and a host deploys before the last chunk is evaluated', async () => {
-    // A nix that logs when each evaluation starts and ends (this machine's clock, in ms).
-    const base = join(dir, 'pipeline');
+  /** A nix that logs when each evaluation starts and ends (this machine's clock, in ms). */
+  function evalLoggingNix(base: string): { nix: string; evaluations(): { start: number; end: number }[] } {
     mkdirSync(base, { recursive: true });
     const log = join(base, 'evaluations.log');
     const nix = join(base, 'nix');
@@ -334,6 +333,22 @@ describe('operating the fleet in the lab', () => {
       ].join('\n'),
     );
     chmodSync(nix, 0o755);
+    const evaluations = () => {
+      const events = readFileSync(log, 'utf8').trim().split('\n').map((line) => {
+        const [kind, pid, ms] = line.split(' ');
+        return { kind: kind as 'start' | 'end', pid: pid!, ms: Number(ms) };
+      });
+      return [...new Set(events.map((e) => e.pid))].map((pid) => ({
+        start: events.find((e) => e.pid === pid && e.kind === 'start')!.ms,
+        end: events.find((e) => e.pid === pid && e.kind === 'end')!.ms,
+      }));
+    };
+    return { nix, evaluations };
+  }
+
+  it('with --eval-limit 1 --eval-jobs 2, two evaluators run at once and a host deploys before the last chunk is evaluated', async () => {
+    const base = join(dir, 'pipeline');
+    const { nix, evaluations: evaluated } = evalLoggingNix(base);
     const manifestWithNix = writeLabManifest(lab, base, [{ name: 'web1' }, { name: 'web2' }, { name: 'web3' }], { commands: { nix: [nix] } });
     // Each evaluation takes measurable time (about 1.5 s here), so that the order shows.
     lab.setWeight({ shared: 0, perHost: 1200 });
@@ -348,14 +363,7 @@ describe('operating the fleet in the lab', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('(chunk 3/3)');
 
-    const events = readFileSync(log, 'utf8').trim().split('\n').map((line) => {
-      const [kind, pid, ms] = line.split(' ');
-      return { kind: kind as 'start' | 'end', pid: pid!, ms: Number(ms) };
-    });
-    const evaluations = [...new Set(events.map((e) => e.pid))].map((pid) => ({
-      start: events.find((e) => e.pid === pid && e.kind === 'start')!.ms,
-      end: events.find((e) => e.pid === pid && e.kind === 'end')!.ms,
-    }));
+    const evaluations = evaluated();
     expect(evaluations).toHaveLength(3);
     // At most two at once, and two at once at some point: the second started before the first ended.
     const running = (at: number) => evaluations.filter((e) => e.start <= at && at < e.end).length;
@@ -367,6 +375,40 @@ describe('operating the fleet in the lab', () => {
     // Some host took its lock and probed before the last chunk's evaluator had finished.
     const firstStep = Math.min(...written.hosts.map((h) => Date.parse(h.steps[0]!.startedAt)));
     expect(firstStep).toBeLessThan(lastEnd);
+  }, 180_000);
+
+  it('one evaluator streams its hosts: the first deploys while it evaluates the next; a configuration that does not evaluate fails only its host', async () => {
+    const base = join(dir, 'streaming');
+    const { nix, evaluations: evaluated } = evalLoggingNix(base);
+    // Chunks [web1, web2] and [web3]; web2's configuration throws after its per-host work.
+    const manifestWithNix = writeLabManifest(lab, base, [{ name: 'web1' }, { name: 'web2' }, { name: 'web3' }], { commands: { nix: [nix] } });
+    lab.setWeight({ shared: 0, perHost: 1200 });
+    lab.setRevision(43);
+    lab.setVariant('web2', 'eval-fails');
+    const report = join(base, 'report.json');
+    let run: FleetRun;
+    try {
+      run = await runFleet(lab, ['apply', '-f', manifestWithNix, '--eval-limit', '2', '--eval-jobs', '2', '--report', report]);
+    } finally {
+      lab.setWeight({ shared: 0, perHost: 0 });
+      lab.setVariant('web2', 'good');
+    }
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const written = readReport(report);
+    const byHost = Object.fromEntries(written.hosts.map((h) => [h.host, h]));
+    expect(byHost.web1?.outcome).toBe('changed');
+    expect(byHost.web3?.outcome).toBe('changed');
+    expect(byHost.web2?.outcome).toBe('failed');
+    expect(JSON.stringify(byHost.web2)).toContain("does not evaluate (lab variant 'eval-fails')");
+    expect(lab.currentSystem('web2')).not.toContain('-r43');
+
+    // Two evaluators, one per chunk: the first traced web1 and stopped at web2, the only host it
+    // had not traced, so the failure is web2's without evaluating anything again.
+    const evaluations = evaluated();
+    expect(evaluations).toHaveLength(2);
+    const chunkEvaluator = evaluations.reduce((a, b) => (a.end > b.end ? a : b));
+    // web1 took its lock and probed while its evaluator still worked on web2.
+    expect(Date.parse(byHost.web1!.steps[0]!.startedAt)).toBeLessThan(chunkEvaluator.end);
   }, 180_000);
 
   it('install puts a system and its keys into a mounted root, and refuses a root that holds one or is no mount point', async () => {

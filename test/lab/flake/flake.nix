@@ -150,7 +150,10 @@
           variant = host.variant or "good";
           version = "25.11.lab-r${rev}";
           hostWork = work (builtins.stringLength name) weight.perHost;
-          toplevel = builtins.seq sharedWork (builtins.seq hostWork (derivation {
+          # The `eval-fails` variant's configuration does not evaluate, after its per-host work.
+          evaluates = variant != "eval-fails"
+            || throw "lab: the configuration of ${name} does not evaluate (lab variant 'eval-fails')";
+          toplevel = builtins.seq sharedWork (builtins.seq hostWork (builtins.seq evaluates (derivation {
             name = "nixos-system-${name}-${version}";
             inherit system version sw;
             builder = "/bin/sh";
@@ -166,7 +169,7 @@
               printf '%s' "$labVariant" > $out/lab-variant
               /bin/ln -s "$sw" $out/sw
             '' ];
-          }));
+          })));
         in {
           config.networking.hostName = name;
           config.system.build = {

@@ -21,7 +21,7 @@ function fakeNix(store: string, calls: string[][], gate?: (hosts: string[]) => P
       const hosts = evaluatedHosts(argv);
       await gate?.(hosts);
       if (hosts.includes('broken')) return { exitCode: 1, signal: null, stdout: '', stderr: 'error: attribute missing in broken\n', timedOut: false };
-      const json = Object.fromEntries(hosts.map((h) => [h, { toplevel: { drv: `/nix/store/${h}.drv`, out: join(store, `${h}-system`) } }]));
+      const json = hosts.map((h) => ({ host: h, v: { toplevel: { drv: `/nix/store/${h}.drv`, out: join(store, `${h}-system`) } } }));
       return { exitCode: 0, signal: null, stdout: JSON.stringify(json), stderr: '', timedOut: false };
     }
     const drvs = argv.filter((a) => a.endsWith('.drv'));
@@ -37,9 +37,32 @@ function fakeNix(store: string, calls: string[][], gate?: (hosts: string[]) => P
   };
 }
 
+/**
+ * A fake nix whose evaluator streams as the real one does with fleet's --apply function: it traces
+ * each host's result on stderr as soon as that host is evaluated (in the order asked, as Nix
+ * forces the list's elements), waits for `between(host)`, and stops at "broken" as Nix stops at an error.
+ */
+function streamingNix(store: string, calls: string[][], between?: (host: string) => Promise<void>): Exec {
+  const builder = fakeNix(store, calls);
+  return async (request: ExecRequest) => {
+    if (request.argv[1] !== 'eval') return builder(request);
+    calls.push([...request.argv]);
+    const json: unknown[] = [];
+    for (const h of evaluatedHosts(request.argv)) {
+      if (h === 'broken') return { exitCode: 1, signal: null, stdout: '', stderr: 'error: attribute missing in broken\n', timedOut: false };
+      const v = { toplevel: { drv: `/nix/store/${h}.drv`, out: join(store, `${h}-system`) } };
+      json.push({ host: h, v });
+      request.onLine?.('evaluating…', 'stderr');
+      request.onLine?.(`trace: fleet-evaluated ${JSON.stringify({ host: h, v })}`, 'stderr');
+      await between?.(h);
+    }
+    return { exitCode: 0, signal: null, stdout: JSON.stringify(json), stderr: '', timedOut: false };
+  };
+}
+
 /** The hosts a `nix eval` argv asks for (named in its --apply function). */
 function evaluatedHosts(argv: readonly string[]): string[] {
-  return [...(argv.at(-1) as string).matchAll(/"([a-z0-9-]+)" = \{/g)].map((m) => m[1] as string);
+  return [...(argv.at(-1) as string).matchAll(/\{ host = "([a-z0-9-]+)";/g)].map((m) => m[1] as string);
 }
 
 const noop = { onStart() {}, onLine() {}, onBuilt() {}, onFailed() {}, onReady() {} };
@@ -166,5 +189,62 @@ describe('runBuildStage', () => {
     expect(calls.map(evaluatedHosts)).toEqual([['a']]);
     expect(result.evaluations).toBe(1);
     expect(result.built.has('b') || result.failed.has('b')).toBe(false);
+  });
+
+  it('builds and readies each host as soon as the evaluator traces it, while it evaluates the next', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('a'), host('b'), host('c')]), planOptions({ evalJobs: 1 }));
+    expect(plan.build.chunks).toHaveLength(1);
+    const calls: string[][] = [];
+    const { gate, open } = gates();
+    const events: string[] = [];
+    const lines: string[] = [];
+    const callbacks = { ...noop, onReady: (h: string) => events.push(`ready ${h}`), onLine: (_: string[], line: string) => lines.push(line) };
+    const stage = runBuildStage(plan.build, plan.commands, plan.flake, streamingNix(store, calls, (h) => gate([h])), callbacks, oneAtATime);
+    await settle();
+    // The evaluator traced a and waits: a is built and ready already.
+    expect(events).toEqual(['ready a']);
+    expect(calls.map((c) => c[1])).toEqual(['eval', 'build']);
+    open('a');
+    await settle();
+    expect(events).toEqual(['ready a', 'ready b']);
+    open('b');
+    open('c');
+    const result = await stage;
+    expect(events).toEqual(['ready a', 'ready b', 'ready c']);
+    expect(result.evaluations).toBe(1);
+    // One build per host here: each was traced while no other build ran. The traces are not shown.
+    expect(calls.filter((c) => c[1] === 'build').map((c) => c.filter((a) => a.endsWith('.drv')))).toEqual([
+      ['/nix/store/a.drv'],
+      ['/nix/store/b.drv'],
+      ['/nix/store/c.drv'],
+    ]);
+    expect(lines).toEqual(['evaluating…', 'evaluating…', 'evaluating…']);
+  });
+
+  it('hosts traced while a build runs are built together in the next one', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('a'), host('b'), host('c')]), planOptions({ evalJobs: 1 }));
+    const calls: string[][] = [];
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, streamingNix(store, calls), noop, oneAtATime);
+    expect(calls.filter((c) => c[1] === 'build').map((c) => c.filter((a) => a.endsWith('.drv')))).toEqual([
+      ['/nix/store/a.drv'],
+      ['/nix/store/b.drv', '/nix/store/c.drv'],
+    ]);
+    expect([...result.built.keys()].sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('an evaluator that fails after streaming some hosts re-evaluates only the hosts it never traced', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('a'), host('broken'), host('c')]), planOptions({ evalJobs: 1 }));
+    const calls: string[][] = [];
+    const failed: string[] = [];
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, streamingNix(store, calls), { ...noop, onFailed: (h: string) => failed.push(h) }, oneAtATime);
+    expect(failed).toEqual(['broken']);
+    expect(result.failed.get('broken')?.reason).toBe('error: attribute missing in broken');
+    expect([...result.built.keys()].sort()).toEqual(['a', 'c']);
+    // The shared evaluation traced a, then stopped at broken; broken and c alone.
+    expect(calls.filter((c) => c[1] === 'eval').map(evaluatedHosts)).toEqual([['a', 'broken', 'c'], ['broken'], ['c']]);
+    expect(result.evaluations).toBe(3);
   });
 });

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   bootedDefault,
+  evaluateWantedSystems,
   installRefusal,
   mountPoints,
   parseGenerations,
@@ -14,6 +15,7 @@ import {
   type StatusVerdict,
 } from '../../../src/backends/index.js';
 import { CHECK_SCRIPT } from '../../../src/plan/index.js';
+import type { Exec } from '../../../src/exec/index.js';
 
 const A = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system-a';
 const B = '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-nixos-system-b';
@@ -141,5 +143,32 @@ describe('install refusals', () => {
     expect(installRefusal('/mnt', { mountinfo, exists: (p) => p.endsWith('profiles/system') }, false)).toMatch(/already holds/);
     expect(installRefusal('/srv', { mountinfo, exists: () => true }, true)).toBeUndefined();
     expect(installRefusal('/', { mountinfo, exists: none }, true)).toMatch(/refusing to install into \//);
+  });
+});
+
+describe('evaluateWantedSystems', () => {
+  const TOOLS = { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] };
+  /**
+   * Runs the evaluator's own `--apply` function with the real nix, on configurations written here:
+   * `broken` does not evaluate. What fleet parses is exactly what Nix prints.
+   */
+  const nixWithConfigurations: Exec = async (request) => {
+    const apply = request.argv.at(-1)!;
+    const configurations = `let sys = n: { config.system.build.toplevel = { drvPath = "/nix/store/d-" + n + ".drv"; outPath = "/nix/store/o-" + n; }; }; in { a = sys "a"; b = sys "b"; broken = { config.system.build.toplevel = throw "broken does not evaluate"; }; }`;
+    const run = spawnSync('nix', ['eval', '--json', '--extra-experimental-features', 'nix-command', '--expr', `(${apply}) (${configurations})`], {
+      encoding: 'utf8',
+      env: { ...process.env, NIX_CONFIG: 'substituters =\nbuild-users-group =' },
+    });
+    return { exitCode: run.status, signal: null, stdout: run.stdout, stderr: run.stderr, timedOut: false };
+  };
+
+  it('reads each host\'s toplevel from the evaluator, and pins an evaluation error on its host', async () => {
+    const ok = await evaluateWantedSystems(TOOLS, '/srv/fleet', ['a', 'b'], nixWithConfigurations);
+    expect(Object.fromEntries(ok.paths)).toEqual({ a: '/nix/store/o-a', b: '/nix/store/o-b' });
+    expect(ok.errors.size).toBe(0);
+
+    const one = await evaluateWantedSystems(TOOLS, '/srv/fleet', ['a', 'broken', 'b'], nixWithConfigurations);
+    expect(Object.fromEntries(one.paths)).toEqual({ a: '/nix/store/o-a', b: '/nix/store/o-b' });
+    expect(one.errors.get('broken')).toMatch(/broken does not evaluate/);
   });
 });

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { argvForDisplay, buildPlan, chunkSize, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
+import { argvForDisplay, buildPlan, EVALUATED_MARK, chunkSize, evalLimitFromMemory, evaluatorMemoryMiB, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
 import { host, inventory, planOptions } from './inventory-fixture.js';
 
 const bootstrapOptions = { noDiskoDeps: true, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
@@ -62,7 +62,7 @@ describe('buildPlan', () => {
     expect(evaluate.slice(0, 3)).toEqual(['nix', 'eval', '--json']);
     expect(evaluate).toContain('/srv/fleet#nixosConfigurations');
     const apply = evaluate.at(-1)!;
-    for (const h of ['workstation', 'vps-pacman', 'web-1', 'web-2']) expect(apply).toContain(`"${h}" = {`);
+    for (const h of ['workstation', 'vps-pacman', 'web-1', 'web-2']) expect(apply).toContain(`{ host = "${h}";`);
     expect(apply).toContain('cs."vps-pacman".config.system.build."diskoScriptNoDeps"');
     expect(argvOf(plan.build.chunks[0]!.build)).toEqual(['nix', 'build', '--json', '--no-link', '--keep-going', '--extra-experimental-features', 'nix-command flakes', '<derivations>']);
     expect(plan.build.derivationSuffix).toBe('');
@@ -72,13 +72,18 @@ describe('buildPlan', () => {
   it('the evaluation picks exactly the planned attributes, as Nix evaluates them', () => {
     const plan = buildPlan(fleet, planOptions());
     const apply = argvOf(plan.build.chunks[0]!.evaluate).at(-1)!;
-    const out = execFileSync('nix', ['eval', '--json', '--extra-experimental-features', 'nix-command', '--expr', `(${apply}) (let sys = n: { config.system.build = { toplevel = { drvPath = "d-" + n; outPath = "o-" + n; }; diskoScriptNoDeps = { drvPath = "dd-" + n; outPath = "do-" + n; }; }; }; in { workstation = sys "w"; vps-pacman = sys "v"; web-1 = sys "1"; web-2 = sys "2"; })`], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =\nbuild-users-group =' } });
-    expect(JSON.parse(out)).toEqual({
-      workstation: { toplevel: { drv: 'd-w', out: 'o-w' } },
-      'vps-pacman': { toplevel: { drv: 'd-v', out: 'o-v' }, diskoScript: { drv: 'dd-v', out: 'do-v' } },
-      'web-1': { toplevel: { drv: 'd-1', out: 'o-1' } },
-      'web-2': { toplevel: { drv: 'd-2', out: 'o-2' } },
-    });
+    const result = spawnSync('nix', ['eval', '--json', '--extra-experimental-features', 'nix-command', '--expr', `(${apply}) (let sys = n: { config.system.build = { toplevel = { drvPath = "d-" + n; outPath = "o-" + n; }; diskoScriptNoDeps = { drvPath = "dd-" + n; outPath = "do-" + n; }; }; }; in { workstation = sys "w"; vps-pacman = sys "v"; web-1 = sys "1"; web-2 = sys "2"; })`], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =\nbuild-users-group =' } });
+    expect(result.status).toBe(0);
+    // In the manifest's order, each traced as soon as it is evaluated.
+    const entries = [
+      { host: 'workstation', v: { toplevel: { drv: 'd-w', out: 'o-w' } } },
+      { host: 'vps-pacman', v: { toplevel: { drv: 'd-v', out: 'o-v' }, diskoScript: { drv: 'dd-v', out: 'do-v' } } },
+      { host: 'web-1', v: { toplevel: { drv: 'd-1', out: 'o-1' } } },
+      { host: 'web-2', v: { toplevel: { drv: 'd-2', out: 'o-2' } } },
+    ];
+    expect(JSON.parse(result.stdout)).toEqual(entries);
+    const traces = result.stderr.split('\n').filter((l) => l.startsWith('trace: '));
+    expect(traces.map((l) => JSON.parse(l.slice(`trace: ${EVALUATED_MARK}`.length)))).toEqual(entries);
   });
 
   it('chunks the build by the eval limit', () => {
@@ -108,6 +113,20 @@ describe('buildPlan', () => {
       const plan = buildPlan(hosts(8), planOptions({ evalLimit: 45, evalLimitSource: 'memory', evalJobs: 2 }));
       expect(plan.build).toMatchObject({ evalLimit: 4, evalJobs: 2 });
       expect(chunkSize(8, { evalLimit: 45, evalLimitSource: 'memory', evalJobs: 2 })).toBe(4);
+    });
+
+    it('evaluators at once share free memory: each chunk fits its share at 512 MiB a host', () => {
+      const GiB = 1024 ** 3;
+      expect(evalLimitFromMemory(23 * GiB)).toBe(46);
+      expect(evalLimitFromMemory(23 * GiB, 2)).toBe(23);
+      expect(evalLimitFromMemory(23 * GiB, 8)).toBe(5);
+      expect(evalLimitFromMemory(GiB / 4, 2)).toBe(1); // at least one host, however little memory
+      expect(evaluatorMemoryMiB(8 * GiB, 2)).toBe(4096);
+      // 100 hosts, 2 evaluators, 23 GiB free: chunks of 23, never two chunks of 50 (2 × 25 GiB).
+      const plan = buildPlan(hosts(100), planOptions({ evalLimit: evalLimitFromMemory(23 * GiB, 2), evalLimitSource: 'memory', evalJobs: 2, evaluatorMemoryMiB: evaluatorMemoryMiB(23 * GiB, 2) }));
+      expect(plan.build.chunks.map((c) => c.attributes.length)).toEqual([23, 23, 23, 23, 8]);
+      expect(plan.build.evaluatorMemoryMiB).toBe(11776);
+      expect(Math.max(...plan.build.chunks.map((c) => c.attributes.length)) * 512).toBeLessThanOrEqual(plan.build.evaluatorMemoryMiB!);
     });
 
     it('every host is in exactly one chunk, each chunk one evaluator and one build', () => {

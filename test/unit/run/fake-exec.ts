@@ -126,11 +126,12 @@ export function fakeExec(options: FakeOptions): FakeExec {
   const calls: Call[] = [];
   const defaults: Partial<Record<CommandKind, Responder>> = {
     eval: () => {
-      const answer: Record<string, Record<string, { drv: string; out: string }>> = {};
-      for (const [host, outputs] of Object.entries(options.outputs)) {
-        answer[host] = { toplevel: { drv: `/nix/store/aaaa-${host}.drv`, out: outputs.toplevel } };
-        if (outputs.diskoScript) answer[host].diskoScript = { drv: `/nix/store/bbbb-${host}-disko.drv`, out: outputs.diskoScript };
-      }
+      // As fleet's --apply function answers: a list of { host, v } (see evalApplyFunction).
+      const answer = Object.entries(options.outputs).map(([host, outputs]) => {
+        const v: Record<string, { drv: string; out: string }> = { toplevel: { drv: `/nix/store/aaaa-${host}.drv`, out: outputs.toplevel } };
+        if (outputs.diskoScript) v.diskoScript = { drv: `/nix/store/bbbb-${host}-disko.drv`, out: outputs.diskoScript };
+        return { host, v };
+      });
       return { stdout: JSON.stringify(answer) };
     },
     arm: () => ({ stdout: 'armed=3\nprevious=/nix/store/old\n' }),
