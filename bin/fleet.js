@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point: runs the compiled CLI (npm run build writes dist/). A bare `fleet --help` is served
+// Entry point: runs the compiled CLI, bundled into one module (npm run build writes dist/). A bare `fleet --help` is served
 // from dist/help.txt, which the build writes from this very CLI (yargs' help layout alone costs
 // more than starting node); a test checks the two are the same text.
 import { readFileSync } from 'node:fs';
@@ -26,5 +26,5 @@ if (
   }
 }
 
-const { run } = await import('../dist/cli/main.js');
+const { run } = await import('../dist/bundle/fleet.mjs');
 await run();
