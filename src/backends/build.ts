@@ -32,6 +32,11 @@ export interface BuildCallbacks {
   onLine(hosts: string[], line: string): void;
   onBuilt(host: string, output: 'toplevel' | 'diskoScript', storePath: string): void;
   onFailed(host: string, failure: BuildFailure): void;
+  /**
+   * A host's outputs are known (evaluated), not yet built: what does not need them locally (the
+   * lock, the probe, an unchanged host's whole sequence) may start now.
+   */
+  onEvaluated?(host: string, outputs: HostBuild): void;
   /** Every output of a host is built: it may go on now, while other chunks still evaluate. */
   onReady(host: string, build: HostBuild): void;
 }
@@ -185,7 +190,12 @@ export async function runBuildStage(
     // One `nix build` at a time per chunk, each taking every host evaluated since the last began.
     const builds = batches<[string, Evaluated[string]]>((batch) => buildHosts(chunk, Object.fromEntries(batch)));
     const evaluated = (results: [string, Evaluated[string]][]) => {
-      if (!signal?.aborted && results.length > 0) builds.add(...results);
+      if (signal?.aborted || results.length === 0) return;
+      for (const [host, outputs] of results) {
+        if (!outputs.toplevel) continue;
+        callbacks.onEvaluated?.(host, { toplevel: outputs.toplevel.out, ...(outputs.diskoScript ? { diskoScript: outputs.diskoScript.out } : {}) });
+      }
+      builds.add(...results);
     };
     const whole = await evaluate(chunk.attributes, hosts, evaluated, () => callbacks.onStart(hosts, index + 1, stage.chunks.length));
     if (whole !== undefined && 'reason' in whole) {

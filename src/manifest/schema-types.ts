@@ -94,7 +94,7 @@ export interface FleetManifest {
    */
   evalLimit?: number;
   /**
-   * How many evaluators (chunks of at most evalLimit hosts) run at once; each chunk's hosts are built, then deployed, as soon as that chunk is evaluated, while other chunks still evaluate. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.
+   * How many evaluators (chunks of at most evalLimit hosts) run at once; an evaluator hands on each host as soon as it has evaluated it, and that host is built and deployed while the evaluators go on. The evaluators share the free memory. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.
    */
   evalJobs?: number;
   /**
@@ -113,7 +113,7 @@ export interface FleetManifest {
   ssh?: ManifestSsh;
   defaults?: ManifestHost;
   /**
-   * The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order their systems are built: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order).
+   * The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order).
    */
   hosts?: {
     [k: string]: ManifestHost | undefined;

@@ -35,7 +35,16 @@ export interface HostRunContext {
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /**
+   * Resolves once the host's outputs are built here (undefined) or could not be (the failure).
+   * The host starts as soon as they are evaluated: only installing and copying wait for this.
+   * Absent: built already.
+   */
+  realised?: () => Promise<{ reason: string; tail: string[] } | undefined>;
 }
+
+/** The host's own build failed after it had started (locked and probed, nothing changed). */
+class BuildFailed extends HostError {}
 
 /** A step that decided not to run. */
 class Skip {
@@ -196,7 +205,7 @@ export class HostRun {
       if (this.notes.length > 0) reason += ` (${this.notes.join('; ')})`;
       step = this.steps.at(-1)?.step ?? step;
     } catch (error) {
-      step = this.steps.at(-1)?.step ?? step;
+      step = error instanceof BuildFailed ? 'build' : (this.steps.at(-1)?.step ?? step);
       if (error instanceof EndHost) {
         kind = error.kind;
         reason = error.reason;
@@ -292,6 +301,7 @@ export class HostRun {
         throw new EndHost('skipped', 'bootstrap', `bootstrap wipes the disks of ${where}: not confirmed (run with --yes to allow it)`);
       }
     }
+    await this.outputsBuilt();
     this.progress = 'touched';
     try {
       await this.verbs.install(step.install);
@@ -333,6 +343,14 @@ export class HostRun {
     );
   }
 
+  /** Waits for this host's outputs to exist here; a failed build ends the host at `build`. */
+  private async outputsBuilt(): Promise<void> {
+    const failure = await this.ctx.realised?.();
+    if (!failure) return;
+    if (this.ctx.signal.aborted) throw new BuildFailed(this.name, 'build', 'interrupted during the build');
+    throw new BuildFailed(this.name, 'build', `build failed: ${failure.reason}`, failure.tail);
+  }
+
   private describeFacts(): string {
     const facts = this.facts;
     if (!facts) return 'done';
@@ -359,6 +377,8 @@ export class HostRun {
     }
     // The probe said whether the closure is there; a bootstrap has just put it there.
     const present = facts.closure === 'present' || this.bootstrapped;
+    // Activation needs the built system here only to copy it, or when this machine is the target.
+    if (!present || !step.copy) await this.outputsBuilt();
     if (step.copy && !present) await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds);
     else if (step.copy) this.ctx.emit({ type: 'step-line', host: this.name, step: 'deploy', line: 'closure already on the target: nothing to copy' });
 

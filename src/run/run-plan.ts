@@ -1,5 +1,5 @@
 // runPlan: the build stage once, and every host's sequence under one bounded-parallelism limit, each
-// host starting as soon as its own system is built (a pipeline: other chunks may still evaluate).
+// host starting as soon as its own system is evaluated (a pipeline: it locks and probes while it builds, and other chunks may still evaluate).
 import { mkdirSync, chmodSync } from 'node:fs';
 import { knownHostsLines, runBuildStage, writeKnownHosts, type BuildFailure, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
@@ -79,15 +79,21 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     }
   }
 
-  // Each host waits for its own build: ready when its outputs exist or its build failed, or when
-  // the whole stage has ended (interrupted, or it threw).
+  // Each host waits for its own evaluation: ready when its outputs are known (it locks and probes
+  // while they are built; only what needs them here waits for `realised`), when its build failed,
+  // or when the whole stage has ended (interrupted, or it threw).
+  const evaluated = new Map<string, HostBuild>();
   const built = new Map<string, HostBuild>();
   const failed = new Map<string, BuildFailure>();
   const readiness = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  const realised = new Map<string, { promise: Promise<BuildFailure | undefined>; resolve: (failure: BuildFailure | undefined) => void }>();
   for (const host of plan.hosts) {
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     readiness.set(host.name, { promise, resolve });
+    let settle!: (failure: BuildFailure | undefined) => void;
+    const outputs = new Promise<BuildFailure | undefined>((r) => (settle = r));
+    realised.set(host.name, { promise: outputs, resolve: settle });
   }
   const buildStage = runBuildStage(
     plan.build,
@@ -102,10 +108,16 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
         failed.set(host, failure);
         emit({ type: 'build-failed', host, reason: failure.reason, tail: failure.tail });
         readiness.get(host)?.resolve();
+        realised.get(host)?.resolve(failure);
+      },
+      onEvaluated: (host, outputs) => {
+        evaluated.set(host, outputs);
+        readiness.get(host)?.resolve();
       },
       onReady: (host, result) => {
         built.set(host, result);
         readiness.get(host)?.resolve();
+        realised.get(host)?.resolve(undefined);
       },
     },
     { evaluators: bounded(plan.build.evalJobs), signal },
@@ -116,6 +128,10 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   );
   void stageOver.then(() => {
     for (const { resolve } of readiness.values()) resolve();
+    // Evaluated but neither built nor failed: the stage was interrupted (or threw) first.
+    for (const [host, { resolve }] of realised) {
+      if (!built.has(host) && !failed.has(host)) resolve({ reason: signal.aborted ? 'interrupted during the build' : 'not built', tail: [] });
+    }
   });
 
   if (plan.scope.buildOnly) {
@@ -157,12 +173,13 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       if (failure) {
         return { host: host.name, kind: 'failed', mode: host.mode, step: 'build', reason: `build failed: ${failure.reason}`, tail: failure.tail, startedAt: at, finishedAt: now(), steps: [] };
       }
-      const system = built.get(host.name);
+      const system = built.get(host.name) ?? evaluated.get(host.name);
       if (!system) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
       reportsItself.add(host.name);
       // Its early connection has been made (or has failed) before its first session: never two masters.
       await early.get(host.name);
-      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep }).execute();
+      const outputs = realised.get(host.name)!.promise;
+      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep, realised: () => outputs }).execute();
     },
     {
       parallel: plan.parallel,

@@ -121,7 +121,7 @@ export function formatPlan(plan: Plan): string[] {
     `build  ${plural(chunks.length, 'chunk')}, up to ${plural(plan.build.evalLimit, 'host')} per evaluation, ` +
       `${plural(atOnce, 'evaluation')} at once (eval jobs: ${plan.build.evalJobs})` +
       (plan.build.evaluatorMemoryMiB !== undefined ? `, each within ${plan.build.evaluatorMemoryMiB} MiB of free memory` : '') +
-      `; each host deploys as soon as its own system is built`,
+      `; each host starts as soon as it is evaluated and copies once it is built`,
   );
   chunks.forEach((chunk, i) => {
     const hosts = [...new Set(chunk.attributes.map((a) => a.host))];

@@ -148,6 +148,41 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.steps.find((s) => s.step === 'verify')).toMatchObject({ status: 'skipped', detail: 'nothing was activated' });
   });
 
+  it('unchanged: the host starts once it is evaluated and ends without waiting for its build', async () => {
+    /** A build that answers only after many turns of the event loop, long after the host's fake steps. */
+    const slowBuild: Responder = async () => {
+      for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+      return { stdout: '[]' };
+    };
+    const { outcome, events } = await apply({
+      flavour,
+      respond: { lock: locked({ current: toplevel, profile: toplevel, generation: 4, closure: 'present' }), build: slowBuild },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'unchanged', reason: 'already up to date' });
+    const at = (type: RunEvent['type']) => events.findIndex((e) => e.type === type);
+    expect(at('host-done')).toBeGreaterThan(-1);
+    expect(at('host-done')).toBeLessThan(at('build-done'));
+  });
+
+  it('failed at build: a build that fails after the host was locked and probed changes nothing on it', async () => {
+    const { outcome, fake } = await apply({
+      flavour,
+      // Outputs that the build never makes.
+      outputs: { toplevel: join(dir, 'never-built') },
+      respond: { lock: locked(BEFORE), build: () => ({ exitCode: 1, stderr: 'error: builder for never-built failed with exit code 1\n' }) },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'build', reason: 'build failed: error: builder for never-built failed with exit code 1' });
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(outcome.steps.map((s) => [s.step, s.status])).toEqual([
+      ['probe', 'done'],
+      ['push-keys', 'skipped'],
+      ['bootstrap', 'skipped'],
+      ['deploy', 'failed'],
+    ]);
+  });
+
   it('failed: an activation that exits 1 fails the host at deploy with its output’s tail', async () => {
     const { outcome, fake } = await apply({
       flavour,

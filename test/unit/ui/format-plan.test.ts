@@ -116,7 +116,7 @@ describe('formatPlan', () => {
       '  hosts  2 (all at once)',
       '  force: yes, fail-fast: no, bootstrap without prompt: yes',
       '',
-      "build  1 chunk, up to 1 host per evaluation, 1 evaluation at once (eval jobs: 2); each host deploys as soon as its own system is built",
+      "build  1 chunk, up to 1 host per evaluation, 1 evaluation at once (eval jobs: 2); each host starts as soon as it is evaluated and copies once it is built",
       '  chunk 1/1 on builder@big:2222: new-box',
       '    new-box toplevel     /srv/fleet#nixosConfigurations."new-box".config.system.build.toplevel',
       '    new-box diskoScript  /srv/fleet#nixosConfigurations."new-box".config.system.build.diskoScript',
