@@ -18,6 +18,7 @@ import {
 import { knownHostsLines } from './known-hosts.js';
 import { sshControlExit } from '../ssh/index.js';
 import { activationVerdict, type ActivationVerdict } from './deploy.js';
+import { CopyProgress } from './copy-progress.js';
 import { healthCheckBudgetMs, healthCheckDetail } from './health.js';
 import type { KeyFile } from './keys.js';
 import { acquireLock, type HeldLock } from './lock.js';
@@ -38,6 +39,8 @@ export interface VerbContext {
   onLine: (step: VerbStep, line: string) => void;
   /** A line for the step log only (noise the user need not see, e.g. nixos-anywhere's ssh warnings). */
   onQuietLine?: (step: VerbStep, line: string) => void;
+  /** How far a step got (the closure copy: paths copied of the paths to copy). */
+  onProgress?: (step: VerbStep, done: number, total: number) => void;
 }
 
 /** Bounds of the remote steps that have none of their own (issue: a stalled step must not hang a run). */
@@ -73,7 +76,7 @@ export class HostVerbs {
   run(
     step: VerbStep,
     command: PlannedCommand,
-    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp } = {},
+    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp; watch?: (line: string) => void } = {},
   ): Promise<ExecResult> {
     return this.ctx.exec({
       idleTimeoutMs: extra.idleTimeoutMs,
@@ -86,6 +89,7 @@ export class HostVerbs {
       onLine: (line, stream) => {
         if (extra.quietStdout && stream === 'stdout') return;
         if (!line.trim()) return;
+        extra.watch?.(line);
         if (extra.quiet?.test(line)) this.ctx.onQuietLine?.(step, line);
         else this.ctx.onLine(step, line);
       },
@@ -166,7 +170,12 @@ export class HostVerbs {
    */
   async copyClosure(command: PlannedCommand, idleSeconds: number, attempts = 3): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.run('deploy', command, { idleTimeoutMs: idleSeconds * 1000 });
+      // Each attempt counts anew: nix asks the target again which paths it lacks.
+      const progress = new CopyProgress();
+      const watch = (line: string) => {
+        if (progress.read(line)) this.ctx.onProgress?.('deploy', progress.copied, progress.total);
+      };
+      const result = await this.run('deploy', command, { idleTimeoutMs: idleSeconds * 1000, watch });
       if (result.exitCode === 0) return;
       if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted while copying the closure; nothing was activated', tailLines(result));
       if (attempt >= attempts) {

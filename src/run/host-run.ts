@@ -94,6 +94,7 @@ export class HostRun {
       sleep: ctx.sleep,
       onLine: (step, line) => ctx.emit({ type: 'step-line', host: host.name, step, line }),
       onQuietLine: (step, line) => ctx.emit({ type: 'step-line', host: host.name, step, line, quiet: true }),
+      onProgress: (step, done, total) => ctx.emit({ type: 'step-progress', host: host.name, step, done, total, unit: 'paths' }),
     });
   }
 
