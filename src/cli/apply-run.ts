@@ -14,6 +14,8 @@ import { interruptSignal } from './interrupt.js';
 export interface OutputOptions {
   json: boolean;
   plain: boolean;
+  /** On a terminal: the per-step tree instead of one line per running host. */
+  verbose?: boolean;
   reportFile?: string;
 }
 
@@ -34,7 +36,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = useColor(mode, process.env);
-  const progress = trackProgress(plan, createReporter({ mode, stream: process.stdout, color, plan }));
+  const progress = trackProgress(plan, createReporter({ mode, stream: process.stdout, color, plan, verbose: output.verbose ?? false }));
   const reporter = progress.reporter;
   const title = commandTitle(steps);
   const startedAt = Date.now();

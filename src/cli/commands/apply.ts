@@ -1,6 +1,6 @@
 // `fleet apply`: argv → options, then build once and run every selected host's steps.
 import type { CommandModule } from 'yargs';
-import { withHostSelection, withModes, withOutput } from '../shared-flags.js';
+import { VERBOSE_OPTION, withHostSelection, withModes, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import { contextArgsFrom, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
 
@@ -8,6 +8,7 @@ export interface ApplyArgs extends PlanArgs {
   'dry-run'?: boolean;
   'keep-going'?: boolean;
   plain?: boolean;
+  verbose?: boolean;
   report?: string;
 }
 
@@ -26,6 +27,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('eval-jobs', EVAL_JOBS_OPTION)
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
+        .option('verbose', VERBOSE_OPTION)
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
         .conflicts('fail-fast', 'keep-going'),
     handler: (args) =>
@@ -36,7 +38,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
             return renderPlan(args);
           }
           const { applyPlan } = await import('../apply-run.js');
-          return applyPlan(contextArgsFrom(args), { json: args.json ?? false, plain: args.plain ?? false, reportFile: args.report });
+          return applyPlan(contextArgsFrom(args), { json: args.json ?? false, plain: args.plain ?? false, verbose: args.verbose ?? false, reportFile: args.report });
         })(),
       ),
   };
