@@ -187,7 +187,7 @@ export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): 
   }
 }
 
-/** The counts of the header. */
+/** The counts of the header: `running` are the hosts drawn (or counted) as running lines. */
 export interface LiveCounts {
   total: number;
   done: number;
@@ -203,10 +203,12 @@ function isFailed(host: LiveHost): boolean {
 export function liveCounts(state: LiveState): LiveCounts {
   const counts: LiveCounts = { total: state.hosts.size, done: 0, failed: 0, running: 0, waiting: 0 };
   for (const host of state.hosts.values()) {
-    if (host.outcome) counts.done += 1;
-    else if (host.startedAt > 0) counts.running += 1;
-    else counts.waiting += 1;
+    // A host that failed is counted as failed from its failing step on (it may still be closing its
+    // connection, or waiting for its rollback), and as done once it has its outcome.
     if (isFailed(host)) counts.failed += 1;
+    if (host.outcome) counts.done += 1;
+    else if (host.startedAt > 0 && !isFailed(host)) counts.running += 1;
+    else if (host.startedAt === 0) counts.waiting += 1;
   }
   return counts;
 }
