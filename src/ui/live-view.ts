@@ -286,7 +286,12 @@ export function liveFrame(state: LiveState, size: FrameSize, now: number, paint?
   const hosts = [...state.hosts.values()];
   const nameWidth = Math.min(NAME_COLUMN_MAX, Math.max(0, ...hosts.map((h) => h.name.length)));
   const failed = hosts.filter(isFailed);
-  const running = hosts.filter((h) => h.startedAt > 0 && !h.outcome && !isFailed(h)).sort((a, b) => a.startedAt - b.startedAt);
+  // In the order they started, except that a host in its bootstrap step comes first: it may be
+  // asking for consent, and the question must be on screen.
+  const asking = (h: LiveHost) => (h.step === 'bootstrap' ? 0 : 1);
+  const running = hosts
+    .filter((h) => h.startedAt > 0 && !h.outcome && !isFailed(h))
+    .sort((a, b) => asking(a) - asking(b) || a.startedAt - b.startedAt);
   const space = Math.max(0, maxRows - lines.length);
   const failedRows = Math.min(failed.length, Math.max(space - running.length, Math.ceil(space / 2)));
   const runningRows = Math.min(running.length, space - failedRows);
