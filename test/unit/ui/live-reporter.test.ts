@@ -78,4 +78,18 @@ describe('live reporter', () => {
     term.write('after\n');
     expect(term.chunks).toEqual(['after\n']);
   });
+
+  it('draws for 80×24 on a terminal that says 0×0 (a pty nobody sized)', async () => {
+    const term = new FakeTerminal();
+    term.columns = 0;
+    term.rows = 0;
+    const reporter = new LiveReporter({ stream: term as unknown as NodeJS.WritableStream, plan: scriptPlan() });
+    for (const e of [...start('web-1'), ...start('web-2')]) reporter.emit(e);
+    term.emit('resize');
+    const { lines } = parse(term.chunks.at(-1)!);
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect([...line].length).toBeLessThan(80);
+    expect(Math.max(...lines.map((l) => [...l].length))).toBe(79);
+    await reporter.close();
+  });
 });
