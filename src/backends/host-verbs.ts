@@ -13,7 +13,10 @@ import {
   type HostPlan,
   type PlannedCommand,
   type PlannedHealthCheck,
+  type PlannedSecret,
+  type SecretUpload,
   type WatchedActivation,
+  pushSecretsInput,
 } from '../plan/index.js';
 import { knownHostsLines } from './known-hosts.js';
 import { sshControlExit } from '../ssh/index.js';
@@ -26,9 +29,10 @@ import { parseProbe, type ProbeFacts } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
+import { missingOwners, newDigestKey, secretRedactions, secretStates, type SecretState } from './secrets.js';
 
 /** The step a verb belongs to, for errors and progress lines. */
-export type VerbStep = 'lock' | 'probe' | 'push-keys' | 'bootstrap' | 'deploy' | 'verify';
+export type VerbStep = 'lock' | 'probe' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
 
 export interface VerbContext {
   exec: Exec;
@@ -58,6 +62,9 @@ export interface Connection {
 }
 
 export class HostVerbs {
+  /** The key of this run's secret digests on this host (see PROBE_FUNCTION): random, not secret. */
+  readonly digestKey = newDigestKey();
+
   constructor(
     private readonly host: HostPlan,
     private readonly build: HostBuild,
@@ -69,7 +76,7 @@ export class HostVerbs {
   }
 
   private values(extra: Record<string, string> = {}): Record<string, string> {
-    return { toplevel: this.build.toplevel, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
+    return { toplevel: this.build.toplevel, digestKey: this.digestKey, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
   }
 
   /** Runs a planned command with the run's refs filled in, streaming its lines. */
@@ -142,6 +149,43 @@ export class HostVerbs {
       timeoutMs: PUSH_TIMEOUT_MS,
     });
     if (result.exitCode !== 0) throw this.failure('push-keys', result, 'pushing keys');
+  }
+
+  /**
+   * The digest check: how each secret stands on the target, from a probe's keyed digests (asked
+   * with this run's digest key) and the contents read here. Nothing of a secret leaves this machine.
+   */
+  secretStates(secrets: readonly PlannedSecret[], answers: Readonly<Record<string, string>>, contents: readonly Buffer[]): SecretState[] {
+    return secretStates(secrets, answers, contents, this.digestKey);
+  }
+
+  /**
+   * Writes secret files on the target: contents on ssh's stdin only (never argv, environment or a
+   * file here), redacted from every line. An owner or group the target lacks fails before anything
+   * is written, with a hint to upload after activation.
+   */
+  async pushSecrets(upload: SecretUpload, files: readonly { index: number; content: Buffer }[], afterActivation: boolean): Promise<void> {
+    const result = await this.run('secrets', upload.push, {
+      stdin: pushSecretsInput(files),
+      secrets: secretRedactions(files.map((f) => f.content)),
+      timeoutMs: PUSH_TIMEOUT_MS,
+    });
+    if (result.exitCode === 0) return;
+    if (result.exitCode === 3) {
+      const { users, groups } = missingOwners(result.stdout);
+      const lacking = [...users.map((u) => `user ${u}`), ...groups.map((g) => `group ${g}`)];
+      const affected = upload.secrets.filter((s) => users.includes(s.owner) || groups.includes(s.group)).map((s) => s.name);
+      throw new HostError(
+        this.name,
+        'secrets',
+        `secret ${affected.join(', ')}: ${lacking.join(' and ')} ${lacking.length === 1 ? 'does' : 'do'} not exist on the target; nothing was written`,
+        [],
+        afterActivation
+          ? 'the activated system does not create it either: fix owner/group in fleet.yaml'
+          : 'if the new system creates it, set `upload: after-activation` on the secret',
+      );
+    }
+    throw this.failure('secrets', result, 'uploading secrets');
   }
 
   /** nixos-anywhere; its ssh's known-hosts warnings go to the step log only. */

@@ -14,3 +14,4 @@ export * from './reboot.js';
 export * from './rollback.js';
 export * from './install.js';
 export * from './host-verbs.js';
+export * from './secrets.js';

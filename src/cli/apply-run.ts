@@ -83,7 +83,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
 function commandTitle(steps: StepSelection): string {
   if (steps.buildOnly) return 'fleet build';
   const last = steps.steps?.at(-1);
-  return last ? `fleet ${last}` : 'fleet apply';
+  return last ? `fleet ${last === 'secrets' ? 'push-secrets' : last}` : 'fleet apply';
 }
 
 function recordTexts(plan: Plan, title: string, record: RunRecord): { reportText: string; summary: string } {

@@ -15,7 +15,7 @@ import { execCommand } from './commands/exec.js';
 import { generationsCommand } from './commands/generations.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { rebootCommand } from './commands/reboot.js';
-import { bootstrapCommand, buildCommand, pushKeysCommand } from './commands/steps.js';
+import { bootstrapCommand, buildCommand, pushKeysCommand, pushSecretsCommand } from './commands/steps.js';
 import { installCommand } from './commands/install.js';
 
 /** Columns of help text; bin/fleet.js serves a prebuilt `fleet --help` of this width (dist/help.txt). */
@@ -61,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(applyCommand(done))
     .command(buildCommand(done))
     .command(pushKeysCommand(done))
+    .command(pushSecretsCommand(done))
     .command(bootstrapCommand(done))
     .command(installCommand(done))
     .command(statusCommand(done))

@@ -1,4 +1,4 @@
-// `fleet push-keys`, `fleet bootstrap`, `fleet build`: single steps of apply, with apply's guards and reports.
+// `fleet push-keys`, `fleet push-secrets`, `fleet bootstrap`, `fleet build`: single steps of apply, with apply's guards and reports.
 import type { CommandModule } from 'yargs';
 import { VERBOSE_OPTION, withFile, withHostSelection, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
@@ -27,6 +27,17 @@ export function pushKeysCommand(done: (r: Promise<CommandResult>) => void): Comm
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION),
     handler: (args) => done(run(args, STEP_SCOPES['push-keys'])),
+  };
+}
+
+export function pushSecretsCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, StepArgs> {
+  return {
+    command: 'push-secrets [hosts..]',
+    describe: "upload each host's secrets that are missing or different on the target (e.g. after a reboot emptied /run/keys); builds and activates nothing",
+    builder: (y) =>
+      withOutput(withHostSelection(y))
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
+    handler: (args) => done(run(args, STEP_SCOPES['push-secrets'])),
   };
 }
 

@@ -11,7 +11,7 @@ const plan: Plan = {
   force: true,
   failFast: false,
   allowBootstrap: true,
-  scope: { steps: ['push-keys', 'bootstrap', 'deploy', 'verify'], forceKeyPush: false, buildOnly: false },
+  scope: { steps: ['push-keys', 'bootstrap', 'secrets', 'deploy', 'verify'], forceKeyPush: false, buildOnly: false },
   paths: { stateDir: '/srv/fleet/.fleet', knownHosts: '/tmp/f/known_hosts', tofuKnownHosts: '/srv/fleet/.fleet/tofu', runtimeDir: '/tmp/f' },
   commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
   build: {
@@ -61,6 +61,7 @@ const plan: Plan = {
         waitSeconds: 300,
         staging: '/tmp/f/new-box',
       },
+      secrets: { kind: 'secrets', never: 'no secrets' },
       deploy: {
         kind: 'deploy',
         guard: 'unless the target already runs <toplevel>',
@@ -94,6 +95,7 @@ const plan: Plan = {
       connect: { kind: 'probe', command: { purpose: 'probe', argv: ['sh', '-c', "echo it's me"] } },
       pushKeys: { kind: 'push-keys', never: 'no key policy' },
       bootstrap: { kind: 'bootstrap', never: 'no bootstrap options' },
+      secrets: { kind: 'secrets', never: 'no secrets' },
       deploy: {
         kind: 'deploy',
         guard: 'unless the target already runs <toplevel>',
@@ -133,6 +135,7 @@ describe('formatPlan', () => {
       '  bootstrap  only if the probe shows the target is not NixOS',
       '    install: $ nixos-anywhere --store-paths <diskoScript> <toplevel> --extra-files /tmp/f/new-box root@10.0.0.7',
       '    wait for the installed system: $ ssh root@10.0.0.7 -- true',
+      '  secrets  never (no secrets)',
       '  deploy  unless the target already runs <toplevel>',
       '    flavour: nixos-rebuild-ng --store-path',
       '    copy closure: $ nix copy --to ssh://root@10.0.0.7 <toplevel>',
@@ -148,6 +151,7 @@ describe('formatPlan', () => {
       "    probe: $ sh -c 'echo it'\\''s me'",
       '  push-keys  never (no key policy)',
       '  bootstrap  never (no bootstrap options)',
+      '  secrets  never (no secrets)',
       '  deploy  unless the target already runs <toplevel>',
       '    flavour: as the bash nixos-rebuild does, run by fleet',
       '    activate boot: $ sh -c activate fleet-activate <toplevel> boot',
