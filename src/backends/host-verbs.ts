@@ -29,7 +29,7 @@ import { parseProbe, type ProbeFacts } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
-import { missingOwners, newDigestKey, secretRedactions, secretStates, type SecretState } from './secrets.js';
+import { newDigestKey, SECRETS_NO_OWNER, secretRedactions, secretStates, secretUploadFailure, type SecretState } from './secrets.js';
 
 /** The step a verb belongs to, for errors and progress lines. */
 export type VerbStep = 'lock' | 'probe' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
@@ -171,20 +171,7 @@ export class HostVerbs {
       timeoutMs: PUSH_TIMEOUT_MS,
     });
     if (result.exitCode === 0) return;
-    if (result.exitCode === 3) {
-      const { users, groups } = missingOwners(result.stdout);
-      const lacking = [...users.map((u) => `user ${u}`), ...groups.map((g) => `group ${g}`)];
-      const affected = upload.secrets.filter((s) => users.includes(s.owner) || groups.includes(s.group)).map((s) => s.name);
-      throw new HostError(
-        this.name,
-        'secrets',
-        `secret ${affected.join(', ')}: ${lacking.join(' and ')} ${lacking.length === 1 ? 'does' : 'do'} not exist on the target; nothing was written`,
-        [],
-        afterActivation
-          ? 'the activated system does not create it either: fix owner/group in fleet.yaml'
-          : 'if the new system creates it, set `upload: after-activation` on the secret',
-      );
-    }
+    if (result.exitCode === SECRETS_NO_OWNER) throw secretUploadFailure(this.name, 'secrets', upload, result, afterActivation);
     throw this.failure('secrets', result, 'uploading secrets');
   }
 

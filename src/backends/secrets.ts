@@ -3,9 +3,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HostError } from '../errors.js';
-import { redact, type Exec } from '../exec/index.js';
+import { redact, tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import type { SecretSource } from '../manifest/inventory.js';
-import { describeSecretSource, type PlannedSecret } from '../plan/index.js';
+import {
+  describeSecretSource,
+  probeCommand,
+  pushSecretsCommand,
+  pushSecretsInput,
+  resolveArgv,
+  type PlannedSecret,
+  type SecretsStep,
+  type SecretUpload,
+} from '../plan/index.js';
+import type { SshSettings } from '../ssh/index.js';
+import { parseProbe } from './probe.js';
+import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 
 /** How long a source command may take (a password manager waiting for a PIN entry ends here). */
 const SOURCE_TIMEOUT_MS = 120_000;
@@ -75,7 +87,7 @@ export class SecretReader {
         contents.push(await this.read(secret, signal));
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        throw new HostError(host, step, `secret ${secret.name}: ${why}; nothing on the host was changed`, [], 'fix the source in fleet.yaml (command, file or env), then run again');
+        throw new HostError(host, step, `secret ${secret.name}: ${why}`, [], 'fix the source in fleet.yaml (command, file or env), then run again');
       }
     }
     return contents;
@@ -181,4 +193,80 @@ export function missingOwners(stdout: string): { users: string[]; groups: string
     if (group?.[1]) groups.push(group[1]);
   }
   return { users, groups };
+}
+
+/** Exit status of SECRETS_PUSH_SCRIPT when an owner or group does not exist on the target. */
+export const SECRETS_NO_OWNER = 3;
+
+/** Why an upload failed, as one line with a hint; undefined when it succeeded. */
+export function secretUploadFailure(host: string, step: string, upload: SecretUpload, result: ExecResult, afterActivation: boolean): HostError | undefined {
+  if (result.exitCode === 0) return undefined;
+  if (result.exitCode === SECRETS_NO_OWNER) {
+    const { users, groups } = missingOwners(result.stdout);
+    const lacking = [...users.map((u) => `user ${u}`), ...groups.map((g) => `group ${g}`)];
+    const affected = upload.secrets.filter((s) => users.includes(s.owner) || groups.includes(s.group)).map((s) => s.name);
+    return new HostError(
+      host,
+      step,
+      `secret ${affected.join(', ')}: ${lacking.join(' and ')} ${lacking.length === 1 ? 'does' : 'do'} not exist on the target; no secret was written`,
+      [],
+      afterActivation
+        ? 'the activated system does not create it either: fix owner or group of the secret in fleet.yaml'
+        : 'if the new system creates it, set `upload: after-activation` on the secret',
+    );
+  }
+  if (result.timedOut) return new HostError(host, step, 'uploading secrets: no answer in time (timed out)', tailLines(result));
+  if (result.exitCode === SSH_FAILED) return new HostError(host, step, `uploading secrets: ${describeSshFailure(result.stderr)}`, tailLines(result));
+  return new HostError(host, step, `uploading secrets failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
+}
+
+/**
+ * After a reboot emptied /run/keys: asks the host (one probe with a fresh digest key) which of its
+ * secrets are not in place and uploads those, before-activation ones first. `contents` are the
+ * step's secrets read beforehand. Returns what it did, in a few words; a HostError when it fails.
+ */
+export async function restoreSecrets(options: {
+  host: string;
+  ssh: SshSettings;
+  step: SecretsStep;
+  contents: readonly Buffer[];
+  exec: Exec;
+  signal?: AbortSignal;
+  onLine?: (line: string) => void;
+}): Promise<string> {
+  const { host, ssh, step, contents, exec, signal } = options;
+  const digestKey = newDigestKey();
+  const probe = probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [], secrets: step.secrets.map((s) => s.destination) }, [], 'secret digests');
+  const answer = await exec({ argv: resolveArgv(probe.argv, { digestKey }), timeoutMs: (ssh.connectTimeout + 60) * 1000, signal });
+  if (answer.exitCode !== 0) {
+    const why = answer.exitCode === SSH_FAILED ? describeSshFailure(answer.stderr) : `the probe failed (exit ${answer.exitCode ?? answer.signal})`;
+    throw new HostError(host, 'secrets', `cannot check its secrets: ${why}`, tailLines(answer));
+  }
+  const states = secretStates(step.secrets, parseProbe(answer.stdout, host).secrets, contents, digestKey);
+  const uploaded: string[] = [];
+  for (const [upload, after] of [
+    [step.beforeActivation, false],
+    [step.afterActivation, true],
+  ] as const) {
+    if (!upload) continue;
+    const files = upload.secrets.flatMap((secret, index) => {
+      const at = step.secrets.indexOf(secret);
+      return states[at]?.kind === 'in-place' ? [] : [{ index, secret, content: contents[at] as Buffer }];
+    });
+    if (files.length === 0) continue;
+    // Built for these settings (one-shot, no shared connection), as the plan builds it for a run.
+    const push = pushSecretsCommand(ssh, upload.secrets, true, after ? 'after activation' : 'before activation');
+    const result = await exec({
+      argv: resolveArgv(push.argv, {}),
+      stdin: pushSecretsInput(files),
+      secrets: secretRedactions(files.map((f) => f.content)),
+      timeoutMs: (ssh.connectTimeout + 60) * 1000,
+      signal,
+      onLine: (line) => options.onLine?.(line),
+    });
+    const failure = secretUploadFailure(host, 'secrets', { ...upload, push }, result, after);
+    if (failure) throw failure;
+    uploaded.push(...files.map((f) => f.secret.name));
+  }
+  return uploaded.length === 0 ? 'secrets in place' : `secrets uploaded again: ${uploaded.join(', ')}`;
 }

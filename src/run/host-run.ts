@@ -314,7 +314,12 @@ export class HostRun {
     if ('never' in planned) return new Skip(planned.never);
     const step: SecretsStep = planned;
     const reader = this.ctx.secrets ?? new SecretReader(this.ctx.exec);
-    this.secretContents = await reader.readAll(this.name, 'secrets', step.secrets, this.ctx.signal);
+    try {
+      this.secretContents = await reader.readAll(this.name, 'secrets', step.secrets, this.ctx.signal);
+    } catch (error) {
+      if (!(error instanceof HostError) || this.ctx.signal.aborted) throw error;
+      throw new HostError(this.name, 'secrets', `${error.message}; nothing on the host was changed`, error.tail, error.hint);
+    }
     this.secretStates = this.verbs.secretStates(step.secrets, this.facts?.secrets ?? {}, this.secretContents);
     const out = describeOutOfPlace(step.secrets, this.secretStates);
     const read = `read ${step.secrets.length} secret${step.secrets.length === 1 ? '' : 's'} here`;

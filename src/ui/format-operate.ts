@@ -19,9 +19,17 @@ export function verdictWords(verdict: HostStatus['verdict']): string {
 export function formatStatusTable(statuses: readonly HostStatus[]): string[] {
   const short = (p: string) => (p ? shortStorePath(p) : '-');
   const rows = [['HOST', 'STATUS', 'LIVE', 'BOOT DEFAULT', 'WANTED']];
-  for (const s of statuses) rows.push([s.host, verdictWords(s.verdict), short(s.live), short(s.bootDefault), short(s.wanted)]);
+  const secretWords = { 'in-place': '', missing: ', secrets missing', unknown: ', secrets unknown' } as const;
+  for (const s of statuses) {
+    const status = `${verdictWords(s.verdict)}${s.secrets ? secretWords[s.secrets.state] : ''}`;
+    rows.push([s.host, status, short(s.live), short(s.bootDefault), short(s.wanted)]);
+  }
   const lines = alignColumns(rows);
   for (const s of statuses) if (s.detail) lines.push(`${s.host}: ${s.detail}`);
+  for (const s of statuses) {
+    if (s.secrets?.state === 'missing') lines.push(`${s.host}: secrets missing: ${s.secrets.problems.join('; ')} (fleet push-secrets ${s.host})`);
+    if (s.secrets?.state === 'unknown') lines.push(`${s.host}: secrets unknown: ${s.secrets.problems.join('; ')}`);
+  }
   return lines;
 }
 
