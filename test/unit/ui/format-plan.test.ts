@@ -173,3 +173,24 @@ describe('formatCommand / formatEndpoint', () => {
     expect(formatEndpoint({ kind: 'local' })).toBe('this machine');
   });
 });
+
+describe('formatStatusTable', () => {
+  it('says "secrets missing" beside the verdict, and which ones below', async () => {
+    const { formatStatusTable } = await import('../../../src/ui/index.js');
+    const base = { live: '', bootDefault: '', booted: '', wanted: '', detail: '' };
+    expect(
+      formatStatusTable([
+        { ...base, host: 'web-1', verdict: 'up-to-date', secrets: { state: 'missing', problems: ['db: missing (/run/keys/db)'] } },
+        { ...base, host: 'web-2', verdict: 'outdated', secrets: { state: 'in-place', problems: [] } },
+        { ...base, host: 'web-3', verdict: 'up-to-date', secrets: { state: 'unknown', problems: ['secret db: environment variable DB is not set'] } },
+      ]),
+    ).toEqual([
+      'HOST   STATUS                       LIVE  BOOT DEFAULT  WANTED',
+      'web-1  up-to-date, secrets missing  -     -             -',
+      'web-2  outdated                     -     -             -',
+      'web-3  up-to-date, secrets unknown  -     -             -',
+      'web-1: secrets missing: db: missing (/run/keys/db) (fleet push-secrets web-1)',
+      'web-3: secrets unknown: secret db: environment variable DB is not set',
+    ]);
+  });
+});
