@@ -250,6 +250,8 @@ export class HostRun {
       mode: this.host.mode,
       step,
       reason,
+      // A run that changed the host without deploying it (keys, secrets) is not "deployed <mode>".
+      ...(kind === 'changed' && !this.activated && !this.bootstrapped ? { summary: reason } : {}),
       storePath: this.build.toplevel || undefined,
       tail,
       ...(hint ? { hint } : {}),

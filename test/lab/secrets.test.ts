@@ -279,6 +279,7 @@ describe('secrets at deploy time', () => {
     expect(push.stdout).not.toMatch(/\[build\]/);
     expect(lab.toolLog()).toHaveLength(evaluations);
     expect(hostOf(readReport(push.report), 's1').reason).toBe('secrets uploaded');
+    expect(push.stdout).toMatch(/^\[s1\] secrets uploaded \(\d/m);
     expect(await onTarget('s1', '/run/keys/grafana-admin')).toMatchObject({ owner: 'deploy', mode: '440', content: `${values.command}\n` });
     const fine = await fleet(['status', 's1']);
     expect(fine.code, fine.stdout).toBe(0);
