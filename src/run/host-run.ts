@@ -1,4 +1,5 @@
-// One host's sequence: connect (lock + probe) → push-keys → bootstrap → deploy → verify, each behind
+// One host's sequence: connect (lock + probe) → read secrets → push-keys → bootstrap → secrets
+// (before activation) → deploy → verify → secrets (after activation), each behind
 // its guard. Sequencing and outcomes only: every command runs through the host's verbs.
 import { readFileSync, rmSync } from 'node:fs';
 import { HostError } from '../errors.js';
