@@ -41,7 +41,7 @@ function digestKeyOf(lock: Call): string {
   return key;
 }
 
-async function apply(options: { facts?: (lock: Call) => Facts; respond?: Partial<Record<CommandKind, Responder>>; mode?: 'switch' | 'dry-activate'; steps?: ('secrets' | 'deploy' | 'verify')[] } = {}) {
+async function apply(options: { system?: string; facts?: (lock: Call) => Facts; respond?: Partial<Record<CommandKind, Responder>>; mode?: 'switch' | 'dry-activate'; steps?: ('secrets' | 'deploy' | 'verify')[] } = {}) {
   const paths = { stateDir: join(dir, 'state'), knownHosts: join(dir, 'run', 'known_hosts'), tofuKnownHosts: join(dir, 'state', 'known_hosts.tofu'), runtimeDir: join(dir, 'run') };
   const plan = buildPlan(
     inventory([host('web-1', { secrets: SECRETS, mode: options.mode ?? 'switch' })]),
@@ -49,7 +49,7 @@ async function apply(options: { facts?: (lock: Call) => Facts; respond?: Partial
   );
   const stdins: { kind: CommandKind; stdin: string }[] = [];
   const fake = fakeExec({
-    outputs: { 'web-1': { toplevel } },
+    outputs: { 'web-1': { toplevel: options.system ?? toplevel } },
     respond: {
       lock: (_request, call) => ({ stdout: `locked\n${probeAnswer(options.facts?.(call) ?? { current: OLD, profile: OLD, generation: 3, closure: 'absent', secrets: ['missing', 'missing'] })}` }),
       confirm: () => ({ stdout: `confirmed\n${probeAnswer({ current: toplevel, profile: toplevel, generation: 4 })}` }),
@@ -138,6 +138,14 @@ describe('the secrets step', () => {
       reason: 'secret token: user root does not exist on the target; no secret was written',
       hint: 'if the new system creates it, set `upload: after-activation` on the secret',
     });
+    expect(fake.kinds()).not.toContain('activate');
+  });
+
+  it('a host whose build fails uploads no secret: it ends failed at build with nothing changed', async () => {
+    // Its output never appears: the build really failed.
+    const { outcome, fake } = await apply({ system: join(dir, 'never-built'), respond: { build: () => ({ exitCode: 1, stderr: 'error: builder for the system failed\n' }) } });
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'build' });
+    expect(fake.of('push-secrets')).toHaveLength(0);
     expect(fake.kinds()).not.toContain('activate');
   });
 
