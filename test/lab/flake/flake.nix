@@ -145,22 +145,46 @@
         args = [ "-c" "printf '%s' \"$text\" > $out && /bin/chmod 0755 $out" ];
       };
 
+      # Versioned packages of a host (knob `packages`: { "<name>" = { version = "1.0"; kib = 4; }; }),
+      # each `<name>-<version>` in the closure of its toplevel, `kib` KiB large: what `fleet diff`
+      # names. A host without packages builds exactly the toplevel it built before the knob existed.
+      labPackage = pname: p: derivation {
+        name = "${pname}-${p.version}";
+        inherit system;
+        builder = "/bin/sh";
+        kib = toString (p.kib or 1);
+        args = [ "-c" ''
+          /bin/mkdir -p $out/bin
+          printf '#!/bin/sh\necho ${pname} ${p.version}\n' > $out/bin/${pname}
+          /bin/chmod 0755 $out/bin/${pname}
+          /bin/dd if=/dev/zero of=$out/payload bs=1024 count=$kib 2>/dev/null
+        '' ];
+      };
+
       mkHost = name: host:
         let
+          packages = builtins.attrValues (builtins.mapAttrs labPackage (host.packages or { }));
+          withPackages = if packages == [ ] then { } else {
+            labPackages = packages;
+          };
+          linkPackages = if packages == [ ] then "" else ''
+              /bin/mkdir -p $out/packages
+              for p in $labPackages; do /bin/ln -s "$p" "$out/packages/''${p#*-}"; done
+          '';
           variant = host.variant or "good";
           version = "25.11.lab-r${rev}";
           hostWork = work (builtins.stringLength name) weight.perHost;
           # The `eval-fails` variant's configuration does not evaluate, after its per-host work.
           evaluates = variant != "eval-fails"
             || throw "lab: the configuration of ${name} does not evaluate (lab variant 'eval-fails')";
-          toplevel = builtins.seq sharedWork (builtins.seq hostWork (builtins.seq evaluates (derivation {
+          toplevel = builtins.seq sharedWork (builtins.seq hostWork (builtins.seq evaluates (derivation ({
             name = "nixos-system-${name}-${version}";
             inherit system version sw;
             builder = "/bin/sh";
             sshdConfig = sshdConfig (if variant == "breaks-ssh" then 2222 else 22);
             switch = switchScript name variant version;
             labVariant = variant;
-            args = [ "-c" ''
+            args = [ "-c" (''
               /bin/mkdir -p $out/bin
               printf '%s' "$switch" > $out/bin/switch-to-configuration
               /bin/chmod 0755 $out/bin/switch-to-configuration
@@ -168,8 +192,8 @@
               printf '%s' "$version" > $out/nixos-version
               printf '%s' "$labVariant" > $out/lab-variant
               /bin/ln -s "$sw" $out/sw
-            '' ];
-          })));
+            '' + linkPackages) ];
+          } // withPackages))));
         in {
           config.networking.hostName = name;
           config.system.build = {
