@@ -30,9 +30,10 @@ import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
 import { newDigestKey, SECRETS_NO_OWNER, secretRedactions, secretStates, secretUploadFailure, type SecretState } from './secrets.js';
+import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
 
 /** The step a verb belongs to, for errors and progress lines. */
-export type VerbStep = 'lock' | 'probe' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
+export type VerbStep = 'lock' | 'probe' | 'diff' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
 
 export interface VerbContext {
   exec: Exec;
@@ -51,6 +52,8 @@ export interface VerbContext {
 export const PROBE_TIMEOUT_MS = 60_000;
 export const ARM_TIMEOUT_MS = 60_000;
 export const PUSH_TIMEOUT_MS = 60_000;
+/** Listing two closures is a few queries of the target's store database. */
+export const DIFF_TIMEOUT_MS = 120_000;
 
 /** ssh's own warning when nixos-anywhere's UserKnownHostsFile=/dev/null takes a key: not a fault. */
 const KNOWN_HOSTS_NOISE = /^Warning: Permanently added .* to the list of known hosts\.?$/;
@@ -199,23 +202,33 @@ export class HostVerbs {
    * Copies the closure first: a cut link fails here, before anything is activated. A copy that
    * prints nothing for `idleSeconds` (nix prints a line per path) is killed. Bounded retries.
    */
-  async copyClosure(command: PlannedCommand, idleSeconds: number, attempts = 3): Promise<void> {
+  async copyClosure(command: PlannedCommand, idleSeconds: number, step: 'diff' | 'deploy' = 'deploy', attempts = 3): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       // Each attempt counts anew: nix asks the target again which paths it lacks.
       const progress = new CopyProgress();
       const watch = (line: string) => {
-        if (progress.read(line)) this.ctx.onProgress?.('deploy', progress.copied, progress.total);
+        if (progress.read(line)) this.ctx.onProgress?.(step, progress.copied, progress.total);
       };
-      const result = await this.run('deploy', command, { idleTimeoutMs: idleSeconds * 1000, watch });
+      const result = await this.run(step, command, { idleTimeoutMs: idleSeconds * 1000, watch });
       if (result.exitCode === 0) return;
-      if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted while copying the closure; nothing was activated', tailLines(result));
+      if (this.ctx.signal.aborted) throw new HostError(this.name, step, 'interrupted while copying the closure; nothing was activated', tailLines(result));
       if (attempt >= attempts) {
         const last = result.stalled ? `no progress for ${idleSeconds}s (copyTimeout), killed` : (tailLines(result).at(-1) ?? `exit ${result.exitCode ?? result.signal}`);
-        throw new HostError(this.name, 'deploy', `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
+        throw new HostError(this.name, step, `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
       }
-      this.ctx.onLine('deploy', `copy ${result.stalled ? `made no progress for ${idleSeconds}s` : 'failed'} (attempt ${attempt} of ${attempts}), retrying`);
+      this.ctx.onLine(step, `copy ${result.stalled ? `made no progress for ${idleSeconds}s` : 'failed'} (attempt ${attempt} of ${attempts}), retrying`);
       await this.ctx.sleep(2000 * attempt);
     }
+  }
+
+  /**
+   * Lists, on the target, the closures of the system it runs and of the built one (which must be
+   * there: copy it first), and compares them by package.
+   */
+  async diff(command: PlannedCommand): Promise<ClosureDiff> {
+    const result = await this.run('diff', command, { timeoutMs: DIFF_TIMEOUT_MS, quietStdout: true });
+    if (result.exitCode !== 0) throw this.failure('diff', result, 'listing the closures on the target');
+    return diffClosures(parseClosureListing(result.stdout, this.name));
   }
 
   /** Arms the rollback watchdog on the target before a live activation. */

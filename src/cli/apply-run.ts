@@ -2,12 +2,13 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { consentInTree } from './consent.js';
+import { confirmAtTerminal, requireTerminalForConfirm, SwitchableReporter } from './confirm.js';
 import { planFromArgs, type ContextArgs } from './context.js';
 import { EXIT } from './exit.js';
 import type { CommandResult } from './result.js';
 import type { Plan, StepScope } from '../plan/index.js';
 import { runPlan, type HostOutcome, type Phase, type Reporter, type RunEvent } from '../run/index.js';
-import { appendGithubSummary, buildJsonReport, exitCodeFor, formatGithubSummary, formatSummaryTable, TAIL_LINES } from '../report/index.js';
+import { appendGithubSummary, buildJsonReport, exitCodeFor, formatDiffBlock, formatGithubSummary, formatSummaryTable, TAIL_LINES } from '../report/index.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 import { interruptSignal } from './interrupt.js';
 
@@ -32,11 +33,13 @@ interface RunRecord {
 }
 
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
+  if (args.diff === 'confirm') requireTerminalForConfirm();
   const { plan } = await planFromArgs({ ...args, scope: steps });
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = useColor(mode, process.env);
-  const progress = trackProgress(plan, createReporter({ mode, stream: process.stdout, color, plan, verbose: output.verbose ?? false }));
+  const view = new SwitchableReporter(createReporter({ mode, stream: process.stdout, color, plan, verbose: output.verbose ?? false }));
+  const progress = trackProgress(plan, view);
   const reporter = progress.reporter;
   const title = commandTitle(steps);
   const startedAt = Date.now();
@@ -58,6 +61,26 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
       reporter,
       signal: interrupt.signal,
       confirmBootstrap: mode === 'tty' ? consentInTree((event) => reporter.emit(event), interrupt.signal) : undefined,
+      confirmApply:
+        args.diff === 'confirm'
+          ? confirmAtTerminal({
+              out: output.json ? process.stderr : process.stdout,
+              signal: interrupt.signal,
+              force: plan.force,
+              // The live view is closed while the question waits; a new one shows the hosts that go on.
+              before: mode === 'tty' ? () => view.setAside() : undefined,
+              after:
+                mode === 'tty'
+                  ? (yes, arrivals) => {
+                      // No: every host ends skipped, which the summary table says; nothing to draw.
+                      if (!yes) return view.replace(createReporter({ mode: 'json', stream: process.stdout }));
+                      const going = new Set(arrivals.map((a) => a.host));
+                      const rest: Plan = { ...plan, hosts: plan.hosts.filter((h) => going.has(h.name)), build: { ...plan.build, chunks: [] } };
+                      view.replace(createReporter({ mode, stream: process.stdout, color, plan: rest, verbose: output.verbose ?? false }));
+                    }
+                  : undefined,
+            })
+          : undefined,
     });
   } catch (error) {
     // An internal error still leaves a record of the hosts that got somewhere; main reports the error.
@@ -75,8 +98,29 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
   // A job that uploads the report must not go green without it.
   if (problems.some((p) => p.startsWith('could not write the report')) && exitCode === EXIT.ok) exitCode = EXIT.hostFailure;
   if (output.json) return { exitCode, stdout: [reportText] };
+  if (args.diff === 'report') {
+    process.stdout.write(`\n${diffReport(plan, result.outcomes).join('\n')}\n`);
+    return { exitCode };
+  }
   process.stdout.write(`\n${formatSummaryTable(result.outcomes).join('\n')}\n`);
   return { exitCode };
+}
+
+/**
+ * What `fleet diff` prints after its run: each host's diff in plan order, then, when some host
+ * could not be compared, the summary table with its reason and last lines.
+ */
+function diffReport(plan: Plan, outcomes: readonly HostOutcome[]): string[] {
+  const byHost = new Map(outcomes.map((o) => [o.host, o]));
+  const lines: string[] = [];
+  const missing: HostOutcome[] = [];
+  for (const host of plan.hosts) {
+    const outcome = byHost.get(host.name);
+    if (outcome?.diff) lines.push(...formatDiffBlock(host.name, outcome.diff));
+    else if (outcome) missing.push(outcome);
+  }
+  if (missing.length > 0) lines.push(...(lines.length > 0 ? [''] : []), `not compared (${missing.length}):`, ...formatSummaryTable(missing));
+  return lines;
 }
 
 /** The headline of the step summary: the command that ran. */

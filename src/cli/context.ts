@@ -9,6 +9,7 @@ import {
   evalLimitFromMemory,
   evaluatorMemoryMiB,
   runPathsFor,
+  type DiffUse,
   type Plan,
   type RebuildFlavour,
   type Selection,
@@ -34,6 +35,8 @@ export interface ContextArgs {
   rebuildFlavour?: 'auto' | RebuildFlavour;
   /** Which steps run (apply: all). */
   scope?: Partial<StepScope>;
+  /** Compare each host's live and built system first: fleet diff (report), apply --diff (show), --confirm. */
+  diff?: DiffUse;
   /**
    * Whether this command may activate systems through nixos-rebuild. The operating commands do
    * not: they never ask the installed nixos-rebuild and their plans activate as fleet itself does.
@@ -109,6 +112,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     lockTimeout: args.lockTimeout ?? 30,
     operator: `${userInfo().username}@${hostname()}`,
     ...(args.scope ? { scope: args.scope } : {}),
+    ...(args.diff ? { diff: args.diff } : {}),
   });
   return { inventory, plan };
 }

@@ -17,6 +17,7 @@ import { rollbackCommand } from './commands/rollback.js';
 import { rebootCommand } from './commands/reboot.js';
 import { bootstrapCommand, buildCommand, pushKeysCommand, pushSecretsCommand } from './commands/steps.js';
 import { installCommand } from './commands/install.js';
+import { diffCommand } from './commands/diff.js';
 
 /** Columns of help text; bin/fleet.js serves a prebuilt `fleet --help` of this width (dist/help.txt). */
 export const HELP_WIDTH = 100;
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(validateCommand(done))
     .command(planCommand(done))
     .command(applyCommand(done))
+    .command(diffCommand(done))
     .command(buildCommand(done))
     .command(pushKeysCommand(done))
     .command(pushSecretsCommand(done))

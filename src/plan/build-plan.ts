@@ -11,6 +11,7 @@ import {
   derivationSuffixFor,
   nixEvalCommand,
   copyClosureCommand,
+  diffCommand,
   keygenCommand,
   lockCommand,
   nixBuildCommand,
@@ -21,7 +22,7 @@ import {
 } from './commands.js';
 import { healthCheckCommand } from './operate-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
-import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, HostPlan, Plan, PlannedKeys, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
+import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION, sshOpenMaster } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
@@ -62,6 +63,8 @@ export interface PlanOptions {
   operator: string;
   /** Which steps run (default: all of apply). */
   scope?: Partial<StepScope>;
+  /** Compare each host's live system with the built one first (fleet diff, apply --diff/--confirm). */
+  diff?: DiffUse;
 }
 
 /** Where per-run files go for a manifest; `runtimeBase` is e.g. /tmp, `stateDir` beside the manifest. */
@@ -204,6 +207,28 @@ function secretsStep(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, o
   return step;
 }
 
+const DIFF_USE_WORDS: Record<DiffUse, string> = {
+  report: 'nothing is activated (fleet diff)',
+  show: 'the diff is shown before this host goes on (--diff)',
+  confirm: 'no host goes on until every host\'s diff is shown and one question is answered yes (--confirm)',
+};
+
+function diffStep(ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): HostPlan['diff'] {
+  if (!options.diff) return { kind: 'diff', never: 'not asked (fleet diff, apply --diff or --confirm)' };
+  const step: HostPlan['diff'] = {
+    kind: 'diff',
+    guard:
+      'before anything on the target changes: the closure is copied (unless the probe found it there), then the target lists ' +
+      'the closures of the system it runs and of <toplevel> and fleet compares them by package; "no changes" when it already ' +
+      `runs <toplevel>, nothing to compare when it is not NixOS yet; ${DIFF_USE_WORDS[options.diff]}`,
+    use: options.diff,
+    compare: diffCommand(ssh),
+    copyTimeoutSeconds: inventory.copyTimeout,
+  };
+  if (ssh) step.copy = copyClosureCommand(inventory.commands, ssh);
+  return step;
+}
+
 function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): DeployStep['activation'] {
   const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot });
   const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
@@ -290,6 +315,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
           waitSeconds: options.lockTimeout,
         }
       : { kind: 'probe', command: probeCommand(undefined, firstProbe) },
+    diff: diffStep(ssh, options, inventory),
     pushKeys: pushKeysStep(spec, ssh, keys),
     bootstrap: bootstrapStep(spec, ssh, keys, options, inventory),
     secrets: secretsStep(spec, mode, ssh, options),

@@ -1,7 +1,7 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { CONTROL_PERSIST_SECONDS, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
-import { ACTIVATE_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT } from './remote-scripts.js';
+import { ACTIVATE_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT } from './remote-scripts.js';
 import type { Arg, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -227,6 +227,11 @@ export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings): Pl
     argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', nixSshStoreUri(ssh.endpoint), { ref: 'toplevel' }],
     env: { NIX_SSHOPTS: nixSshOpts(ssh) },
   };
+}
+
+/** On the target (where both closures are): lists the live system's closure and the built one's, with sizes. */
+export function diffCommand(ssh: SshSettings | undefined): PlannedCommand {
+  return { purpose: 'list both closures', argv: onTarget(ssh, ['sh', '-c', DIFF_SCRIPT, 'fleet-diff', { ref: 'toplevel' }]) };
 }
 
 /** Arms the rollback watchdog on the target (detached from the session), for a deploy id known at run time. */

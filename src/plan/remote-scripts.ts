@@ -218,6 +218,31 @@ exec env -i LOCALE_ARCHIVE= NIXOS_INSTALL_BOOTLOADER= "$top/bin/switch-to-config
 `;
 
 /** Every remote script by a short name, so displays can show `<probe script>` instead of its body. */
+/**
+ * The closures of the system the target runs and of the built one, with NAR sizes, for the diff:
+ * `from <live system>`, `to <built>`, then (when they differ) `paths from` / `sizes from` and
+ * `paths to` / `sizes to` sections, one path or size a line in the same order, and `end ok`.
+ * nix-store's query interface, not `nix store diff-closures`: it needs no experimental feature and
+ * answers alike on every Nix. Args: <built toplevel>.
+ */
+export const DIFF_SCRIPT = `set -uf
+to=$1
+from=
+if [ -e /run/current-system ]; then from=$(readlink -f /run/current-system); fi
+printf 'from %s\\nto %s\\n' "$from" "$to"
+closure() {
+  paths=$(nix-store --query --requisites "$2") || exit 3
+  printf 'paths %s\\n%s\\nsizes %s\\n' "$1" "$paths" "$1"
+  # Store paths hold no blanks: the list splits into one word per path.
+  nix-store --query --size $paths || exit 3
+}
+if [ -n "$from" ] && [ "$from" != "$to" ]; then
+  closure from "$from"
+  closure to "$to"
+fi
+echo 'end ok'
+`;
+
 export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   probe: PROBE_SCRIPT,
   'push-keys': PUSH_KEYS_SCRIPT,
@@ -226,4 +251,5 @@ export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   'arm-watchdog': ARM_WATCHDOG_SCRIPT,
   'confirm-watchdog': CONFIRM_WATCHDOG_SCRIPT,
   activate: ACTIVATE_SCRIPT,
+  diff: DIFF_SCRIPT,
 };

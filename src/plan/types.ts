@@ -24,8 +24,8 @@ export interface PlannedCommand {
   stdin?: string;
 }
 
-export type StepKind = 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
-export const STEP_ORDER: readonly StepKind[] = ['push-keys', 'bootstrap', 'secrets', 'deploy', 'verify'];
+export type StepKind = 'diff' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
+export const STEP_ORDER: readonly StepKind[] = ['diff', 'push-keys', 'bootstrap', 'secrets', 'deploy', 'verify'];
 
 /** Which nixos-rebuild activates: nixos-rebuild-ng with --store-path, or fleet itself the bash one's way. */
 export type RebuildFlavour = 'ng' | 'bash';
@@ -121,6 +121,30 @@ export type ConnectStep =
       waitSeconds: number;
     }
   | { kind: 'probe'; command: PlannedCommand };
+
+/**
+ * What a run does with each host's diff: `report` (fleet diff: the outcome carries it, nothing is
+ * activated), `show` (apply --diff: shown before the host activates), `confirm` (apply --confirm:
+ * every host's diff, then one question before any host changes).
+ */
+export type DiffUse = 'report' | 'show' | 'confirm';
+
+/**
+ * The diff, before anything on the target changes: the closure is copied (the copy deploy makes
+ * anyway; skipped when the probe found it there), then the target lists the closures of the
+ * system it runs and of the built one, and fleet compares them by package.
+ */
+export interface DiffStep {
+  kind: 'diff';
+  guard: string;
+  use: DiffUse;
+  /** The copy of the built closure (ssh targets). */
+  copy?: PlannedCommand;
+  /** Lists both closures with their sizes, where both are (on the target). */
+  compare: PlannedCommand;
+  /** Seconds a copy may go without progress before it is killed (and tried again). */
+  copyTimeoutSeconds: number;
+}
 
 export interface PushKeysStep {
   kind: 'push-keys';
@@ -246,6 +270,7 @@ export interface HostPlan {
   /** Every health check of the host (fleet check runs them all; apply's verify those of live modes). */
   healthChecks: PlannedHealthCheck[];
   connect: ConnectStep;
+  diff: DiffStep | NeverStep<'diff'>;
   pushKeys: PushKeysStep | NeverStep<'push-keys'>;
   bootstrap: BootstrapStep | NeverStep<'bootstrap'>;
   secrets: SecretsStep | NeverStep<'secrets'>;

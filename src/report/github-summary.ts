@@ -4,6 +4,7 @@ import { FAILED_OUTCOMES, type HostOutcome } from '../run/events.js';
 import { summarize } from './exit-codes.js';
 import { formatDuration, outcomeDuration } from './format.js';
 import { TAIL_LINES } from './summary-table.js';
+import { diffSummary, formatDiffBlock } from './diff-text.js';
 
 /** Escapes a value for one Markdown table cell. */
 function cell(text: string): string {
@@ -51,6 +52,11 @@ export function formatGithubSummary(
       `| ${cell(o.host)} | ${o.kind} | ${o.step} | ${formatDuration(outcomeDuration(o))} | ${details} |`,
     );
   }
+  // What each deploy changes (fleet diff, --diff, --confirm): one collapsed block per host.
+  for (const o of outcomes) {
+    if (!o.diff) continue;
+    lines.push('', `<details><summary>${escapeHtml(o.host)}: ${escapeHtml(diffSummary(o.diff))}</summary>`, '', ...codeBlock(formatDiffBlock(o.host, o.diff).join('\n')), '', '</details>');
+  }
   for (const o of outcomes) {
     if (!FAILED_OUTCOMES.includes(o.kind) || o.tail.length === 0) continue;
     const tail = o.tail.slice(-TAIL_LINES).join('\n');
@@ -67,6 +73,12 @@ export function formatGithubSummary(
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A fenced block that survives backticks in the text. */
+function codeBlock(text: string): string[] {
+  const fence = '`'.repeat(Math.max(3, longestBacktickRun(text) + 1));
+  return [`${fence}text`, text, fence];
 }
 
 function longestBacktickRun(text: string): number {

@@ -19,3 +19,4 @@ export {
   type RunTimes,
 } from './json-report.js';
 export { appendGithubSummary, formatGithubSummary } from './github-summary.js';
+export { diffSummary, formatByteDelta, formatBytes, formatDiffBlock, formatDiffLines } from './diff-text.js';

@@ -1,6 +1,6 @@
 // The `--json` report: a stable, versioned record of the plan, every host's outcome and every step.
 import type { Plan } from '../plan/types.js';
-import type { HostOutcome, OutcomeKind, Phase, StepRecord } from '../run/events.js';
+import type { ClosureDiff, HostOutcome, OutcomeKind, Phase, StepRecord } from '../run/events.js';
 import { exitCodeFor, summarize } from './exit-codes.js';
 
 /** One step of one host in the report. */
@@ -32,6 +32,12 @@ export interface JsonHost {
   tail: string[];
   /** What to do about a failure, when fleet knows; null otherwise. */
   hint: string | null;
+  /**
+   * What the deploy changes (fleet diff, apply --diff/--confirm): `same`, `not-installed`, or
+   * `changes` with the packages changed, added and removed and both closures' totals; null when
+   * no diff was asked for or the host did not get that far.
+   */
+  diff: ClosureDiff | null;
 }
 
 /** Totals over all hosts. */
@@ -108,6 +114,7 @@ function jsonHost(o: HostOutcome): JsonHost {
     steps: o.steps.map(jsonStep),
     tail: [...o.tail],
     hint: o.hint ?? null,
+    diff: o.diff ?? null,
   };
 }
 

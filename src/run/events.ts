@@ -1,6 +1,9 @@
 // The progress stream of a run: a discriminated union that every renderer handles exhaustively.
 import type { Mode } from '../manifest/inventory.js';
 import type { StepKind } from '../plan/types.js';
+import type { ClosureDiff } from '../backends/closure-diff.js';
+
+export type { ClosureDiff, ClosureTotals, PackageChange } from '../backends/closure-diff.js';
 
 /** How one host ended. */
 export type OutcomeKind =
@@ -40,6 +43,8 @@ export interface HostOutcome {
   finishedAt: number;
   /** Per-step results in order. */
   steps: StepRecord[];
+  /** What the deploy changes (or changed), when a diff was asked for and made. */
+  diff?: ClosureDiff;
 }
 
 export interface StepRecord {
@@ -67,6 +72,8 @@ export type RunEvent =
   | { type: 'step-failed'; host: string; step: Phase; reason: string }
   /** A notice the user must see, e.g. the TOFU fingerprint accepted or "lost SSH — rolls back at …". */
   | { type: 'host-note'; host: string; level: 'info' | 'warn'; message: string }
+  /** What a host's deploy will change, shown before it goes on (apply --diff). */
+  | { type: 'host-diff'; host: string; diff: ClosureDiff }
   | { type: 'host-done'; outcome: HostOutcome }
   | { type: 'interrupted'; second: boolean };
 

@@ -15,7 +15,9 @@ import {
   provenNotNixos,
   resolveKeys,
   stageBootstrapFiles,
+  diffSummary,
   type ArmedWatchdog,
+  type ClosureDiff,
   type Connection,
   type HostBuild,
   type ProbeFacts,
@@ -24,7 +26,7 @@ import {
   type VerbStep,
 } from '../backends/index.js';
 import type { Exec } from '../exec/index.js';
-import type { BootstrapStep, DeployStep, HostPlan, Plan, PushKeysStep, SecretsStep, StepKind, VerifyStep, WatchedActivation } from '../plan/index.js';
+import type { BootstrapStep, DeployStep, DiffStep, HostPlan, Plan, PushKeysStep, SecretsStep, StepKind, VerifyStep, WatchedActivation } from '../plan/index.js';
 import { knownHostsName, knownKeysFor, sha256Fingerprint } from '../ssh/index.js';
 import type { HostOutcome, OutcomeKind, Phase, RunEvent, StepRecord } from './events.js';
 
@@ -37,6 +39,11 @@ export interface HostRunContext {
   signal: AbortSignal;
   /** Asks before wiping disks; undefined means only --yes gives consent. */
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
+  /**
+   * The --confirm gate for this host: resolves once every host's diff is in and the one question
+   * is answered (true: go on). Undefined with a plan that confirms: nobody can answer, so no.
+   */
+  confirmDiff?: (diff: ClosureDiff) => Promise<boolean>;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   /**
@@ -92,6 +99,10 @@ export class HostRun {
   private secretStates?: SecretState[];
   private keysPushed = false;
   private secretsUploaded = false;
+  /** What the deploy changes, when a diff was asked for. */
+  private closureDiff?: ClosureDiff;
+  /** The diff step copied the closure (or found it there): deploy need not. */
+  private closureCopied = false;
 
   constructor(
     private readonly host: HostPlan,
@@ -196,6 +207,13 @@ export class HostRun {
       const facts = this.facts as ProbeFacts;
       const bootstrapping = 'install' in this.host.bootstrap && provenNotNixos(facts);
 
+      // Asked for (fleet diff, --diff, --confirm): before anything on the target changes.
+      if (!('never' in this.host.diff)) {
+        const diffStep: DiffStep = this.host.diff;
+        await this.step('diff', 'diff', () => this.diff(diffStep));
+        // After the diff step has ended, so that every view shows the diff while the question waits.
+        if (diffStep.use === 'confirm') await this.confirm();
+      }
       // Secret sources are read before anything on the host changes: a failing one fails it here.
       const secrets = this.host.secrets;
       const uploads = !('never' in secrets) && this.requested('secrets');
@@ -213,7 +231,9 @@ export class HostRun {
       const changed = this.progress !== 'untouched' && this.host.mode !== 'dry-activate';
       kind = changed ? 'changed' : 'unchanged';
       reason =
-        this.host.mode === 'dry-activate' && this.requested('deploy')
+        this.closureDiff && !changed && !this.requested('deploy')
+          ? `${diffSummary(this.closureDiff)}; nothing activated`
+          : this.host.mode === 'dry-activate' && this.requested('deploy')
           ? 'dry-activate: nothing changed'
           : changed
             ? this.requested('deploy') && this.activated
@@ -223,7 +243,8 @@ export class HostRun {
                 : [this.keysPushed ? 'keys pushed' : '', this.secretsUploaded ? 'secrets uploaded' : ''].filter(Boolean).join(', ') || 'changed'
             : 'already up to date';
       if (this.notes.length > 0) reason += ` (${this.notes.join('; ')})`;
-      step = this.steps.at(-1)?.step ?? step;
+      // fleet diff ends at its diff, whatever later steps it did not request.
+      step = this.closureDiff && !this.requested('deploy') ? 'diff' : (this.steps.at(-1)?.step ?? step);
     } catch (error) {
       step = error instanceof BuildFailed ? 'build' : (this.steps.at(-1)?.step ?? step);
       if (error instanceof EndHost) {
@@ -259,6 +280,7 @@ export class HostRun {
       startedAt: this.startedAt,
       finishedAt: this.ctx.now(),
       steps: this.steps,
+      ...(this.closureDiff ? { diff: this.closureDiff } : {}),
     };
     this.ctx.emit({ type: 'host-done', outcome });
     return outcome;
@@ -282,6 +304,38 @@ export class HostRun {
     for (const key of this.tofuKeys() ?? []) {
       this.note('info', `trusted on first use: ${key.type} ${sha256Fingerprint(key)}`);
     }
+  }
+
+  /**
+   * Copies the closure (the copy deploy makes anyway) and compares the live system with the built
+   * one on the target; shows the diff (--diff) or waits for the one question (--confirm).
+   */
+  private async diff(step: DiffStep): Promise<string | Skip> {
+    const facts = this.facts as ProbeFacts;
+    const toplevel = this.build.toplevel;
+    let diff: ClosureDiff;
+    if (provenNotNixos(facts)) diff = { kind: 'not-installed', to: toplevel };
+    else if (facts.current === toplevel) diff = { kind: 'same', system: toplevel };
+    else {
+      // The built system is needed here to copy it, or to list it when this machine is the target.
+      if (facts.closure !== 'present' || !step.copy) await this.outputsBuilt();
+      if (step.copy && facts.closure !== 'present') await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds, 'diff');
+      else if (step.copy) this.ctx.emit({ type: 'step-line', host: this.name, step: 'diff', line: 'closure already on the target: nothing to copy' });
+      this.closureCopied = true;
+      diff = await this.verbs.diff(step.compare);
+    }
+    this.closureDiff = diff;
+    if (step.use === 'show') this.ctx.emit({ type: 'host-diff', host: this.name, diff });
+    return diffSummary(diff);
+  }
+
+  /** --confirm: waits for the one answer (given once every host's diff is in); no means skipped. */
+  private async confirm(): Promise<void> {
+    const diff = this.closureDiff as ClosureDiff;
+    const yes = this.ctx.confirmDiff ? await this.ctx.confirmDiff(diff) : false;
+    if (yes) return;
+    const why = this.ctx.signal.aborted ? 'interrupted at the confirmation' : this.ctx.confirmDiff ? 'not confirmed at the prompt' : 'not confirmed (no one to ask)';
+    throw new EndHost('skipped', 'diff', `${why}; nothing was activated`);
   }
 
   private async pushKeys(bootstrapping: boolean): Promise<string | Skip> {
@@ -441,7 +495,7 @@ export class HostRun {
       return new Skip(`already runs ${this.build.toplevel}`);
     }
     // The probe said whether the closure is there; a bootstrap has just put it there.
-    const present = facts.closure === 'present' || this.bootstrapped;
+    const present = facts.closure === 'present' || this.bootstrapped || this.closureCopied;
     // Activation needs the built system here only to copy it, or when this machine is the target.
     if (!present || !step.copy) await this.outputsBuilt();
     if (step.copy && !present) await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
 import { bounded, forEachHost } from './operate.js';
+import { ConfirmGate, type AskConfirm } from './confirm-gate.js';
 
 export interface RunDeps {
   exec?: Exec;
@@ -16,6 +17,8 @@ export interface RunDeps {
   /** Aborted on the first Ctrl-C. */
   signal?: AbortSignal;
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
+  /** apply --confirm: the one question, with every host's diff; without it nothing is confirmed. */
+  confirmApply?: AskConfirm;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -167,6 +170,11 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
 
   // Secret sources are read once per run, whichever hosts share them; overwritten when it ends.
   const secrets = new SecretReader(exec);
+
+  // --confirm: each host waits after its diff, outside its place among `parallel`, for one answer.
+  const confirms = plan.hosts.some((h) => !('never' in h.diff) && h.diff.use === 'confirm');
+  const gate = confirms ? new ConfirmGate(plan.hosts.map((h) => h.name), deps.confirmApply ?? (async () => false)) : undefined;
+
   // Fail-fast stops new hosts from starting; running ones finish their sequence.
   const stopNew = new AbortController();
   const reportsItself = new Set<string>();
@@ -176,7 +184,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   };
   const outcomes = await forEachHost(
     plan.hosts,
-    async (host): Promise<HostOutcome> => {
+    async (host, place): Promise<HostOutcome> => {
       const at = now();
       if (stopNew.signal.aborted) return skipped(host, `not started: ${String(stopNew.signal.reason)}`);
       const failure = failed.get(host.name);
@@ -189,7 +197,8 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       // Its early connection has been made (or has failed) before its first session: never two masters.
       await early.get(host.name);
       const outputs = realised.get(host.name)!.promise;
-      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep, realised: () => outputs, secrets }).execute();
+      const confirmDiff = gate ? (diff: Parameters<ConfirmGate['arrive']>[1]) => place.outside(gate.arrive(host.name, diff)) : undefined;
+      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, confirmDiff, now, sleep, realised: () => outputs, secrets }).execute();
     },
     {
       parallel: plan.parallel,
@@ -198,6 +207,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       onSkipped: (name) => skipped(plan.hosts.find((h) => h.name === name)!, 'interrupted before it started'),
       onError: (host, error): HostOutcome => ({ ...skipped(host, ''), kind: 'failed', reason: error instanceof Error ? error.message : String(error) }),
       onDone: (name, outcome) => {
+        gate?.leave(name);
         // A HostRun reports its own end; the others end here.
         if (!reportsItself.has(name)) emit({ type: 'host-done', outcome });
         if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) stopNew.abort(`--fail-fast after ${outcome.host} failed`);

@@ -68,7 +68,8 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   lines.push(connect.kind === 'lock-and-probe' ? '  lock and probe  one session, before the steps; holds the deploy lock for the whole sequence' : '  probe  always, before the steps');
   lines.push(...commandLines(connect.kind === 'lock-and-probe' ? [connect.openEarly, connect.command] : [connect.command]));
   const requested = (kind: StepKind) => scope.steps.includes(kind);
-  const steps = [host.pushKeys, host.bootstrap, host.secrets, host.deploy, host.verify];
+  // The diff is asked for (fleet diff, --diff, --confirm): a plan without it does not list it.
+  const steps = [...('never' in host.diff ? [] : [host.diff]), host.pushKeys, host.bootstrap, host.secrets, host.deploy, host.verify];
   for (const step of steps) {
     if (!requested(step.kind)) {
       lines.push(`  ${step.kind}  not requested`);
@@ -80,6 +81,9 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
     }
     lines.push(`  ${step.kind}  ${step.guard}`);
     switch (step.kind) {
+      case 'diff':
+        lines.push(...commandLines([step.copy, step.compare]));
+        break;
       case 'push-keys':
         lines.push(...commandLines([step.generate, step.push]));
         break;

@@ -5,6 +5,7 @@ import type { Plan } from '../plan/types.js';
 import type { Reporter, RunEvent } from '../run/events.js';
 import { applyLiveEvent, finalLines, initialLiveState, liveFrame, type LiveState } from './live-view.js';
 import { painter, type Paint } from './paint.js';
+import { formatDiffBlock } from '../report/index.js';
 
 /**
  * The size assumed for a terminal that reports none: a pseudo-terminal nobody sized (under
@@ -68,7 +69,20 @@ export class LiveReporter implements Reporter {
     const first = !this.started;
     this.start();
     applyLiveEvent(this.state, event, this.now());
-    if (first) this.draw();
+    // apply --diff: the host's diff stays on screen, above the frame, before the host goes on.
+    if (event.type === 'host-diff') this.above(formatDiffBlock(event.host, event.diff));
+    else if (first) this.draw();
+  }
+
+  /** Writes lines where the frame is, for good (they scroll up with the terminal), and draws the frame below. */
+  private above(lines: readonly string[]): void {
+    const erase = this.erase();
+    const lead = this.strayOpen ? '\n' : '';
+    this.strayOpen = false;
+    this.drawn = [];
+    this.lastFrame = '';
+    this.out(`${erase}${lead}${lines.join('\n')}\n`);
+    this.draw();
   }
 
   async close(): Promise<void> {

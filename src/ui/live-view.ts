@@ -2,7 +2,7 @@
 // the frame for a terminal of a given size (a header with the counts, a line per running host,
 // failed hosts kept in view). Pure: the live reporter draws it, tests read it.
 import type { Plan } from '../plan/types.js';
-import { describeOutcome, formatDuration } from '../report/index.js';
+import { describeOutcome, diffSummary, formatDuration } from '../report/index.js';
 import { FAILED_OUTCOMES, type HostOutcome, type Phase, type RunEvent } from '../run/events.js';
 import type { Paint } from './paint.js';
 
@@ -166,6 +166,12 @@ export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): 
       const note = event.level === 'warn' ? `! ${event.message}` : event.message;
       if (host) host.lastLine = note;
       state.notes.push(`${event.host}: ${note}`);
+      return;
+    }
+    case 'host-diff': {
+      // The whole diff is printed above the frame (live-reporter.ts); the host's line says its gist.
+      const host = hostOf(state, event.host, now);
+      if (host) host.lastLine = `diff: ${diffSummary(event.diff)}`;
       return;
     }
     case 'host-done': {

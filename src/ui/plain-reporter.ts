@@ -1,5 +1,5 @@
 // The plain renderer: one prefixed line per event worth showing, for CI logs and pipes.
-import { describeOutcome, formatDuration, outcomeDuration } from '../report/index.js';
+import { describeOutcome, diffSummary, formatDiffLines, formatDuration, outcomeDuration } from '../report/index.js';
 import { FAILED_OUTCOMES, type HostOutcome, type Reporter, type RunEvent } from '../run/events.js';
 import { painter, type Paint } from './paint.js';
 
@@ -56,6 +56,8 @@ export function formatPlainEvent(event: RunEvent, paint: Paint = painter(false))
       return event.level === 'warn'
         ? [`${tag(event.host)} ${paint('yellow', `! ${event.message}`)}`]
         : [`${tag(event.host)} note: ${event.message}`];
+    case 'host-diff':
+      return [diffSummary(event.diff), ...formatDiffLines(event.diff).map((line) => `  ${line}`)].map((line) => `${tag(event.host)} diff: ${line}`);
     case 'host-done': {
       const o = event.outcome;
       const text = hostDoneText(o);

@@ -15,7 +15,7 @@ import {
   type LoggerFormat,
 } from 'listr2';
 import type { Plan } from '../plan/types.js';
-import { describeOutcome, formatDuration, outcomeDuration, shortStorePath } from '../report/index.js';
+import { describeOutcome, diffSummary, formatDiffLines, formatDuration, outcomeDuration, shortStorePath } from '../report/index.js';
 import {
   FAILED_OUTCOMES,
   type HostOutcome,
@@ -378,6 +378,16 @@ export class TtyReporter implements Reporter {
         const note = event.level === 'warn' ? `! ${event.message}` : event.message;
         host.notes.push(note);
         if (host.wrapper) host.wrapper.output = note;
+        return;
+      }
+      case 'host-diff': {
+        // Kept under the host, as its notes are: the diff stays in view after the host collapses.
+        const host = this.hostOf(event.host);
+        if (!host) return;
+        for (const line of [`diff: ${diffSummary(event.diff)}`, ...formatDiffLines(event.diff).map((l) => `  ${l}`)]) {
+          host.notes.push(line);
+          if (host.wrapper) host.wrapper.output = line;
+        }
         return;
       }
       case 'host-done': {

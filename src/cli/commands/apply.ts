@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { VERBOSE_OPTION, withHostSelection, withModes, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
+import { CONFIRM_OPTION, contextArgsFrom, DIFF_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
 
 export interface ApplyArgs extends PlanArgs {
   'dry-run'?: boolean;
@@ -29,6 +29,8 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION)
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
+        .option('diff', DIFF_OPTION)
+        .option('confirm', CONFIRM_OPTION)
         .conflicts('fail-fast', 'keep-going'),
     handler: (args) =>
       done(

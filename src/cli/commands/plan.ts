@@ -4,6 +4,7 @@ import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, sele
 import { withHostSelection, withModes } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
+import type { DiffUse } from '../../plan/index.js';
 
 export interface PlanArgs extends CommonArgs {
   'eval-limit'?: number;
@@ -13,6 +14,10 @@ export interface PlanArgs extends CommonArgs {
   'fail-fast'?: boolean;
   'lock-timeout'?: number;
   'rebuild-flavour'?: 'auto' | 'ng' | 'bash';
+  /** apply --diff: each host's diff before it activates. */
+  diff?: boolean;
+  /** apply --confirm: every host's diff, then one question before any host activates. */
+  confirm?: boolean;
 }
 
 /** Plans of the single-step commands, for `fleet plan --for`. */
@@ -22,7 +27,14 @@ export const STEP_SCOPES = {
   'push-secrets': { steps: ['secrets'] },
   bootstrap: { steps: ['push-keys', 'bootstrap'] },
   build: { buildOnly: true },
+  diff: { steps: ['diff'] },
 } as const satisfies Record<string, StepSelection>;
+
+/** How the diff is used: --confirm wins over --diff; `fleet diff` (and `fleet plan --for diff`) only reports it. */
+export function diffUseFrom(args: Pick<PlanArgs, 'diff' | 'confirm'>, command?: keyof typeof STEP_SCOPES): DiffUse | undefined {
+  if (command === 'diff') return 'report';
+  return args.confirm ? 'confirm' : args.diff ? 'show' : undefined;
+}
 
 /** The plan-shaping flags, shared with apply. */
 export function contextArgsFrom(args: PlanArgs) {
@@ -38,8 +50,16 @@ export function contextArgsFrom(args: PlanArgs) {
     allowBootstrap: args.yes ?? false,
     lockTimeout: nonNegativeSeconds('lock-timeout', args['lock-timeout']),
     ...(args['rebuild-flavour'] ? { rebuildFlavour: args['rebuild-flavour'] } : {}),
+    ...(diffUseFrom(args) ? { diff: diffUseFrom(args) } : {}),
   };
 }
+
+/** --diff and --confirm, for apply (and fleet plan, to show what they add). */
+export const DIFF_OPTION = { type: 'boolean', describe: "print each host's package diff (what its deploy changes) before it activates" } as const;
+export const CONFIRM_OPTION = {
+  type: 'boolean',
+  describe: "build and copy every host, show every host's diff, then ask once before activating any (needs a terminal)",
+} as const;
 
 /** --eval-limit and --eval-jobs: how the build stage is cut and how many evaluators run at once. */
 export const EVAL_LIMIT_OPTION = {
@@ -57,7 +77,9 @@ export const REBUILD_FLAVOUR_OPTION = {
 /** Prints a plan as the human tree or JSON. */
 export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }): Promise<CommandResult> {
   const { planFromArgs } = await import('../context.js');
-  const { plan } = await planFromArgs({ ...contextArgsFrom(args), scope: STEP_SCOPES[args.for ?? 'apply'] as StepSelection });
+  const command = args.for ?? 'apply';
+  const diff = diffUseFrom(args, command);
+  const { plan } = await planFromArgs({ ...contextArgsFrom(args), scope: STEP_SCOPES[command] as StepSelection, ...(diff ? { diff } : {}) });
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify(plan, null, 2)] };
   const { formatPlan } = await import('../../ui/index.js');
   return { exitCode: 0, stdout: formatPlan(plan) };
@@ -75,6 +97,8 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' })
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
+        .option('diff', DIFF_OPTION)
+        .option('confirm', CONFIRM_OPTION)
         .option('for', { choices: Object.keys(STEP_SCOPES) as (keyof typeof STEP_SCOPES)[], describe: 'the plan of this command (default apply)' }),
     handler: (args) => done(renderPlan(args)),
   };

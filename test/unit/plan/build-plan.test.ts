@@ -27,9 +27,9 @@ describe('buildPlan', () => {
     host('web-2', { tags: ['web'] }),
   ]);
 
-  it('orders every host push-keys → bootstrap → secrets → deploy → verify, each a typed step', () => {
+  it('orders every host diff → push-keys → bootstrap → secrets → deploy → verify, each a typed step', () => {
     const plan = buildPlan(fleet, planOptions());
-    for (const h of plan.hosts) expect([h.pushKeys, h.bootstrap, h.secrets, h.deploy, h.verify].map((s) => s.kind)).toEqual([...STEP_ORDER]);
+    for (const h of plan.hosts) expect([h.diff, h.pushKeys, h.bootstrap, h.secrets, h.deploy, h.verify].map((s) => s.kind)).toEqual([...STEP_ORDER]);
     expect(plan.scope).toEqual({ steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false });
   });
 

@@ -45,6 +45,7 @@ const plan: Plan = {
         command: { purpose: 'lock and probe', argv: ['ssh', 'root@10.0.0.7', '--', 'flock', '/run/fleet.lock', 'sh', { ref: 'toplevel', remote: true }] },
         waitSeconds: 30,
       },
+      diff: { kind: 'diff', never: 'not asked' },
       pushKeys: {
         kind: 'push-keys',
         guard: 'before a bootstrap (keys.push: bootstrap)',
@@ -93,6 +94,7 @@ const plan: Plan = {
       watchdogSeconds: 90,
       healthChecks: [],
       connect: { kind: 'probe', command: { purpose: 'probe', argv: ['sh', '-c', "echo it's me"] } },
+      diff: { kind: 'diff', never: 'not asked' },
       pushKeys: { kind: 'push-keys', never: 'no key policy' },
       bootstrap: { kind: 'bootstrap', never: 'no bootstrap options' },
       secrets: { kind: 'secrets', never: 'no secrets' },
