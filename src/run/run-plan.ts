@@ -173,7 +173,8 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
 
   // --confirm: each host waits after its diff, outside its place among `parallel`, for one answer.
   const confirms = plan.hosts.some((h) => !('never' in h.diff) && h.diff.use === 'confirm');
-  const gate = confirms ? new ConfirmGate(plan.hosts.map((h) => h.name), deps.confirmApply ?? (async () => false)) : undefined;
+  // Without a way to ask, no host gets a confirmation (each says so).
+  const gate = confirms && deps.confirmApply ? new ConfirmGate(plan.hosts.map((h) => h.name), deps.confirmApply) : undefined;
 
   // Fail-fast stops new hosts from starting; running ones finish their sequence.
   const stopNew = new AbortController();

@@ -355,3 +355,26 @@ describe('selectHosts', () => {
     expect(() => names(['x-*'])).toThrow('x-* matches no host');
   });
 });
+
+describe('the diff step', () => {
+  const fleet = inventory([host('web-1'), host('laptop', { target: { kind: 'local' } })]);
+
+  it('is never planned unless asked for', () => {
+    for (const h of buildPlan(fleet, planOptions()).hosts) expect(h.diff).toEqual({ kind: 'diff', never: 'not asked (fleet diff, apply --diff or --confirm)' });
+  });
+
+  it('copies the closure and lists both closures on the target (ssh), or lists them here (local)', () => {
+    const plan = buildPlan(fleet, planOptions({ diff: 'confirm' }));
+    const [web, laptop] = plan.hosts;
+    if (!web || 'never' in web.diff || !laptop || 'never' in laptop.diff) throw new Error('diff step expected');
+    expect(web.diff.use).toBe('confirm');
+    expect(web.diff.copy?.argv).toEqual(web.deploy.copy?.argv);
+    const remote = resolveArgv(web.diff.compare.argv, { toplevel: '/nix/store/new system' });
+    expect(remote[0]).toBe('ssh');
+    expect(remote.at(-1)).toBe("'/nix/store/new system'");
+    expect(remote.at(-2)).toMatch(/ fleet-diff$/);
+    expect(laptop.diff.copy).toBeUndefined();
+    expect(resolveArgv(laptop.diff.compare.argv, { toplevel: '/nix/store/x' })).toEqual(['sh', '-c', expect.stringContaining('nix-store --query --requisites'), 'fleet-diff', '/nix/store/x']);
+    expect(web.diff.guard).toMatch(/one question is answered yes \(--confirm\)$/);
+  });
+});

@@ -38,6 +38,24 @@ describe('formatGithubSummary', () => {
   });
 });
 
+describe('formatGithubSummary with diffs', () => {
+  it('puts each host\'s diff in a collapsed block', () => {
+    const diff = {
+      kind: 'changes' as const,
+      from: '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system-web-1-r1',
+      to: '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-nixos-system-web-1-r2',
+      changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8192 }],
+      added: [],
+      removed: [],
+      closure: { fromPaths: 3, toPaths: 3, pathsAdded: 2, pathsRemoved: 2, fromBytes: 10240, toBytes: 18432 },
+    };
+    const md = formatGithubSummary([{ ...PACMAN, diff }, { ...WEB1, diff: { kind: 'same', system: WEB1.storePath ?? '' } }], { title: 'fleet diff' });
+    expect(md).toContain('<details><summary>vps-pacman: 1 package changed; closure +8.0 KiB</summary>');
+    expect(md).toMatch(/```text\nvps-pacman: \/nix\/store\/…-nixos-system-web-1-r1 → \/nix\/store\/…-nixos-system-web-1-r2\n  changed  lab-tool  1\.0 → 1\.1  \+8\.0 KiB\n  closure  3 → 3 paths/);
+    expect(md).toContain('<details><summary>web-1: no changes</summary>');
+  });
+});
+
 describe('appendGithubSummary', () => {
   it('appends, adding a final newline when missing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fleet-gh-'));

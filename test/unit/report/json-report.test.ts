@@ -36,8 +36,9 @@ describe('buildJsonReport', () => {
     expect(report.hosts.map((h) => h.host)).toEqual(['vps-pacman', 'web-1', 'web-2']);
     const pacman = report.hosts[0]!;
     expect(Object.keys(pacman)).toEqual([
-      'host', 'outcome', 'mode', 'step', 'reason', 'storePath', 'startedAt', 'finishedAt', 'durationMs', 'steps', 'tail', 'hint',
+      'host', 'outcome', 'mode', 'step', 'reason', 'storePath', 'startedAt', 'finishedAt', 'durationMs', 'steps', 'tail', 'hint', 'diff',
     ]);
+    expect(pacman.diff).toBeNull();
     expect(pacman).toMatchObject({ outcome: 'changed', mode: 'switch', step: 'verify', storePath: PACMAN_PATH, durationMs: 12_300 });
     expect(pacman.steps.map((s) => [s.step, s.status])).toEqual([
       ['probe', 'done'],

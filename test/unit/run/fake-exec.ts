@@ -16,6 +16,8 @@ export type CommandKind =
   | 'push-keys'
   | 'push-secrets'
   | 'install'
+  /** The diff script: both closures listed on the target. */
+  | 'diff'
   | 'control'
   /** The shared master opened while the build runs (ssh -f -N). */
   | 'open'
@@ -73,6 +75,7 @@ export function classify(argv: readonly string[]): CommandKind {
   if (scriptName(line, 'fleet-confirm')) return 'confirm';
   if (scriptName(line, 'fleet-push-keys')) return 'push-keys';
   if (scriptName(line, 'fleet-push-secrets')) return 'push-secrets';
+  if (scriptName(line, 'fleet-diff')) return 'diff';
   return 'unknown';
 }
 

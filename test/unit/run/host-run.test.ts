@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/manifest/inventory.js';
 import { buildPlan, type PlanOptions, type RebuildFlavour } from '../../../src/plan/index.js';
-import { runPlan, type HostOutcome, type RunEvent } from '../../../src/run/index.js';
+import { runPlan, type AskConfirm, type GateArrival, type HostOutcome, type RunEvent } from '../../../src/run/index.js';
 import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
 import { CONNECTION_REFUSED, fakeExec, probeAnswer, type CommandKind, type Facts, type Responder } from './fake-exec.js';
 
@@ -46,6 +46,7 @@ interface Setup {
   respond: Partial<Record<CommandKind, Responder>>;
   controller?: AbortController;
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
+  confirmApply?: AskConfirm;
   clock?: ReturnType<typeof fakeClock>;
 }
 
@@ -82,6 +83,7 @@ async function apply(setup: Setup) {
     now: clock.now,
     sleep: clock.sleep,
     confirmBootstrap: setup.confirmBootstrap,
+    confirmApply: setup.confirmApply,
   });
   expect(result.outcomes).toHaveLength(1);
   const outcome = result.outcomes[0] as HostOutcome;
@@ -444,5 +446,82 @@ describe('runPlan as a pipeline: each host starts as soon as its own chunk is bu
     expect(result.outcomes.map((o) => [o.host, o.kind])).toEqual([['web-1', 'failed'], ['web-2', 'skipped']]);
     expect(result.outcomes[1]?.reason).toBe('not started: --fail-fast after web-1 failed');
     expect(fake.calls.filter((c) => c.kind === 'lock').map((c) => names(c.argv))).toEqual([['web-1']]);
+  });
+});
+
+describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
+  /** The diff script's answer: the old system with lab-tool 1.0, the built one with lab-tool 1.1. */
+  const listing: Responder = (request) => {
+    const to = request.argv.at(-1)?.replace(/'/g, '') ?? '';
+    return {
+      stdout: [`from ${OLD}`, `to ${to}`, 'paths from', OLD, '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-lab-tool-1.0', 'sizes from', '100', '4000',
+        'paths to', to, '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-lab-tool-1.1', 'sizes to', '100', '12000', 'end ok', ''].join('\n'),
+    };
+  };
+
+  it('fleet diff copies the closure, lists both closures on the target and ends unchanged with the diff; nothing is armed or activated', async () => {
+    const { outcome, fake } = await apply({
+      options: { diff: 'report', scope: { steps: ['diff'] } },
+      respond: { lock: locked(BEFORE), diff: listing },
+    });
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'diff', 'control']);
+    expect(outcome).toMatchObject({ kind: 'unchanged', step: 'diff', reason: '1 package changed, 1 added, 1 removed; closure +7.8 KiB; nothing activated' });
+    expect(outcome.diff).toMatchObject({ kind: 'changes', from: OLD, to: toplevel, changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8000 }] });
+  });
+
+  it('a host that already runs the built system has no changes, and nothing is copied or listed', async () => {
+    const { outcome, fake } = await apply({
+      options: { diff: 'report', scope: { steps: ['diff'] } },
+      respond: { lock: locked({ current: toplevel, profile: toplevel, generation: 4, closure: 'present' }), diff: listing },
+    });
+    expect(fake.of('diff')).toEqual([]);
+    expect(fake.of('copy')).toEqual([]);
+    expect(outcome.diff).toEqual({ kind: 'same', system: toplevel });
+    expect(outcome.reason).toBe('no changes; nothing activated');
+  });
+
+  it('apply --diff shows the diff before deploying, and deploy does not copy again', async () => {
+    const { outcome, fake, events } = await apply({ options: { diff: 'show' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() } });
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'diff', 'arm', 'activate', 'confirm', 'control']);
+    const shown = events.findIndex((e) => e.type === 'host-diff');
+    const deployStarts = events.findIndex((e) => e.type === 'step-start' && e.step === 'deploy');
+    expect(shown).toBeGreaterThan(-1);
+    expect(shown).toBeLessThan(deployStarts);
+    expect(outcome).toMatchObject({ kind: 'changed', reason: 'deployed switch' });
+  });
+
+  it('--confirm answered no: the host ends skipped at diff and nothing is armed or activated', async () => {
+    const asked: GateArrival[][] = [];
+    const { outcome, fake } = await apply({
+      options: { diff: 'confirm' },
+      respond: { lock: locked(BEFORE), diff: listing },
+      confirmApply: async (arrivals) => {
+        asked.push(arrivals);
+        return false;
+      },
+    });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.map((a) => a.host)).toEqual(['web-1']);
+    expect(fake.of('arm')).toEqual([]);
+    expect(fake.of('activate')).toEqual([]);
+    expect(outcome).toMatchObject({ kind: 'skipped', step: 'diff', reason: 'not confirmed at the prompt; nothing was activated' });
+  });
+
+  it('--confirm answered yes deploys; with no one to ask, nothing is activated', async () => {
+    const yes = await apply({ options: { diff: 'confirm' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() }, confirmApply: async () => true });
+    expect(yes.outcome).toMatchObject({ kind: 'changed' });
+    const nobody = await apply({ options: { diff: 'confirm' }, respond: { lock: locked(BEFORE), diff: listing } });
+    expect(nobody.fake.of('activate')).toEqual([]);
+    expect(nobody.outcome).toMatchObject({ kind: 'skipped', reason: 'not confirmed (no one to ask); nothing was activated' });
+  });
+
+  it('a failed listing fails the host at diff, before anything changed', async () => {
+    const { outcome, fake } = await apply({
+      options: { diff: 'show' },
+      respond: { lock: locked(BEFORE), diff: () => ({ exitCode: 3, stderr: "error: path '/nix/store/x' is not valid\n" }) },
+    });
+    expect(fake.of('activate')).toEqual([]);
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'diff' });
+    expect(outcome.reason).toMatch(/listing the closures on the target failed \(exit 3\)/);
   });
 });

@@ -56,6 +56,28 @@ describe('plain renderer', () => {
     [{ type: 'host-start', host: 'a' }, []],
     [{ type: 'step-done', host: 'a', step: 'lock', detail: '' }, ['[a] lock: done']],
     [{ type: 'host-note', host: 'a', level: 'info', message: 'hello' }, ['[a] note: hello']],
+    [{ type: 'host-diff', host: 'a', diff: { kind: 'same', system: '/nix/store/x' } }, ['[a] diff: no changes']],
+    [
+      {
+        type: 'host-diff',
+        host: 'a',
+        diff: {
+          kind: 'changes',
+          from: '/nix/store/x',
+          to: '/nix/store/y',
+          changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8192 }],
+          added: [{ name: 'lab-new', from: [], to: ['2.0'], sizeDelta: 3072 }],
+          removed: [],
+          closure: { fromPaths: 3, toPaths: 4, pathsAdded: 3, pathsRemoved: 2, fromBytes: 10240, toBytes: 21504 },
+        },
+      },
+      [
+        '[a] diff: 1 package changed, 1 added; closure +11.0 KiB',
+        '[a] diff:   changed  lab-tool  1.0 → 1.1  +8.0 KiB',
+        '[a] diff:   added    lab-new   2.0        +3.0 KiB',
+        '[a] diff:   closure  3 → 4 paths (3 added, 2 removed), 10.0 KiB → 21.0 KiB (+11.0 KiB)',
+      ],
+    ],
     [{ type: 'interrupted', second: false }, ['[fleet] interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once']],
     [{ type: 'interrupted', second: true }, ['[fleet] interrupted again — leaving now']],
   ])('%o', (event, lines) => {
