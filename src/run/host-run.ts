@@ -214,19 +214,23 @@ export class HostRun {
         // After the diff step has ended, so that every view shows the diff while the question waits.
         if (diffStep.use === 'confirm') await this.confirm();
       }
-      // Secret sources are read before anything on the host changes: a failing one fails it here.
-      const secrets = this.host.secrets;
-      const uploads = !('never' in secrets) && this.requested('secrets');
-      if (!('never' in secrets)) await this.step('secrets', 'read secrets', () => this.readSecrets());
+      // fleet diff runs the diff alone: the other steps are not its business, not even as skips.
+      const diffOnly = this.scope.steps.length === 1 && this.requested('diff');
+      if (!diffOnly) {
+        // Secret sources are read before anything on the host changes: a failing one fails it here.
+        const secrets = this.host.secrets;
+        const uploads = !('never' in secrets) && this.requested('secrets');
+        if (!('never' in secrets)) await this.step('secrets', 'read secrets', () => this.readSecrets());
 
-      await this.step('push-keys', 'push keys', () => this.pushKeys(bootstrapping));
-      await this.step('bootstrap', 'bootstrap (nixos-anywhere)', () => this.bootstrap(bootstrapping));
-      if (uploads && secrets.beforeActivation) await this.step('secrets', 'upload secrets before activation', () => this.uploadSecrets('before'));
-      await this.step('deploy', `deploy (${this.host.mode})`, () => this.deploy());
-      // Nothing was activated or installed (already up to date): no fresh connection, nothing to prove.
-      if (this.activated || this.bootstrapped) await this.step('verify', 'verify', () => this.verify());
-      else this.skipStep('verify', this.requested('verify') ? 'nothing was activated' : 'not requested');
-      if (uploads && secrets.afterActivation) await this.step('secrets', 'upload secrets after activation', () => this.uploadSecrets('after'));
+        await this.step('push-keys', 'push keys', () => this.pushKeys(bootstrapping));
+        await this.step('bootstrap', 'bootstrap (nixos-anywhere)', () => this.bootstrap(bootstrapping));
+        if (uploads && secrets.beforeActivation) await this.step('secrets', 'upload secrets before activation', () => this.uploadSecrets('before'));
+        await this.step('deploy', `deploy (${this.host.mode})`, () => this.deploy());
+        // Nothing was activated or installed (already up to date): no fresh connection, nothing to prove.
+        if (this.activated || this.bootstrapped) await this.step('verify', 'verify', () => this.verify());
+        else this.skipStep('verify', this.requested('verify') ? 'nothing was activated' : 'not requested');
+        if (uploads && secrets.afterActivation) await this.step('secrets', 'upload secrets after activation', () => this.uploadSecrets('after'));
+      }
 
       const changed = this.progress !== 'untouched' && this.host.mode !== 'dry-activate';
       kind = changed ? 'changed' : 'unchanged';
