@@ -6,6 +6,7 @@ import { HostError } from '../errors.js';
 import {
   addKnownHosts,
   describeOutOfPlace,
+  diffSummary,
   HostVerbs,
   SecretReader,
   isDeployed,
@@ -15,7 +16,6 @@ import {
   provenNotNixos,
   resolveKeys,
   stageBootstrapFiles,
-  diffSummary,
   type ArmedWatchdog,
   type ClosureDiff,
   type Connection,
@@ -238,14 +238,14 @@ export class HostRun {
         this.closureDiff && !changed && !this.requested('deploy')
           ? `${diffSummary(this.closureDiff)}; nothing activated`
           : this.host.mode === 'dry-activate' && this.requested('deploy')
-          ? 'dry-activate: nothing changed'
-          : changed
-            ? this.requested('deploy') && this.activated
-              ? `${this.bootstrapped ? 'installed and ' : ''}deployed ${this.host.mode}`
-              : this.bootstrapped
-                ? 'installed'
-                : [this.keysPushed ? 'keys pushed' : '', this.secretsUploaded ? 'secrets uploaded' : ''].filter(Boolean).join(', ') || 'changed'
-            : 'already up to date';
+            ? 'dry-activate: nothing changed'
+            : changed
+              ? this.requested('deploy') && this.activated
+                ? `${this.bootstrapped ? 'installed and ' : ''}deployed ${this.host.mode}`
+                : this.bootstrapped
+                  ? 'installed'
+                  : [this.keysPushed ? 'keys pushed' : '', this.secretsUploaded ? 'secrets uploaded' : ''].filter(Boolean).join(', ') || 'changed'
+              : 'already up to date';
       if (this.notes.length > 0) reason += ` (${this.notes.join('; ')})`;
       // fleet diff ends at its diff, whatever later steps it did not request.
       step = this.closureDiff && !this.requested('deploy') ? 'diff' : (this.steps.at(-1)?.step ?? step);
