@@ -515,6 +515,22 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
     expect(nobody.outcome).toMatchObject({ kind: 'skipped', reason: 'not confirmed (no one to ask); nothing was activated' });
   });
 
+  it('a build that fails after the lock ends the host failed at build, nothing copied, listed or asked', async () => {
+    let asked = 0;
+    const { outcome, fake } = await apply({
+      outputs: { toplevel: join(dir, 'never-built') },
+      options: { diff: 'confirm' },
+      respond: { lock: locked(BEFORE), diff: listing, build: () => ({ exitCode: 1, stderr: 'error: builder for never-built failed with exit code 1\n' }) },
+      confirmApply: async () => {
+        asked += 1;
+        return true;
+      },
+    });
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'build', reason: 'build failed: error: builder for never-built failed with exit code 1' });
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(asked).toBe(0);
+  });
+
   it('a failed listing fails the host at diff, before anything changed', async () => {
     const { outcome, fake } = await apply({
       options: { diff: 'show' },
