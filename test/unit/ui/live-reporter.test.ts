@@ -79,6 +79,38 @@ describe('live reporter', () => {
     expect(term.chunks).toEqual(['after\n']);
   });
 
+  it('apply --diff: a host\'s diff is written for good where the frame was, and the frame is drawn again below', async () => {
+    const term = new FakeTerminal();
+    const reporter = new LiveReporter({ stream: term as unknown as NodeJS.WritableStream, plan: scriptPlan() });
+    for (const e of start('web-1')) reporter.emit(e);
+    const drawn = parse(term.chunks.at(-1)!).lines.length;
+    term.chunks.length = 0;
+    reporter.emit({
+      type: 'host-diff',
+      host: 'web-1',
+      diff: {
+        kind: 'changes',
+        from: '/nix/store/x',
+        to: '/nix/store/y',
+        changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8192 }],
+        added: [],
+        removed: [],
+        closure: { fromPaths: 2, toPaths: 2, pathsAdded: 2, pathsRemoved: 2, fromBytes: 4096, toBytes: 12288 },
+      },
+    });
+    const above = parse(term.chunks[0]!);
+    expect(above.up).toBe(drawn);
+    expect(above.lines).toEqual([
+      'web-1: /nix/store/x → /nix/store/y',
+      '  changed  lab-tool  1.0 → 1.1  +8.0 KiB',
+      '  closure  2 → 2 paths (2 added, 2 removed), 4.0 KiB → 12.0 KiB (+8.0 KiB)',
+    ]);
+    const frame = parse(term.chunks[1]!);
+    expect(frame.up).toBe(0);
+    expect(frame.lines.join('\n')).toMatch(/web-1 .*diff: 1 package changed; closure \+8\.0 KiB/);
+    await reporter.close();
+  });
+
   it('draws for 80×24 on a terminal that says 0×0 (a pty nobody sized)', async () => {
     const term = new FakeTerminal();
     term.columns = 0;
