@@ -328,12 +328,12 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
 }
 
 /**
- * Whether a run of this scope needs the hosts' built systems: only its steps that install, deploy
+ * Whether a run of this scope needs the hosts' built systems: only its steps that diff, install, deploy
  * or verify one do (`fleet push-secrets` and `fleet push-keys` build nothing).
  */
 export function needsSystems(scope: Partial<StepScope> | undefined): boolean {
   if (scope?.buildOnly) return true;
-  return (scope?.steps ?? STEP_ORDER).some((step) => step === 'bootstrap' || step === 'deploy' || step === 'verify');
+  return (scope?.steps ?? STEP_ORDER).some((step) => step === 'diff' || step === 'bootstrap' || step === 'deploy' || step === 'verify');
 }
 
 /**
