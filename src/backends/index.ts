@@ -13,4 +13,5 @@ export * from './generations.js';
 export * from './reboot.js';
 export * from './rollback.js';
 export * from './install.js';
+export * from './history.js';
 export * from './host-verbs.js';

@@ -1,6 +1,7 @@
 // The progress stream of a run: a discriminated union that every renderer handles exhaustively.
 import type { Mode } from '../manifest/inventory.js';
 import type { StepKind } from '../plan/types.js';
+import type { HistoryWrite } from '../backends/history.js';
 
 /** How one host ended. */
 export type OutcomeKind =
@@ -40,6 +41,8 @@ export interface HostOutcome {
   finishedAt: number;
   /** Per-step results in order. */
   steps: StepRecord[];
+  /** The deploy-history record of a verified change, or why it was not written; absent when none was due. */
+  history?: HistoryWrite;
 }
 
 export interface StepRecord {

@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { HostError } from '../errors.js';
 import {
   addKnownHosts,
+  historyRecord,
   HostVerbs,
   isDeployed,
   keysToPush,
@@ -14,6 +15,7 @@ import {
   stageBootstrapFiles,
   type ArmedWatchdog,
   type Connection,
+  type HistoryWrite,
   type HostBuild,
   type ProbeFacts,
   type ResolvedKeys,
@@ -80,6 +82,8 @@ export class HostRun {
   private watchdogConfirmed = false;
   /** The facts the confirming connection reported, for verify. */
   private confirmedFacts?: ProbeFacts;
+  /** What verify saw running: the system and generation the history records. */
+  private verifiedFacts?: ProbeFacts;
 
   constructor(
     private readonly host: HostPlan,
@@ -169,6 +173,7 @@ export class HostRun {
     let reason = '';
     let tail: string[] = [];
     let hint: string | undefined;
+    let history: HistoryWrite | undefined;
     let connection: Connection | undefined;
     const trustedBefore = this.tofuKeys();
     try {
@@ -191,6 +196,8 @@ export class HostRun {
       else this.skipStep('verify', this.requested('verify') ? 'nothing was activated' : 'not requested');
 
       const changed = this.progress !== 'untouched' && this.host.mode !== 'dry-activate';
+      // Only a verified new system is recorded; a failed write is a warning on a good deploy.
+      if (changed && (this.activated || this.bootstrapped)) history = await this.recordHistory();
       kind = changed ? 'changed' : 'unchanged';
       reason =
         this.host.mode === 'dry-activate' && this.requested('deploy')
@@ -237,9 +244,31 @@ export class HostRun {
       startedAt: this.startedAt,
       finishedAt: this.ctx.now(),
       steps: this.steps,
+      ...(history ? { history } : {}),
     };
     this.ctx.emit({ type: 'host-done', outcome });
     return outcome;
+  }
+
+  /** Appends this deploy or install to the host's history; a failure becomes a warning note. */
+  private async recordHistory(): Promise<HistoryWrite | undefined> {
+    const planned: HostPlan['history'] = this.host.history;
+    const mode = this.host.mode;
+    if ('never' in planned || mode === 'dry-activate') return undefined;
+    const facts = this.verifiedFacts ?? this.facts;
+    const system = this.build.toplevel;
+    const record = historyRecord(this.ctx.plan.provenance, {
+      time: this.ctx.now(),
+      host: this.name,
+      action: this.bootstrapped ? 'install' : 'deploy',
+      mode,
+      system,
+      // test mode makes no generation: the profile is then another system.
+      generation: facts && facts.profile === system ? (facts.generation ?? null) : null,
+    });
+    const written = await this.verbs.appendHistory(planned.append, record);
+    if (!written.written) this.note('warn', `deploy history not written: ${written.reason}`);
+    return written;
   }
 
   /** With trustOnFirstUse: the keys fleet's TOFU known_hosts holds for this host now; else undefined. */
@@ -429,6 +458,7 @@ export class HostRun {
     } else {
       return new Skip('nothing to verify');
     }
+    this.verifiedFacts = facts;
     if (!isDeployed(mode, facts, this.build.toplevel)) {
       const seen = mode === 'boot' ? facts.profile : facts.current;
       throw new HostError(this.name, 'verify', `expected ${this.build.toplevel} as the ${mode === 'boot' ? 'boot default' : 'live system'}, found ${seen || 'nothing'}`);

@@ -18,6 +18,8 @@ export type CommandKind =
   | 'control'
   /** The shared master opened while the build runs (ssh -f -N). */
   | 'open'
+  /** The append to the host's deploy history. */
+  | 'history'
   | 'unknown';
 
 export interface Call {
@@ -71,6 +73,7 @@ export function classify(argv: readonly string[]): CommandKind {
   if (scriptName(line, 'fleet-activate')) return 'activate';
   if (scriptName(line, 'fleet-confirm')) return 'confirm';
   if (scriptName(line, 'fleet-push-keys')) return 'push-keys';
+  if (scriptName(line, 'fleet-history')) return 'history';
   return 'unknown';
 }
 
@@ -135,6 +138,7 @@ export function fakeExec(options: FakeOptions): FakeExec {
       return { stdout: JSON.stringify(answer) };
     },
     arm: () => ({ stdout: 'armed=3\nprevious=/nix/store/old\n' }),
+    history: () => ({ stdout: 'recorded\n' }),
   };
 
   const exec: Exec = async (request: ExecRequest): Promise<ExecResult> => {
