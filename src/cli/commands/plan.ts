@@ -4,6 +4,7 @@ import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, sele
 import { withHostSelection, withModes } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
+import type { Selection } from '../../plan/index.js';
 
 export interface PlanArgs extends CommonArgs {
   'eval-limit'?: number;
@@ -54,9 +55,10 @@ export const REBUILD_FLAVOUR_OPTION = {
 };
 
 /** Prints a plan as the human tree or JSON. */
-export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }): Promise<CommandResult> {
+export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }, selection?: Selection): Promise<CommandResult> {
   const { planFromArgs } = await import('../context.js');
-  const { plan } = await planFromArgs({ ...contextArgsFrom(args), scope: STEP_SCOPES[args.for ?? 'apply'] as StepSelection });
+  const context = contextArgsFrom(args);
+  const { plan } = await planFromArgs({ ...context, ...(selection ? { selection } : {}), scope: STEP_SCOPES[args.for ?? 'apply'] as StepSelection });
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify(plan, null, 2)] };
   const { formatPlan } = await import('../../ui/index.js');
   return { exitCode: 0, stdout: formatPlan(plan) };
