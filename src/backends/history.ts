@@ -143,3 +143,28 @@ export async function appendHistory(
     return { written: false, reason: error instanceof Error ? error.message : String(error) };
   }
 }
+
+/** A host's deploy history as read back: oldest first, as written. */
+export interface HostHistory {
+  records: HistoryRecord[];
+  /** Lines that are no record fleet wrote (edited by hand, cut off). */
+  unreadable: number;
+}
+
+/** Reads a host's history over one connection (HISTORY_SCRIPT); an error says why not. */
+export async function readHistory(
+  argv: readonly string[],
+  exec: Exec,
+  options: { sshTarget: boolean; signal?: AbortSignal },
+): Promise<HostHistory | { error: string; unreachable: boolean; tail: string[] }> {
+  const run = await exec({ argv, timeoutMs: 60_000, signal: options.signal });
+  if (run.exitCode !== 0 || !/^end=ok$/m.test(run.stdout)) {
+    const unreachable = options.sshTarget && run.exitCode === SSH_FAILED;
+    return {
+      error: unreachable ? `cannot reach the host: ${describeSshFailure(run.stderr)}` : run.exitCode === 0 ? 'the history listing was cut off' : `reading the history failed (exit ${run.exitCode ?? run.signal})`,
+      unreachable,
+      tail: tailLines(run),
+    };
+  }
+  return parseHistoryLines(prefixedLines(run.stdout, 'record'));
+}

@@ -5,17 +5,20 @@ import {
   describeSshFailure,
   evaluateWantedSystems,
   listGenerations,
+  parseHistoryLines,
   parseProbe,
   parseVitals,
+  prefixedLines,
   runHealthChecks,
   SSH_FAILED,
   statusExitCode,
   statusVerdict,
   vitalsProblems,
+  type HistoryRecord,
   type HostStatus,
   type ProbeFacts,
 } from '../backends/index.js';
-import { checkCommand, execCommand, interactiveSshCommand, oneShotSsh, probeCommand, resolveArgv, userCommandArgv, type HostPlan, type Plan, type Selection } from '../plan/index.js';
+import { checkCommand, execCommand, interactiveSshCommand, oneShotSsh, statusProbeCommand, resolveArgv, userCommandArgv, type HostPlan, type Plan, type Selection } from '../plan/index.js';
 import { forEachHost, prepareRunFiles, worstExitCode } from '../run/index.js';
 import { interruptSignal } from './interrupt.js';
 import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable, type HostCheck } from '../ui/index.js';
@@ -51,18 +54,20 @@ function json(value: unknown): string[] {
 // ------------------------------------------------------------------------------------------------
 // fleet status
 
-type ProbeAnswer = { facts: ProbeFacts } | { error: string; unreachable: boolean };
+type ProbeAnswer = { facts: ProbeFacts; record?: HistoryRecord } | { error: string; unreachable: boolean };
 
-/** Probes a host; the facts, or why it could not be reached. */
+/** Probes a host (with the history record of its live system); the facts, or why it could not be reached. */
 async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promise<ProbeAnswer> {
-  const command = probeCommand(host.ssh);
+  const command = statusProbeCommand(host.ssh);
   const run = await exec({ argv: resolveArgv(command.argv, {}), timeoutMs: ((host.ssh?.connectTimeout ?? 0) + 30) * 1000, signal });
   if (run.exitCode !== 0) {
     const why = host.ssh && run.exitCode === SSH_FAILED ? describeSshFailure(run.stderr) : run.timedOut ? 'no answer' : `probe failed (exit ${run.exitCode ?? run.signal})`;
     return { error: why, unreachable: run.exitCode === SSH_FAILED || run.timedOut };
   }
   try {
-    return { facts: parseProbe(run.stdout, host.name) };
+    const facts = parseProbe(run.stdout, host.name);
+    const record = parseHistoryLines(prefixedLines(run.stdout, 'history')).records.filter((r) => r.system === facts.current).at(-1);
+    return { facts, ...(record ? { record } : {}) };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error), unreachable: false };
   }
@@ -99,7 +104,7 @@ export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: E
         return { ...base, verdict: probe.unreachable ? 'unreachable' : 'error', detail: probe.error };
       }
       const facts = probe.facts;
-      const seen = { live: facts.current, bootDefault: facts.profile, booted: facts.booted, generation: facts.generation };
+      const seen = { live: facts.current, bootDefault: facts.profile, booted: facts.booted, generation: facts.generation, ...(probe.record ? { liveRecord: probe.record } : {}) };
       const evalError = wanted.errors.get(host.name);
       if (!path) {
         const verdict = statusVerdict(facts, '', host.mode) === 'not-installed' ? 'not-installed' : 'error';
