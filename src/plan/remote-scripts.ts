@@ -213,7 +213,7 @@ ${PROBE_FUNCTION}
 file=$1; shift
 live=$( [ -e /run/current-system ] && readlink -f /run/current-system || true)
 if [ -n "$live" ] && [ -f "$file" ]; then
-  grep -F "\"system\":\"$live\"" "$file" | tail -n 1 | sed 's/^/history=/'
+  grep -F "\\"system\\":\\"$live\\"" "$file" | tail -n 1 | sed 's/^/history=/'
 fi
 fleet_probe "$@"
 `;
