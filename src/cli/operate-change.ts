@@ -58,7 +58,11 @@ export async function runRollback(
         // A verified rollback is a change of system like a deploy: the host's history records it.
         let history: HistoryWrite | undefined;
         if (result.kind === 'changed' && result.storePath && result.generation !== undefined) {
-          const record = historyRecord(plan.provenance, { time: Date.now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation });
+          // Nothing is built from the flake: the revision is that of the generation gone back to, if recorded.
+          const record = {
+            ...historyRecord(plan.provenance, { time: Date.now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
+            revision: result.record?.revision ?? null,
+          };
           history = await appendHistory(appendHistoryCommand(host.ssh, false), record, exec, { sshTarget: true, onLine: (line) => view.line(host.name, 'rollback', line) });
         }
         return {

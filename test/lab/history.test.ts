@@ -122,7 +122,8 @@ describe('retry and deploy history in the lab', () => {
     expect(unreadable).toBe(0);
     const fixed = git('rev-parse', 'HEAD');
     expect(records.map((r) => [r.action, r.mode, r.operator, r.revision, r.generation])).toEqual([
-      ['rollback', 'switch', me, `${fixed}-dirty`, 2],
+      // A rollback builds nothing: its revision is that of the generation it went back to.
+      ['rollback', 'switch', me, first, 2],
       ['deploy', 'switch', 'octocat', `${fixed}-dirty`, 3],
       ['deploy', 'switch', me, first, 2],
     ]);
@@ -134,9 +135,10 @@ describe('retry and deploy history in the lab', () => {
     const table = await fleet(['history', 'h1']);
     expect(table.stdout).toMatch(/^ {2}\S+ \S+ +deploy +switch +3 +[0-9a-f]{12}-dirty +octocat \(github-actions\) +\/nix\/store\/…-/m);
     const generations = await fleet(['generations', 'h1']);
-    expect(generations.stdout).toMatch(new RegExp(`^ {2}2 +\\S+ \\S+ +[0-9a-f]{12}-dirty +${me.replace(/[.]/g, '\\.')} +\\S+ +\\(live, boot default\\)$`, 'm'));
+    expect(generations.stdout).toMatch(new RegExp(`^ {2}2 +\\S+ \\S+ +${first.slice(0, 12)} +${me.replace(/[.]/g, '\\.')} +\\S+ +\\(live, boot default\\)$`, 'm'));
+    expect(generations.stdout).toMatch(new RegExp(`^ {2}3 +\\S+ \\S+ +${fixed.slice(0, 12)}-dirty +octocat \\(github-actions\\) +\\S+ *$`, 'm'));
     const status = await fleet(['status', 'h1', '--json']);
-    expect(JSON.parse(status.stdout).hosts[0].liveRecord).toMatchObject({ action: 'rollback', operator: me, revision: `${fixed}-dirty` });
+    expect(JSON.parse(status.stdout).hosts[0].liveRecord).toMatchObject({ action: 'rollback', operator: me, revision: first });
 
     // Root's, world-readable, and nothing secret in it: no pushed key, no token, no environment.
     const text = readFileSync(historyFile('h1'), 'utf8');

@@ -121,6 +121,7 @@ describe('reading the history', () => {
       'link=3 /nix/store/cccccccccccccccccccccccccccccccc-by-hand',
       `history=${historyLine(r1)}`,
       `history=${historyLine(r2)}`,
+      `history=${historyLine({ ...r2, action: 'rollback', operator: 'bob@desk', time: '2026-11-30T19:00:00.000Z' })}`,
       'default=2',
       `current=${r2.system}`,
       `booted=${r1.system}`,
@@ -128,7 +129,9 @@ describe('reading the history', () => {
     ].join('\n');
     const list = parseGenerations(stdout)!;
     expect(list.generations.map((g) => g.record?.generation ?? null)).toEqual([1, 2, null]);
-    expect(list.liveRecord).toEqual(r2);
+    // A generation shows the deploy that made it; the live system, whoever made it live last.
+    expect(list.generations[1]!.record).toEqual(r2);
+    expect(list.liveRecord).toMatchObject({ action: 'rollback', operator: 'bob@desk' });
     const table = formatGenerations('web-1', list);
     expect(table[1]).toMatch(/GEN +DATE +REVISION +BY +SYSTEM/);
     expect(table[3]).toMatch(/^ {2}2 +2026-11-30 18:00:02 +0123456789ab-dirty +alice@laptop +\/nix\/store\/2+-nixos-system-web-1 +\(live, boot default\)$/);
