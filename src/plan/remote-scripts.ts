@@ -205,16 +205,26 @@ echo recorded
 `;
 
 /**
+ * Prints the newest history record of a system (args: <history file> <store path>) as
+ * `history=<json>`, nothing when there is none. Records are compact JSON, so the system's exact
+ * `"system":"<path>"` finds them.
+ */
+export const HISTORY_OF_FUNCTION = `fleet_history_of() {
+if [ -n "$2" ] && [ -f "$1" ]; then
+  grep -F "\\"system\\":\\"$2\\"" "$1" | tail -n 1 | sed 's/^/history=/'
+fi
+}`;
+
+/**
  * fleet status's probe: the newest history record of the live system (as \`history=<json>\`), then
  * the probe's facts, in one round trip. Args: <history file> <probe args…>.
  */
 export const STATUS_PROBE_SCRIPT = `set -u
 ${PROBE_FUNCTION}
+${HISTORY_OF_FUNCTION}
 file=$1; shift
 live=$( [ -e /run/current-system ] && readlink -f /run/current-system || true)
-if [ -n "$live" ] && [ -f "$file" ]; then
-  grep -F "\\"system\\":\\"$live\\"" "$file" | tail -n 1 | sed 's/^/history=/'
-fi
+fleet_history_of "$file" "$live"
 fleet_probe "$@"
 `;
 

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { historyLine, historyRecord, parseGenerations, parseHistoryLines, readHistory, type HistoryRecord } from '../../../src/backends/index.js';
 import type { Exec } from '../../../src/exec/index.js';
-import { APPEND_HISTORY_SCRIPT, appendHistoryCommand, HISTORY_FILE, historyCommand, resolveArgv } from '../../../src/plan/index.js';
+import { APPEND_HISTORY_SCRIPT, appendHistoryCommand, HISTORY_FILE, HISTORY_OF_FUNCTION, historyCommand, resolveArgv } from '../../../src/plan/index.js';
 import { formatGenerations, formatHistory } from '../../../src/ui/index.js';
 
 const run = promisify(execFile);
@@ -71,6 +71,20 @@ describe('APPEND_HISTORY_SCRIPT', () => {
     const { records } = parseHistoryLines(readFileSync(file, 'utf8').split('\n'));
     expect(records.map((r) => r.generation).sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect((await run('ls', ['-A', dir])).stdout.split('\n').filter((n) => n.startsWith('.history.') && n !== '.history.lock')).toEqual([]);
+  });
+});
+
+describe('HISTORY_OF_FUNCTION (fleet status)', () => {
+  it('finds the newest record of exactly that system, and nothing for another or none', async () => {
+    const file = join(dir, 'history.jsonl');
+    const [a, b, c] = [record(1), record(2), { ...record(1), action: 'rollback' as const, operator: 'bob@desk' }];
+    writeFileSync(file, [a, b, c].map(historyLine).join('\n') + '\n');
+    const of = async (system: string) => (await run('sh', ['-c', `${HISTORY_OF_FUNCTION}\nfleet_history_of "$1" "$2"`, 'x', file, system])).stdout;
+    expect(await of(a.system)).toBe(`history=${historyLine(c)}\n`);
+    expect(await of(b.system)).toBe(`history=${historyLine(b)}\n`);
+    expect(await of(`${a.system}-other`)).toBe('');
+    expect(await of('/nix/store/x')).toBe('');
+    expect(await of('')).toBe('');
   });
 });
 
