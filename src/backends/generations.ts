@@ -29,14 +29,15 @@ export interface GenerationList {
 }
 
 /**
- * The record of a generation: the deploy or install that made it (same generation and system),
- * else the newest record of its system. Without a generation: the newest record of the system
- * (a rollback included: who made it live).
+ * The record of a generation: the deploy or install that made it (same system, the same generation
+ * preferred); a rollback to it made nothing. Without a generation: the newest record of the system,
+ * a rollback included (who made it live).
  */
 export function recordOf(records: readonly HistoryRecord[], system: string, generation?: number): HistoryRecord | undefined {
   const same = records.filter((r) => r.system === system);
   if (generation === undefined) return same.at(-1);
-  return same.filter((r) => r.generation === generation && r.action !== 'rollback').at(-1) ?? same.at(-1);
+  const made = same.filter((r) => r.action !== 'rollback');
+  return made.filter((r) => r.generation === generation).at(-1) ?? made.at(-1);
 }
 
 /** Parses GENERATIONS_SCRIPT's answer; undefined when it is cut off. */

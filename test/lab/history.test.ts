@@ -107,7 +107,7 @@ describe('retry and deploy history in the lab', () => {
     const refused = await runFleet(lab, ['apply', '-f', other, '--retry-failed', join(otherDir, 'first.json')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is the report of another manifest \(.*\/fleet.yaml\), not of .*\/other\/fleet.yaml/);
-  });
+  }, 180_000);
 
   it('the history of a host lists every fleet deploy with its operator and revision, survives a reboot, and holds no key material', async () => {
     // A deploy from CI, of an uncommitted change.
@@ -154,7 +154,7 @@ describe('retry and deploy history in the lab', () => {
     await lab.reboot('h1');
     expect(lab.bootId('h1')).not.toBe(bootId);
     expect((await history('h1')).records).toEqual(records);
-  });
+  }, 180_000);
 
   it('a history that cannot be written never fails a good deploy: the host ends changed, with a warning', async () => {
     // /nix/var/fleet is a file: the script cannot make its directory.
@@ -167,5 +167,5 @@ describe('retry and deploy history in the lab', () => {
     expect(h3.reason).toMatch(/^deployed switch \(deploy history not written: exit 1: .*\)$/);
     expect((h3 as unknown as { history: unknown }).history).toMatchObject({ written: false });
     expect(run.stdout).toMatch(/\[h3\] ! deploy history not written/);
-  });
+  }, 120_000);
 });

@@ -143,6 +143,9 @@ describe('reading the history', () => {
     ].join('\n');
     const list = parseGenerations(stdout)!;
     expect(list.generations.map((g) => g.record?.generation ?? null)).toEqual([1, 2, null]);
+    // A rollback to a generation fleet never deployed says nothing about who made it.
+    const rolledToFirst = parseGenerations(stdout.replace('history=', `history=${historyLine({ ...r1, system: '/nix/store/cccccccccccccccccccccccccccccccc-by-hand', generation: 3, action: 'rollback' })}\nhistory=`))!;
+    expect(rolledToFirst.generations[2]!.record).toBeUndefined();
     // A generation shows the deploy that made it; the live system, whoever made it live last.
     expect(list.generations[1]!.record).toEqual(r2);
     expect(list.liveRecord).toMatchObject({ action: 'rollback', operator: 'bob@desk' });
