@@ -50,7 +50,7 @@ function samePath(a: string, b: string): boolean {
 }
 
 /** Reads a report and checks it is one this fleet wrote for this manifest; a one-line error otherwise. */
-export function readRetryReport(path: string, manifestPath: string): Pick<JsonReport, 'manifest' | 'startedAt' | 'hosts'> {
+export function readRetryReport(path: string, manifestPath: string, named = false): Pick<JsonReport, 'manifest' | 'startedAt' | 'hosts'> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -58,7 +58,11 @@ export function readRetryReport(path: string, manifestPath: string): Pick<JsonRe
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new UsageError(
       missing ? `no report to retry from: ${path} does not exist` : `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`,
-      missing ? 'run fleet apply first (every run keeps its report there), or name a report: --retry-failed FILE' : undefined,
+      missing
+        ? named
+          ? '--retry-failed FILE names a report (a --report file); host names do not go beside it: the report selects the hosts'
+          : 'run fleet apply first (every run keeps its report there), or name a report: --retry-failed FILE'
+        : undefined,
     );
   }
   let report: Partial<JsonReport> & { reportVersion?: unknown };
@@ -100,7 +104,7 @@ export function planRetry(args: { file?: string; report: string; selection: Sele
   }
   const manifestPath = resolveManifestPath(args.file, env, cwd);
   const path = args.report !== '' ? resolve(cwd, args.report) : lastRunPath(runPathsFor(manifestPath, tmpdir()).stateDir);
-  const report = readRetryReport(path, manifestPath);
+  const report = readRetryReport(path, manifestPath, args.report !== '');
   const hosts = hostsToRetry(report);
   if (hosts.length === 0) {
     return { nothing: `nothing to retry: every host of the run of ${report.startedAt} ended changed or unchanged (${path})` };
