@@ -13,11 +13,15 @@ import {
   type HostPlan,
   type PlannedCommand,
   type PlannedHealthCheck,
+  type PlannedSecret,
+  type SecretUpload,
   type WatchedActivation,
+  pushSecretsInput,
 } from '../plan/index.js';
 import { knownHostsLines } from './known-hosts.js';
 import { sshControlExit } from '../ssh/index.js';
 import { activationVerdict, type ActivationVerdict } from './deploy.js';
+import { CopyProgress } from './copy-progress.js';
 import { healthCheckBudgetMs, healthCheckDetail } from './health.js';
 import type { KeyFile } from './keys.js';
 import { acquireLock, type HeldLock } from './lock.js';
@@ -26,9 +30,10 @@ import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
 import { appendHistory, type HistoryRecord, type HistoryWrite } from './history.js';
+import { newDigestKey, SECRETS_NO_OWNER, secretRedactions, secretStates, secretUploadFailure, type SecretState } from './secrets.js';
 
 /** The step a verb belongs to, for errors and progress lines. */
-export type VerbStep = 'lock' | 'probe' | 'push-keys' | 'bootstrap' | 'deploy' | 'verify';
+export type VerbStep = 'lock' | 'probe' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
 
 export interface VerbContext {
   exec: Exec;
@@ -39,6 +44,8 @@ export interface VerbContext {
   onLine: (step: VerbStep, line: string) => void;
   /** A line for the step log only (noise the user need not see, e.g. nixos-anywhere's ssh warnings). */
   onQuietLine?: (step: VerbStep, line: string) => void;
+  /** How far a step got (the closure copy: paths copied of the paths to copy). */
+  onProgress?: (step: VerbStep, done: number, total: number) => void;
 }
 
 /** Bounds of the remote steps that have none of their own (issue: a stalled step must not hang a run). */
@@ -56,6 +63,9 @@ export interface Connection {
 }
 
 export class HostVerbs {
+  /** The key of this run's secret digests on this host (see PROBE_FUNCTION): random, not secret. */
+  readonly digestKey = newDigestKey();
+
   constructor(
     private readonly host: HostPlan,
     private readonly build: HostBuild,
@@ -67,14 +77,14 @@ export class HostVerbs {
   }
 
   private values(extra: Record<string, string> = {}): Record<string, string> {
-    return { toplevel: this.build.toplevel, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
+    return { toplevel: this.build.toplevel, digestKey: this.digestKey, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
   }
 
   /** Runs a planned command with the run's refs filled in, streaming its lines. */
   run(
     step: VerbStep,
     command: PlannedCommand,
-    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp } = {},
+    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp; watch?: (line: string) => void } = {},
   ): Promise<ExecResult> {
     return this.ctx.exec({
       idleTimeoutMs: extra.idleTimeoutMs,
@@ -87,6 +97,7 @@ export class HostVerbs {
       onLine: (line, stream) => {
         if (extra.quietStdout && stream === 'stdout') return;
         if (!line.trim()) return;
+        extra.watch?.(line);
         if (extra.quiet?.test(line)) this.ctx.onQuietLine?.(step, line);
         else this.ctx.onLine(step, line);
       },
@@ -141,6 +152,30 @@ export class HostVerbs {
     if (result.exitCode !== 0) throw this.failure('push-keys', result, 'pushing keys');
   }
 
+  /**
+   * The digest check: how each secret stands on the target, from a probe's keyed digests (asked
+   * with this run's digest key) and the contents read here. Nothing of a secret leaves this machine.
+   */
+  secretStates(secrets: readonly PlannedSecret[], answers: Readonly<Record<string, string>>, contents: readonly Buffer[]): SecretState[] {
+    return secretStates(secrets, answers, contents, this.digestKey);
+  }
+
+  /**
+   * Writes secret files on the target: contents on ssh's stdin only (never argv, environment or a
+   * file here), redacted from every line. An owner or group the target lacks fails before anything
+   * is written, with a hint to upload after activation.
+   */
+  async pushSecrets(upload: SecretUpload, files: readonly { index: number; content: Buffer }[], afterActivation: boolean): Promise<void> {
+    const result = await this.run('secrets', upload.push, {
+      stdin: pushSecretsInput(files),
+      secrets: secretRedactions(files.map((f) => f.content)),
+      timeoutMs: PUSH_TIMEOUT_MS,
+    });
+    if (result.exitCode === 0) return;
+    if (result.exitCode === SECRETS_NO_OWNER) throw secretUploadFailure(this.name, 'secrets', upload, result, afterActivation);
+    throw this.failure('secrets', result, 'uploading secrets');
+  }
+
   /** nixos-anywhere; its ssh's known-hosts warnings go to the step log only. */
   async install(command: PlannedCommand): Promise<void> {
     const result = await this.run('bootstrap', command, { quiet: KNOWN_HOSTS_NOISE });
@@ -167,7 +202,12 @@ export class HostVerbs {
    */
   async copyClosure(command: PlannedCommand, idleSeconds: number, attempts = 3): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.run('deploy', command, { idleTimeoutMs: idleSeconds * 1000 });
+      // Each attempt counts anew: nix asks the target again which paths it lacks.
+      const progress = new CopyProgress();
+      const watch = (line: string) => {
+        if (progress.read(line)) this.ctx.onProgress?.('deploy', progress.copied, progress.total);
+      };
+      const result = await this.run('deploy', command, { idleTimeoutMs: idleSeconds * 1000, watch });
       if (result.exitCode === 0) return;
       if (this.ctx.signal.aborted) throw new HostError(this.name, 'deploy', 'interrupted while copying the closure; nothing was activated', tailLines(result));
       if (attempt >= attempts) {

@@ -15,3 +15,4 @@ export * from './rollback.js';
 export * from './install.js';
 export * from './history.js';
 export * from './host-verbs.js';
+export * from './secrets.js';

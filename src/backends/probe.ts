@@ -15,6 +15,11 @@ export interface ProbeFacts {
   freeNixKiB?: number;
   /** sha256 of each probed key file, or 'missing'. */
   keys: Record<string, string>;
+  /**
+   * Per probed secret (by its index among the probed paths): `<keyed sha256> <owner> <group> <mode>`,
+   * or 'missing'. See PROBE_FUNCTION.
+   */
+  secrets: Record<string, string>;
   /** Whether the built system's closure is in the target's store (when the probe was asked). */
   closure?: 'present' | 'absent';
 }
@@ -39,7 +44,11 @@ export function parseProbe(stdout: string, host: string): ProbeFacts {
     throw new HostError(host, 'probe', 'the probe gave an unexpected answer; not deciding anything on it', stdout.split('\n').slice(-20));
   }
   const keys: Record<string, string> = {};
-  for (const [k, v] of values) if (k.startsWith('key:')) keys[k.slice(4)] = v;
+  const secrets: Record<string, string> = {};
+  for (const [k, v] of values) {
+    if (k.startsWith('key:')) keys[k.slice(4)] = v;
+    else if (k.startsWith('secret:')) secrets[k.slice(7)] = v;
+  }
   const generation = Number.parseInt(values.get('generation') ?? '', 10);
   const free = Number.parseInt(values.get('freeNixKiB') ?? '', 10);
   return {
@@ -52,6 +61,7 @@ export function parseProbe(stdout: string, host: string): ProbeFacts {
     bootId: values.get('bootId') ?? '',
     freeNixKiB: Number.isFinite(free) ? free : undefined,
     keys,
+    secrets,
     ...(values.get('closure') === 'present' || values.get('closure') === 'absent' ? { closure: values.get('closure') as 'present' | 'absent' } : {}),
   };
 }

@@ -32,6 +32,16 @@ export interface HostStatus {
   detail: string;
   /** The newest deploy-history record of the live system: who deployed it, from which revision. */
   liveRecord?: HistoryRecord;
+  /** Its secrets, by the digest check (absent: the host has none, or was not probed). */
+  secrets?: HostSecrets;
+}
+
+/** Whether a host's secrets are all in place (owner, group, mode and content), by the digest check. */
+export interface HostSecrets {
+  /** in-place; missing: some are absent or differ (e.g. /run/keys emptied by a reboot); unknown: a source could not be read. */
+  state: 'in-place' | 'missing' | 'unknown';
+  /** One entry per secret not in place (`name: why`), or why they could not be checked. */
+  problems: string[];
 }
 
 /**
@@ -47,10 +57,17 @@ export function statusVerdict(facts: ProbeFacts, wanted: string, mode: Mode): Ex
   return 'outdated';
 }
 
-/** The exit code for a set of verdicts: 1 on any error or unreachable host, else 3 when any is not up to date. */
-export function statusExitCode(verdicts: readonly StatusVerdict[], codes: { ok: number; failure: number; outOfSync: number }): number {
-  if (verdicts.some((v) => v === 'unreachable' || v === 'error')) return codes.failure;
-  if (verdicts.some((v) => v !== 'up-to-date')) return codes.outOfSync;
+/**
+ * The exit code for a set of verdicts: 1 on any error or unreachable host (or secrets that could
+ * not be checked), else 3 when any is not up to date or misses secrets.
+ */
+export function statusExitCode(
+  verdicts: readonly StatusVerdict[],
+  codes: { ok: number; failure: number; outOfSync: number },
+  secrets: readonly (HostSecrets['state'] | undefined)[] = [],
+): number {
+  if (verdicts.some((v) => v === 'unreachable' || v === 'error') || secrets.includes('unknown')) return codes.failure;
+  if (verdicts.some((v) => v !== 'up-to-date') || secrets.includes('missing')) return codes.outOfSync;
   return codes.ok;
 }
 

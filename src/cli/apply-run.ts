@@ -15,6 +15,8 @@ import { interruptSignal } from './interrupt.js';
 export interface OutputOptions {
   json: boolean;
   plain: boolean;
+  /** On a terminal: the per-step tree instead of one line per running host. */
+  verbose?: boolean;
   reportFile?: string;
 }
 
@@ -35,7 +37,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = useColor(mode, process.env);
-  const progress = trackProgress(plan, createReporter({ mode, stream: process.stdout, color, plan }));
+  const progress = trackProgress(plan, createReporter({ mode, stream: process.stdout, color, plan, verbose: output.verbose ?? false }));
   const reporter = progress.reporter;
   const title = commandTitle(steps);
   const startedAt = Date.now();
@@ -82,7 +84,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
 function commandTitle(steps: StepSelection): string {
   if (steps.buildOnly) return 'fleet build';
   const last = steps.steps?.at(-1);
-  return last ? `fleet ${last}` : 'fleet apply';
+  return last ? `fleet ${last === 'secrets' ? 'push-secrets' : last}` : 'fleet apply';
 }
 
 function recordTexts(plan: Plan, title: string, record: RunRecord): { reportText: string; summary: string } {

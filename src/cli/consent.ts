@@ -1,4 +1,4 @@
-// The bootstrap consent on a terminal, asked inside the live task tree: the tree redraws many times
+// The bootstrap consent on a terminal, asked inside the live view: the view redraws many times
 // a second, so a prompt written beside it would be erased; the question and what the user types are
 // the bootstrap step's own output line instead.
 import { emitKeypressEvents } from 'node:readline';

@@ -1,6 +1,7 @@
 // The "resolve" step of every command: find and load the manifest, probe local tools, build the plan.
 import { tmpdir } from 'node:os';
 import { execProcess, type Exec } from '../exec/index.js';
+import { withholdSecretEnvironment } from '../backends/index.js';
 import type { Inventory, Mode, ToolCommands } from '../manifest/inventory.js';
 import { loadManifest, resolveManifestPath } from '../manifest/index.js';
 import {
@@ -82,6 +83,7 @@ export async function detectNixVersion(commands: ToolCommands, exec: Exec = exec
 /** Manifest → inventory → plan, as `fleet plan` prints it and `fleet apply` runs it. */
 export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess): Promise<{ inventory: Inventory; plan: Plan }> {
   const inventory = await loadInventory(args.file);
+  withholdSecretEnvironment(inventory.hosts.flatMap((h) => h.secrets.flatMap((s) => (s.source.kind === 'env' ? [s.source.name] : []))));
   const wanted = args.rebuildFlavour ?? inventory.rebuildFlavour;
   const deploys = (args.activates ?? true) && !args.scope?.buildOnly && (args.scope?.steps ?? ['deploy']).includes('deploy');
   const flavour: Promise<RebuildFlavour> = wanted !== 'auto' ? Promise.resolve(wanted) : deploys ? detectRebuildFlavour(inventory.commands, exec) : Promise.resolve('bash');

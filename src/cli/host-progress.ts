@@ -1,22 +1,22 @@
 // Per-host progress of the operating commands that take a while (exec, rollback, reboot): the
-// live task tree on a terminal, as `fleet apply` draws it; `[host] step: …` lines in CI or with
+// live view on a terminal, as `fleet apply` draws it (counts, a line per running host); `[host] step: …` lines in CI or with
 // --plain; nothing with --json (stdout carries only the result).
 import type { HostPlan, Plan } from '../plan/index.js';
 import type { HostOutcome, OperatePhase } from '../run/index.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 
 export interface HostProgress {
-  /** A tree is drawn: anything meant to be read (exec's output) is printed after `close`. */
+  /** A live view is drawn: anything meant to be read (exec's output) is printed after `close`. */
   readonly live: boolean;
   /** The host's step begins (plain: one `[host] step: title` line). */
   start(host: string, step: OperatePhase, title: string): void;
-  /** A line of the step's output: the tree shows the last one; plain mode prints each. */
+  /** A line of the step's output: the live view shows the last one; plain mode prints each. */
   line(host: string, step: OperatePhase, text: string): void;
   /** The host is done; plain mode prints `plainLine` when given. */
   done(step: OperatePhase, outcome: HostOutcome, plainLine?: string): void;
   /** `done` for a host whose result is not a HostOutcome: ok or not, in a few words. */
   finish(host: string, step: OperatePhase, result: HostResult): void;
-  /** Waits for the tree to be drawn for the last time. */
+  /** Waits for the live view to be drawn for the last time. */
   close(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: Pro
     };
   }
   const color = useColor(mode, process.env);
-  // The tree of apply, without its build stage: one task per selected host.
+  // The live view of apply, without its build stage: the selected hosts.
   const reporter = createReporter({ mode, stream: process.stdout, color, plan: { ...plan, hosts: [...hosts], build: { ...plan.build, chunks: [] } } });
   const done = (step: OperatePhase, outcome: HostOutcome) => {
     if (startedAt.has(outcome.host)) {

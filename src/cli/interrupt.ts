@@ -1,5 +1,6 @@
 // One interrupt policy for every command: the first Ctrl-C (or SIGTERM) aborts the run, so no new
 // step starts and running processes get SIGINT; the second leaves at once with exit 130.
+import { setMaxListeners } from 'node:events';
 import { EXIT } from './exit.js';
 
 export interface InterruptHandlers {
@@ -12,6 +13,10 @@ export interface InterruptHandlers {
 /** An AbortSignal for Ctrl-C while a command runs; `dispose` removes the handlers. */
 export function interruptSignal(handlers: InterruptHandlers = {}): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  // Every running process listens (and stops listening when it ends): ten hosts at once, each with
+  // its held lock session and its step's command, pass Node's default of 10 and would print a
+  // MaxListenersExceededWarning over the live view.
+  setMaxListeners(0, controller.signal);
   let count = 0;
   const onSignal = () => {
     count++;

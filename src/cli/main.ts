@@ -16,7 +16,7 @@ import { generationsCommand } from './commands/generations.js';
 import { historyCommand } from './commands/history.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { rebootCommand } from './commands/reboot.js';
-import { bootstrapCommand, buildCommand, pushKeysCommand } from './commands/steps.js';
+import { bootstrapCommand, buildCommand, pushKeysCommand, pushSecretsCommand } from './commands/steps.js';
 import { installCommand } from './commands/install.js';
 
 /** Columns of help text; bin/fleet.js serves a prebuilt `fleet --help` of this width (dist/help.txt). */
@@ -62,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(applyCommand(done))
     .command(buildCommand(done))
     .command(pushKeysCommand(done))
+    .command(pushSecretsCommand(done))
     .command(bootstrapCommand(done))
     .command(installCommand(done))
     .command(statusCommand(done))

@@ -10,8 +10,10 @@ import {
   placeInstallKeys,
   rebootAndWait,
   resolveKeys,
+  restoreSecrets,
   rollbackHost,
   runNixosInstall,
+  SecretReader,
   type HistoryWrite,
   type RebootResult,
   type RollbackResult,
@@ -114,15 +116,28 @@ export async function runReboot(args: OperateArgs & { waitTimeout: number; plain
   const { plan, hosts } = await operateTargets(args);
   const { signal, dispose } = interruptSignal();
   const view = hostProgress(plan, hosts, args);
+  const reader = new SecretReader(exec);
   try {
     const results = await forEachHost<HostPlan, RebootResult & { host: string; durationMs: number }>(
       hosts,
       async (host) => {
         const started = Date.now();
         if (!host.ssh) throw new UsageError(`${host.name} is the local machine: fleet will not reboot the machine it runs on`);
-        if (view.live) view.start(host.name, 'reboot', `reboot, then wait up to ${args.waitTimeout}s for a new boot id`);
-        const result = await rebootAndWait({ ssh: host.ssh, exec, waitTimeout: args.waitTimeout, signal, onLine: (line) => view.line(host.name, 'reboot', line) });
-        return { host: host.name, durationMs: Date.now() - started, ...result };
+        const ssh = host.ssh;
+        // /run/keys is empty after a reboot: the secrets go up again once the host is back. Their
+        // sources are read first, so a host whose secrets could not be restored is not rebooted.
+        const secrets = 'never' in host.secrets ? undefined : host.secrets;
+        const contents = secrets ? await reader.readAll(host.name, 'reboot', secrets.secrets, signal) : undefined;
+        if (view.live) view.start(host.name, 'reboot', `reboot, then wait up to ${args.waitTimeout}s for a new boot id${secrets ? ', then upload its secrets again' : ''}`);
+        const result = await rebootAndWait({ ssh, exec, waitTimeout: args.waitTimeout, signal, onLine: (line) => view.line(host.name, 'reboot', line) });
+        if (result.kind !== 'rebooted' || !secrets || !contents) return { host: host.name, durationMs: Date.now() - started, ...result };
+        try {
+          const restored = await restoreSecrets({ host: host.name, ssh, step: secrets, contents, exec, signal, onLine: (line) => view.line(host.name, 'reboot', line) });
+          return { host: host.name, durationMs: Date.now() - started, ...result, detail: `${result.detail}; ${restored}` };
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          return { host: host.name, durationMs: Date.now() - started, ...result, kind: 'failed', detail: `${result.detail}, but its secrets are not back: ${why}` };
+        }
       },
       {
         parallel: plan.parallel,
@@ -138,6 +153,7 @@ export async function runReboot(args: OperateArgs & { waitTimeout: number; plain
     const rows = [['HOST', 'RESULT', 'TIME', 'DETAIL'], ...results.map((r) => [r.host, r.kind, formatDuration(r.durationMs), r.detail])];
     return { exitCode, stdout: ['', ...alignColumns(rows)] };
   } finally {
+    reader.dispose();
     dispose();
   }
 }

@@ -2,8 +2,12 @@
 import { UsageError } from '../errors.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import {
+  describeOutOfPlace,
   describeSshFailure,
   evaluateWantedSystems,
+  newDigestKey,
+  SecretReader,
+  secretStates,
   listGenerations,
   parseHistoryLines,
   parseProbe,
@@ -15,6 +19,7 @@ import {
   statusVerdict,
   vitalsProblems,
   type HistoryRecord,
+  type HostSecrets,
   type HostStatus,
   type ProbeFacts,
 } from '../backends/index.js';
@@ -54,12 +59,20 @@ function json(value: unknown): string[] {
 // ------------------------------------------------------------------------------------------------
 // fleet status
 
-type ProbeAnswer = { facts: ProbeFacts; record?: HistoryRecord } | { error: string; unreachable: boolean };
+type ProbeAnswer = { facts: ProbeFacts; secrets?: HostSecrets; record?: HistoryRecord } | { error: string; unreachable: boolean };
 
-/** Probes a host (with the history record of its live system); the facts, or why it could not be reached. */
-async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promise<ProbeAnswer> {
-  const command = statusProbeCommand(host.ssh);
-  const run = await exec({ argv: resolveArgv(command.argv, {}), timeoutMs: ((host.ssh?.connectTimeout ?? 0) + 30) * 1000, signal });
+/**
+ * Probes a host (with the history record of its live system); the facts, or why it could not be reached. With secrets, the same probe answers
+ * their keyed digests (a fresh digest key), compared with the sources read here: the digest check.
+ */
+async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal, reader: SecretReader): Promise<ProbeAnswer> {
+  const secrets = 'never' in host.secrets ? [] : host.secrets.secrets;
+  const digestKey = newDigestKey();
+  const command = statusProbeCommand(host.ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [], secrets: secrets.map((s) => s.destination) });
+  const contents =
+    secrets.length > 0 ? reader.readAll(host.name, 'status', secrets, signal).then((c) => ({ contents: c }), (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) })) : undefined;
+  const run = await exec({ argv: resolveArgv(command.argv, { digestKey }), timeoutMs: ((host.ssh?.connectTimeout ?? 0) + 30) * 1000, signal });
+  const read = await contents;
   if (run.exitCode !== 0) {
     const why = host.ssh && run.exitCode === SSH_FAILED ? describeSshFailure(run.stderr) : run.timedOut ? 'no answer' : `probe failed (exit ${run.exitCode ?? run.signal})`;
     return { error: why, unreachable: run.exitCode === SSH_FAILED || run.timedOut };
@@ -67,7 +80,11 @@ async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal): Promi
   try {
     const facts = parseProbe(run.stdout, host.name);
     const record = parseHistoryLines(prefixedLines(run.stdout, 'history')).records.filter((r) => r.system === facts.current).at(-1);
-    return { facts, ...(record ? { record } : {}) };
+    const known = record ? { record } : {};
+    if (!read) return { facts, ...known };
+    if ('error' in read) return { facts, ...known, secrets: { state: 'unknown', problems: [read.error] } };
+    const out = describeOutOfPlace(secrets, secretStates(secrets, facts.secrets, read.contents, digestKey));
+    return { facts, ...known, secrets: out.length === 0 ? { state: 'in-place', problems: [] } : { state: 'missing', problems: out } };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error), unreachable: false };
   }
@@ -78,6 +95,7 @@ export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: E
   const { signal, dispose } = interruptSignal();
   // A live tree on a terminal only: in CI and with --plain, status prints just its table.
   const view = hostProgress(plan, hosts, args);
+  const reader = new SecretReader(exec);
   try {
     const [wanted, probes] = await Promise.all([
       evaluateWantedSystems(plan.commands, plan.flake, hosts.map((h) => h.name), exec, signal),
@@ -85,7 +103,7 @@ export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: E
         hosts,
         (h) => {
           if (view.live) view.start(h.name, 'status', 'probe what it runs and boots');
-          return probeHost(h, exec, signal);
+          return probeHost(h, exec, signal, reader);
         },
         {
           parallel: plan.parallel,
@@ -112,14 +130,15 @@ export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: E
       }
       const verdict = statusVerdict(facts, path, host.mode);
       const detail = verdict === 'not-installed' ? 'not NixOS (no /etc/NIXOS, no /run/current-system)' : '';
-      return { ...base, ...seen, verdict, detail };
+      return { ...base, ...seen, verdict, detail, ...(probe.secrets && verdict !== 'not-installed' ? { secrets: probe.secrets } : {}) };
     });
     const exitCode = signal.aborted
       ? EXIT.interrupted
-      : statusExitCode(statuses.map((s) => s.verdict), { ok: EXIT.ok, failure: EXIT.hostFailure, outOfSync: EXIT.outOfSync });
+      : statusExitCode(statuses.map((s) => s.verdict), { ok: EXIT.ok, failure: EXIT.hostFailure, outOfSync: EXIT.outOfSync }, statuses.map((s) => s.secrets?.state));
     if (args.json) return { exitCode, stdout: json({ command: 'status', exitCode, hosts: statuses }) };
     return { exitCode, stdout: formatStatusTable(statuses) };
   } finally {
+    reader.dispose();
     dispose();
   }
 }

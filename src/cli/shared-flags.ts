@@ -44,3 +44,6 @@ export function withOutput<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', describe: 'print a JSON report on stdout instead of progress' })
     .option('report', { type: 'string', describe: 'also write the JSON report to this file' });
 }
+
+/** `--verbose`: on a terminal, the per-step tree of every host instead of one line per running host. */
+export const VERBOSE_OPTION = { type: 'boolean', describe: 'on a terminal: every host\'s steps as a tree, not one line per running host' } as const;

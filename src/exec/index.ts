@@ -182,7 +182,8 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
         resolve({ exitCode: 127, signal: null, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut });
         return;
       }
-      resolve({ exitCode: code, signal, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut, ...(stalled ? { stalled } : {}) });
+      const bytes = request.binaryStdout ? { stdoutBytes: Buffer.concat(captured.stdout) } : {};
+      resolve({ exitCode: code, signal, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut, ...(stalled ? { stalled } : {}), ...bytes });
     });
   });
 };

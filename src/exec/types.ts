@@ -29,6 +29,8 @@ export interface ExecRequest {
    * which must not hold fleet's pipes. Nothing is captured; `onLine` is not called.
    */
   noStdio?: boolean;
+  /** Also return stdout as the bytes it was (`stdoutBytes`), e.g. a secret that need not be text. */
+  binaryStdout?: boolean;
 }
 
 /** What a finished process left. Non-zero exit is data here, not an exception. */
@@ -41,6 +43,8 @@ export interface ExecResult {
   timedOut: boolean;
   /** True when idleTimeoutMs ran out: the process made no progress. */
   stalled?: boolean;
+  /** stdout as bytes, with `binaryStdout` (never redacted: for content that is the point of the call). */
+  stdoutBytes?: Buffer;
 }
 
 /** The one way to run a process; injectable for unit tests. */

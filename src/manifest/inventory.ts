@@ -75,6 +75,31 @@ export interface HealthCheck {
   timeout: number;
 }
 
+/** Where a secret's content comes from; read on this machine at run time, never stored. */
+export type SecretSource =
+  /** A command's standard output (argv, no shell), run in the manifest's directory. */
+  | { kind: 'command'; argv: string[]; cwd: string }
+  /** A file on this machine (absolute path). */
+  | { kind: 'file'; path: string }
+  /** An environment variable of the fleet process. */
+  | { kind: 'env'; name: string };
+
+/** When a secret is uploaded relative to activation. */
+export type SecretUpload = 'before-activation' | 'after-activation';
+
+/** One secret file for a host (colmena's deployment.keys.<name>). Holds no secret content. */
+export interface SecretSpec {
+  name: string;
+  source: SecretSource;
+  /** Absolute path on the target. */
+  destination: string;
+  owner: string;
+  group: string;
+  /** Octal permissions as four digits, e.g. `0400`. */
+  mode: string;
+  upload: SecretUpload;
+}
+
 /** One host, fully resolved. */
 export interface HostSpec {
   name: string;
@@ -92,6 +117,8 @@ export interface HostSpec {
   bootstrap?: BootstrapOptions;
   rollback: RollbackPolicy;
   healthChecks: HealthCheck[];
+  /** Secret files uploaded at deploy time, in name order (defaults merged by name). */
+  secrets: SecretSpec[];
   /** switch-to-configuration exit 4 (some units failed) counts as success. */
   tolerateUnitFailures: boolean;
 }

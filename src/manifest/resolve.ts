@@ -9,6 +9,7 @@ import type {
   Inventory,
   KeyPolicy,
   Mode,
+  SecretSpec,
   ToolCommands,
 } from './inventory.js';
 import type {
@@ -16,6 +17,7 @@ import type {
   ManifestBootstrap,
   ManifestHost,
   ManifestKeys,
+  ManifestSecret,
 } from './schema-types.js';
 import type { PathProblem } from './validate.js';
 import { sshOptionProblem, sshPathProblem } from './ssh-words.js';
@@ -53,6 +55,7 @@ export const BUILTIN = {
   bootstrap: { phases: ['disko', 'install', 'reboot'], waitTimeout: 300 },
   rollback: { enabled: true, timeout: 90 },
   healthCheckTimeout: 30,
+  secret: { owner: 'root', group: 'root', mode: '0400', upload: 'before-activation', directory: '/run/keys' },
 } as const;
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -166,6 +169,7 @@ export function resolveInventory(
     const keys = resolveKeys(name, host, defaults, localPath, report);
     const bootstrap = resolveBootstrap(name, host, defaults, target, localPath, report);
     const healthChecks = resolveHealthChecks(pick('healthChecks'), report);
+    const secrets = resolveSecrets(name, host, defaults, ctx.baseDir, localPath, report, once);
     const rollback = { ...defaults.rollback, ...host.rollback };
 
     if (!target || !buildHost) continue;
@@ -185,6 +189,7 @@ export function resolveInventory(
         timeout: rollback.timeout ?? BUILTIN.rollback.timeout,
       },
       healthChecks,
+      secrets,
       tolerateUnitFailures: pick('tolerateUnitFailures')?.value ?? false,
     });
   }
@@ -449,4 +454,69 @@ function resolveHealthChecks(
       timeout: check.timeout ?? BUILTIN.healthCheckTimeout,
     };
   });
+}
+
+/**
+ * A host's secrets: defaults' and the host's merged by name (a host's entry replaces the default of
+ * that name whole), each with exactly one source and its own destination. Problems of entries from
+ * defaults are reported once.
+ */
+function resolveSecrets(
+  name: string,
+  host: ManifestHost,
+  defaults: ManifestHost,
+  baseDir: string,
+  localPath: LocalPath,
+  report: Report,
+  once: (at: PathSegment[]) => boolean,
+): SecretSpec[] {
+  const entries = new Map<string, { secret: ManifestSecret; at: PathSegment[] }>();
+  for (const [secretName, secret] of Object.entries(defaults.secrets ?? {})) {
+    if (secret) entries.set(secretName, { secret, at: ['defaults', 'secrets', secretName] });
+  }
+  for (const [secretName, secret] of Object.entries(host.secrets ?? {})) {
+    if (secret) entries.set(secretName, { secret, at: ['hosts', name, 'secrets', secretName] });
+  }
+  const specs: SecretSpec[] = [];
+  const destinations = new Map<string, string>();
+  for (const secretName of [...entries.keys()].sort()) {
+    const { secret, at } = entries.get(secretName)!;
+    const fresh = once(at);
+    const given = (['command', 'file', 'env'] as const).filter((k) => secret[k] !== undefined);
+    if (given.length !== 1) {
+      if (fresh) {
+        const why = given.length === 0 ? 'has no source' : `has ${given.length} sources (${given.join(', ')})`;
+        report(at, `${formatPath(at)} ${why}: give exactly one of command, file or env`, 'key');
+      }
+      continue;
+    }
+    const destination = secret.destination ?? `${BUILTIN.secret.directory}/${secretName}`;
+    if (/\/$/.test(destination) || destination.split('/').some((part) => part === '.' || part === '..')) {
+      if (fresh) report([...at, 'destination'], `${formatPath([...at, 'destination'])} ${showValue(destination)} must name a file (no trailing "/", no "." or ".." parts)`);
+      continue;
+    }
+    const clash = destinations.get(destination);
+    if (clash !== undefined) {
+      report(at, `hosts.${name}: secrets ${showValue(clash)} and ${showValue(secretName)} both go to ${destination}`, 'key');
+      continue;
+    }
+    destinations.set(destination, secretName);
+    const source: SecretSpec['source'] =
+      secret.command !== undefined
+        ? { kind: 'command', argv: [...secret.command], cwd: baseDir }
+        : secret.file !== undefined
+          ? { kind: 'file', path: localPath(secret.file, [...at, 'file']) }
+          : { kind: 'env', name: secret.env as string };
+    const mode = secret.mode ?? BUILTIN.secret.mode;
+    specs.push({
+      name: secretName,
+      source,
+      destination,
+      owner: secret.owner ?? BUILTIN.secret.owner,
+      group: secret.group ?? BUILTIN.secret.group,
+      mode: mode.padStart(4, '0'),
+      upload: secret.upload ?? BUILTIN.secret.upload,
+    });
+  }
+  return specs;
 }

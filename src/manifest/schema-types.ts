@@ -75,6 +75,10 @@ export type ManifestBootstrap =
  * A whole number of seconds, at least 1.
  */
 export type Seconds = number;
+/**
+ * A user or group name on the target: a letter or "_", then letters, digits, "_", "." or "-".
+ */
+export type UnixName = string;
 
 /**
  * fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.
@@ -175,6 +179,12 @@ export interface ManifestHost {
    */
   healthChecks?: ManifestHealthCheck[];
   /**
+   * Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.
+   */
+  secrets?: {
+    [k: string]: ManifestSecret | undefined;
+  };
+  /**
    * Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.
    */
   tolerateUnitFailures?: boolean;
@@ -239,4 +249,26 @@ export interface ManifestHealthCheck {
    */
   command: string | NonEmptyString[];
   timeout?: Seconds;
+}
+/**
+ * One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.
+ */
+export interface ManifestSecret {
+  command?: Argv;
+  file?: Path;
+  /**
+   * An environment variable of the fleet process whose value is the secret; unset fails the host.
+   */
+  env?: string;
+  destination?: AbsolutePath;
+  owner?: UnixName;
+  group?: UnixName;
+  /**
+   * Permissions of the file, in octal.
+   */
+  mode?: string;
+  /**
+   * before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.
+   */
+  upload?: 'before-activation' | 'after-activation';
 }

@@ -81,6 +81,10 @@ const PHRASES: Record<string, { one: string; many: string }> = {
   seconds: { one: 'a whole number of seconds, at least 1', many: 'whole numbers of seconds' },
   argv: { one: 'a non-empty list of non-empty strings', many: 'commands' },
   bootstrap: { one: 'true, false or a mapping', many: 'bootstrap settings' },
+  unixName: {
+    one: 'a user or group name (a letter or "_", then letters, digits, "_", "." or "-")',
+    many: 'user or group names',
+  },
 };
 
 /** Phrases for inline nodes that need their own words, by JSON pointer into the schema. */
@@ -88,6 +92,8 @@ const POINTER_PHRASES: Record<string, string> = {
   '/definitions/host/properties/hostKey': `${KEY_LIKE}, or a non-empty list of them`,
   '/definitions/healthCheck/properties/command':
     'a non-empty string (run with sh -c) or a non-empty list of non-empty strings',
+  '/definitions/secret/properties/env': 'an environment variable name (letters, digits and "_", not starting with a digit)',
+  '/definitions/secret/properties/mode': 'an octal mode such as "0400" or "640" (a string: quote it in YAML)',
 };
 
 /**

@@ -18,11 +18,12 @@ import {
   nixosAnywhereCommand,
   probeCommand,
   pushKeysCommand,
+  pushSecretsCommand,
 } from './commands.js';
 import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
-import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, StepScope } from './types.js';
+import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION, sshOpenMaster } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
@@ -178,6 +179,35 @@ function bootstrapStep(spec: HostSpec, ssh: SshSettings | undefined, keys: Plann
   return step;
 }
 
+/** Where a secret is read, for people: never its content. */
+export function describeSecretSource(source: HostSpec['secrets'][number]['source']): string {
+  if (source.kind === 'command') return `command ${source.argv.join(' ')}`;
+  if (source.kind === 'file') return `file ${source.path}`;
+  return `env ${source.name}`;
+}
+
+function secretsStep(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions): HostPlan['secrets'] {
+  if (spec.secrets.length === 0) return { kind: 'secrets', never: 'no secrets' };
+  const before = spec.secrets.filter((s) => s.upload === 'before-activation');
+  const after = spec.secrets.filter((s) => s.upload === 'after-activation');
+  const uploads = mode !== 'dry-activate';
+  const step: SecretsStep = {
+    kind: 'secrets',
+    guard:
+      'sources read on this machine once per run, before anything on the host changes (a failing source fails the host); ' +
+      (uploads
+        ? 'only files missing or different on the target (keyed digest, owner, group, mode) are uploaded' +
+          (before.length > 0 ? `; ${before.length} before activation` : '') +
+          (after.length > 0 ? `; ${after.length} after activation and verification` : '')
+        : 'dry-activate: compared only, nothing is uploaded'),
+    secrets: spec.secrets,
+    uploads,
+  };
+  if (before.length > 0) step.beforeActivation = { secrets: before, push: pushSecretsCommand(ssh, before, options.localRoot, 'before activation') };
+  if (after.length > 0) step.afterActivation = { secrets: after, push: pushSecretsCommand(ssh, after, options.localRoot, 'after activation') };
+  return step;
+}
+
 function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): DeployStep['activation'] {
   const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot });
   const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
@@ -205,7 +235,12 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
   const mode = options.modeOverride ?? spec.mode;
   const ssh = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
   const keys = plannedKeys(spec);
-  const firstProbe = { closure: true, keyDir: keys?.destination ?? '/etc/ssh', keyNames: keyFileNames(keys) };
+  const firstProbe = {
+    closure: needsSystems(options.scope),
+    keyDir: keys?.destination ?? '/etc/ssh',
+    keyNames: keyFileNames(keys),
+    secrets: spec.secrets.map((s) => s.destination),
+  };
 
   const act = activation(spec, mode, ssh, options, inventory);
   const liveOrBoot = mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
@@ -261,6 +296,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
       : { kind: 'probe', command: probeCommand(undefined, firstProbe) },
     pushKeys: pushKeysStep(spec, ssh, keys),
     bootstrap: bootstrapStep(spec, ssh, keys, options, inventory),
+    secrets: secretsStep(spec, mode, ssh, options),
     deploy,
     verify,
     history:
@@ -276,6 +312,15 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
   if (ssh) plan.ssh = ssh;
   if (keys) plan.keys = keys;
   return plan;
+}
+
+/**
+ * Whether a run of this scope needs the hosts' built systems: only its steps that install, deploy
+ * or verify one do (`fleet push-secrets` and `fleet push-keys` build nothing).
+ */
+export function needsSystems(scope: Partial<StepScope> | undefined): boolean {
+  if (scope?.buildOnly) return true;
+  return (scope?.steps ?? STEP_ORDER).some((step) => step === 'bootstrap' || step === 'deploy' || step === 'verify');
 }
 
 /**

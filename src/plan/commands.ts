@@ -1,8 +1,8 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { CONTROL_PERSIST_SECONDS, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
-import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
-import type { Arg, BuildAttribute, PlannedCommand, RebuildFlavour } from './types.js';
+import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
+import type { Arg, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
@@ -166,12 +166,15 @@ export interface ProbeArgs {
   closure: boolean;
   keyDir: string;
   keyNames: readonly string[];
+  /** Secret files whose keyed digest, owner, group and mode are asked for (the digest key is `<digestKey>`). */
+  secrets?: readonly string[];
 }
 
 const NO_PROBE_EXTRAS: ProbeArgs = { closure: false, keyDir: '/etc/ssh', keyNames: [] };
 
 function probeArgs(args: ProbeArgs): Arg[] {
-  return [args.closure ? { ref: 'toplevel' } : '-', args.keyDir, ...args.keyNames];
+  const secrets: Arg[] = args.secrets && args.secrets.length > 0 ? ['--secrets', { ref: 'digestKey' }, ...args.secrets] : [];
+  return [args.closure ? { ref: 'toplevel' } : '-', args.keyDir, ...args.keyNames, ...secrets];
 }
 
 /** The probe: one ssh call (or a local sh for a local target) that reports the facts guards need. */
@@ -185,8 +188,8 @@ export function probeCommand(
 }
 
 /** fleet status's probe, with the history record of the live system. */
-export function statusProbeCommand(ssh: SshSettings | undefined): PlannedCommand {
-  return { purpose: 'probe', argv: onTarget(ssh, ['sh', '-c', STATUS_PROBE_SCRIPT, 'fleet-status', HISTORY_FILE, ...probeArgs(NO_PROBE_EXTRAS)]) };
+export function statusProbeCommand(ssh: SshSettings | undefined, args: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
+  return { purpose: 'probe', argv: onTarget(ssh, ['sh', '-c', STATUS_PROBE_SCRIPT, 'fleet-status', HISTORY_FILE, ...probeArgs(args)]) };
 }
 
 /**
@@ -265,6 +268,22 @@ export function pushKeysCommand(ssh: SshSettings | undefined, destinationDir: st
 /** The stdin of push-keys: one line per file. Holds key material: never log it. */
 export function pushKeysInput(files: readonly { name: string; mode: string; content: Buffer }[]): string {
   return files.map((f) => `${f.name} ${f.mode} ${f.content.toString('base64')}\n`).join('');
+}
+
+/**
+ * Uploads secrets: one ssh call (or a local sh, through `sudo -n` when fleet is not root) naming
+ * every file of the upload in its argv (path, owner, group, mode: no content); stdin carries
+ * `<index> <base64>` records for the files to write (see SECRETS_PUSH_SCRIPT).
+ */
+export function pushSecretsCommand(ssh: SshSettings | undefined, secrets: readonly PlannedSecret[], localRoot: boolean, when: string): PlannedCommand {
+  const remote = ['sh', '-c', SECRETS_PUSH_SCRIPT, 'fleet-push-secrets', ...secrets.flatMap((s) => [s.destination, s.owner, s.group, s.mode])];
+  const argv = ssh ? onTarget(ssh, remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
+  return { purpose: `upload secrets ${when}`, argv, stdin: 'secret contents (only those missing or different on the target)' };
+}
+
+/** The stdin of a secrets upload: one `<index> <base64>` line per file. Holds secret content: never log it. */
+export function pushSecretsInput(files: readonly { index: number; content: Buffer }[]): string {
+  return files.map((f) => `${f.index} ${f.content.toString('base64')}\n`).join('');
 }
 
 /** ssh-keygen making a new ed25519 host key without a passphrase. */

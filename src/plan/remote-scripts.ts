@@ -2,9 +2,13 @@
 
 /**
  * The probe as a shell function: prints `key=value` facts the guards need, ending with `end=ok` so
- * a cut-off answer is recognised. Args: <toplevel, or - > <key dir> <key file names…>. With a
- * toplevel it also says whether that closure is already in the target's store (`closure=`), so an
- * unchanged or half-deployed host is not copied to again. Key contents never leave the host: only sha256.
+ * a cut-off answer is recognised. Args: <toplevel, or - > <key dir> <key file names…>
+ * [--secrets <digest key> <secret paths…>]. With a toplevel it also says whether that closure is
+ * already in the target's store (`closure=`), so an unchanged or half-deployed host is not copied to
+ * again. Key contents never leave the host: only sha256. Secrets answer `secret:<i>=<sha256 of the
+ * digest key, then the content> <owner> <group> <octal mode>` (or `missing`): the digest key is a
+ * random value fleet draws for each probe, so the answer says nothing about a secret to anyone
+ * who does not already hold it, and is never the same twice. `printf` is a builtin: no argv.
  */
 const PROBE_FUNCTION = `fleet_probe() {
 kv() { printf '%s=%s\\n' "$1" "$2"; }
@@ -22,7 +26,16 @@ top=$1; dest=$2; shift 2
 if [ "$top" != - ]; then
   if nix-store --check-validity "$top" >/dev/null 2>&1; then kv closure present; else kv closure absent; fi
 fi
+secret=
 for name in "$@"; do
+  if [ "$secret" = key ]; then dkey=$name; secret=0; continue; fi
+  if [ -n "$secret" ]; then
+    if [ -f "$name" ]; then
+      kv "secret:$secret" "$( { printf '%s' "$dkey"; cat "$name"; } | sha256sum | cut -d' ' -f1) $(stat -c '%U %G %a' "$name")"
+    else kv "secret:$secret" missing; fi
+    secret=$((secret + 1)); continue
+  fi
+  if [ "$name" = --secrets ]; then secret=key; continue; fi
   if [ -f "$dest/$name" ]; then kv "key:$name" "$(sha256sum "$dest/$name" | cut -d' ' -f1)"; else kv "key:$name" missing; fi
 done
 kv end ok
@@ -52,6 +65,45 @@ while IFS=' ' read -r name mode data; do
   chmod "$mode" "$tmp"
   mv -f "$tmp" "$dest/$name"
   echo "wrote $dest/$name"
+done
+`;
+
+/**
+ * Writes secret files. Args: <path> <owner> <group> <mode>, four words per secret of the upload.
+ * First every owner and group must exist (else `missing-user=`/`missing-group=` lines and exit 3,
+ * before anything is written). Then stdin carries one record per file to write, `<index> <base64
+ * content>`: each goes into a temporary file beside its destination (created 0600 under umask 077),
+ * gets its owner, group and mode, and is renamed into place, so a half-written secret is never
+ * live. `printf` is a shell builtin: the content never appears in any process's argv, and it is
+ * never written anywhere but beside its destination.
+ */
+export const SECRETS_PUSH_SCRIPT = `set -eu
+umask 077
+tmp=
+trap 'if [ -n "$tmp" ]; then rm -f "$tmp"; fi' EXIT
+count=$(( $# / 4 ))
+i=0; missing=0
+for word in "$@"; do
+  case $(( i % 4 )) in
+    1) if ! id -u "$word" >/dev/null 2>&1; then echo "missing-user=$word"; missing=1; fi ;;
+    2) if ! getent group "$word" >/dev/null 2>&1; then echo "missing-group=$word"; missing=1; fi ;;
+  esac
+  i=$(( i + 1 ))
+done
+[ "$missing" = 0 ] || exit 3
+while IFS=' ' read -r index data; do
+  case $index in ''|*[!0-9]*) echo "fleet: bad secret record" >&2; exit 1 ;; esac
+  [ "$index" -lt "$count" ] || { echo "fleet: bad secret record" >&2; exit 1; }
+  eval "dest=\\\${$(( index * 4 + 1 ))} owner=\\\${$(( index * 4 + 2 ))} group=\\\${$(( index * 4 + 3 ))} mode=\\\${$(( index * 4 + 4 ))}"
+  dir=$(dirname "$dest")
+  [ -d "$dir" ] || (umask 022 && mkdir -p "$dir")
+  tmp=$(mktemp "$dir/.fleet-secret.XXXXXX")
+  printf '%s' "$data" | base64 -d > "$tmp"
+  chown "$owner:$group" "$tmp"
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$dest"
+  tmp=
+  echo "wrote $dest"
 done
 `;
 
@@ -232,6 +284,7 @@ fleet_probe "$@"
 export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   probe: PROBE_SCRIPT,
   'push-keys': PUSH_KEYS_SCRIPT,
+  'push-secrets': SECRETS_PUSH_SCRIPT,
   lock: LOCK_SCRIPT,
   'arm-watchdog': ARM_WATCHDOG_SCRIPT,
   'confirm-watchdog': CONFIRM_WATCHDOG_SCRIPT,

@@ -1,11 +1,11 @@
 // The plan: pure, serialisable data that says what `fleet apply` will run, host by host, down to
 // each command. Every command the runner runs is a named field here: a missing safety command
 // (arming the watchdog, confirming it) is a type error, never a lookup that silently found nothing.
-import type { BootstrapOptions, Endpoint, HealthCheck, Mode, ToolCommands } from '../manifest/inventory.js';
+import type { BootstrapOptions, Endpoint, HealthCheck, Mode, SecretSpec, ToolCommands } from '../manifest/inventory.js';
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord';
+export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with
@@ -24,8 +24,8 @@ export interface PlannedCommand {
   stdin?: string;
 }
 
-export type StepKind = 'push-keys' | 'bootstrap' | 'deploy' | 'verify';
-export const STEP_ORDER: readonly StepKind[] = ['push-keys', 'bootstrap', 'deploy', 'verify'];
+export type StepKind = 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
+export const STEP_ORDER: readonly StepKind[] = ['push-keys', 'bootstrap', 'secrets', 'deploy', 'verify'];
 
 /** Which nixos-rebuild activates: nixos-rebuild-ng with --store-path, or fleet itself the bash one's way. */
 export type RebuildFlavour = 'ng' | 'bash';
@@ -132,6 +132,35 @@ export interface PushKeysStep {
   push: PlannedCommand;
   /** Host keys to pin after the push (ssh targets). */
   pinPushedKey: boolean;
+}
+
+/**
+ * One secret as the plan holds it: its name, where its content is read (a command's argv, a file's
+ * path, a variable's name: never the content), where it goes and with which owner and mode.
+ */
+export type PlannedSecret = SecretSpec;
+
+/** One upload of secrets: one ssh call; argv names every file of the upload, stdin carries the contents. */
+export interface SecretUpload {
+  secrets: PlannedSecret[];
+  /** Writes the records `<index> <base64>` it reads on stdin, each to its file (see SECRETS_PUSH_SCRIPT). */
+  push: PlannedCommand;
+}
+
+/**
+ * Secrets (colmena's deployment.keys). Their sources are read on this machine once per run, right
+ * after the probe and before anything on the host changes; the probe's keyed digests say which
+ * files are missing or differ; only those are uploaded, before activation and after it.
+ */
+export interface SecretsStep {
+  kind: 'secrets';
+  guard: string;
+  /** Every secret of the host, in name order. */
+  secrets: PlannedSecret[];
+  beforeActivation?: SecretUpload;
+  afterActivation?: SecretUpload;
+  /** dry-activate: sources are read and compared, nothing is uploaded. */
+  uploads: boolean;
 }
 
 export interface BootstrapStep {
@@ -252,6 +281,7 @@ export interface HostPlan {
   connect: ConnectStep;
   pushKeys: PushKeysStep | NeverStep<'push-keys'>;
   bootstrap: BootstrapStep | NeverStep<'bootstrap'>;
+  secrets: SecretsStep | NeverStep<'secrets'>;
   deploy: DeployStep;
   verify: VerifyStep | NeverStep<'verify'>;
   history: RecordHistoryStep | { kind: 'record-history'; never: string };

@@ -88,6 +88,7 @@ export function reportCommand(scope: Plan['scope']): JsonReport['command'] {
   const last = scope.steps.at(-1);
   if (last === 'push-keys') return 'push-keys';
   if (last === 'bootstrap') return 'bootstrap';
+  if (last === 'secrets') return 'push-secrets';
   return 'apply';
 }
 

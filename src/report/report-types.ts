@@ -27,6 +27,7 @@ export type ReportPhase =
   | 'probe'
   | 'push-keys'
   | 'bootstrap'
+  | 'secrets'
   | 'deploy'
   | 'verify'
   | 'status'
@@ -46,7 +47,7 @@ export interface FleetReport {
   /**
    * The command that ran.
    */
-  command: 'apply' | 'build' | 'push-keys' | 'bootstrap';
+  command: 'apply' | 'build' | 'push-keys' | 'bootstrap' | 'push-secrets';
   /**
    * Absolute path of the manifest the run read (`--retry-failed` refuses a report of another manifest).
    */

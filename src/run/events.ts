@@ -63,6 +63,8 @@ export type RunEvent =
   | { type: 'step-start'; host: string; step: Phase; title: string }
   /** A line of a step's output; `quiet`: for the step log (report tails) only, not the screen. */
   | { type: 'step-line'; host: string; step: Phase; line: string; quiet?: boolean }
+  /** How far a step got, when its tool says (the closure copy: paths copied of those to copy). */
+  | { type: 'step-progress'; host: string; step: Phase; done: number; total: number; unit: 'paths' }
   | { type: 'step-skip'; host: string; step: Phase; reason: string }
   | { type: 'step-done'; host: string; step: Phase; detail: string }
   | { type: 'step-failed'; host: string; step: Phase; reason: string }

@@ -1,11 +1,14 @@
-// One host's sequence: connect (lock + probe) → push-keys → bootstrap → deploy → verify, each behind
+// One host's sequence: connect (lock + probe) → read secrets → push-keys → bootstrap → secrets
+// (before activation) → deploy → verify → secrets (after activation), each behind
 // its guard. Sequencing and outcomes only: every command runs through the host's verbs.
 import { readFileSync, rmSync } from 'node:fs';
 import { HostError } from '../errors.js';
 import {
   addKnownHosts,
   historyRecord,
+  describeOutOfPlace,
   HostVerbs,
+  SecretReader,
   isDeployed,
   keysToPush,
   knownHostsLines,
@@ -19,10 +22,11 @@ import {
   type HostBuild,
   type ProbeFacts,
   type ResolvedKeys,
+  type SecretState,
   type VerbStep,
 } from '../backends/index.js';
 import type { Exec } from '../exec/index.js';
-import type { BootstrapStep, DeployStep, HostPlan, Plan, PushKeysStep, StepKind, VerifyStep, WatchedActivation } from '../plan/index.js';
+import type { BootstrapStep, DeployStep, HostPlan, Plan, PushKeysStep, SecretsStep, StepKind, VerifyStep, WatchedActivation } from '../plan/index.js';
 import { knownHostsName, knownKeysFor, sha256Fingerprint } from '../ssh/index.js';
 import type { HostOutcome, OutcomeKind, Phase, RunEvent, StepRecord } from './events.js';
 
@@ -43,6 +47,8 @@ export interface HostRunContext {
    * Absent: built already.
    */
   realised?: () => Promise<{ reason: string; tail: string[] } | undefined>;
+  /** Reads secret sources once per run for every host (a host run without one reads its own). */
+  secrets?: SecretReader;
 }
 
 /** The host's own build failed after it had started (locked and probed, nothing changed). */
@@ -84,6 +90,12 @@ export class HostRun {
   private confirmedFacts?: ProbeFacts;
   /** What verify saw running: the system and generation the history records. */
   private verifiedFacts?: ProbeFacts;
+  /** Contents of the host's secrets (in memory only), in the order of its secrets step. */
+  private secretContents?: Buffer[];
+  /** How each secret stood on the target at the probe. */
+  private secretStates?: SecretState[];
+  private keysPushed = false;
+  private secretsUploaded = false;
 
   constructor(
     private readonly host: HostPlan,
@@ -98,6 +110,7 @@ export class HostRun {
       sleep: ctx.sleep,
       onLine: (step, line) => ctx.emit({ type: 'step-line', host: host.name, step, line }),
       onQuietLine: (step, line) => ctx.emit({ type: 'step-line', host: host.name, step, line, quiet: true }),
+      onProgress: (step, done, total) => ctx.emit({ type: 'step-progress', host: host.name, step, done, total, unit: 'paths' }),
     });
   }
 
@@ -188,12 +201,19 @@ export class HostRun {
       const facts = this.facts as ProbeFacts;
       const bootstrapping = 'install' in this.host.bootstrap && provenNotNixos(facts);
 
+      // Secret sources are read before anything on the host changes: a failing one fails it here.
+      const secrets = this.host.secrets;
+      const uploads = !('never' in secrets) && this.requested('secrets');
+      if (!('never' in secrets)) await this.step('secrets', 'read secrets', () => this.readSecrets());
+
       await this.step('push-keys', 'push keys', () => this.pushKeys(bootstrapping));
       await this.step('bootstrap', 'bootstrap (nixos-anywhere)', () => this.bootstrap(bootstrapping));
+      if (uploads && secrets.beforeActivation) await this.step('secrets', 'upload secrets before activation', () => this.uploadSecrets('before'));
       await this.step('deploy', `deploy (${this.host.mode})`, () => this.deploy());
       // Nothing was activated or installed (already up to date): no fresh connection, nothing to prove.
       if (this.activated || this.bootstrapped) await this.step('verify', 'verify', () => this.verify());
       else this.skipStep('verify', this.requested('verify') ? 'nothing was activated' : 'not requested');
+      if (uploads && secrets.afterActivation) await this.step('secrets', 'upload secrets after activation', () => this.uploadSecrets('after'));
 
       const changed = this.progress !== 'untouched' && this.host.mode !== 'dry-activate';
       // Only a verified new system is recorded; a failed write is a warning on a good deploy.
@@ -207,7 +227,7 @@ export class HostRun {
               ? `${this.bootstrapped ? 'installed and ' : ''}deployed ${this.host.mode}`
               : this.bootstrapped
                 ? 'installed'
-                : 'keys pushed'
+                : [this.keysPushed ? 'keys pushed' : '', this.secretsUploaded ? 'secrets uploaded' : ''].filter(Boolean).join(', ') || 'changed'
             : 'already up to date';
       if (this.notes.length > 0) reason += ` (${this.notes.join('; ')})`;
       step = this.steps.at(-1)?.step ?? step;
@@ -238,7 +258,9 @@ export class HostRun {
       mode: this.host.mode,
       step,
       reason,
-      storePath: this.build.toplevel,
+      // A run that changed the host without deploying it (keys, secrets) is not "deployed <mode>".
+      ...(kind === 'changed' && !this.activated && !this.bootstrapped ? { summary: reason } : {}),
+      storePath: this.build.toplevel || undefined,
       tail,
       ...(hint ? { hint } : {}),
       startedAt: this.startedAt,
@@ -314,7 +336,50 @@ export class HostRun {
     if (changed.length === 0) return new Skip('identical keys already on the target');
     this.progress = 'touched';
     await this.verbs.pushKeys(step.push, changed);
+    this.keysPushed = true;
     return `pushed ${changed.map((f) => f.name).join(', ')} to ${step.keys.destination}`;
+  }
+
+  /** Reads every secret's source (once per run) and sees, by the probe's keyed digests, which are in place. */
+  private async readSecrets(): Promise<string | Skip> {
+    const planned: HostPlan['secrets'] = this.host.secrets;
+    if ('never' in planned) return new Skip(planned.never);
+    const step: SecretsStep = planned;
+    const reader = this.ctx.secrets ?? new SecretReader(this.ctx.exec);
+    try {
+      this.secretContents = await reader.readAll(this.name, 'secrets', step.secrets, this.ctx.signal);
+    } catch (error) {
+      if (!(error instanceof HostError) || this.ctx.signal.aborted) throw error;
+      throw new HostError(this.name, 'secrets', `${error.message}; nothing on the host was changed`, error.tail, error.hint);
+    }
+    this.secretStates = this.verbs.secretStates(step.secrets, this.facts?.secrets ?? {}, this.secretContents);
+    const out = describeOutOfPlace(step.secrets, this.secretStates);
+    const read = `read ${step.secrets.length} secret${step.secrets.length === 1 ? '' : 's'} here`;
+    return out.length === 0 ? `${read}; all in place on the target` : `${read}; not in place: ${out.join(', ')}`;
+  }
+
+  /** Uploads the secrets of one upload that are not in place (all of them on a host just installed). */
+  private async uploadSecrets(when: 'before' | 'after'): Promise<string | Skip> {
+    const step = this.host.secrets as SecretsStep;
+    const upload = when === 'before' ? step.beforeActivation : step.afterActivation;
+    const contents = this.secretContents;
+    const states = this.secretStates;
+    if (!upload || !contents || !states) return new Skip('no secrets read');
+    const files = upload.secrets.flatMap((secret, index) => {
+      const at = step.secrets.indexOf(secret);
+      // A host just installed runs a new system: nothing the probe saw on the installer counts.
+      const inPlace = !this.bootstrapped && states[at]?.kind === 'in-place';
+      return inPlace ? [] : [{ index, secret, content: contents[at] as Buffer }];
+    });
+    if (files.length === 0) return new Skip('identical secrets already on the target');
+    const names = files.map((f) => `${f.secret.name} → ${f.secret.destination}`).join(', ');
+    if (!step.uploads) return new Skip(`dry-activate uploads nothing; would upload ${names}`);
+    // A host whose build then fails must end with nothing changed: its system is built first.
+    if (when === 'before' && this.requested('deploy')) await this.outputsBuilt();
+    this.progress = 'touched';
+    await this.verbs.pushSecrets(upload, files, when === 'after');
+    this.secretsUploaded = true;
+    return `uploaded ${names}`;
   }
 
   private async bootstrap(bootstrapping: boolean): Promise<string | Skip> {

@@ -1,10 +1,10 @@
 // runPlan: the build stage once, and every host's sequence under one bounded-parallelism limit, each
 // host starting as soon as its own system is evaluated (a pipeline: it locks and probes while it builds, and other chunks may still evaluate).
 import { mkdirSync, chmodSync } from 'node:fs';
-import { knownHostsLines, runBuildStage, writeKnownHosts, type BuildFailure, type HostBuild } from '../backends/index.js';
+import { knownHostsLines, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import { sshControlExit } from '../ssh/index.js';
-import { resolveArgv, type Plan } from '../plan/index.js';
+import { needsSystems, resolveArgv, type Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
@@ -57,6 +57,17 @@ export function prepareRunFiles(plan: Plan): void {
   if (plan.hosts.some((h) => h.ssh?.trustOnFirstUse)) mkdirSync(plan.paths.stateDir, { recursive: true, mode: 0o700 });
 }
 
+/** The build stage of a run that needs no system: every host is ready at once, with none. */
+function noBuild(plan: Plan, callbacks: Parameters<typeof runBuildStage>[4]): BuildResult {
+  const result: BuildResult = { built: new Map(), failed: new Map(), evaluations: 0 };
+  for (const host of plan.hosts) {
+    const none: HostBuild = { toplevel: '' };
+    result.built.set(host.name, none);
+    callbacks.onReady(host.name, none);
+  }
+  return result;
+}
+
 /** Runs a plan to the end (or the interrupt) and returns one outcome per selected host. */
 export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   const exec = deps.exec ?? execProcess;
@@ -95,33 +106,30 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     const outputs = new Promise<BuildFailure | undefined>((r) => (settle = r));
     realised.set(host.name, { promise: outputs, resolve: settle });
   }
-  const buildStage = runBuildStage(
-    plan.build,
-    plan.commands,
-    plan.flake,
-    exec,
-    {
-      onStart: (hosts, chunk, chunks) => emit({ type: 'build-start', hosts, chunk, chunks }),
-      onLine: (hosts, line) => emit({ type: 'build-line', hosts, line }),
-      onBuilt: (host, output, storePath) => emit({ type: 'build-done', host, output, storePath }),
-      onFailed: (host, failure) => {
-        failed.set(host, failure);
-        emit({ type: 'build-failed', host, reason: failure.reason, tail: failure.tail });
-        readiness.get(host)?.resolve();
-        realised.get(host)?.resolve(failure);
-      },
-      onEvaluated: (host, outputs) => {
-        evaluated.set(host, outputs);
-        readiness.get(host)?.resolve();
-      },
-      onReady: (host, result) => {
-        built.set(host, result);
-        readiness.get(host)?.resolve();
-        realised.get(host)?.resolve(undefined);
-      },
+  const callbacks: Parameters<typeof runBuildStage>[4] = {
+    onStart: (hosts, chunk, chunks) => emit({ type: 'build-start', hosts, chunk, chunks }),
+    onLine: (hosts, line) => emit({ type: 'build-line', hosts, line }),
+    onBuilt: (host, output, storePath) => emit({ type: 'build-done', host, output, storePath }),
+    onFailed: (host, failure) => {
+      failed.set(host, failure);
+      emit({ type: 'build-failed', host, reason: failure.reason, tail: failure.tail });
+      readiness.get(host)?.resolve();
+      realised.get(host)?.resolve(failure);
     },
-    { evaluators: bounded(plan.build.evalJobs), signal },
-  );
+    onEvaluated: (host, outputs) => {
+      evaluated.set(host, outputs);
+      readiness.get(host)?.resolve();
+    },
+    onReady: (host, result) => {
+      built.set(host, result);
+      readiness.get(host)?.resolve();
+      realised.get(host)?.resolve(undefined);
+    },
+  };
+  // A run that installs, deploys and verifies nothing (push-keys, push-secrets) builds nothing.
+  const buildStage = needsSystems(plan.scope)
+    ? runBuildStage(plan.build, plan.commands, plan.flake, exec, callbacks, { evaluators: bounded(plan.build.evalJobs), signal })
+    : Promise.resolve(noBuild(plan, callbacks));
   const stageOver = buildStage.then(
     () => undefined,
     () => undefined,
@@ -157,6 +165,8 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
   }
 
+  // Secret sources are read once per run, whichever hosts share them; overwritten when it ends.
+  const secrets = new SecretReader(exec);
   // Fail-fast stops new hosts from starting; running ones finish their sequence.
   const stopNew = new AbortController();
   const reportsItself = new Set<string>();
@@ -179,7 +189,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       // Its early connection has been made (or has failed) before its first session: never two masters.
       await early.get(host.name);
       const outputs = realised.get(host.name)!.promise;
-      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep, realised: () => outputs }).execute();
+      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, now, sleep, realised: () => outputs, secrets }).execute();
     },
     {
       parallel: plan.parallel,
@@ -193,7 +203,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
         if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) stopNew.abort(`--fail-fast after ${outcome.host} failed`);
       },
     },
-  );
+  ).finally(() => secrets.dispose());
 
   // A host that never ran (its build failed, fail-fast, an interrupt) still has the connection
   // opened for it during the build: retire it rather than leave it for its ControlPersist.

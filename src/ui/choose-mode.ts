@@ -1,4 +1,4 @@
-// Which renderer a run gets: a live tree on an interactive terminal, plain lines elsewhere, or JSON.
+// Which renderer a run gets: the live view on an interactive terminal, plain lines elsewhere, or JSON.
 
 /** How progress is shown. */
 export type ReporterMode = 'tty' | 'plain' | 'json';
@@ -17,7 +17,8 @@ export interface ModeInputs {
 
 /**
  * Picks the reporter mode. Pure. `--json` wins (nothing but the final report on stdout);
- * then a terminal outside CI gets the live tree; everything else gets plain prefixed lines.
+ * then a terminal outside CI gets the live view (or with `--verbose` the step tree); everything
+ * else gets plain prefixed lines.
  */
 export function chooseReporterMode(inputs: ModeInputs): ReporterMode {
   if (inputs.json) return 'json';
@@ -27,7 +28,7 @@ export function chooseReporterMode(inputs: ModeInputs): ReporterMode {
 
 /**
  * Whether output is coloured, for every command alike: never with NO_COLOR, always with
- * FORCE_COLOR, else only on the live tree of an interactive terminal outside CI.
+ * FORCE_COLOR, else only on the live view of an interactive terminal outside CI.
  */
 export function useColor(mode: ReporterMode, env: Record<string, string | undefined>): boolean {
   if (env.NO_COLOR) return false;

@@ -19,12 +19,18 @@ export function verdictWords(verdict: HostStatus['verdict']): string {
 export function formatStatusTable(statuses: readonly HostStatus[]): string[] {
   const short = (p: string) => (p ? shortStorePath(p) : '-');
   const rows = [['HOST', 'STATUS', 'LIVE', 'BOOT DEFAULT', 'WANTED', 'LIVE REVISION', 'BY']];
+  const secretWords = { 'in-place': '', missing: ', secrets missing', unknown: ', secrets unknown' } as const;
   for (const s of statuses) {
     const r = s.liveRecord;
-    rows.push([s.host, verdictWords(s.verdict), short(s.live), short(s.bootDefault), short(s.wanted), shortRevision(r?.revision), r ? describeOperator(r) : '-']);
+    const status = `${verdictWords(s.verdict)}${s.secrets ? secretWords[s.secrets.state] : ''}`;
+    rows.push([s.host, status, short(s.live), short(s.bootDefault), short(s.wanted), shortRevision(r?.revision), r ? describeOperator(r) : '-']);
   }
   const lines = alignColumns(rows);
   for (const s of statuses) if (s.detail) lines.push(`${s.host}: ${s.detail}`);
+  for (const s of statuses) {
+    if (s.secrets?.state === 'missing') lines.push(`${s.host}: secrets missing: ${s.secrets.problems.join('; ')} (fleet push-secrets ${s.host})`);
+    if (s.secrets?.state === 'unknown') lines.push(`${s.host}: secrets unknown: ${s.secrets.problems.join('; ')}`);
+  }
   return lines;
 }
 

@@ -2,6 +2,7 @@
 import type { Endpoint } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, StepKind } from '../plan/types.js';
+import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
 import { quoteShellWord } from '../ssh/index.js';
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
@@ -67,7 +68,7 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   lines.push(connect.kind === 'lock-and-probe' ? '  lock and probe  one session, before the steps; holds the deploy lock for the whole sequence' : '  probe  always, before the steps');
   lines.push(...commandLines(connect.kind === 'lock-and-probe' ? [connect.openEarly, connect.command] : [connect.command]));
   const requested = (kind: StepKind) => scope.steps.includes(kind);
-  const steps = [host.pushKeys, host.bootstrap, host.deploy, host.verify];
+  const steps = [host.pushKeys, host.bootstrap, host.secrets, host.deploy, host.verify];
   for (const step of steps) {
     if (!requested(step.kind)) {
       lines.push(`  ${step.kind}  not requested`);
@@ -84,6 +85,15 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
         break;
       case 'bootstrap':
         lines.push(...commandLines([step.install, step.waitForInstalled]));
+        break;
+      case 'secrets':
+        // Names, sources and destinations: never a value (it is read only when the step runs).
+        for (const secret of step.secrets) {
+          lines.push(
+            `    ${secret.name} → ${secret.destination}  ${secret.owner}:${secret.group} ${secret.mode}, ${secret.upload}, from ${describeSecretSource(secret.source)}`,
+          );
+        }
+        lines.push(...commandLines([step.beforeActivation?.push, step.afterActivation?.push]));
         break;
       case 'deploy': {
         const a = step.activation;
@@ -126,6 +136,11 @@ export function formatPlan(plan: Plan): string[] {
     `  recorded as  ${formatProvenance(plan.provenance)}`,
     '',
   ];
+  if (!needsSystems(plan.scope)) {
+    lines.push('build  none: no step of this command installs, deploys or verifies a system');
+    for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));
+    return lines;
+  }
   const chunks = plan.build.chunks;
   const atOnce = Math.min(plan.build.evalJobs, chunks.length);
   lines.push(

@@ -2,6 +2,8 @@
 export { chooseReporterMode, useColor, type ModeInputs, type ReporterMode } from './choose-mode.js';
 export { createReporter, type ReporterOptions } from './create-reporter.js';
 export { formatPlainEvent, hostDoneText, hostsLabel, PlainReporter } from './plain-reporter.js';
+export { LiveReporter, type LiveReporterOptions } from './live-reporter.js';
+export { applyLiveEvent, finalLines, fitLine, headerText, initialLiveState, liveCounts, liveFrame, type LiveState } from './live-view.js';
 export { collapsedHostLine, TtyReporter, type TtyReporterOptions } from './tty-reporter.js';
 export { formatArg, formatCommand, formatEndpoint, formatPlan } from './format-plan.js';
 export { painter, type Paint, type Style } from './paint.js';

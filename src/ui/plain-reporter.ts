@@ -43,6 +43,9 @@ export function formatPlainEvent(event: RunEvent, paint: Paint = painter(false))
       return [`${tag(event.host)} ${event.step}: ${event.title && event.title !== event.step ? event.title : 'started'}`];
     case 'step-line':
       return event.quiet ? [] : [`${tag(event.host)} ${event.step}: ${event.line}`];
+    case 'step-progress':
+      // The tool's own lines (a line per path copied) already say it, in order.
+      return [];
     case 'step-skip':
       return [`${tag(event.host)} ${event.step}: ${paint('dim', 'skipped')} — ${event.reason}`];
     case 'step-done':

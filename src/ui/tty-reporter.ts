@@ -360,6 +360,9 @@ export class TtyReporter implements Reporter {
         slot.lineDirty = true;
         return;
       }
+      case 'step-progress':
+        // The step's output line (nix's own `copying path …`) already moves; the tree keeps to it.
+        return;
       case 'step-skip':
         this.finishStep(event.host, event.step, { kind: 'skip', reason: event.reason });
         return;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
-import { hostOf, readReport, runFleet, waitFor, startSshAgent, writeLabManifest, type FleetRun, type LabManifestHost, type Report, type SshAgent } from './fleet-harness.js';
+import { hostOf, readReport, runFleet, sleep, waitFor, startSshAgent, writeLabManifest, type FleetRun, type LabManifestHost, type Report, type SshAgent } from './fleet-harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = join(ROOT, 'examples', 'ci');
@@ -257,6 +257,9 @@ describe('fleet apply as a CI job runs it', () => {
     const job = await runner.runJob('deploy');
     // The workflow's last step stops the agent; whatever happened, none outlives the test.
     const agentPid = Number(job.env.SSH_AGENT_PID);
+    // `ssh-agent -k` signals the agent and returns: give it a moment to be gone (a loaded machine).
+    const deadline = Date.now() + 10_000;
+    while (agentPid > 0 && processAlive(agentPid) && Date.now() < deadline) await sleep(100);
     const agentLeft = agentPid > 0 && processAlive(agentPid);
     if (agentLeft) process.kill(agentPid, 'SIGTERM');
     const log = job.steps.map((s) => `--- ${s.name}: ${s.outcome}\n${s.output}`).join('\n');

@@ -88,15 +88,21 @@ export interface TerminalRun {
 }
 
 /**
- * Runs fleet on a pseudo-terminal (util-linux `script`), 120×40, without CI: the live task tree.
- * With `answer`, types `answer.keys` once the output shows `answer.when` (a prompt).
+ * Runs fleet on a pseudo-terminal (util-linux `script`), 120×40 unless `size` says, without CI:
+ * the live view. With `answer`, types `answer.keys` once the output shows `answer.when` (a prompt).
  */
-export function runFleetInTerminal(lab: Lab, args: string[], answer?: { when: RegExp; keys: string }, timeoutMs = 120_000): Promise<TerminalRun> {
+export function runFleetInTerminal(
+  lab: Lab,
+  args: string[],
+  answer?: { when: RegExp; keys: string },
+  timeoutMs = 120_000,
+  size: { columns: number; rows: number } = { columns: 120, rows: 40 },
+): Promise<TerminalRun> {
   const env: Record<string, string> = { ...process.env, ...lab.env, TERM: 'xterm-256color' } as Record<string, string>;
   delete env.CI;
   delete env.NO_COLOR;
   // The argv is quoted for script's `sh -c` here, in the test harness only.
-  const command = ['stty', 'cols', '120', 'rows', '40', ';', 'exec', 'node', FLEET_BIN, ...args]
+  const command = ['stty', 'cols', String(size.columns), 'rows', String(size.rows), ';', 'exec', 'node', FLEET_BIN, ...args]
     .map((w) => (w === ';' ? w : `'${w.replace(/'/g, `'\\''`)}'`))
     .join(' ');
   const strip = (text: string) => text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');

@@ -77,7 +77,7 @@ export interface LabHostDirs {
   disk: string;
   /** The installer's RAM (tmpfs): same layout, used while the host is bare. */
   ram: string;
-  /** The host's /run (cleared at every boot). */
+  /** The host's /run: a tmpfs, emptied at every boot (as NixOS's /run, and so /run/keys). */
   run: string;
   /** Bound at /run/lab inside the host: activation log, boot id, sshd log, host-side scripts. */
   lab: string;
@@ -965,9 +965,12 @@ async function createHost(
   for (const d of ['disk', 'ram', 'run', 'mnt', 'tmp', 'newroot', 'lab/bin/_lib', 'lab/keys', 'lab/disk']) {
     mkdirSync(join(H, d), { recursive: true });
   }
+  // /run is a tmpfs, as on NixOS: what lands in /run/keys lives in RAM and is gone after a reboot
+  // (lab-host.sh also empties it at every boot).
   for (const [d, size] of [
     ['disk', o.diskMiB],
     ['ram', o.ramMiB],
+    ['run', 16],
   ] as const) {
     await must('mount', ['-t', 'tmpfs', '-o', `size=${size}m,mode=0755`, `fleet-lab-${d}`, join(H, d)]);
     rec.mounts.push(join(H, d));

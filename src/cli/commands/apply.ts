@@ -1,6 +1,6 @@
 // `fleet apply`: argv → options, then build once and run every selected host's steps.
 import type { CommandModule } from 'yargs';
-import { withHostSelection, withModes, withOutput } from '../shared-flags.js';
+import { VERBOSE_OPTION, withHostSelection, withModes, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import { contextArgsFrom, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
 
@@ -8,6 +8,7 @@ export interface ApplyArgs extends PlanArgs {
   'dry-run'?: boolean;
   'keep-going'?: boolean;
   plain?: boolean;
+  verbose?: boolean;
   report?: string;
   'retry-failed'?: string;
 }
@@ -27,6 +28,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('eval-jobs', EVAL_JOBS_OPTION)
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
+        .option('verbose', VERBOSE_OPTION)
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
         .option('retry-failed', {
           type: 'string',
@@ -53,7 +55,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
             return renderPlan(args, context.selection);
           }
           const { applyPlan } = await import('../apply-run.js');
-          return applyPlan(context, { json: args.json ?? false, plain: args.plain ?? false, reportFile: args.report });
+          return applyPlan(context, { json: args.json ?? false, plain: args.plain ?? false, verbose: args.verbose ?? false, reportFile: args.report });
         })(),
       ),
   };

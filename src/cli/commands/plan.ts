@@ -20,6 +20,7 @@ export interface PlanArgs extends CommonArgs {
 export const STEP_SCOPES = {
   apply: {},
   'push-keys': { steps: ['push-keys'], forceKeyPush: true },
+  'push-secrets': { steps: ['secrets'] },
   bootstrap: { steps: ['push-keys', 'bootstrap'] },
   build: { buildOnly: true },
 } as const satisfies Record<string, StepSelection>;

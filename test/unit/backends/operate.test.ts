@@ -46,6 +46,10 @@ describe('statusVerdict', () => {
     expect(code(['not-installed'])).toBe(3);
     expect(code(['outdated', 'unreachable'])).toBe(1);
     expect(code(['error', 'up-to-date'])).toBe(1);
+    // Secrets not all in place put an up-to-date host out of sync; secrets that cannot be checked fail.
+    expect(statusExitCode(['up-to-date', 'up-to-date'], codes, ['in-place', undefined])).toBe(0);
+    expect(statusExitCode(['up-to-date', 'up-to-date'], codes, ['missing', 'in-place'])).toBe(3);
+    expect(statusExitCode(['up-to-date'], codes, ['unknown'])).toBe(1);
   });
 });
 

@@ -68,6 +68,7 @@ describe('schema', () => {
     expect(prop('host', 'tolerateUnitFailures').default).toBe(false);
     for (const [key, value] of Object.entries(BUILTIN.keys)) expect(prop('keys', key).default).toEqual(value);
     for (const [key, value] of Object.entries(BUILTIN.bootstrap)) expect(prop('bootstrap', key).default).toEqual(value);
+    for (const key of ['owner', 'group', 'mode', 'upload'] as const) expect(prop('secret', key).default).toEqual(BUILTIN.secret[key]);
     for (const [key, value] of Object.entries(BUILTIN.rollback)) expect(prop('rollback', key).default).toEqual(value);
     expect(prop('healthCheck', 'timeout').default).toBe(BUILTIN.healthCheckTimeout);
   });

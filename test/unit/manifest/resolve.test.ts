@@ -37,6 +37,7 @@ describe('built-in defaults', () => {
           tags: [],
           rollback: { enabled: true, timeout: 90 },
           healthChecks: [],
+          secrets: [],
           tolerateUnitFailures: false,
         },
       ],

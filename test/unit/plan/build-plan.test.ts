@@ -27,9 +27,9 @@ describe('buildPlan', () => {
     host('web-2', { tags: ['web'] }),
   ]);
 
-  it('orders every host push-keys → bootstrap → deploy → verify, each a typed step', () => {
+  it('orders every host push-keys → bootstrap → secrets → deploy → verify, each a typed step', () => {
     const plan = buildPlan(fleet, planOptions());
-    for (const h of plan.hosts) expect([h.pushKeys, h.bootstrap, h.deploy, h.verify].map((s) => s.kind)).toEqual([...STEP_ORDER]);
+    for (const h of plan.hosts) expect([h.pushKeys, h.bootstrap, h.secrets, h.deploy, h.verify].map((s) => s.kind)).toEqual([...STEP_ORDER]);
     expect(plan.scope).toEqual({ steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false });
   });
 
@@ -266,6 +266,28 @@ describe('buildPlan', () => {
     for (const name of ['web-1', 'vps-pacman']) {
       expect(sshOf(name)).toEqual(expect.arrayContaining(['UserKnownHostsFile=/tmp/fleet-x/known_hosts', 'GlobalKnownHostsFile=/dev/null', 'StrictHostKeyChecking=yes']));
     }
+  });
+
+  it('plans secrets as a step of their own: the probe asks for keyed digests, one upload before and one after activation', () => {
+    const secrets = [
+      { name: 'db', source: { kind: 'file' as const, path: '/srv/db' }, destination: '/run/keys/db', owner: 'postgres', group: 'postgres', mode: '0400', upload: 'after-activation' as const },
+      { name: 'token', source: { kind: 'env' as const, name: 'TOKEN' }, destination: '/run/keys/the token', owner: 'root', group: 'root', mode: '0440', upload: 'before-activation' as const },
+    ];
+    const [web, plain, dry] = buildPlan(
+      inventory([host('web', { secrets }), host('plain'), host('dry', { secrets, mode: 'dry-activate' })]),
+      planOptions(),
+    ).hosts;
+    if (!web || 'never' in web.secrets) throw new Error('web has secrets');
+    expect(web.secrets.beforeActivation?.secrets.map((s) => s.name)).toEqual(['token']);
+    expect(web.secrets.afterActivation?.secrets.map((s) => s.name)).toEqual(['db']);
+    expect(web.secrets.uploads).toBe(true);
+    // Paths, owners, modes are argv words of the upload, quoted once; no content anywhere in the plan.
+    expect(resolveArgv(web.secrets.beforeActivation!.push.argv, {}).at(-1)).toMatch(/fleet-push-secrets '\/run\/keys\/the token' root root 0440$/);
+    const connect = web.connect.kind === 'lock-and-probe' ? web.connect.command : undefined;
+    expect(argvForDisplay(connect!.argv).join(' ')).toMatch(/ \/etc\/ssh --secrets <digestKey> \/run\/keys\/db '\/run\/keys\/the token'$/);
+    expect(resolveArgv(connect!.argv, { toplevel: '/nix/store/x', digestKey: 'abc' }).join(' ')).toMatch(/ \/etc\/ssh --secrets abc \/run\/keys\/db '\/run\/keys\/the token'$/);
+    expect(plain!.secrets).toEqual({ kind: 'secrets', never: 'no secrets' });
+    expect(dry!.secrets).toMatchObject({ uploads: false, guard: expect.stringMatching(/dry-activate: compared only, nothing is uploaded/) });
   });
 
   it('is plain data: JSON round-trips it unchanged', () => {

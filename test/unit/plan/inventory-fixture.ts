@@ -13,6 +13,7 @@ export function host(name: string, overrides: Partial<HostSpec> = {}): HostSpec 
     tags: [],
     rollback: { enabled: true, timeout: 90 },
     healthChecks: [],
+    secrets: [],
     tolerateUnitFailures: false,
     ...overrides,
   };

@@ -14,6 +14,7 @@ export type CommandKind =
   | 'activate'
   | 'confirm'
   | 'push-keys'
+  | 'push-secrets'
   | 'install'
   | 'control'
   /** The shared master opened while the build runs (ssh -f -N). */
@@ -74,6 +75,7 @@ export function classify(argv: readonly string[]): CommandKind {
   if (scriptName(line, 'fleet-confirm')) return 'confirm';
   if (scriptName(line, 'fleet-push-keys')) return 'push-keys';
   if (scriptName(line, 'fleet-history')) return 'history';
+  if (scriptName(line, 'fleet-push-secrets')) return 'push-secrets';
   return 'unknown';
 }
 
@@ -83,6 +85,8 @@ export interface Facts {
   profile?: string;
   generation?: number;
   closure?: 'present' | 'absent';
+  /** The probe's `secret:<i>=` answers, in order. */
+  secrets?: string[];
 }
 
 /** The probe's answer (see PROBE_FUNCTION in src/plan/remote-scripts.ts). */
@@ -95,6 +99,7 @@ export function probeAnswer(facts: Facts): string {
     'systemd=no',
     'bootId=x',
     ...(facts.closure ? [`closure=${facts.closure}`] : []),
+    ...(facts.secrets ?? []).map((answer, i) => `secret:${i}=${answer}`),
     'end=ok',
   ];
   return `${lines.join('\n')}\n`;

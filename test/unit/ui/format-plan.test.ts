@@ -11,7 +11,7 @@ const plan: Plan = {
   force: true,
   failFast: false,
   allowBootstrap: true,
-  scope: { steps: ['push-keys', 'bootstrap', 'deploy', 'verify'], forceKeyPush: false, buildOnly: false },
+  scope: { steps: ['push-keys', 'bootstrap', 'secrets', 'deploy', 'verify'], forceKeyPush: false, buildOnly: false },
   paths: { stateDir: '/srv/fleet/.fleet', knownHosts: '/tmp/f/known_hosts', tofuKnownHosts: '/srv/fleet/.fleet/tofu', runtimeDir: '/tmp/f' },
   commands: { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere: ['nixos-anywhere'], nixosInstall: ['nixos-install'] },
   build: {
@@ -62,6 +62,7 @@ const plan: Plan = {
         waitSeconds: 300,
         staging: '/tmp/f/new-box',
       },
+      secrets: { kind: 'secrets', never: 'no secrets' },
       deploy: {
         kind: 'deploy',
         guard: 'unless the target already runs <toplevel>',
@@ -101,6 +102,7 @@ const plan: Plan = {
       connect: { kind: 'probe', command: { purpose: 'probe', argv: ['sh', '-c', "echo it's me"] } },
       pushKeys: { kind: 'push-keys', never: 'no key policy' },
       bootstrap: { kind: 'bootstrap', never: 'no bootstrap options' },
+      secrets: { kind: 'secrets', never: 'no secrets' },
       deploy: {
         kind: 'deploy',
         guard: 'unless the target already runs <toplevel>',
@@ -142,6 +144,7 @@ describe('formatPlan', () => {
       '  bootstrap  only if the probe shows the target is not NixOS',
       '    install: $ nixos-anywhere --store-paths <diskoScript> <toplevel> --extra-files /tmp/f/new-box root@10.0.0.7',
       '    wait for the installed system: $ ssh root@10.0.0.7 -- true',
+      '  secrets  never (no secrets)',
       '  deploy  unless the target already runs <toplevel>',
       '    flavour: nixos-rebuild-ng --store-path',
       '    copy closure: $ nix copy --to ssh://root@10.0.0.7 <toplevel>',
@@ -159,6 +162,7 @@ describe('formatPlan', () => {
       "    probe: $ sh -c 'echo it'\\''s me'",
       '  push-keys  never (no key policy)',
       '  bootstrap  never (no bootstrap options)',
+      '  secrets  never (no secrets)',
       '  deploy  unless the target already runs <toplevel>',
       '    flavour: as the bash nixos-rebuild does, run by fleet',
       '    activate boot: $ sh -c activate fleet-activate <toplevel> boot',
@@ -179,5 +183,26 @@ describe('formatCommand / formatEndpoint', () => {
     expect(formatEndpoint({ kind: 'ssh', user: 'root', host: 'h', port: 22 })).toBe('root@h');
     expect(formatEndpoint({ kind: 'ssh', user: 'deploy', host: 'h', port: 2222 })).toBe('deploy@h:2222');
     expect(formatEndpoint({ kind: 'local' })).toBe('this machine');
+  });
+});
+
+describe('formatStatusTable', () => {
+  it('says "secrets missing" beside the verdict, and which ones below', async () => {
+    const { formatStatusTable } = await import('../../../src/ui/index.js');
+    const base = { live: '', bootDefault: '', booted: '', wanted: '', detail: '' };
+    expect(
+      formatStatusTable([
+        { ...base, host: 'web-1', verdict: 'up-to-date', secrets: { state: 'missing', problems: ['db: missing (/run/keys/db)'] } },
+        { ...base, host: 'web-2', verdict: 'outdated', secrets: { state: 'in-place', problems: [] } },
+        { ...base, host: 'web-3', verdict: 'up-to-date', secrets: { state: 'unknown', problems: ['secret db: environment variable DB is not set'] } },
+      ]),
+    ).toEqual([
+      'HOST   STATUS                       LIVE  BOOT DEFAULT  WANTED  LIVE REVISION  BY',
+      'web-1  up-to-date, secrets missing  -     -             -       -              -',
+      'web-2  outdated                     -     -             -       -              -',
+      'web-3  up-to-date, secrets unknown  -     -             -       -              -',
+      'web-1: secrets missing: db: missing (/run/keys/db) (fleet push-secrets web-1)',
+      'web-3: secrets unknown: secret db: environment variable DB is not set',
+    ]);
   });
 });

@@ -1,0 +1,272 @@
+// Secrets at deploy time: reading sources on this machine (in memory, once per run), comparing them
+// with the target's files through keyed digests, and the records an upload sends on stdin.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { HostError } from '../errors.js';
+import { redact, tailLines, type Exec, type ExecResult } from '../exec/index.js';
+import type { SecretSource } from '../manifest/inventory.js';
+import {
+  describeSecretSource,
+  probeCommand,
+  pushSecretsCommand,
+  pushSecretsInput,
+  resolveArgv,
+  type PlannedSecret,
+  type SecretsStep,
+  type SecretUpload,
+} from '../plan/index.js';
+import type { SshSettings } from '../ssh/index.js';
+import { parseProbe } from './probe.js';
+import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+
+/** How long a source command may take (a password manager waiting for a PIN entry ends here). */
+const SOURCE_TIMEOUT_MS = 120_000;
+
+/** Why a source gave no secret: one line, never the content. */
+export class SecretSourceError extends Error {}
+
+function sourceKey(source: SecretSource): string {
+  if (source.kind === 'command') return JSON.stringify(['command', source.cwd, source.argv]);
+  if (source.kind === 'file') return JSON.stringify(['file', source.path]);
+  return JSON.stringify(['env', source.name]);
+}
+
+/**
+ * Values of the environment variables that secrets are read from, taken out of fleet's own
+ * environment as soon as the manifest names them: no process fleet starts (ssh, nix, a source
+ * command) inherits them, so none can forward one to a target (ssh's SendEnv) or show it.
+ */
+const withheld = new Map<string, string>();
+
+/** Takes these variables out of process.env (once), keeping their values for the SecretReader. */
+export function withholdSecretEnvironment(names: Iterable<string>): void {
+  for (const name of names) {
+    const value = process.env[name];
+    if (value === undefined) continue;
+    withheld.set(name, value);
+    delete process.env[name];
+  }
+}
+
+function secretEnvironment(): Readonly<Record<string, string | undefined>> {
+  return { ...process.env, ...Object.fromEntries(withheld) };
+}
+
+/**
+ * Reads secret sources, each once per run however many hosts share it, and keeps the contents in
+ * memory only (never on disk, never in an argv or environment). `dispose()` overwrites them.
+ */
+export class SecretReader {
+  private readonly cache = new Map<string, Promise<Buffer>>();
+  private readonly held: Buffer[] = [];
+
+  constructor(
+    private readonly exec: Exec,
+    private readonly env: Readonly<Record<string, string | undefined>> = secretEnvironment(),
+  ) {}
+
+  /** The content of one secret, or a SecretSourceError saying why not. */
+  read(secret: PlannedSecret, signal?: AbortSignal): Promise<Buffer> {
+    const key = sourceKey(secret.source);
+    let pending = this.cache.get(key);
+    if (!pending) {
+      pending = this.load(secret.source, signal).then((content) => {
+        this.held.push(content);
+        return content;
+      });
+      this.cache.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Every secret of a list, in order; the first failing source fails it with that secret's name. */
+  async readAll(host: string, step: string, secrets: readonly PlannedSecret[], signal?: AbortSignal): Promise<Buffer[]> {
+    const contents: Buffer[] = [];
+    for (const secret of secrets) {
+      try {
+        contents.push(await this.read(secret, signal));
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new HostError(host, step, `secret ${secret.name}: ${why}`, [], 'fix the source in fleet.yaml (command, file or env), then run again');
+      }
+    }
+    return contents;
+  }
+
+  private async load(source: SecretSource, signal?: AbortSignal): Promise<Buffer> {
+    if (source.kind === 'env') {
+      const value = this.env[source.name];
+      if (value === undefined) throw new SecretSourceError(`environment variable ${source.name} is not set`);
+      return Buffer.from(value);
+    }
+    if (source.kind === 'file') {
+      try {
+        return readFileSync(source.path);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new SecretSourceError(`cannot read ${source.path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`);
+      }
+    }
+    // stdout stays in memory: no onLine (nothing streams to a screen or log), bytes kept as they are.
+    const result = await this.exec({ argv: source.argv, cwd: source.cwd, signal, timeoutMs: SOURCE_TIMEOUT_MS, binaryStdout: true });
+    const content = result.stdoutBytes ?? Buffer.from(result.stdout);
+    if (result.exitCode !== 0) {
+      content.fill(0);
+      // Its stderr may name what went wrong; whatever it printed on stdout is not repeated.
+      const last = redact(result.stderr, [result.stdout].filter((s) => s.length >= 4)).split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
+      const how = result.timedOut ? `took longer than ${SOURCE_TIMEOUT_MS / 1000}s` : result.exitCode === 127 && !result.signal ? 'could not be run' : `exited ${result.exitCode ?? result.signal}`;
+      throw new SecretSourceError(`${describeSecretSource(source)} ${how}${last ? `: ${last}` : ''}`);
+    }
+    return content;
+  }
+
+  /** Overwrites every content read (the end of a run). */
+  dispose(): void {
+    for (const content of this.held) content.fill(0);
+    this.held.length = 0;
+    this.cache.clear();
+  }
+}
+
+/** A fresh random digest key for one probe: the target's answer is useless without it and never repeats. */
+export function newDigestKey(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** sha256 over the digest key, then the content: what the probe computes on the target. */
+export function secretDigest(digestKey: string, content: Buffer): string {
+  return createHash('sha256').update(digestKey).update(content).digest('hex');
+}
+
+/** How one secret stands on the target. */
+export type SecretState =
+  | { kind: 'in-place' }
+  | { kind: 'missing' }
+  /** There, but not as wanted: the content, the owner or group, or the mode. */
+  | { kind: 'differs'; what: string };
+
+/** The probe's `secret:<i>` answers (i over the probed secrets, in order), parsed. */
+export function secretStates(
+  secrets: readonly PlannedSecret[],
+  answers: Readonly<Record<string, string>>,
+  contents: readonly Buffer[],
+  digestKey: string,
+): SecretState[] {
+  return secrets.map((secret, i): SecretState => {
+    const answer = answers[String(i)];
+    if (answer === undefined || answer === 'missing') return { kind: 'missing' };
+    const [digest = '', owner = '', group = '', mode = ''] = answer.split(' ');
+    const content = contents[i];
+    if (!content || digest !== secretDigest(digestKey, content)) return { kind: 'differs', what: 'content differs' };
+    if (owner !== secret.owner || group !== secret.group) return { kind: 'differs', what: `owner ${owner}:${group}, want ${secret.owner}:${secret.group}` };
+    if (Number.parseInt(mode, 8) !== Number.parseInt(secret.mode, 8)) return { kind: 'differs', what: `mode ${mode.padStart(4, '0')}, want ${secret.mode}` };
+    return { kind: 'in-place' };
+  });
+}
+
+/** `name: why` for each secret not in place, for details and errors. */
+export function describeOutOfPlace(secrets: readonly PlannedSecret[], states: readonly SecretState[]): string[] {
+  return secrets.flatMap((secret, i) => {
+    const state = states[i];
+    if (!state || state.kind === 'in-place') return [];
+    return [`${secret.name}: ${state.kind === 'missing' ? `missing (${secret.destination})` : state.what}`];
+  });
+}
+
+/** Strings to redact from every line of an upload: the contents and what travels on stdin. */
+export function secretRedactions(contents: readonly Buffer[]): string[] {
+  return contents.flatMap((content) => {
+    const text = content.toString();
+    const trimmed = text.trim();
+    return [content.toString('base64'), text, trimmed].filter((s) => s.length >= 4);
+  });
+}
+
+/** Reads `missing-user=`/`missing-group=` lines of a refused upload. */
+export function missingOwners(stdout: string): { users: string[]; groups: string[] } {
+  const users: string[] = [];
+  const groups: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const user = /^missing-user=(.*)$/.exec(line);
+    const group = /^missing-group=(.*)$/.exec(line);
+    if (user?.[1]) users.push(user[1]);
+    if (group?.[1]) groups.push(group[1]);
+  }
+  return { users, groups };
+}
+
+/** Exit status of SECRETS_PUSH_SCRIPT when an owner or group does not exist on the target. */
+export const SECRETS_NO_OWNER = 3;
+
+/** Why an upload failed, as one line with a hint; undefined when it succeeded. */
+export function secretUploadFailure(host: string, step: string, upload: SecretUpload, result: ExecResult, afterActivation: boolean): HostError | undefined {
+  if (result.exitCode === 0) return undefined;
+  if (result.exitCode === SECRETS_NO_OWNER) {
+    const { users, groups } = missingOwners(result.stdout);
+    const lacking = [...users.map((u) => `user ${u}`), ...groups.map((g) => `group ${g}`)];
+    const affected = upload.secrets.filter((s) => users.includes(s.owner) || groups.includes(s.group)).map((s) => s.name);
+    return new HostError(
+      host,
+      step,
+      `secret ${affected.join(', ')}: ${lacking.join(' and ')} ${lacking.length === 1 ? 'does' : 'do'} not exist on the target; no secret was written`,
+      [],
+      afterActivation
+        ? 'the activated system does not create it either: fix owner or group of the secret in fleet.yaml'
+        : 'if the new system creates it, set `upload: after-activation` on the secret',
+    );
+  }
+  if (result.timedOut) return new HostError(host, step, 'uploading secrets: no answer in time (timed out)', tailLines(result));
+  if (result.exitCode === SSH_FAILED) return new HostError(host, step, `uploading secrets: ${describeSshFailure(result.stderr)}`, tailLines(result));
+  return new HostError(host, step, `uploading secrets failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
+}
+
+/**
+ * After a reboot emptied /run/keys: asks the host (one probe with a fresh digest key) which of its
+ * secrets are not in place and uploads those, before-activation ones first. `contents` are the
+ * step's secrets read beforehand. Returns what it did, in a few words; a HostError when it fails.
+ */
+export async function restoreSecrets(options: {
+  host: string;
+  ssh: SshSettings;
+  step: SecretsStep;
+  contents: readonly Buffer[];
+  exec: Exec;
+  signal?: AbortSignal;
+  onLine?: (line: string) => void;
+}): Promise<string> {
+  const { host, ssh, step, contents, exec, signal } = options;
+  const digestKey = newDigestKey();
+  const probe = probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [], secrets: step.secrets.map((s) => s.destination) }, [], 'secret digests');
+  const answer = await exec({ argv: resolveArgv(probe.argv, { digestKey }), timeoutMs: (ssh.connectTimeout + 60) * 1000, signal });
+  if (answer.exitCode !== 0) {
+    const why = answer.exitCode === SSH_FAILED ? describeSshFailure(answer.stderr) : `the probe failed (exit ${answer.exitCode ?? answer.signal})`;
+    throw new HostError(host, 'secrets', `cannot check its secrets: ${why}`, tailLines(answer));
+  }
+  const states = secretStates(step.secrets, parseProbe(answer.stdout, host).secrets, contents, digestKey);
+  const uploaded: string[] = [];
+  for (const [upload, after] of [
+    [step.beforeActivation, false],
+    [step.afterActivation, true],
+  ] as const) {
+    if (!upload) continue;
+    const files = upload.secrets.flatMap((secret, index) => {
+      const at = step.secrets.indexOf(secret);
+      return states[at]?.kind === 'in-place' ? [] : [{ index, secret, content: contents[at] as Buffer }];
+    });
+    if (files.length === 0) continue;
+    // Built for these settings (one-shot, no shared connection), as the plan builds it for a run.
+    const push = pushSecretsCommand(ssh, upload.secrets, true, after ? 'after activation' : 'before activation');
+    const result = await exec({
+      argv: resolveArgv(push.argv, {}),
+      stdin: pushSecretsInput(files),
+      secrets: secretRedactions(files.map((f) => f.content)),
+      timeoutMs: (ssh.connectTimeout + 60) * 1000,
+      signal,
+      onLine: (line) => options.onLine?.(line),
+    });
+    const failure = secretUploadFailure(host, 'secrets', { ...upload, push }, result, after);
+    if (failure) throw failure;
+    uploaded.push(...files.map((f) => f.secret.name));
+  }
+  return uploaded.length === 0 ? 'secrets in place' : `secrets uploaded again: ${uploaded.join(', ')}`;
+}

@@ -1,0 +1,157 @@
+// The compact live view on a terminal: redraws the frame of live-view.ts in place (cursor up, clear
+// down), follows resizes, holds stray writes so they never tear the frame, and leaves the final
+// lines on a clean screen.
+import type { Plan } from '../plan/types.js';
+import type { Reporter, RunEvent } from '../run/events.js';
+import { applyLiveEvent, finalLines, initialLiveState, liveFrame, type LiveState } from './live-view.js';
+import { painter, type Paint } from './paint.js';
+
+/**
+ * The size assumed for a terminal that reports none: a pseudo-terminal nobody sized (under
+ * `script`, `ssh -t` fed from a pipe) says 0×0.
+ */
+const FALLBACK_COLUMNS = 80;
+const FALLBACK_ROWS = 24;
+/** How often the frame is redrawn (spinner, elapsed times, output lines); unchanged frames are not written. */
+const TICK_MS = 100;
+
+const HIDE_CURSOR = '\u001b[?25l';
+const SHOW_CURSOR = '\u001b[?25h';
+const CLEAR_DOWN = '\u001b[J';
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+/** Options of the live view. */
+export interface LiveReporterOptions {
+  stream: NodeJS.WritableStream;
+  plan: Pick<Plan, 'hosts' | 'build'>;
+  color?: boolean;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+type Write = NodeJS.WriteStream['write'];
+
+/**
+ * Renders a run as one line per running host under a header of counts (see {@link liveFrame}),
+ * redrawn in place on the terminal it writes to. It draws from the first event to `close()`.
+ */
+export class LiveReporter implements Reporter {
+  private readonly state: LiveState;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly paint?: Paint;
+  private readonly now: () => number;
+  /** Writes to the terminal past the hold. */
+  private out: (text: string) => void;
+  /** Visible lengths of the lines of the frame on screen (none when nothing is drawn). */
+  private drawn: number[] = [];
+  private drawnColumns = 0;
+  private lastFrame = '';
+  /** A stray write left the cursor mid-line: the next frame starts on a new line. */
+  private strayOpen = false;
+  private started = false;
+  private closed = false;
+  private ticker?: ReturnType<typeof setInterval>;
+  private readonly undo: (() => void)[] = [];
+
+  constructor(options: LiveReporterOptions) {
+    this.now = options.now ?? Date.now;
+    this.state = initialLiveState(options.plan, this.now());
+    this.stream = options.stream as NodeJS.WriteStream;
+    this.paint = options.color ? painter(true) : undefined;
+    const write = this.stream.write.bind(this.stream);
+    this.out = (text) => void write(text);
+  }
+
+  emit(event: RunEvent): void {
+    if (this.closed) return;
+    const first = !this.started;
+    this.start();
+    applyLiveEvent(this.state, event, this.now());
+    if (first) this.draw();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.started) return;
+    if (this.ticker) clearInterval(this.ticker);
+    const erase = this.erase();
+    for (const undo of this.undo.splice(0).reverse()) undo();
+    this.out(`${erase}${finalLines(this.state, this.now()).join('\n')}\n${SHOW_CURSOR}`);
+    this.drawn = [];
+  }
+
+  /** Starts drawing on the first event, so a run that never starts draws nothing. */
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.out(HIDE_CURSOR);
+    this.hold(this.stream);
+    if (process.stderr !== this.stream && process.stderr.isTTY) this.hold(process.stderr);
+    const onResize = () => this.draw();
+    this.stream.on?.('resize', onResize);
+    this.undo.push(() => this.stream.off?.('resize', onResize));
+    // A process that leaves without close() (a second Ctrl-C) must not leave the cursor hidden.
+    const onExit = () => this.out(SHOW_CURSOR);
+    process.once('exit', onExit);
+    this.undo.push(() => process.off('exit', onExit));
+    this.ticker = setInterval(() => this.draw(), TICK_MS);
+    this.ticker.unref?.();
+  }
+
+  /**
+   * Takes a stream's `write` while the view draws: a stray write (a warning, another module's
+   * line) erases the frame, is written where the frame was, and the frame is drawn again below.
+   */
+  private hold(target: NodeJS.WriteStream): void {
+    const original = target.write;
+    const direct = original.bind(target) as (text: string) => boolean;
+    if (target === this.stream) this.out = (text) => void direct(text);
+    const held = ((chunk: unknown, ...rest: unknown[]) => {
+      const erase = this.erase();
+      if (erase) this.out(erase);
+      this.drawn = [];
+      this.lastFrame = '';
+      const result = (original as (...args: unknown[]) => boolean).call(target, chunk, ...rest);
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString() : String(chunk);
+      if (text.length > 0) this.strayOpen = !text.endsWith('\n');
+      this.draw();
+      return result;
+    }) as Write;
+    target.write = held;
+    this.undo.push(() => {
+      if (target.write === held) target.write = original;
+    });
+  }
+
+  private size(): { columns: number; rows: number } {
+    return { columns: this.stream.columns || FALLBACK_COLUMNS, rows: this.stream.rows || FALLBACK_ROWS };
+  }
+
+  /**
+   * Moves the cursor back to the first line of the frame on screen and clears to the end of the
+   * screen. After a resize to fewer columns, a terminal that reflows has wrapped each old line
+   * onto several rows: the rows to go up are counted at the new width.
+   */
+  private erase(): string {
+    if (this.drawn.length === 0) return '';
+    const columns = this.size().columns;
+    const rows = columns < this.drawnColumns ? this.drawn.reduce((sum, len) => sum + Math.max(1, Math.ceil(len / columns)), 0) : this.drawn.length;
+    return `\r\u001b[${rows}A${CLEAR_DOWN}`;
+  }
+
+  private draw(): void {
+    if (this.closed) return;
+    const size = this.size();
+    const lines = liveFrame(this.state, size, this.now(), this.paint);
+    const frame = lines.join('\n');
+    if (frame === this.lastFrame && size.columns === this.drawnColumns) return;
+    const lead = this.strayOpen ? '\n' : '';
+    this.strayOpen = false;
+    this.out(`${this.erase()}${lead}${frame}\n`);
+    this.lastFrame = frame;
+    this.drawn = lines.map((line) => [...line.replace(ANSI, '')].length);
+    this.drawnColumns = size.columns;
+  }
+}
