@@ -1,4 +1,6 @@
-// fleet generations: a host's system generations with dates, which is live and which boots next.
+// fleet generations: a host's system generations with dates, which is live and which boots next,
+// and who deployed each one from which revision, where the host's deploy history knows it.
+import { parseHistoryLines, prefixedLines, type HistoryRecord } from './history.js';
 
 /** One system generation of a host. */
 export interface SystemGeneration {
@@ -12,6 +14,8 @@ export interface SystemGeneration {
   bootDefault: boolean;
   /** Its system is /run/booted-system. */
   booted: boolean;
+  /** The newest deploy-history record of this generation (or of its system), if fleet wrote one. */
+  record?: HistoryRecord;
 }
 
 export interface GenerationList {
@@ -20,6 +24,20 @@ export interface GenerationList {
   booted: string;
   /** Generation number of the boot default, if any. */
   bootDefault?: number;
+  /** The newest deploy-history record of the live system, if fleet wrote one. */
+  liveRecord?: HistoryRecord;
+}
+
+/**
+ * The record of a generation: the deploy or install that made it (same system, the same generation
+ * preferred); a rollback to it made nothing. Without a generation: the newest record of the system,
+ * a rollback included (who made it live).
+ */
+export function recordOf(records: readonly HistoryRecord[], system: string, generation?: number): HistoryRecord | undefined {
+  const same = records.filter((r) => r.system === system);
+  if (generation === undefined) return same.at(-1);
+  const made = same.filter((r) => r.action !== 'rollback');
+  return made.filter((r) => r.generation === generation).at(-1) ?? made.at(-1);
 }
 
 /** Parses GENERATIONS_SCRIPT's answer; undefined when it is cut off. */
@@ -40,9 +58,11 @@ export function parseGenerations(stdout: string): GenerationList | undefined {
     if (line.startsWith('booted=')) booted = line.slice('booted='.length);
     if (line.startsWith('default=') && line.length > 'default='.length) bootDefault = Number(line.slice('default='.length));
   }
+  const { records } = parseHistoryLines(prefixedLines(stdout, 'history'));
   const numbers = [...new Set([...dates.keys(), ...paths.keys()])].sort((a, b) => a - b);
-  const generations = numbers.map((n) => {
+  const generations = numbers.map((n): SystemGeneration => {
     const storePath = paths.get(n) ?? '';
+    const record = storePath ? recordOf(records, storePath, n) : undefined;
     return {
       generation: n,
       date: dates.get(n) ?? '',
@@ -50,9 +70,11 @@ export function parseGenerations(stdout: string): GenerationList | undefined {
       live: storePath !== '' && storePath === live,
       bootDefault: n === bootDefault,
       booted: storePath !== '' && storePath === booted,
+      ...(record ? { record } : {}),
     };
   });
-  return { generations, live, booted, bootDefault };
+  const liveRecord = live ? recordOf(records, live) : undefined;
+  return { generations, live, booted, bootDefault, ...(liveRecord ? { liveRecord } : {}) };
 }
 
 /**

@@ -29,6 +29,7 @@ import { parseProbe, type ProbeFacts } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
+import { appendHistory, type HistoryRecord, type HistoryWrite } from './history.js';
 import { newDigestKey, SECRETS_NO_OWNER, secretRedactions, secretStates, secretUploadFailure, type SecretState } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
 
@@ -280,6 +281,17 @@ export class HostVerbs {
       tailLines(result),
       `fix it and deploy again, or return to the previous generation: fleet rollback ${this.name}`,
     );
+  }
+
+  /**
+   * Appends a record to the host's deploy history. Not bound to the run's Ctrl-C: it runs only
+   * after a verified change, which it records (bounded by its own timeout). Never throws.
+   */
+  appendHistory(command: PlannedCommand, record: HistoryRecord): Promise<HistoryWrite> {
+    return appendHistory(command, record, this.ctx.exec, {
+      sshTarget: Boolean(this.host.ssh),
+      onLine: (line) => this.ctx.onQuietLine?.('verify', line),
+    });
   }
 
   /**

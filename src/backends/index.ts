@@ -13,6 +13,7 @@ export * from './generations.js';
 export * from './reboot.js';
 export * from './rollback.js';
 export * from './install.js';
+export * from './history.js';
 export * from './host-verbs.js';
 export * from './secrets.js';
 export * from './closure-diff.js';

@@ -13,6 +13,7 @@ import {
 import { FRESH_CONNECTION, type SshSettings } from '../ssh/index.js';
 import { activationVerdict } from './deploy.js';
 import { parseGenerations, rollbackTarget, type GenerationList } from './generations.js';
+import type { HistoryRecord } from './history.js';
 import { acquireLock } from './lock.js';
 import { parseProbe } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
@@ -26,6 +27,8 @@ export interface RollbackResult {
   /** The generation it went to, and its system. */
   generation?: number;
   storePath?: string;
+  /** The deploy-history record of the generation it went to (its revision is what runs now). */
+  record?: HistoryRecord;
   tail: string[];
 }
 
@@ -140,7 +143,15 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
       return { kind: 'failed', step: 'verify', reason: `expected generation ${target.generation} (${target.storePath}), found ${seen || 'nothing'}`, generation: target.generation, storePath: target.storePath, tail: [] };
     }
     const what = options.action === 'boot' ? 'boot default' : 'live system and boot default';
-    return { kind: 'changed', step: 'verify', reason: `generation ${target.generation} is the ${what}${note}`, generation: target.generation, storePath: target.storePath, tail: [] };
+    return {
+      kind: 'changed',
+      step: 'verify',
+      reason: `generation ${target.generation} is the ${what}${note}`,
+      generation: target.generation,
+      storePath: target.storePath,
+      ...(target.record ? { record: target.record } : {}),
+      tail: [],
+    };
   } finally {
     if (lock && !(lock instanceof Error)) await (lock as { release(): Promise<void> }).release();
   }

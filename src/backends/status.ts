@@ -2,6 +2,7 @@
 import { tailLines, type Exec } from '../exec/index.js';
 import type { Mode, ToolCommands } from '../manifest/inventory.js';
 import { buildAttributes, nixEvalCommand, resolveArgv } from '../plan/index.js';
+import type { HistoryRecord } from './history.js';
 import type { ProbeFacts } from './probe.js';
 import { evaluatedFrom, evaluatorMessages, type Evaluated } from './build.js';
 
@@ -29,6 +30,8 @@ export interface HostStatus {
   wanted: string;
   /** Why it is unreachable or in error, or a note. */
   detail: string;
+  /** The newest deploy-history record of the live system: who deployed it, from which revision. */
+  liveRecord?: HistoryRecord;
   /** Its secrets, by the digest check (absent: the host has none, or was not probed). */
   secrets?: HostSecrets;
 }

@@ -8,7 +8,8 @@ import { EXIT } from './exit.js';
 import type { CommandResult } from './result.js';
 import type { Plan, StepScope } from '../plan/index.js';
 import { runPlan, type HostOutcome, type Phase, type Reporter, type RunEvent } from '../run/index.js';
-import { appendGithubSummary, buildJsonReport, exitCodeFor, formatDiffBlock, formatGithubSummary, formatSummaryTable, TAIL_LINES } from '../report/index.js';
+import { appendGithubSummary, buildJsonReport, exitCodeFor, formatDiffBlock, formatGithubSummary, formatSummaryTable, reportCommand, TAIL_LINES } from '../report/index.js';
+import { keepLastRun, lastRunPath } from './retry-failed.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 import { interruptSignal } from './interrupt.js';
 
@@ -132,8 +133,13 @@ function commandTitle(steps: StepSelection): string {
 
 function recordTexts(plan: Plan, title: string, record: RunRecord): { reportText: string; summary: string } {
   const report = buildJsonReport(plan, record.outcomes, record);
-  const summary = formatGithubSummary(record.outcomes, { title, interrupted: record.interrupted });
+  const summary = formatGithubSummary(record.outcomes, { title, interrupted: record.interrupted, provenance: plan.provenance });
   return { reportText: JSON.stringify(report, null, 2), summary };
+}
+
+/** Every `fleet apply` keeps its report beside the manifest, for `--retry-failed`; the single-step commands do not. */
+function keepsLastRun(plan: Plan): boolean {
+  return reportCommand(plan.scope) === 'apply';
 }
 
 /**
@@ -147,6 +153,10 @@ async function writeRecord(plan: Plan, output: OutputOptions, title: string, rec
   if (output.reportFile) writes.push([`could not write the report to ${output.reportFile}`, writeFile(output.reportFile, `${reportText}\n`)]);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) writes.push([`could not append the step summary to ${stepSummary}`, appendGithubSummary(stepSummary, summary)]);
+  if (keepsLastRun(plan)) {
+    const kept = lastRunPath(plan.paths.stateDir);
+    writes.push([`could not keep the report at ${kept} (--retry-failed needs it)`, (async () => keepLastRun(plan.paths.stateDir, reportText))()]);
+  }
   const settled = await Promise.allSettled(writes.map(([, write]) => write));
   const problems = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${writes[i]![0]}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
   return { reportText, problems };
@@ -165,6 +175,7 @@ function writeRecordSync(plan: Plan, output: OutputOptions, title: string, recor
   if (output.reportFile) attempt(`could not write the report to ${output.reportFile}`, () => writeFileSync(output.reportFile!, `${reportText}\n`));
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) attempt(`could not append the step summary to ${stepSummary}`, () => appendFileSync(stepSummary, summary));
+  if (keepsLastRun(plan)) attempt(`could not keep the report at ${lastRunPath(plan.paths.stateDir)}`, () => keepLastRun(plan.paths.stateDir, reportText));
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from '../plan/index.js';
 import { UsageError } from '../errors.js';
 import { availableParallelism, freemem, hostname, userInfo } from 'node:os';
+import { provenanceFor } from './provenance.js';
 
 export interface ContextArgs {
   file?: string;
@@ -89,7 +90,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
   const wanted = args.rebuildFlavour ?? inventory.rebuildFlavour;
   const deploys = (args.activates ?? true) && !args.scope?.buildOnly && (args.scope?.steps ?? ['deploy']).includes('deploy');
   const flavour: Promise<RebuildFlavour> = wanted !== 'auto' ? Promise.resolve(wanted) : deploys ? detectRebuildFlavour(inventory.commands, exec) : Promise.resolve('bash');
-  const [rebuildFlavour, nixVersion] = await Promise.all([flavour, detectNixVersion(inventory.commands, exec)]);
+  const [rebuildFlavour, nixVersion, provenance] = await Promise.all([flavour, detectNixVersion(inventory.commands, exec), provenanceFor(inventory.flake, process.env, exec)]);
   const evalLimit = args.evalLimit ?? inventory.evalLimit;
   const evalJobs = args.evalJobs ?? inventory.evalJobs ?? availableParallelism();
   const free = freemem();
@@ -111,6 +112,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     connectTimeout: args.connectTimeout ?? 10,
     lockTimeout: args.lockTimeout ?? 30,
     operator: `${userInfo().username}@${hostname()}`,
+    provenance,
     ...(args.scope ? { scope: args.scope } : {}),
     ...(args.diff ? { diff: args.diff } : {}),
   });

@@ -13,6 +13,7 @@ import { checkCommand } from './commands/check.js';
 import { sshCommand } from './commands/ssh.js';
 import { execCommand } from './commands/exec.js';
 import { generationsCommand } from './commands/generations.js';
+import { historyCommand } from './commands/history.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { rebootCommand } from './commands/reboot.js';
 import { bootstrapCommand, buildCommand, pushKeysCommand, pushSecretsCommand } from './commands/steps.js';
@@ -71,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(execCommand(done))
     .command(sshCommand(done))
     .command(generationsCommand(done))
+    .command(historyCommand(done))
     .command(rollbackCommand(done))
     .command(rebootCommand(done))
     .demandCommand(1, 'name a command (see fleet --help)')

@@ -3,8 +3,22 @@ import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { UsageError } from '../errors.js';
 import { execProcess, tailLines, type Exec } from '../exec/index.js';
-import { checkInstallRoot, placeInstallKeys, rebootAndWait, resolveKeys, restoreSecrets, rollbackHost, runNixosInstall, SecretReader, type RebootResult, type RollbackResult } from '../backends/index.js';
-import { lockCommand, type HostPlan } from '../plan/index.js';
+import {
+  appendHistory,
+  checkInstallRoot,
+  historyRecord,
+  placeInstallKeys,
+  rebootAndWait,
+  resolveKeys,
+  restoreSecrets,
+  rollbackHost,
+  runNixosInstall,
+  SecretReader,
+  type HistoryWrite,
+  type RebootResult,
+  type RollbackResult,
+} from '../backends/index.js';
+import { appendHistoryCommand, lockCommand, type HostPlan } from '../plan/index.js';
 import { exitCodeFor, formatDuration, formatSummaryTable, alignColumns } from '../report/index.js';
 import { forEachHost, type HostOutcome } from '../run/index.js';
 import { EXIT } from './exit.js';
@@ -43,12 +57,23 @@ export async function runRollback(
           signal,
           onLine: (line) => view.line(host.name, 'rollback', line),
         });
+        // A verified rollback is a change of system like a deploy: the host's history records it.
+        let history: HistoryWrite | undefined;
+        if (result.kind === 'changed' && result.storePath && result.generation !== undefined) {
+          // Nothing is built from the flake: the revision is that of the generation gone back to, if recorded.
+          const record = {
+            ...historyRecord(plan.provenance, { time: Date.now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
+            revision: result.record?.revision ?? null,
+          };
+          history = await appendHistory(appendHistoryCommand(host.ssh, false), record, exec, { sshTarget: true, onLine: (line) => view.line(host.name, 'rollback', line) });
+        }
         return {
           host: host.name,
           kind: result.kind,
           mode: action,
           step: result.step,
-          reason: result.reason,
+          reason: history && !history.written ? `${result.reason} (deploy history not written: ${history.reason})` : result.reason,
+          ...(history ? { history } : {}),
           summary: result.generation === undefined ? undefined : result.kind === 'changed' ? `rolled back to generation ${result.generation} (${action})` : `already on generation ${result.generation}`,
           storePath: result.storePath,
           tail: result.tail,
@@ -80,7 +105,8 @@ function skippedOutcome(host: string, mode: 'switch' | 'boot', reason: string): 
 }
 
 function jsonOutcome(o: HostOutcome) {
-  return { host: o.host, outcome: o.kind, step: o.step, reason: o.reason, storePath: o.storePath ?? null, durationMs: o.finishedAt - o.startedAt, tail: o.tail };
+  const history = o.history ? { written: o.history.written, reason: o.history.written ? null : o.history.reason } : null;
+  return { host: o.host, outcome: o.kind, step: o.step, reason: o.reason, storePath: o.storePath ?? null, durationMs: o.finishedAt - o.startedAt, tail: o.tail, history };
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -9,18 +9,21 @@ import {
   SecretReader,
   secretStates,
   listGenerations,
+  parseHistoryLines,
   parseProbe,
   parseVitals,
+  prefixedLines,
   runHealthChecks,
   SSH_FAILED,
   statusExitCode,
   statusVerdict,
   vitalsProblems,
+  type HistoryRecord,
   type HostSecrets,
   type HostStatus,
   type ProbeFacts,
 } from '../backends/index.js';
-import { checkCommand, execCommand, interactiveSshCommand, oneShotSsh, probeCommand, resolveArgv, userCommandArgv, type HostPlan, type Plan, type Selection } from '../plan/index.js';
+import { checkCommand, execCommand, interactiveSshCommand, oneShotSsh, statusProbeCommand, resolveArgv, userCommandArgv, type HostPlan, type Plan, type Selection } from '../plan/index.js';
 import { forEachHost, prepareRunFiles, worstExitCode } from '../run/index.js';
 import { interruptSignal } from './interrupt.js';
 import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable, type HostCheck } from '../ui/index.js';
@@ -56,16 +59,16 @@ function json(value: unknown): string[] {
 // ------------------------------------------------------------------------------------------------
 // fleet status
 
-type ProbeAnswer = { facts: ProbeFacts; secrets?: HostSecrets } | { error: string; unreachable: boolean };
+type ProbeAnswer = { facts: ProbeFacts; secrets?: HostSecrets; record?: HistoryRecord } | { error: string; unreachable: boolean };
 
 /**
- * Probes a host; the facts, or why it could not be reached. With secrets, the same probe answers
+ * Probes a host (with the history record of its live system); the facts, or why it could not be reached. With secrets, the same probe answers
  * their keyed digests (a fresh digest key), compared with the sources read here: the digest check.
  */
 async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal, reader: SecretReader): Promise<ProbeAnswer> {
   const secrets = 'never' in host.secrets ? [] : host.secrets.secrets;
   const digestKey = newDigestKey();
-  const command = probeCommand(host.ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [], secrets: secrets.map((s) => s.destination) });
+  const command = statusProbeCommand(host.ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [], secrets: secrets.map((s) => s.destination) });
   const contents =
     secrets.length > 0 ? reader.readAll(host.name, 'status', secrets, signal).then((c) => ({ contents: c }), (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) })) : undefined;
   const run = await exec({ argv: resolveArgv(command.argv, { digestKey }), timeoutMs: ((host.ssh?.connectTimeout ?? 0) + 30) * 1000, signal });
@@ -76,10 +79,12 @@ async function probeHost(host: HostPlan, exec: Exec, signal: AbortSignal, reader
   }
   try {
     const facts = parseProbe(run.stdout, host.name);
-    if (!read) return { facts };
-    if ('error' in read) return { facts, secrets: { state: 'unknown', problems: [read.error] } };
+    const record = parseHistoryLines(prefixedLines(run.stdout, 'history')).records.filter((r) => r.system === facts.current).at(-1);
+    const known = record ? { record } : {};
+    if (!read) return { facts, ...known };
+    if ('error' in read) return { facts, ...known, secrets: { state: 'unknown', problems: [read.error] } };
     const out = describeOutOfPlace(secrets, secretStates(secrets, facts.secrets, read.contents, digestKey));
-    return { facts, secrets: out.length === 0 ? { state: 'in-place', problems: [] } : { state: 'missing', problems: out } };
+    return { facts, ...known, secrets: out.length === 0 ? { state: 'in-place', problems: [] } : { state: 'missing', problems: out } };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error), unreachable: false };
   }
@@ -117,7 +122,7 @@ export async function runStatus(args: OperateArgs & { plain?: boolean }, exec: E
         return { ...base, verdict: probe.unreachable ? 'unreachable' : 'error', detail: probe.error };
       }
       const facts = probe.facts;
-      const seen = { live: facts.current, bootDefault: facts.profile, booted: facts.booted, generation: facts.generation };
+      const seen = { live: facts.current, bootDefault: facts.profile, booted: facts.booted, generation: facts.generation, ...(probe.record ? { liveRecord: probe.record } : {}) };
       const evalError = wanted.errors.get(host.name);
       if (!path) {
         const verdict = statusVerdict(facts, '', host.mode) === 'not-installed' ? 'not-installed' : 'error';

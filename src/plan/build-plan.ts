@@ -5,6 +5,7 @@ import type { Endpoint, HostSpec, Inventory, Mode } from '../manifest/inventory.
 import type { SshSettings } from '../ssh/index.js';
 import {
   activateCommand,
+  appendHistoryCommand,
   armWatchdogCommand,
   buildAttributes,
   confirmWatchdogCommand,
@@ -21,8 +22,9 @@ import {
   pushSecretsCommand,
 } from './commands.js';
 import { healthCheckCommand } from './operate-scripts.js';
+import { HISTORY_FILE } from './remote-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
-import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
+import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION, sshOpenMaster } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
@@ -61,6 +63,8 @@ export interface PlanOptions {
   lockTimeout: number;
   /** Who runs this, for the lock's "locked by" message, e.g. `alice@laptop`. */
   operator: string;
+  /** What the deploy history records (default: the operator, no CI, revision unknown). */
+  provenance?: Provenance;
   /** Which steps run (default: all of apply). */
   scope?: Partial<StepScope>;
   /** Compare each host's live system with the built one first (fleet diff, apply --diff/--confirm). */
@@ -321,6 +325,15 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
     secrets: secretsStep(spec, mode, ssh, options),
     deploy,
     verify,
+    history:
+      mode === 'dry-activate'
+        ? { kind: 'record-history', never: 'dry-activate changes nothing' }
+        : {
+            kind: 'record-history',
+            guard: `after a verified deploy or install: one record (time, operator, revision, system, generation) appended to ${HISTORY_FILE}; a failed write is a warning, never a failure`,
+            file: HISTORY_FILE,
+            append: appendHistoryCommand(ssh, options.localRoot),
+          },
   };
   if (ssh) plan.ssh = ssh;
   if (keys) plan.keys = keys;
@@ -413,6 +426,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
       derivationSuffix: derivationSuffixFor(options.nixVersion),
       chunks: buildChunks(inventory, hosts, size, options),
     },
+    provenance: options.provenance ?? { operator: options.operator, ci: null, revision: null, fleetVersion: 'unknown' },
     hosts: hosts.map((spec) => {
       try {
         return hostPlan(spec, inventory, options);

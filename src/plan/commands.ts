@@ -1,7 +1,7 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { CONTROL_PERSIST_SECONDS, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
-import { ACTIVATE_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT } from './remote-scripts.js';
+import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
 import type { Arg, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -185,6 +185,21 @@ export function probeCommand(
   purpose = 'probe',
 ): PlannedCommand {
   return { purpose, argv: onTarget(ssh, ['sh', '-c', PROBE_SCRIPT, 'fleet-probe', ...probeArgs(args)], overrides) };
+}
+
+/** fleet status's probe, with the history record of the live system. */
+export function statusProbeCommand(ssh: SshSettings | undefined, args: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
+  return { purpose: 'probe', argv: onTarget(ssh, ['sh', '-c', STATUS_PROBE_SCRIPT, 'fleet-status', HISTORY_FILE, ...probeArgs(args)]) };
+}
+
+/**
+ * Appends the run-time `<historyRecord>` to the host's deploy history (APPEND_HISTORY_SCRIPT),
+ * over ssh, or on this machine for a local target (through sudo unless fleet runs as root).
+ */
+export function appendHistoryCommand(ssh: SshSettings | undefined, localRoot: boolean): PlannedCommand {
+  const remote: Arg[] = ['sh', '-c', APPEND_HISTORY_SCRIPT, 'fleet-history', HISTORY_FILE, { ref: 'historyRecord' }];
+  const argv = ssh ? onTarget(ssh, remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
+  return { purpose: 'record the deploy in the host history', argv };
 }
 
 /**

@@ -2,6 +2,7 @@
 // generations, rollback, reboot, install). Arguments reach scripts as $1…, never spliced in.
 import type { HealthCheck, ToolCommands } from '../manifest/inventory.js';
 import { FRESH_CONNECTION, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
+import { HISTORY_FILE } from './remote-scripts.js';
 
 /** The system profile whose generations fleet lists and switches. */
 export const SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
@@ -39,9 +40,16 @@ for link in "$profile"-*-link; do
   n=$(basename "$link" | sed -n 's/^.*-\\([0-9][0-9]*\\)-link$/\\1/p')
   [ -n "$n" ] && printf 'link=%s %s\\n' "$n" "$(readlink -f "$link")"
 done
+if [ -f "$2" ]; then tail -n 5000 "$2" | sed 's/^/history=/'; fi
 printf 'default=%s\\n' "$(readlink "$profile" 2>/dev/null | sed -n 's/^.*-\\([0-9][0-9]*\\)-link$/\\1/p')"
 printf 'current=%s\\n' "$( [ -e /run/current-system ] && readlink -f /run/current-system)"
 printf 'booted=%s\\n' "$( [ -e /run/booted-system ] && readlink -f /run/booted-system)"
+echo end=ok
+`;
+
+/** A host's deploy history, every line as `record=<json>`, then `end=ok`. Args: <history file>. */
+export const HISTORY_SCRIPT = `set -u
+if [ -f "$1" ]; then sed 's/^/record=/' "$1" || exit 1; fi
 echo end=ok
 `;
 
@@ -90,7 +98,11 @@ export function healthCheckCommand(ssh: SshSettings | undefined, check: HealthCh
 }
 
 export function generationsCommand(ssh: SshSettings | undefined): string[] {
-  return onTargetArgv(ssh, ['sh', '-c', GENERATIONS_SCRIPT, 'fleet-generations', SYSTEM_PROFILE]);
+  return onTargetArgv(ssh, ['sh', '-c', GENERATIONS_SCRIPT, 'fleet-generations', SYSTEM_PROFILE, HISTORY_FILE]);
+}
+
+export function historyCommand(ssh: SshSettings | undefined): string[] {
+  return onTargetArgv(ssh, ['sh', '-c', HISTORY_SCRIPT, 'fleet-history', HISTORY_FILE]);
 }
 
 export function rollbackCommand(ssh: SshSettings | undefined, generation: number, action: 'switch' | 'boot'): string[] {

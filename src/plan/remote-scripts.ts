@@ -217,6 +217,69 @@ fi
 exec env -i LOCALE_ARCHIVE= NIXOS_INSTALL_BOOTLOADER= "$top/bin/switch-to-configuration" "$mode"
 `;
 
+/**
+ * Where each host keeps its deploy history: under /nix/var, which persists wherever the system
+ * profile and its generations do, also on hosts that wipe / or /var at boot (impermanence).
+ */
+export const HISTORY_FILE = '/nix/var/fleet/history.jsonl';
+
+/**
+ * Appends one record (one JSON line, $2) to the history file ($1), atomically: under a flock, the
+ * old file plus the new line goes to a temporary file in the same directory, owned by root, 0644,
+ * synced, and renamed over the old one. A reader sees the old file or the new one, never half a
+ * line; nothing already recorded is ever changed. Prints `recorded`. Args: <file> <record>.
+ */
+export const APPEND_HISTORY_SCRIPT = `set -eu
+file=$1; record=$2
+case "$record" in
+  '{'*'}') ;;
+  *) echo "fleet: refusing a history record that is not one JSON object" >&2; exit 1 ;;
+esac
+case "$record" in *'
+'*) echo "fleet: refusing a history record of more than one line" >&2; exit 1 ;; esac
+dir=$(dirname "$file")
+umask 022
+mkdir -p "$dir"
+exec 9>>"$dir/.history.lock"
+flock -w 30 9 || { echo "fleet: the history file stayed locked for 30s" >&2; exit 1; }
+tmp=$(mktemp "$dir/.history.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+if [ -f "$file" ]; then cat "$file" > "$tmp"; fi
+# A last line without its newline (cut off by hand) is ended, so the new record is a line of its own.
+if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then printf '\n' >> "$tmp"; fi
+printf '%s\n' "$record" >> "$tmp"
+chown 0:0 "$tmp"
+chmod 0644 "$tmp"
+sync "$tmp" 2>/dev/null || sync
+mv -f "$tmp" "$file"
+trap - EXIT
+echo recorded
+`;
+
+/**
+ * Prints the newest history record of a system (args: <history file> <store path>) as
+ * `history=<json>`, nothing when there is none. Records are compact JSON, so the system's exact
+ * `"system":"<path>"` finds them.
+ */
+export const HISTORY_OF_FUNCTION = `fleet_history_of() {
+if [ -n "$2" ] && [ -f "$1" ]; then
+  grep -F "\\"system\\":\\"$2\\"" "$1" | tail -n 1 | sed 's/^/history=/'
+fi
+}`;
+
+/**
+ * fleet status's probe: the newest history record of the live system (as \`history=<json>\`), then
+ * the probe's facts, in one round trip. Args: <history file> <probe args…>.
+ */
+export const STATUS_PROBE_SCRIPT = `set -u
+${PROBE_FUNCTION}
+${HISTORY_OF_FUNCTION}
+file=$1; shift
+live=$( [ -e /run/current-system ] && readlink -f /run/current-system || true)
+fleet_history_of "$file" "$live"
+fleet_probe "$@"
+`;
+
 /** Every remote script by a short name, so displays can show `<probe script>` instead of its body. */
 /**
  * The closures of the system the target runs and of the built one, with NAR sizes, for the diff:
@@ -252,4 +315,6 @@ export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   'confirm-watchdog': CONFIRM_WATCHDOG_SCRIPT,
   activate: ACTIVATE_SCRIPT,
   diff: DIFF_SCRIPT,
+  'append-history': APPEND_HISTORY_SCRIPT,
+  'status-probe': STATUS_PROBE_SCRIPT,
 };

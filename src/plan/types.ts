@@ -5,7 +5,7 @@ import type { BootstrapOptions, Endpoint, HealthCheck, Mode, SecretSpec, ToolCom
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'digestKey';
+export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with
@@ -255,6 +255,39 @@ export interface VerifyStep {
   healthChecks: PlannedHealthCheck[];
 }
 
+/** The CI run that drives fleet, as its environment says (never a token). */
+export interface CiRun {
+  /** e.g. `github-actions`, `gitlab-ci`, `buildkite`, `jenkins`. */
+  system: string;
+  /** Who started the run (the CI's user name), when the CI says. */
+  actor: string | null;
+  /** Link to the run, credentials stripped. */
+  runUrl: string | null;
+}
+
+/** Who deploys what: the same for every host of a run, written into each host's deploy history. */
+export interface Provenance {
+  /** `user@machine`, or the CI's actor. */
+  operator: string;
+  ci: CiRun | null;
+  /** The flake's git commit, `-dirty` with uncommitted changes; null when unknown (not a git checkout). */
+  revision: string | null;
+  fleetVersion: string;
+}
+
+/**
+ * After a verified deploy or install: one record appended to the host's deploy history. Not a
+ * StepKind: it is part of finishing a good deploy, and a failed write is a warning, never a failure.
+ */
+export interface RecordHistoryStep {
+  kind: 'record-history';
+  guard: string;
+  /** The history file on the target (JSON lines, root 0644). */
+  file: string;
+  /** One call appending `<historyRecord>` (one JSON line) to it, atomically. */
+  append: PlannedCommand;
+}
+
 export interface HostPlan {
   name: string;
   mode: Mode;
@@ -276,6 +309,7 @@ export interface HostPlan {
   secrets: SecretsStep | NeverStep<'secrets'>;
   deploy: DeployStep;
   verify: VerifyStep | NeverStep<'verify'>;
+  history: RecordHistoryStep | { kind: 'record-history'; never: string };
 }
 
 /** What a run does of each host's sequence: everything (apply), or one step (the single-step commands). */
@@ -303,5 +337,7 @@ export interface Plan {
   /** The tool commands of the manifest (for the build stage's per-host retries). */
   commands: ToolCommands;
   build: BuildStage;
+  /** Who runs this and from which revision: what each host's deploy history records. */
+  provenance: Provenance;
   hosts: HostPlan[];
 }

@@ -1,5 +1,6 @@
 // The Markdown summary that `fleet apply` appends to $GITHUB_STEP_SUMMARY in GitHub Actions.
 import { appendFile } from 'node:fs/promises';
+import type { Provenance } from '../plan/types.js';
 import { FAILED_OUTCOMES, type HostOutcome } from '../run/events.js';
 import { summarize } from './exit-codes.js';
 import { formatDuration, outcomeDuration } from './format.js';
@@ -24,7 +25,7 @@ function code(text: string): string {
  */
 export function formatGithubSummary(
   outcomes: readonly HostOutcome[],
-  options: { title?: string; interrupted?: boolean } = {},
+  options: { title?: string; interrupted?: boolean; provenance?: Provenance } = {},
 ): string {
   const { counts, total } = summarize(outcomes);
   const parts = (
@@ -41,6 +42,11 @@ export function formatGithubSummary(
     .map(([label, n]) => `${n} ${label}`);
   const lines: string[] = [];
   lines.push(`### ${options.title ?? 'fleet apply'}: ${total} host${total === 1 ? '' : 's'}${parts.length ? ` — ${parts.join(', ')}` : ''}`);
+  const p = options.provenance;
+  if (p) {
+    const who = p.ci?.runUrl ? `[${cell(p.operator)}](${p.ci.runUrl.replace(/[()\s]/g, encodeURIComponent)})` : cell(p.operator);
+    lines.push('', `Revision ${p.revision ? code(p.revision) : 'unknown'} by ${who}, fleet ${cell(p.fleetVersion)}; recorded in each changed host's deploy history.`);
+  }
   if (options.interrupted) lines.push('', '**Interrupted** before every host finished.');
   lines.push('', '| Host | Status | Step | Time | Details |', '| --- | --- | --- | --- | --- |');
   for (const o of outcomes) {

@@ -12,6 +12,8 @@ export { describeOutcome, formatDuration, outcomeDuration, shortStorePath } from
 export { alignColumns, formatSummaryTable, TAIL_LINES } from './summary-table.js';
 export {
   buildJsonReport,
+  REPORT_VERSION,
+  reportCommand,
   type JsonHost,
   type JsonReport,
   type JsonStep,

@@ -1,79 +1,26 @@
-// The `--json` report: a stable, versioned record of the plan, every host's outcome and every step.
+// The `--json` report: a stable, versioned record of a run — every host's outcome and every step —
+// shaped by schemas/report.schema.json (its types are generated), never by fleet's internal plan.
 import type { Plan } from '../plan/types.js';
 import type { ClosureDiff, HostOutcome, OutcomeKind, Phase, StepRecord } from '../run/events.js';
 import { exitCodeFor, summarize } from './exit-codes.js';
+import type { FleetReport, ReportHost, ReportOutcome, ReportPhase, ReportStep, ReportTotals } from './report-types.js';
 
-/** One step of one host in the report. */
-export interface JsonStep {
-  step: Phase;
-  status: StepRecord['status'];
-  detail: string;
-  /** ISO 8601. */
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-}
+/** The report as schemas/report.schema.json defines it. */
+export type JsonReport = FleetReport;
+export type JsonHost = ReportHost;
+export type JsonStep = ReportStep;
+export type JsonTotals = ReportTotals;
 
-/** One host in the report. */
-export interface JsonHost {
-  host: string;
-  outcome: OutcomeKind;
-  mode: HostOutcome['mode'];
-  /** The step the host ended in. */
-  step: Phase;
-  reason: string;
-  /** The built system the host was to run, or null when the build did not get that far. */
-  storePath: string | null;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  steps: JsonStep[];
-  /** Last lines (at most 20) of the failing command; empty when nothing failed. */
-  tail: string[];
-  /** What to do about a failure, when fleet knows; null otherwise. */
-  hint: string | null;
-  /**
-   * What the deploy changes (fleet diff, apply --diff/--confirm): `same`, `not-installed`, or
-   * `changes` with the packages changed, added and removed and both closures' totals; null when
-   * no diff was asked for or the host did not get that far.
-   */
-  diff: ClosureDiff | null;
-}
+/** The report's version; `--retry-failed` reads only this one. */
+export const REPORT_VERSION = 2;
 
-/** Totals over all hosts. */
-export interface JsonTotals {
-  hosts: number;
-  changed: number;
-  unchanged: number;
-  failed: number;
-  rolledBack: number;
-  unreachable: number;
-  skipped: number;
-}
-
-/**
- * The report `fleet apply --json` prints. Keys and their order are stable within a
- * `reportVersion`; a breaking change bumps it.
- *
- * It holds only what it is given: the plan (argv, paths, descriptions of stdin, never key
- * material) and the outcomes (tool output tails, which exec/ has already redacted). Nothing
- * here reads files or the environment, so it cannot add secrets of its own.
- */
-export interface JsonReport {
-  reportVersion: 1;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  interrupted: boolean;
-  /** What `fleet apply` exits with for this run. */
-  exitCode: number;
-  totals: JsonTotals;
-  /** Evaluators (`nix eval` calls) the build stage ran: one per chunk unless a failure had to be attributed. */
-  evaluations: number;
-  /** Hosts in plan order (hosts unknown to the plan follow, in the order given). */
-  hosts: JsonHost[];
-  plan: Plan;
-}
+// The schema's words and fleet's own must be the same sets: a new outcome or step is a compile
+// error here until the schema (and with it the generated types) has it too.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const outcomesMatch: Same<OutcomeKind, ReportOutcome> = true;
+const phasesMatch: Same<Phase, ReportPhase> = true;
+void outcomesMatch;
+void phasesMatch;
 
 /** Times of the whole run, epoch milliseconds. */
 export interface RunTimes {
@@ -96,24 +43,33 @@ function jsonStep(s: StepRecord): JsonStep {
     detail: s.detail,
     startedAt: iso(s.startedAt),
     finishedAt: iso(s.finishedAt),
-    durationMs: s.finishedAt - s.startedAt,
+    durationMs: Math.max(0, s.finishedAt - s.startedAt),
   };
 }
 
-function jsonHost(o: HostOutcome): JsonHost {
+/** `user@host:port`, or `local`. */
+function targetOf(host: Plan['hosts'][number] | undefined): string {
+  if (!host) return 'unknown';
+  const t = host.target;
+  return t.kind === 'local' ? 'local' : `${t.user}@${t.host}:${t.port}`;
+}
+
+function jsonHost(o: HostOutcome, planned: Plan['hosts'][number] | undefined): JsonHost {
   return {
     host: o.host,
     outcome: o.kind,
     mode: o.mode,
+    target: targetOf(planned),
     step: o.step,
     reason: o.reason,
     storePath: o.storePath ?? null,
     startedAt: iso(o.startedAt),
     finishedAt: iso(o.finishedAt),
-    durationMs: o.finishedAt - o.startedAt,
+    durationMs: Math.max(0, o.finishedAt - o.startedAt),
     steps: o.steps.map(jsonStep),
     tail: [...o.tail],
     hint: o.hint ?? null,
+    history: o.history ? { written: o.history.written, reason: o.history.written ? null : o.history.reason } : null,
     diff: o.diff ?? null,
   };
 }
@@ -127,6 +83,17 @@ function inPlanOrder(plan: Plan, outcomes: readonly HostOutcome[]): HostOutcome[
     .map((x) => x.o);
 }
 
+/** Which command a plan's scope is: apply, or one of its single-step commands. */
+export function reportCommand(scope: Plan['scope']): JsonReport['command'] {
+  if (scope.buildOnly) return 'build';
+  const last = scope.steps.at(-1);
+  if (last === 'push-keys') return 'push-keys';
+  if (last === 'bootstrap') return 'bootstrap';
+  if (last === 'secrets') return 'push-secrets';
+  if (last === 'diff') return 'diff';
+  return 'apply';
+}
+
 /** Builds the `--json` report of a run. Pure: same input, same output. */
 export function buildJsonReport(
   plan: Plan,
@@ -134,13 +101,18 @@ export function buildJsonReport(
   times: RunTimes,
 ): JsonReport {
   const { counts } = summarize(outcomes);
+  const planned = new Map(plan.hosts.map((h) => [h.name, h] as const));
   return {
-    reportVersion: 1,
+    reportVersion: REPORT_VERSION,
+    command: reportCommand(plan.scope),
+    manifest: plan.manifestPath,
+    flake: plan.flake,
     startedAt: iso(times.startedAt),
     finishedAt: iso(times.finishedAt),
-    durationMs: times.finishedAt - times.startedAt,
+    durationMs: Math.max(0, times.finishedAt - times.startedAt),
     interrupted: times.interrupted,
     exitCode: exitCodeFor(outcomes, { interrupted: times.interrupted }),
+    provenance: { ...plan.provenance, ci: plan.provenance.ci ? { ...plan.provenance.ci } : null },
     evaluations: times.evaluations ?? 0,
     totals: {
       hosts: outcomes.length,
@@ -151,7 +123,6 @@ export function buildJsonReport(
       unreachable: counts.unreachable,
       skipped: counts.skipped,
     },
-    hosts: inPlanOrder(plan, outcomes).map(jsonHost),
-    plan,
+    hosts: inPlanOrder(plan, outcomes).map((o) => jsonHost(o, planned.get(o.host))),
   };
 }

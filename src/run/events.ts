@@ -4,6 +4,7 @@ import type { StepKind } from '../plan/types.js';
 import type { ClosureDiff } from '../backends/closure-diff.js';
 
 export type { ClosureDiff, ClosureTotals, PackageChange } from '../backends/closure-diff.js';
+import type { HistoryWrite } from '../backends/history.js';
 
 /** How one host ended. */
 export type OutcomeKind =
@@ -45,6 +46,8 @@ export interface HostOutcome {
   steps: StepRecord[];
   /** What the deploy changes (or changed), when a diff was asked for and made. */
   diff?: ClosureDiff;
+  /** The deploy-history record of a verified change, or why it was not written; absent when none was due. */
+  history?: HistoryWrite;
 }
 
 export interface StepRecord {

@@ -5,6 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { HostError } from '../errors.js';
 import {
   addKnownHosts,
+  historyRecord,
   describeOutOfPlace,
   diffSummary,
   HostVerbs,
@@ -19,6 +20,7 @@ import {
   type ArmedWatchdog,
   type ClosureDiff,
   type Connection,
+  type HistoryWrite,
   type HostBuild,
   type ProbeFacts,
   type ResolvedKeys,
@@ -93,6 +95,8 @@ export class HostRun {
   private watchdogConfirmed = false;
   /** The facts the confirming connection reported, for verify. */
   private confirmedFacts?: ProbeFacts;
+  /** What verify saw running: the system and generation the history records. */
+  private verifiedFacts?: ProbeFacts;
   /** Contents of the host's secrets (in memory only), in the order of its secrets step. */
   private secretContents?: Buffer[];
   /** How each secret stood on the target at the probe. */
@@ -193,6 +197,7 @@ export class HostRun {
     let reason = '';
     let tail: string[] = [];
     let hint: string | undefined;
+    let history: HistoryWrite | undefined;
     let connection: Connection | undefined;
     const trustedBefore = this.tofuKeys();
     try {
@@ -233,6 +238,8 @@ export class HostRun {
       }
 
       const changed = this.progress !== 'untouched' && this.host.mode !== 'dry-activate';
+      // Only a verified new system is recorded; a failed write is a warning on a good deploy.
+      if (changed && (this.activated || this.bootstrapped)) history = await this.recordHistory();
       kind = changed ? 'changed' : 'unchanged';
       reason =
         this.closureDiff && !changed && !this.requested('deploy')
@@ -285,9 +292,31 @@ export class HostRun {
       finishedAt: this.ctx.now(),
       steps: this.steps,
       ...(this.closureDiff ? { diff: this.closureDiff } : {}),
+      ...(history ? { history } : {}),
     };
     this.ctx.emit({ type: 'host-done', outcome });
     return outcome;
+  }
+
+  /** Appends this deploy or install to the host's history; a failure becomes a warning note. */
+  private async recordHistory(): Promise<HistoryWrite | undefined> {
+    const planned: HostPlan['history'] = this.host.history;
+    const mode = this.host.mode;
+    if ('never' in planned || mode === 'dry-activate') return undefined;
+    const facts = this.verifiedFacts ?? this.facts;
+    const system = this.build.toplevel;
+    const record = historyRecord(this.ctx.plan.provenance, {
+      time: this.ctx.now(),
+      host: this.name,
+      action: this.bootstrapped ? 'install' : 'deploy',
+      mode,
+      system,
+      // test mode makes no generation: the profile is then another system.
+      generation: facts && facts.profile === system ? (facts.generation ?? null) : null,
+    });
+    const written = await this.verbs.appendHistory(planned.append, record);
+    if (!written.written) this.note('warn', `deploy history not written: ${written.reason}`);
+    return written;
   }
 
   /** With trustOnFirstUse: the keys fleet's TOFU known_hosts holds for this host now; else undefined. */
@@ -552,6 +581,7 @@ export class HostRun {
     } else {
       return new Skip('nothing to verify');
     }
+    this.verifiedFacts = facts;
     if (!isDeployed(mode, facts, this.build.toplevel)) {
       const seen = mode === 'boot' ? facts.profile : facts.current;
       throw new HostError(this.name, 'verify', `expected ${this.build.toplevel} as the ${mode === 'boot' ? 'boot default' : 'live system'}, found ${seen || 'nothing'}`);

@@ -1,5 +1,5 @@
 // Plain-text tables of the operating commands (status, check, generations, exec blocks). Pure.
-import type { GenerationList, HealthCheckResult, HostStatus, HostVitals } from '../backends/index.js';
+import { describeOperator, type GenerationList, type HealthCheckResult, type HistoryRecord, type HostStatus, type HostVitals } from '../backends/index.js';
 import { alignColumns, shortStorePath } from '../report/index.js';
 
 const VERDICT_WORDS: Record<HostStatus['verdict'], string> = {
@@ -18,11 +18,12 @@ export function verdictWords(verdict: HostStatus['verdict']): string {
 /** The `fleet status` table: one row per host, store paths shortened, then the details. */
 export function formatStatusTable(statuses: readonly HostStatus[]): string[] {
   const short = (p: string) => (p ? shortStorePath(p) : '-');
-  const rows = [['HOST', 'STATUS', 'LIVE', 'BOOT DEFAULT', 'WANTED']];
+  const rows = [['HOST', 'STATUS', 'LIVE', 'BOOT DEFAULT', 'WANTED', 'LIVE REVISION', 'BY']];
   const secretWords = { 'in-place': '', missing: ', secrets missing', unknown: ', secrets unknown' } as const;
   for (const s of statuses) {
+    const r = s.liveRecord;
     const status = `${verdictWords(s.verdict)}${s.secrets ? secretWords[s.secrets.state] : ''}`;
-    rows.push([s.host, status, short(s.live), short(s.bootDefault), short(s.wanted)]);
+    rows.push([s.host, status, short(s.live), short(s.bootDefault), short(s.wanted), shortRevision(r?.revision), r ? describeOperator(r) : '-']);
   }
   const lines = alignColumns(rows);
   for (const s of statuses) if (s.detail) lines.push(`${s.host}: ${s.detail}`);
@@ -91,19 +92,50 @@ export function formatCheckTable(results: readonly HostCheck[]): string[] {
   return lines;
 }
 
-/** The `fleet generations` table, newest last, with live/boot/booted markers. */
+/**
+ * The `fleet generations` table, newest last, with live/boot/booted markers and, where the deploy
+ * history knows it, the revision and who deployed it (`-` for a generation fleet did not record).
+ */
 export function formatGenerations(host: string, list: GenerationList): string[] {
-  const rows = [['GEN', 'DATE', 'SYSTEM', '']];
+  const rows = [['GEN', 'DATE', 'REVISION', 'BY', 'SYSTEM', '']];
   for (const g of list.generations) {
     const marks = [g.live ? 'live' : '', g.bootDefault ? 'boot default' : '', g.booted ? 'booted' : ''].filter(Boolean).join(', ');
-    rows.push([String(g.generation), g.date || '?', g.storePath || '?', marks ? `(${marks})` : '']);
+    rows.push([String(g.generation), g.date || '?', shortRevision(g.record?.revision), g.record ? describeOperator(g.record) : '-', g.storePath || '?', marks ? `(${marks})` : '']);
   }
   const lines = [`${host}:`, ...alignColumns(rows).map((l) => `  ${l}`)];
-  if (list.live && !list.generations.some((g) => g.live)) lines.push(`  live system ${list.live} is no generation of the profile`);
+  if (list.live && !list.generations.some((g) => g.live)) {
+    const by = list.liveRecord ? ` (${list.liveRecord.mode} by ${describeOperator(list.liveRecord)}, revision ${shortRevision(list.liveRecord.revision)})` : '';
+    lines.push(`  live system ${list.live} is no generation of the profile${by}`);
+  }
   return lines;
 }
 
 /** One host's block of `fleet exec` output: every line prefixed `[host] `, then its exit status. */
 export function formatExecBlock(host: string, output: readonly string[], status: string): string[] {
   return [...output.map((line) => `[${host}] ${line}`), `[${host}] ${status}`];
+}
+
+/** A revision for tables: 12 hex digits, keeping `-dirty`; `-` when unknown. */
+export function shortRevision(revision: string | null | undefined): string {
+  if (!revision) return '-';
+  const dirty = revision.endsWith('-dirty');
+  const commit = dirty ? revision.slice(0, -'-dirty'.length) : revision;
+  return `${/^[0-9a-f]{13,}$/.test(commit) ? commit.slice(0, 12) : commit}${dirty ? '-dirty' : ''}`;
+}
+
+/** `2026-11-30 18:00:01Z`: the record's UTC time to the second. */
+function recordTime(time: string): string {
+  return time.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** The `fleet history` table: newest first, one line per recorded deploy, install or rollback. */
+export function formatHistory(host: string, records: readonly HistoryRecord[], unreadable: number): string[] {
+  if (records.length === 0 && unreadable === 0) return [`${host}: no deploy recorded by fleet yet`];
+  const rows = [['TIME', 'ACTION', 'MODE', 'GEN', 'REVISION', 'BY', 'SYSTEM']];
+  for (const r of [...records].reverse()) {
+    rows.push([recordTime(r.time), r.action, r.mode, r.generation === null ? '-' : String(r.generation), shortRevision(r.revision), describeOperator(r), shortStorePath(r.system)]);
+  }
+  const lines = [`${host}:`, ...alignColumns(rows).map((l) => `  ${l}`)];
+  if (unreadable > 0) lines.push(`  ${unreadable} line(s) of the history are no record fleet wrote; left out`);
+  return lines;
 }

@@ -113,7 +113,17 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
       }
     }
   }
+  const history = host.history;
+  if (!requested('deploy') && !requested('bootstrap')) lines.push('  history  not requested');
+  else if ('never' in history) lines.push(`  history  never (${history.never})`);
+  else lines.push(`  history  ${history.guard}`, ...commandLines([history.append]));
   return lines;
+}
+
+/** Who and what the deploy history records, e.g. `alice@laptop, revision 1a2b3c4-dirty, fleet 0.1.0`. */
+export function formatProvenance(provenance: Plan['provenance']): string {
+  const who = provenance.ci ? `${provenance.operator} (${provenance.ci.system}${provenance.ci.runUrl ? ` ${provenance.ci.runUrl}` : ''})` : provenance.operator;
+  return `${who}, revision ${provenance.revision ?? 'unknown'}, fleet ${provenance.fleetVersion}`;
 }
 
 /**
@@ -127,6 +137,7 @@ export function formatPlan(plan: Plan): string[] {
     `  flake  ${plan.flake}`,
     `  hosts  ${plan.hosts.length} (${plan.parallel === 0 ? 'all at once' : `${plan.parallel} at once`})`,
     `  force: ${yesNo(plan.force)}, fail-fast: ${yesNo(plan.failFast)}, bootstrap without prompt: ${yesNo(plan.allowBootstrap)}`,
+    `  recorded as  ${formatProvenance(plan.provenance)}`,
     '',
   ];
   if (!needsSystems(plan.scope)) {

@@ -85,7 +85,7 @@ describe('operating the fleet in the lab', () => {
     expect((await lab.ssh('web1', ['rm', '/tmp/healthy'])).exitCode).toBe(0);
     const run = await fleet(['status', '@web']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^HOST\s+STATUS\s+LIVE\s+BOOT DEFAULT\s+WANTED$/m);
+    expect(run.stdout).toMatch(/^HOST\s+STATUS\s+LIVE\s+BOOT DEFAULT\s+WANTED\s+LIVE REVISION\s+BY$/m);
     for (const host of ['web1', 'web2', 'web3']) expect(run.stdout).toMatch(new RegExp(`^${host}\\s+up-to-date\\s`, 'm'));
 
     // On a terminal: the live view while the hosts are probed (its counts stay), then the same table.
@@ -214,10 +214,11 @@ describe('operating the fleet in the lab', () => {
 
     const gens = await fleet(['generations', 'web1']);
     expect(gens.code).toBe(0);
-    expect(gens.stdout).toMatch(/^\s+GEN\s+DATE\s+SYSTEM$/m);
-    expect(gens.stdout).toMatch(new RegExp(`^\\s+${previous.generation}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+${previous.storePath}\\s+\\(live, boot default(, booted)?\\)$`, 'm'));
+    // REVISION and BY come from the deploy history: the lab flake is no git checkout (revision -).
+    expect(gens.stdout).toMatch(/^\s+GEN\s+DATE\s+REVISION\s+BY\s+SYSTEM$/m);
+    expect(gens.stdout).toMatch(new RegExp(`^\\s+${previous.generation}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+\\S+\\s+.+?\\s+${previous.storePath}\\s+\\(live, boot default(, booted)?\\)$`, 'm'));
     const newest = before.at(-1)!;
-    expect(gens.stdout).toMatch(new RegExp(`^\\s+${newest.generation}\\s+\\S+ \\S+\\s+${newest.storePath}$`, 'm'));
+    expect(gens.stdout).toMatch(new RegExp(`^\\s+${newest.generation}\\s+\\S+ \\S+\\s+-\\s+\\S.*?\\s+${newest.storePath}$`, 'm'));
 
     // --to N --boot: only the boot default moves.
     const boot = await fleet(['rollback', 'web1', '--to', String(newest.generation), '--boot', '--json']);

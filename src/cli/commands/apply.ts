@@ -10,6 +10,7 @@ export interface ApplyArgs extends PlanArgs {
   plain?: boolean;
   verbose?: boolean;
   report?: string;
+  'retry-failed'?: string;
 }
 
 export function applyCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, ApplyArgs> {
@@ -31,16 +32,32 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
         .option('diff', DIFF_OPTION)
         .option('confirm', CONFIRM_OPTION)
+        .option('retry-failed', {
+          type: 'string',
+          describe: 'deploy exactly the hosts that did not end changed/unchanged in the last run (.fleet/last-run.json beside the manifest), or in the report FILE',
+        })
         .conflicts('fail-fast', 'keep-going'),
     handler: (args) =>
       done(
         (async () => {
+          const context = contextArgsFrom(args);
+          if (args['retry-failed'] !== undefined) {
+            const { describeRetry, planRetry, retrySelection } = await import('../retry-failed.js');
+            const retry = planRetry({ file: args.file, report: args['retry-failed'], selection: context.selection });
+            if ('nothing' in retry) {
+              // --json keeps stdout for JSON: the sentence goes to stderr there.
+              if (args.json) process.stderr.write(`fleet: ${retry.nothing}\n`);
+              return { exitCode: 0, stdout: args.json ? [] : [`fleet: ${retry.nothing}`] };
+            }
+            process.stderr.write(`fleet: ${describeRetry(retry)}\n`);
+            context.selection = retrySelection(retry);
+          }
           if (args['dry-run']) {
             const { renderPlan } = await import('./plan.js');
-            return renderPlan(args);
+            return renderPlan(args, context.selection);
           }
           const { applyPlan } = await import('../apply-run.js');
-          return applyPlan(contextArgsFrom(args), { json: args.json ?? false, plain: args.plain ?? false, verbose: args.verbose ?? false, reportFile: args.report });
+          return applyPlan(context, { json: args.json ?? false, plain: args.plain ?? false, verbose: args.verbose ?? false, reportFile: args.report });
         })(),
       ),
   };

@@ -4,7 +4,7 @@ import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, sele
 import { withHostSelection, withModes } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
-import type { DiffUse } from '../../plan/index.js';
+import type { DiffUse, Selection } from '../../plan/index.js';
 
 export interface PlanArgs extends CommonArgs {
   'eval-limit'?: number;
@@ -75,11 +75,12 @@ export const REBUILD_FLAVOUR_OPTION = {
 };
 
 /** Prints a plan as the human tree or JSON. */
-export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }): Promise<CommandResult> {
+export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }, selection?: Selection): Promise<CommandResult> {
   const { planFromArgs } = await import('../context.js');
   const command = args.for ?? 'apply';
   const diff = diffUseFrom(args, command);
-  const { plan } = await planFromArgs({ ...contextArgsFrom(args), scope: STEP_SCOPES[command] as StepSelection, ...(diff ? { diff } : {}) });
+  const context = contextArgsFrom(args);
+  const { plan } = await planFromArgs({ ...context, ...(selection ? { selection } : {}), scope: STEP_SCOPES[command] as StepSelection, ...(diff ? { diff } : {}) });
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify(plan, null, 2)] };
   const { formatPlan } = await import('../../ui/index.js');
   return { exitCode: 0, stdout: formatPlan(plan) };

@@ -212,6 +212,20 @@ describe('buildPlan', () => {
     expect(dry.hosts[0]!.verify).toEqual({ kind: 'verify', never: 'dry-activate changes nothing' });
   });
 
+  it('records each verified change in the host history, with a record known only at run time, quoted once', () => {
+    const provenance = { operator: 'octocat', ci: { system: 'github-actions', actor: 'octocat', runUrl: null }, revision: 'abc1234', fleetVersion: '0.1.0' };
+    const plan = buildPlan(fleet, planOptions({ provenance }));
+    expect(plan.provenance).toEqual(provenance);
+    const web = plan.hosts.find((h) => h.name === 'web-1')!;
+    if ('never' in web.history) throw new Error('switch records');
+    expect(web.history.file).toBe('/nix/var/fleet/history.jsonl');
+    const hostile = `{"operator":"it's $(touch /tmp/pwned)"}`;
+    expect(remoteWords(resolveArgv(web.history.append.argv, { historyRecord: hostile })).slice(-3)).toEqual(['fleet-history', '/nix/var/fleet/history.jsonl', hostile]);
+    const dry = buildPlan(fleet, planOptions({ modeOverride: 'dry-activate' }));
+    expect(dry.hosts.map((h) => h.history)).toEqual(dry.hosts.map(() => ({ kind: 'record-history', never: 'dry-activate changes nothing' })));
+    expect(buildPlan(fleet, planOptions()).provenance).toEqual({ operator: 'alice@laptop', ci: null, revision: null, fleetVersion: 'unknown' });
+  });
+
   it('runs the health checks after verify, where the new system is live (switch, test), bounded on the target', () => {
     const checked = inventory([host('web-1', { healthChecks: [{ name: 'http', command: ['curl', '-fs', 'http://localhost/'], timeout: 7 }] })]);
     const verify = (mode?: 'boot' | 'test') => {

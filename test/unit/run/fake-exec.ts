@@ -21,6 +21,8 @@ export type CommandKind =
   | 'control'
   /** The shared master opened while the build runs (ssh -f -N). */
   | 'open'
+  /** The append to the host's deploy history. */
+  | 'history'
   | 'unknown';
 
 export interface Call {
@@ -74,6 +76,7 @@ export function classify(argv: readonly string[]): CommandKind {
   if (scriptName(line, 'fleet-activate')) return 'activate';
   if (scriptName(line, 'fleet-confirm')) return 'confirm';
   if (scriptName(line, 'fleet-push-keys')) return 'push-keys';
+  if (scriptName(line, 'fleet-history')) return 'history';
   if (scriptName(line, 'fleet-push-secrets')) return 'push-secrets';
   if (scriptName(line, 'fleet-diff')) return 'diff';
   return 'unknown';
@@ -143,6 +146,7 @@ export function fakeExec(options: FakeOptions): FakeExec {
       return { stdout: JSON.stringify(answer) };
     },
     arm: () => ({ stdout: 'armed=3\nprevious=/nix/store/old\n' }),
+    history: () => ({ stdout: 'recorded\n' }),
   };
 
   const exec: Exec = async (request: ExecRequest): Promise<ExecResult> => {

@@ -95,7 +95,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch', storePath: toplevel });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'history', 'control']);
     // The only brand-new connection is the confirmation after activation.
     const activatedAt = fake.kinds().indexOf('activate');
     expect(fake.calls.filter((c) => c.fresh).map((c) => c.kind)).toEqual(['confirm']);
@@ -110,11 +110,42 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     ]);
   });
 
+  it('changed: the verified deploy is appended to the host history, with who, what and which generation', async () => {
+    const provenance = { operator: 'octocat', ci: { system: 'github-actions', actor: 'octocat', runUrl: 'https://github.com/o/r/actions/runs/9' }, revision: 'abc1234-dirty', fleetVersion: '0.1.0' };
+    const { outcome, fake } = await apply({ flavour, options: { provenance }, respond: { lock: locked(BEFORE), confirm: confirmed() } });
+
+    expect(outcome.history).toMatchObject({ written: true });
+    const [append] = fake.of('history');
+    // The record is one word of the remote line, quoted once: the last word of the ssh argv.
+    const record = JSON.parse(/'(\{.*\})'$/.exec(append!.argv.at(-1)!)![1]!) as Record<string, unknown>;
+    expect(record).toEqual({
+      recordVersion: 1,
+      time: '2025-01-01T12:00:00.000Z',
+      host: 'web-1',
+      action: 'deploy',
+      mode: 'switch',
+      system: toplevel,
+      generation: 4,
+      ...provenance,
+    });
+    expect(append!.fresh).toBe(false);
+  });
+
+  it('changed, with a warning: a history that cannot be written never fails a good deploy', async () => {
+    const { outcome } = await apply({
+      flavour,
+      respond: { lock: locked(BEFORE), confirm: confirmed(), history: () => ({ exitCode: 1, stderr: 'mkdir: cannot create directory: Read-only file system\n' }) },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch (deploy history not written: exit 1: mkdir: cannot create directory: Read-only file system)' });
+    expect(outcome.history).toEqual({ written: false, reason: 'exit 1: mkdir: cannot create directory: Read-only file system' });
+  });
+
   it('changed: the closure the probe found on the target is not copied again', async () => {
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked({ ...BEFORE, closure: 'present' }), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'arm', 'activate', 'confirm', 'history', 'control']);
   });
 
   it('activates the prebuilt system the flavour’s way', async () => {
@@ -482,7 +513,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
 
   it('apply --diff shows the diff before deploying, and deploy does not copy again', async () => {
     const { outcome, fake, events } = await apply({ options: { diff: 'show' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() } });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'diff', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'diff', 'arm', 'activate', 'confirm', 'history', 'control']);
     const shown = events.findIndex((e) => e.type === 'host-diff');
     const deployStarts = events.findIndex((e) => e.type === 'step-start' && e.step === 'deploy');
     expect(shown).toBeGreaterThan(-1);

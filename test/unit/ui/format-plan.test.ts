@@ -31,6 +31,7 @@ const plan: Plan = {
       },
     ],
   },
+  provenance: { operator: 'octocat', ci: { system: 'github-actions', actor: 'octocat', runUrl: 'https://github.com/o/r/actions/runs/7' }, revision: '1a2b3c4-dirty', fleetVersion: '0.1.0' },
   hosts: [
     {
       name: 'new-box',
@@ -85,6 +86,12 @@ const plan: Plan = {
         activationTimeoutSeconds: 3600,
       },
       verify: { kind: 'verify', guard: 'after a live activation', healthChecks: [] },
+      history: {
+        kind: 'record-history',
+        guard: 'after a verified deploy or install',
+        file: '/nix/var/fleet/history.jsonl',
+        append: { purpose: 'record the deploy in the host history', argv: ['ssh', 'root@10.0.0.7', '--', 'fleet-history', { ref: 'historyRecord', remote: true }] },
+      },
     },
     {
       name: 'laptop',
@@ -108,6 +115,7 @@ const plan: Plan = {
         activationTimeoutSeconds: 3600,
       },
       verify: { kind: 'verify', never: 'boot is checked by the probe' },
+      history: { kind: 'record-history', never: 'dry-activate changes nothing' },
     },
   ],
 };
@@ -119,6 +127,7 @@ describe('formatPlan', () => {
       '  flake  /srv/fleet',
       '  hosts  2 (all at once)',
       '  force: yes, fail-fast: no, bootstrap without prompt: yes',
+      '  recorded as  octocat (github-actions https://github.com/o/r/actions/runs/7), revision 1a2b3c4-dirty, fleet 0.1.0',
       '',
       "build  1 chunk, up to 1 host per evaluation, 1 evaluation at once (eval jobs: 2); each host starts as soon as it is evaluated and copies once it is built",
       '  chunk 1/1 on builder@big:2222: new-box',
@@ -146,6 +155,8 @@ describe('formatPlan', () => {
       '  verify  after a live activation',
       '    confirm watchdog and verify: $ ssh root@10.0.0.7 -- fleet-confirm <deployId>',
       '    see whether the target rolled back: $ ssh root@10.0.0.7 -- fleet-probe',
+      '  history  after a verified deploy or install',
+      '    record the deploy in the host history: $ ssh root@10.0.0.7 -- fleet-history <historyRecord>',
       '',
       'host laptop  boot on this machine',
       '  watchdog  none (boot changes nothing live)',
@@ -158,6 +169,7 @@ describe('formatPlan', () => {
       '    flavour: as the bash nixos-rebuild does, run by fleet',
       '    activate boot: $ sh -c activate fleet-activate <toplevel> boot',
       '  verify  never (boot is checked by the probe)',
+      '  history  never (dry-activate changes nothing)',
     ]);
   });
 });
@@ -187,10 +199,10 @@ describe('formatStatusTable', () => {
         { ...base, host: 'web-3', verdict: 'up-to-date', secrets: { state: 'unknown', problems: ['secret db: environment variable DB is not set'] } },
       ]),
     ).toEqual([
-      'HOST   STATUS                       LIVE  BOOT DEFAULT  WANTED',
-      'web-1  up-to-date, secrets missing  -     -             -',
-      'web-2  outdated                     -     -             -',
-      'web-3  up-to-date, secrets unknown  -     -             -',
+      'HOST   STATUS                       LIVE  BOOT DEFAULT  WANTED  LIVE REVISION  BY',
+      'web-1  up-to-date, secrets missing  -     -             -       -              -',
+      'web-2  outdated                     -     -             -       -              -',
+      'web-3  up-to-date, secrets unknown  -     -             -       -              -',
       'web-1: secrets missing: db: missing (/run/keys/db) (fleet push-secrets web-1)',
       'web-3: secrets unknown: secret db: environment variable DB is not set',
     ]);
