@@ -460,7 +460,10 @@ async function benchWeighted(n: number, meter: CpuMeter): Promise<void> {
     const fleetCalls = takeNixCalls(shim.logDir);
     if (fleet.code !== 0) throw new Error(`fleet apply exited ${fleet.code}:\n${tail(fleet.output)}`);
     await expectAllSwitched(lab, 'fleet apply (weighted)');
-    const plan = (JSON.parse(readFileSync(report, 'utf8')) as { plan: { build: { evalJobs: number; evalLimit: number; evaluatorMemoryMiB?: number; chunks: unknown[] } } }).plan.build;
+    // The build stage as fleet planned it (the report does not carry the plan): same manifest, same machine.
+    const planned = spawnSync(process.execPath, [FLEET_BIN, 'plan', '--json', '-f', manifest], { env: { ...env, FLEET_LAB_REBUILD_FLAVOUR: 'bash' }, encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (planned.status !== 0) throw new Error(`fleet plan --json exited ${planned.status}:\n${planned.stderr}`);
+    const plan = (JSON.parse(planned.stdout) as { build: { evalJobs: number; evalLimit: number; evaluatorMemoryMiB?: number; chunks: unknown[] } }).build;
 
     lab.setRevision(600 + n);
     const loop = await measure(meter, ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)], { ...env, NIX_SSHOPTS: lab.sshOptionsString });
