@@ -1,9 +1,23 @@
 // fleet check: a host's load, uptime, failed units, free space, and its manifest health checks.
+import { HostError } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import type { HealthCheck } from '../manifest/inventory.js';
 import { healthCheckCommand } from '../plan/index.js';
 import type { SshSettings } from '../ssh/index.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+
+/** A manifest health check that failed on a host after activation; `check` names it (a rollout's gate says which). */
+export class HealthCheckFailed extends HostError {
+  constructor(
+    host: string,
+    readonly check: string,
+    message: string,
+    tail: string[],
+    hint?: string,
+  ) {
+    super(host, 'verify', message, tail, hint);
+  }
+}
 
 /** Free and total space of one mount, in KiB. */
 export interface DiskSpace {

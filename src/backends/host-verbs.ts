@@ -22,7 +22,7 @@ import { knownHostsLines } from './known-hosts.js';
 import { sshControlExit } from '../ssh/index.js';
 import { activationVerdict, type ActivationVerdict } from './deploy.js';
 import { CopyProgress } from './copy-progress.js';
-import { healthCheckBudgetMs, healthCheckDetail } from './health.js';
+import { HealthCheckFailed, healthCheckBudgetMs, healthCheckDetail } from './health.js';
 import type { KeyFile } from './keys.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { parseProbe, type ProbeFacts } from './probe.js';
@@ -32,9 +32,10 @@ import type { HostBuild } from './build.js';
 import { appendHistory, type HistoryRecord, type HistoryWrite } from './history.js';
 import { newDigestKey, SECRETS_NO_OWNER, secretRedactions, secretStates, secretUploadFailure, type SecretState } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
+import { rollbackHost, type RollbackResult } from './rollback.js';
 
 /** The step a verb belongs to, for errors and progress lines. */
-export type VerbStep = 'lock' | 'probe' | 'diff' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify';
+export type VerbStep = 'lock' | 'probe' | 'diff' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify' | 'rollback';
 
 export interface VerbContext {
   exec: Exec;
@@ -274,9 +275,9 @@ export class HostVerbs {
     const { check, command } = planned;
     const result = await this.run('verify', command, { timeoutMs: healthCheckBudgetMs(this.host.ssh, check) });
     if (result.exitCode === 0) return;
-    throw new HostError(
+    throw new HealthCheckFailed(
       this.name,
-      'verify',
+      check.name,
       `health check "${check.name}" failed (${healthCheckDetail(result, check, Boolean(this.host.ssh))}); the new system stays live`,
       tailLines(result),
       `fix it and deploy again, or return to the previous generation: fleet rollback ${this.name}`,
@@ -291,6 +292,30 @@ export class HostVerbs {
     return appendHistory(command, record, this.ctx.exec, {
       sshTarget: Boolean(this.host.ssh),
       onLine: (line) => this.ctx.onQuietLine?.('verify', line),
+    });
+  }
+
+  /**
+   * Back to generation `to` as `fleet rollback --to` does it (the deploy lock of the plan's first
+   * contact held meanwhile, the watchdog armed for a switch): a rollout's failing wave.
+   */
+  async rollBack(to: number, action: 'switch' | 'boot'): Promise<RollbackResult> {
+    const connect = this.host.connect;
+    if (!this.host.ssh || connect.kind !== 'lock-and-probe') {
+      return { kind: 'failed', step: 'probe', reason: 'rolling back works over ssh only (a local target is not rolled back)', tail: [] };
+    }
+    return rollbackHost({
+      host: this.name,
+      ssh: this.host.ssh,
+      exec: this.ctx.exec,
+      action,
+      to,
+      watchdogTimeout: action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined,
+      lock: { ...connect.command, argv: resolveArgv(connect.command.argv, this.values()) },
+      signal: this.ctx.signal,
+      now: this.ctx.now,
+      sleep: this.ctx.sleep,
+      onLine: (line) => this.ctx.onLine('rollback', line),
     });
   }
 

@@ -12,6 +12,7 @@ import {
   type DiffUse,
   type Plan,
   type RebuildFlavour,
+  type RolloutOptions,
   type Selection,
   type StepScope,
 } from '../plan/index.js';
@@ -38,6 +39,8 @@ export interface ContextArgs {
   scope?: Partial<StepScope>;
   /** Compare each host's live and built system first: fleet diff (report), apply --diff (show), --confirm. */
   diff?: DiffUse;
+  /** --canary, --waves, --pause, --on-failure, --no-rollout. */
+  rollout?: RolloutOptions;
   /**
    * Whether this command may activate systems through nixos-rebuild. The operating commands do
    * not: they never ask the installed nixos-rebuild and their plans activate as fleet itself does.
@@ -115,6 +118,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     provenance,
     ...(args.scope ? { scope: args.scope } : {}),
     ...(args.diff ? { diff: args.diff } : {}),
+    ...(args.rollout ? { rollout: args.rollout } : {}),
   });
   return { inventory, plan };
 }

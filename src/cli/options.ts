@@ -1,6 +1,8 @@
 // argv → typed options for the commands: pure, so the mapping is tested as a table.
 import { UsageError } from '../errors.js';
 import type { Mode } from '../manifest/inventory.js';
+import { parseWaveSize } from '../manifest/index.js';
+import type { RolloutOptions } from '../plan/rollout.js';
 import { selectorsFrom, type Selection } from '../plan/selection.js';
 
 /** Parsed flags shared by the commands that act on a selection of hosts. */
@@ -70,4 +72,34 @@ export function nonNegativeSeconds(flag: string, value: unknown): number | undef
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number of seconds ≥ 0 (got ${String(value)})`);
   return n;
+}
+
+/** The rollout flags as given. */
+export interface RolloutArgs {
+  canary?: string[] | string;
+  waves?: string | number;
+  pause?: number;
+  'on-failure'?: 'stop' | 'rollback';
+  /** false with --no-rollout. */
+  rollout?: boolean;
+}
+
+/** --canary, --waves, --pause, --on-failure, --no-rollout → overrides of the manifest's rollout. */
+export function rolloutFrom(args: RolloutArgs): RolloutOptions {
+  const given = (['canary', 'waves', 'pause', 'on-failure'] as const).filter((flag) => args[flag] !== undefined);
+  if (args.rollout === false) {
+    if (given.length > 0) throw new UsageError(`--no-rollout cannot be combined with --${given.join(', --')}`);
+    return { disabled: true };
+  }
+  const options: RolloutOptions = {};
+  if (args.canary !== undefined) options.canary = selectorsFrom('--canary', args.canary);
+  if (args.waves !== undefined) {
+    const size = parseWaveSize(args.waves);
+    if (!size) throw new UsageError(`--waves must be a number of hosts ≥ 1 or a percentage from 1% to 100% (got ${String(args.waves)})`, 'e.g. --waves 2 or --waves 25%');
+    options.waves = size;
+  }
+  const pause = nonNegativeSeconds('pause', args.pause);
+  if (pause !== undefined) options.pause = pause;
+  if (args['on-failure'] !== undefined) options.onFailure = args['on-failure'];
+  return options;
 }

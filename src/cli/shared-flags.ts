@@ -47,3 +47,14 @@ export function withOutput<T>(y: Argv<T>) {
 
 /** `--verbose`: on a terminal, the per-step tree of every host instead of one line per running host. */
 export const VERBOSE_OPTION = { type: 'boolean', describe: 'on a terminal: every host\'s steps as a tree, not one line per running host' } as const;
+
+/** A rollout's flags (apply, plan): each overrides the manifest's `rollout:` field of its name. */
+export function withRollout<T>(y: Argv<T>) {
+  return y
+    .option('canary', { type: 'string', array: true, describe: 'deploy these hosts first, alone: names, globs or @tags (overrides rollout.canary)' })
+    .option('waves', { type: 'string', describe: 'then the rest in waves of N hosts or N% of them (overrides rollout.waves)' })
+    .option('pause', { type: 'number', describe: 'seconds between waves (overrides rollout.pause)' })
+    .option('on-failure', { choices: ['stop', 'rollback'] as const, describe: 'when a wave fails: stop, or also roll its changed hosts back (overrides rollout.onFailure)' })
+    .option('rollout', { type: 'boolean', hidden: true })
+    .option('no-rollout', { type: 'boolean', describe: "ignore the manifest's rollout: every host at once (up to --parallel)" });
+}

@@ -4,6 +4,7 @@ export type { LoadOptions, ParseOptions, ManifestEnv } from './load.js';
 export { parseEndpoint } from './endpoint.js';
 export type { EndpointParse, ParsedEndpoint } from './endpoint.js';
 export { MODES } from './inventory.js';
+export { parseWaveSize } from './resolve.js';
 export type {
   BootstrapOptions,
   DiskEncryptionKey,
@@ -16,6 +17,9 @@ export type {
   LocalEndpoint,
   Mode,
   RollbackPolicy,
+  RolloutFailurePolicy,
+  RolloutSpec,
+  WaveSize,
   SshEndpoint,
   ToolCommands,
 } from './inventory.js';

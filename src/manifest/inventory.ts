@@ -123,6 +123,23 @@ export interface HostSpec {
   tolerateUnitFailures: boolean;
 }
 
+/** How many hosts a wave of a rollout takes: a count, or a percentage of the hosts the waves split (rounded up). */
+export type WaveSize = { hosts: number } | { percent: number };
+
+/** What a rollout does when a wave fails: start no later wave, or also roll the failing wave back. */
+export type RolloutFailurePolicy = 'stop' | 'rollback';
+
+/** The manifest's `rollout:` (canary, waves, pause, onFailure), as written; the plan cuts the waves. */
+export interface RolloutSpec {
+  /** Selectors (names, globs, `@tag`s) of the canary hosts; empty: no canary. */
+  canary: string[];
+  /** Size of the waves after the canary; undefined: the rest in one wave. */
+  waves?: WaveSize;
+  /** Seconds between waves. */
+  pause: number;
+  onFailure: RolloutFailurePolicy;
+}
+
 /** The commands fleet runs for each tool, as argv prefixes. */
 export interface ToolCommands {
   nix: string[];
@@ -152,5 +169,7 @@ export interface Inventory {
   commands: ToolCommands;
   /** Extra ssh `-o` options, `Key=Value` each. */
   sshOptions: string[];
+  /** The manifest's rollout; undefined: every selected host at once (up to parallel). */
+  rollout?: RolloutSpec;
   hosts: HostSpec[];
 }

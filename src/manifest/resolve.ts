@@ -10,7 +10,9 @@ import type {
   KeyPolicy,
   Mode,
   SecretSpec,
+  RolloutSpec,
   ToolCommands,
+  WaveSize,
 } from './inventory.js';
 import type {
   FleetManifest,
@@ -22,6 +24,7 @@ import type {
 import type { PathProblem } from './validate.js';
 import { sshOptionProblem, sshPathProblem } from './ssh-words.js';
 import { showValue } from './validate.js';
+import { suggest } from './suggest.js';
 import { formatPath, type PathSegment } from './yaml-source.js';
 
 /** Everything resolution needs besides the data. */
@@ -56,6 +59,7 @@ export const BUILTIN = {
   rollback: { enabled: true, timeout: 90 },
   healthCheckTimeout: 30,
   secret: { owner: 'root', group: 'root', mode: '0400', upload: 'before-activation', directory: '/run/keys' },
+  rollout: { canary: [], pause: 0, onFailure: 'stop' },
 } as const;
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -200,6 +204,8 @@ export function resolveInventory(
     if (problem) report(['ssh', 'options', i], `${formatPath(['ssh', 'options', i])} ${showValue(option)} ${problem}`);
   });
 
+  const rollout = top('rollout');
+  if (rollout) checkCanary(rollout, hosts, report);
   return {
     manifestPath: ctx.manifestPath,
     flake,
@@ -211,8 +217,64 @@ export function resolveInventory(
     activationTimeout: top('activationTimeout') ?? 3600,
     commands,
     sshOptions,
+    ...(rollout ? { rollout: resolveRollout(rollout) } : {}),
     hosts,
   };
+}
+
+/**
+ * Every canary selector must pick a host of the manifest (a misspelt canary would silently deploy
+ * everything in waves without one). Which of them a run selects is the plan's business.
+ */
+function checkCanary(rollout: NonNullable<FleetManifest['rollout']>, hosts: readonly HostSpec[], report: Report): void {
+  if (rollout.canary === undefined) return;
+  const list = typeof rollout.canary === 'string' ? [rollout.canary] : rollout.canary;
+  list.forEach((selector, i) => {
+    const at: PathSegment[] = typeof rollout.canary === 'string' ? ['rollout', 'canary'] : ['rollout', 'canary', i];
+    if (selector.startsWith('@')) {
+      const tag = selector.slice(1);
+      if (!hosts.some((h) => h.tags.includes(tag))) report(at, `${formatPath(at)} ${showValue(selector)}: no host has the tag ${tag}`);
+      return;
+    }
+    if (/[*?]/.test(selector)) {
+      const body = selector.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+      const re = new RegExp(`^${body}$`);
+      if (!hosts.some((h) => re.test(h.name))) report(at, `${formatPath(at)} ${showValue(selector)} matches no host`);
+      return;
+    }
+    if (!hosts.some((h) => h.name === selector)) {
+      const near = suggest(selector, hosts.map((h) => h.name));
+      report(at, `${formatPath(at)} ${showValue(selector)} is not a host of this manifest${near ? ` (did you mean ${showValue(near)}?)` : ''}`);
+    }
+  });
+}
+
+/** The manifest's rollout with its defaults; which hosts the canary selectors pick is the plan's business. */
+function resolveRollout(rollout: NonNullable<FleetManifest['rollout']>): RolloutSpec {
+  const canary = rollout.canary === undefined ? [...BUILTIN.rollout.canary] : typeof rollout.canary === 'string' ? [rollout.canary] : [...rollout.canary];
+  const waves = rollout.waves === undefined ? undefined : parseWaveSize(rollout.waves);
+  return {
+    canary,
+    ...(waves ? { waves } : {}),
+    pause: rollout.pause ?? BUILTIN.rollout.pause,
+    onFailure: rollout.onFailure ?? BUILTIN.rollout.onFailure,
+  };
+}
+
+/**
+ * A wave size as the manifest or --waves writes it: a whole number of hosts (≥ 1) or a percentage
+ * ("25%", 1–100). Undefined when it is neither.
+ */
+export function parseWaveSize(value: number | string): WaveSize | undefined {
+  const text = String(value).trim();
+  const percent = /^(\d+)%$/.exec(text);
+  if (percent) {
+    const n = Number(percent[1]);
+    return n >= 1 && n <= 100 ? { percent: n } : undefined;
+  }
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 ? { hosts: n } : undefined;
 }
 
 type Report = (path: PathSegment[], message: string, anchor?: PathProblem['anchor']) => void;

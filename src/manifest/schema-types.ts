@@ -6,6 +6,10 @@
  */
 export type FlakeRef = string;
 /**
+ * A host name, a glob over host names ("web-*", "db-?"), or @tag.
+ */
+export type HostSelector = string;
+/**
  * A string that is not empty.
  */
 export type NonEmptyString = string;
@@ -113,15 +117,37 @@ export interface FleetManifest {
    * Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.
    */
   activationTimeout?: number;
+  rollout?: ManifestRollout;
   commands?: ManifestCommands;
   ssh?: ManifestSsh;
   defaults?: ManifestHost;
   /**
-   * The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order).
+   * The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order); with a rollout, in the order of its waves, canary first.
    */
   hosts?: {
     [k: string]: ManifestHost | undefined;
   };
+}
+/**
+ * How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.
+ */
+export interface ManifestRollout {
+  /**
+   * Hosts deployed first, alone, as a wave of their own: names, globs or @tags (one selector or a list). Only the selected ones count: a canary left out by --only or --exclude is not deployed, and the waves start at once.
+   */
+  canary?: string | HostSelector[];
+  /**
+   * The other hosts, in manifest order, in waves of this many: a number of hosts (2), or a percentage of them ("25%", rounded up, so 25% makes at most 4 waves). When absent, they form one wave.
+   */
+  waves?: number | string;
+  /**
+   * Seconds to wait between waves (after the canary too); 0 = none. Ctrl-C during the pause stops the rollout.
+   */
+  pause?: number;
+  /**
+   * When a wave fails: stop (start no later wave), or rollback (also switch the hosts of the failing wave that changed back to the generation they ran before, so they end rolled-back).
+   */
+  onFailure?: 'stop' | 'rollback';
 }
 /**
  * The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: ["nix", "run", "nixpkgs#nixos-rebuild", "--"].

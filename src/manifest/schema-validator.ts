@@ -12,23 +12,187 @@ function appendErrors(into, more) {
 }
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.","type":"integer","minimum":1},"evalJobs":{"description":"How many evaluators (chunks of at most evalLimit hosts) run at once; an evaluator hands on each host as soon as it has evaluated it, and that host is built and deployed while the evaluators go on. The evaluators share the free memory. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order).","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"unixName":{"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"},"secret":{"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.","type":"integer","minimum":1},"evalJobs":{"description":"How many evaluators (chunks of at most evalLimit hosts) run at once; an evaluator hands on each host as soon as it has evaluated it, and that host is built and deployed while the evaluators go on. The evaluators share the free memory. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"rollout":{"$ref":"#/definitions/rollout"},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order); with a rollout, in the order of its waves, canary first.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"unixName":{"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"},"secret":{"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}},"hostSelector":{"description":"A host name, a glob over host names (\"web-*\", \"db-?\"), or @tag.","type":"string","pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"},"rollout":{"title":"ManifestRollout","description":"How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.","type":"object","additionalProperties":false,"properties":{"canary":{"description":"Hosts deployed first, alone, as a wave of their own: names, globs or @tags (one selector or a list). Only the selected ones count: a canary left out by --only or --exclude is not deployed, and the waves start at once.","type":["string","array"],"pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$","items":{"$ref":"#/definitions/hostSelector"},"default":[]},"waves":{"description":"The other hosts, in manifest order, in waves of this many: a number of hosts (2), or a percentage of them (\"25%\", rounded up, so 25% makes at most 4 waves). When absent, they form one wave.","type":["integer","string"],"minimum":1,"pattern":"^(100|[1-9][0-9]?)%$"},"pause":{"description":"Seconds to wait between waves (after the canary too); 0 = none. Ctrl-C during the pause stops the rollout.","type":"integer","minimum":0,"default":0},"onFailure":{"description":"When a wave fails: stop (start no later wave), or rollback (also switch the hosts of the failing wave that changed back to the generation they ran before, so they end rolled-back).","enum":["stop","rollback"],"default":"stop"}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
 const schema12 = {"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"};
-const schema20 = {"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
+const schema22 = {"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[^#\\u0000\\r\\n]+$", "u");
-const pattern3 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
-const schema13 = {"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}};
-const schema14 = {"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}};
-const schema15 = {"description":"A string that is not empty.","type":"string","minLength":1};
+const pattern6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+const schema13 = {"title":"ManifestRollout","description":"How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.","type":"object","additionalProperties":false,"properties":{"canary":{"description":"Hosts deployed first, alone, as a wave of their own: names, globs or @tags (one selector or a list). Only the selected ones count: a canary left out by --only or --exclude is not deployed, and the waves start at once.","type":["string","array"],"pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$","items":{"$ref":"#/definitions/hostSelector"},"default":[]},"waves":{"description":"The other hosts, in manifest order, in waves of this many: a number of hosts (2), or a percentage of them (\"25%\", rounded up, so 25% makes at most 4 waves). When absent, they form one wave.","type":["integer","string"],"minimum":1,"pattern":"^(100|[1-9][0-9]?)%$"},"pause":{"description":"Seconds to wait between waves (after the canary too); 0 = none. Ctrl-C during the pause stops the rollout.","type":"integer","minimum":0,"default":0},"onFailure":{"description":"When a wave fails: stop (start no later wave), or rollback (also switch the hosts of the failing wave that changed back to the generation they ran before, so they end rolled-back).","enum":["stop","rollback"],"default":"stop"}}};
+const schema14 = {"description":"A host name, a glob over host names (\"web-*\", \"db-?\"), or @tag.","type":"string","pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"};
+const pattern1 = new RegExp("^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$", "u");
+const pattern3 = new RegExp("^(100|[1-9][0-9]?)%$", "u");
+
+function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((key0 === "canary") || (key0 === "waves")) || (key0 === "pause")) || (key0 === "onFailure"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema13,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.canary !== undefined){
+let data0 = data.canary;
+if((typeof data0 !== "string") && (!(Array.isArray(data0)))){
+const err1 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: schema13.properties.canary.type},message:"must be string,array",schema:schema13.properties.canary.type,parentSchema:schema13.properties.canary,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(typeof data0 === "string"){
+if(!pattern1.test(data0)){
+const err2 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/pattern",keyword:"pattern",params:{pattern: "^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"},message:"must match pattern \""+"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"+"\"",schema:"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$",parentSchema:schema13.properties.canary,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(Array.isArray(data0)){
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(typeof data1 === "string"){
+if(!pattern1.test(data1)){
+const err3 = {instancePath:instancePath+"/canary/" + i0,schemaPath:"#/definitions/hostSelector/pattern",keyword:"pattern",params:{pattern: "^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"},message:"must match pattern \""+"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"+"\"",schema:"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$",parentSchema:schema14,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/canary/" + i0,schemaPath:"#/definitions/hostSelector/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+}
+if(data.waves !== undefined){
+let data2 = data.waves;
+if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (typeof data2 !== "string")){
+const err5 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/type",keyword:"type",params:{type: schema13.properties.waves.type},message:"must be integer,string",schema:schema13.properties.waves.type,parentSchema:schema13.properties.waves,data:data2};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+const err6 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema13.properties.waves,data:data2};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(typeof data2 === "string"){
+if(!pattern3.test(data2)){
+const err7 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/pattern",keyword:"pattern",params:{pattern: "^(100|[1-9][0-9]?)%$"},message:"must match pattern \""+"^(100|[1-9][0-9]?)%$"+"\"",schema:"^(100|[1-9][0-9]?)%$",parentSchema:schema13.properties.waves,data:data2};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+if(data.pause !== undefined){
+let data3 = data.pause;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err8 = {instancePath:instancePath+"/pause",schemaPath:"#/properties/pause/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.properties.pause.type,parentSchema:schema13.properties.pause,data:data3};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err9 = {instancePath:instancePath+"/pause",schemaPath:"#/properties/pause/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13.properties.pause,data:data3};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+if(data.onFailure !== undefined){
+let data4 = data.onFailure;
+if(!((data4 === "stop") || (data4 === "rollback"))){
+const err10 = {instancePath:instancePath+"/onFailure",schemaPath:"#/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema13.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema13.properties.onFailure.enum,parentSchema:schema13.properties.onFailure,data:data4};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema13.type,parentSchema:schema13,data};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate11.errors = vErrors;
+return errors === 0;
+}
+
+const schema15 = {"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}};
+const schema16 = {"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}};
+const schema17 = {"description":"A string that is not empty.","type":"string","minLength":1};
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
-function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(Array.isArray(data)){
 if(data.length < 1){
-const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema14,data};
+const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -42,7 +206,7 @@ for(let i0=0; i0<len0; i0++){
 let data0 = data[i0];
 if(typeof data0 === "string"){
 if(func3(data0) < 1){
-const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15,data:data0};
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema17,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -53,7 +217,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data0};
+const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -65,7 +229,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema14.type,parentSchema:schema14,data};
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.type,parentSchema:schema16,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -74,18 +238,18 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate12.errors = vErrors;
+validate14.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((key0 === "nix") || (key0 === "nixosRebuild")) || (key0 === "nixosAnywhere")) || (key0 === "nixosInstall"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema13,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema15,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -96,32 +260,32 @@ errors++;
 }
 }
 if(data.nix !== undefined){
-if(!(validate12(data.nix, {instancePath:instancePath+"/nix",parentData:data,parentDataProperty:"nix",rootData}))){
-vErrors = appendErrors(vErrors, validate12.errors);
+if(!(validate14(data.nix, {instancePath:instancePath+"/nix",parentData:data,parentDataProperty:"nix",rootData}))){
+vErrors = appendErrors(vErrors, validate14.errors);
 errors = vErrors.length;
 }
 }
 if(data.nixosRebuild !== undefined){
-if(!(validate12(data.nixosRebuild, {instancePath:instancePath+"/nixosRebuild",parentData:data,parentDataProperty:"nixosRebuild",rootData}))){
-vErrors = appendErrors(vErrors, validate12.errors);
+if(!(validate14(data.nixosRebuild, {instancePath:instancePath+"/nixosRebuild",parentData:data,parentDataProperty:"nixosRebuild",rootData}))){
+vErrors = appendErrors(vErrors, validate14.errors);
 errors = vErrors.length;
 }
 }
 if(data.nixosAnywhere !== undefined){
-if(!(validate12(data.nixosAnywhere, {instancePath:instancePath+"/nixosAnywhere",parentData:data,parentDataProperty:"nixosAnywhere",rootData}))){
-vErrors = appendErrors(vErrors, validate12.errors);
+if(!(validate14(data.nixosAnywhere, {instancePath:instancePath+"/nixosAnywhere",parentData:data,parentDataProperty:"nixosAnywhere",rootData}))){
+vErrors = appendErrors(vErrors, validate14.errors);
 errors = vErrors.length;
 }
 }
 if(data.nixosInstall !== undefined){
-if(!(validate12(data.nixosInstall, {instancePath:instancePath+"/nixosInstall",parentData:data,parentDataProperty:"nixosInstall",rootData}))){
-vErrors = appendErrors(vErrors, validate12.errors);
+if(!(validate14(data.nixosInstall, {instancePath:instancePath+"/nixosInstall",parentData:data,parentDataProperty:"nixosInstall",rootData}))){
+vErrors = appendErrors(vErrors, validate14.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema13.type,parentSchema:schema13,data};
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema15.type,parentSchema:schema15,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -130,21 +294,21 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate11.errors = vErrors;
+validate13.errors = vErrors;
 return errors === 0;
 }
 
-const schema16 = {"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}};
-const schema17 = {"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"};
-const pattern1 = new RegExp("^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$", "u");
+const schema18 = {"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax).","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}};
+const schema19 = {"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"};
+const pattern4 = new RegExp("^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$", "u");
 
-function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(key0 === "options")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema16,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema18,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -161,8 +325,8 @@ const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(typeof data1 === "string"){
-if(!pattern1.test(data1)){
-const err1 = {instancePath:instancePath+"/options/" + i0,schemaPath:"#/definitions/sshOption/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"+"\"",schema:"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$",parentSchema:schema17,data:data1};
+if(!pattern4.test(data1)){
+const err1 = {instancePath:instancePath+"/options/" + i0,schemaPath:"#/definitions/sshOption/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"+"\"",schema:"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$",parentSchema:schema19,data:data1};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -173,7 +337,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/options/" + i0,schemaPath:"#/definitions/sshOption/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data1};
+const err2 = {instancePath:instancePath+"/options/" + i0,schemaPath:"#/definitions/sshOption/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.type,parentSchema:schema19,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -185,7 +349,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.properties.options.type,parentSchema:schema16.properties.options,data:data0};
+const err3 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.properties.options.type,parentSchema:schema18.properties.options,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -197,7 +361,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema16.type,parentSchema:schema16,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -206,29 +370,29 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate18.errors = vErrors;
+validate20.errors = vErrors;
 return errors === 0;
 }
 
-const schema18 = {"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}};
-const schema19 = {"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"};
-const schema21 = {"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"};
-const schema22 = {"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"};
+const schema20 = {"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}};
+const schema21 = {"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"};
+const schema23 = {"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"};
+const schema24 = {"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"};
 const func0 = require("ajv/dist/runtime/equal").default;
-const pattern2 = new RegExp("^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$", "u");
-const pattern4 = new RegExp("^[^\\u0000\\r\\n]+$", "u");
-const pattern5 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$", "u");
-const schema25 = {"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}};
-const schema30 = {"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"};
-const pattern13 = new RegExp("^/[^\\u0000\\r\\n]*$", "u");
+const pattern5 = new RegExp("^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$", "u");
+const pattern7 = new RegExp("^[^\\u0000\\r\\n]+$", "u");
+const pattern8 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$", "u");
+const schema27 = {"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}};
+const schema32 = {"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"};
+const pattern16 = new RegExp("^/[^\\u0000\\r\\n]*$", "u");
 
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((((key0 === "push") || (key0 === "hostKeyFile")) || (key0 === "hostKeySearch")) || (key0 === "generate")) || (key0 === "agenixKeyFile")) || (key0 === "agenixKeyName")) || (key0 === "destination"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -241,7 +405,7 @@ errors++;
 if(data.push !== undefined){
 let data0 = data.push;
 if(!(((data0 === "bootstrap") || (data0 === "always")) || (data0 === "never"))){
-const err1 = {instancePath:instancePath+"/push",schemaPath:"#/properties/push/enum",keyword:"enum",params:{allowedValues: schema25.properties.push.enum},message:"must be equal to one of the allowed values",schema:schema25.properties.push.enum,parentSchema:schema25.properties.push,data:data0};
+const err1 = {instancePath:instancePath+"/push",schemaPath:"#/properties/push/enum",keyword:"enum",params:{allowedValues: schema27.properties.push.enum},message:"must be equal to one of the allowed values",schema:schema27.properties.push.enum,parentSchema:schema27.properties.push,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -254,8 +418,8 @@ errors++;
 if(data.hostKeyFile !== undefined){
 let data1 = data.hostKeyFile;
 if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
-const err2 = {instancePath:instancePath+"/hostKeyFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data1};
+if(!pattern7.test(data1)){
+const err2 = {instancePath:instancePath+"/hostKeyFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -266,7 +430,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/hostKeyFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data1};
+const err3 = {instancePath:instancePath+"/hostKeyFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -283,8 +447,8 @@ const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if(typeof data3 === "string"){
-if(!pattern4.test(data3)){
-const err4 = {instancePath:instancePath+"/hostKeySearch/" + i0,schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data3};
+if(!pattern7.test(data3)){
+const err4 = {instancePath:instancePath+"/hostKeySearch/" + i0,schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data3};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -295,7 +459,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/hostKeySearch/" + i0,schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data3};
+const err5 = {instancePath:instancePath+"/hostKeySearch/" + i0,schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -307,7 +471,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/hostKeySearch",schemaPath:"#/properties/hostKeySearch/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.hostKeySearch.type,parentSchema:schema25.properties.hostKeySearch,data:data2};
+const err6 = {instancePath:instancePath+"/hostKeySearch",schemaPath:"#/properties/hostKeySearch/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.hostKeySearch.type,parentSchema:schema27.properties.hostKeySearch,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -320,7 +484,7 @@ errors++;
 if(data.generate !== undefined){
 let data4 = data.generate;
 if(typeof data4 !== "boolean"){
-const err7 = {instancePath:instancePath+"/generate",schemaPath:"#/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.properties.generate.type,parentSchema:schema25.properties.generate,data:data4};
+const err7 = {instancePath:instancePath+"/generate",schemaPath:"#/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema27.properties.generate.type,parentSchema:schema27.properties.generate,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -333,8 +497,8 @@ errors++;
 if(data.agenixKeyFile !== undefined){
 let data5 = data.agenixKeyFile;
 if(typeof data5 === "string"){
-if(!pattern4.test(data5)){
-const err8 = {instancePath:instancePath+"/agenixKeyFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data5};
+if(!pattern7.test(data5)){
+const err8 = {instancePath:instancePath+"/agenixKeyFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data5};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -345,7 +509,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/agenixKeyFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data5};
+const err9 = {instancePath:instancePath+"/agenixKeyFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -358,8 +522,8 @@ errors++;
 if(data.agenixKeyName !== undefined){
 let data6 = data.agenixKeyName;
 if(typeof data6 === "string"){
-if(!pattern3.test(data6)){
-const err10 = {instancePath:instancePath+"/agenixKeyName",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:data6};
+if(!pattern6.test(data6)){
+const err10 = {instancePath:instancePath+"/agenixKeyName",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data6};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -370,7 +534,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/agenixKeyName",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data6};
+const err11 = {instancePath:instancePath+"/agenixKeyName",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -383,8 +547,8 @@ errors++;
 if(data.destination !== undefined){
 let data7 = data.destination;
 if(typeof data7 === "string"){
-if(!pattern13.test(data7)){
-const err12 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema30,data:data7};
+if(!pattern16.test(data7)){
+const err12 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema32,data:data7};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -395,7 +559,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema30.type,parentSchema:schema30,data:data7};
+const err13 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -407,7 +571,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -416,20 +580,20 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate21.errors = vErrors;
+validate23.errors = vErrors;
 return errors === 0;
 }
 
-const schema31 = {"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}};
-const schema38 = {"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1};
-const schema33 = {"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}};
+const schema33 = {"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}};
+const schema40 = {"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1};
+const schema35 = {"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}};
 
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.remote === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "remote"},message:"must have required property '"+"remote"+"'",schema:schema33.required,parentSchema:schema33,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "remote"},message:"must have required property '"+"remote"+"'",schema:schema35.required,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -439,7 +603,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.local === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "local"},message:"must have required property '"+"local"+"'",schema:schema33.required,parentSchema:schema33,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "local"},message:"must have required property '"+"local"+"'",schema:schema35.required,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -450,7 +614,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "remote") || (key0 === "local"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -463,8 +627,8 @@ errors++;
 if(data.remote !== undefined){
 let data0 = data.remote;
 if(typeof data0 === "string"){
-if(!pattern13.test(data0)){
-const err3 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema30,data:data0};
+if(!pattern16.test(data0)){
+const err3 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema32,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -475,7 +639,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema30.type,parentSchema:schema30,data:data0};
+const err4 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -488,8 +652,8 @@ errors++;
 if(data.local !== undefined){
 let data1 = data.local;
 if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
-const err5 = {instancePath:instancePath+"/local",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data1};
+if(!pattern7.test(data1)){
+const err5 = {instancePath:instancePath+"/local",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -500,7 +664,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/local",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data1};
+const err6 = {instancePath:instancePath+"/local",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -512,7 +676,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -521,18 +685,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate24.errors = vErrors;
+validate26.errors = vErrors;
 return errors === 0;
 }
 
-const schema36 = {"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}};
+const schema38 = {"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}};
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.backend === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "backend"},message:"must have required property '"+"backend"+"'",schema:schema36.required,parentSchema:schema36,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "backend"},message:"must have required property '"+"backend"+"'",schema:schema38.required,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -542,7 +706,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.path === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema36.required,parentSchema:schema36,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema38.required,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -553,7 +717,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "backend") || (key0 === "path"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -566,7 +730,7 @@ errors++;
 if(data.backend !== undefined){
 let data0 = data.backend;
 if(!((data0 === "nixos-facter") || (data0 === "nixos-generate-config"))){
-const err3 = {instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/enum",keyword:"enum",params:{allowedValues: schema36.properties.backend.enum},message:"must be equal to one of the allowed values",schema:schema36.properties.backend.enum,parentSchema:schema36.properties.backend,data:data0};
+const err3 = {instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/enum",keyword:"enum",params:{allowedValues: schema38.properties.backend.enum},message:"must be equal to one of the allowed values",schema:schema38.properties.backend.enum,parentSchema:schema38.properties.backend,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -579,8 +743,8 @@ errors++;
 if(data.path !== undefined){
 let data1 = data.path;
 if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
-const err4 = {instancePath:instancePath+"/path",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data1};
+if(!pattern7.test(data1)){
+const err4 = {instancePath:instancePath+"/path",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -591,7 +755,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/path",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data1};
+const err5 = {instancePath:instancePath+"/path",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -603,7 +767,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.type,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -612,16 +776,16 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate26.errors = vErrors;
+validate28.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if((typeof data !== "boolean") && (!(data && typeof data == "object" && !Array.isArray(data)))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema31.type},message:"must be boolean,object",schema:schema31.type,parentSchema:schema31,data};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema33.type},message:"must be boolean,object",schema:schema33.type,parentSchema:schema33,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -633,7 +797,7 @@ errors++;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((((key0 === "noDiskoDeps") || (key0 === "noReboot")) || (key0 === "debug")) || (key0 === "phases")) || (key0 === "extraFiles")) || (key0 === "diskEncryptionKeys")) || (key0 === "generateHardwareConfig")) || (key0 === "waitTimeout"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -646,7 +810,7 @@ errors++;
 if(data.noDiskoDeps !== undefined){
 let data0 = data.noDiskoDeps;
 if(typeof data0 !== "boolean"){
-const err2 = {instancePath:instancePath+"/noDiskoDeps",schemaPath:"#/properties/noDiskoDeps/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.noDiskoDeps.type,parentSchema:schema31.properties.noDiskoDeps,data:data0};
+const err2 = {instancePath:instancePath+"/noDiskoDeps",schemaPath:"#/properties/noDiskoDeps/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.noDiskoDeps.type,parentSchema:schema33.properties.noDiskoDeps,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -659,7 +823,7 @@ errors++;
 if(data.noReboot !== undefined){
 let data1 = data.noReboot;
 if(typeof data1 !== "boolean"){
-const err3 = {instancePath:instancePath+"/noReboot",schemaPath:"#/properties/noReboot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.noReboot.type,parentSchema:schema31.properties.noReboot,data:data1};
+const err3 = {instancePath:instancePath+"/noReboot",schemaPath:"#/properties/noReboot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.noReboot.type,parentSchema:schema33.properties.noReboot,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -672,7 +836,7 @@ errors++;
 if(data.debug !== undefined){
 let data2 = data.debug;
 if(typeof data2 !== "boolean"){
-const err4 = {instancePath:instancePath+"/debug",schemaPath:"#/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.debug.type,parentSchema:schema31.properties.debug,data:data2};
+const err4 = {instancePath:instancePath+"/debug",schemaPath:"#/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.debug.type,parentSchema:schema33.properties.debug,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -686,7 +850,7 @@ if(data.phases !== undefined){
 let data3 = data.phases;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err5 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.phases,data:data3};
+const err5 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema33.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -699,7 +863,7 @@ const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(!((((data4 === "disko") || (data4 === "install")) || (data4 === "reboot")) || (data4 === "kexec"))){
-const err6 = {instancePath:instancePath+"/phases/" + i0,schemaPath:"#/properties/phases/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.phases.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.phases.items.enum,parentSchema:schema31.properties.phases.items,data:data4};
+const err6 = {instancePath:instancePath+"/phases/" + i0,schemaPath:"#/properties/phases/items/enum",keyword:"enum",params:{allowedValues: schema33.properties.phases.items.enum},message:"must be equal to one of the allowed values",schema:schema33.properties.phases.items.enum,parentSchema:schema33.properties.phases.items,data:data4};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -716,7 +880,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(data3[i1], data3[j0])){
-const err7 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema31.properties.phases,data:data3};
+const err7 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema33.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -731,7 +895,7 @@ break outer0;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.phases.type,parentSchema:schema31.properties.phases,data:data3};
+const err8 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.phases.type,parentSchema:schema33.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -744,8 +908,8 @@ errors++;
 if(data.extraFiles !== undefined){
 let data5 = data.extraFiles;
 if(typeof data5 === "string"){
-if(!pattern4.test(data5)){
-const err9 = {instancePath:instancePath+"/extraFiles",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data5};
+if(!pattern7.test(data5)){
+const err9 = {instancePath:instancePath+"/extraFiles",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -756,7 +920,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/extraFiles",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data5};
+const err10 = {instancePath:instancePath+"/extraFiles",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -771,14 +935,14 @@ let data6 = data.diskEncryptionKeys;
 if(Array.isArray(data6)){
 const len1 = data6.length;
 for(let i2=0; i2<len1; i2++){
-if(!(validate24(data6[i2], {instancePath:instancePath+"/diskEncryptionKeys/" + i2,parentData:data6,parentDataProperty:i2,rootData}))){
-vErrors = appendErrors(vErrors, validate24.errors);
+if(!(validate26(data6[i2], {instancePath:instancePath+"/diskEncryptionKeys/" + i2,parentData:data6,parentDataProperty:i2,rootData}))){
+vErrors = appendErrors(vErrors, validate26.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/diskEncryptionKeys",schemaPath:"#/properties/diskEncryptionKeys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.diskEncryptionKeys.type,parentSchema:schema31.properties.diskEncryptionKeys,data:data6};
+const err11 = {instancePath:instancePath+"/diskEncryptionKeys",schemaPath:"#/properties/diskEncryptionKeys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.diskEncryptionKeys.type,parentSchema:schema33.properties.diskEncryptionKeys,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -789,15 +953,15 @@ errors++;
 }
 }
 if(data.generateHardwareConfig !== undefined){
-if(!(validate26(data.generateHardwareConfig, {instancePath:instancePath+"/generateHardwareConfig",parentData:data,parentDataProperty:"generateHardwareConfig",rootData}))){
-vErrors = appendErrors(vErrors, validate26.errors);
+if(!(validate28(data.generateHardwareConfig, {instancePath:instancePath+"/generateHardwareConfig",parentData:data,parentDataProperty:"generateHardwareConfig",rootData}))){
+vErrors = appendErrors(vErrors, validate28.errors);
 errors = vErrors.length;
 }
 }
 if(data.waitTimeout !== undefined){
 let data9 = data.waitTimeout;
 if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err12 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.type,parentSchema:schema38,data:data9};
+const err12 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema40.type,parentSchema:schema40,data:data9};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -808,7 +972,7 @@ errors++;
 }
 if((typeof data9 == "number") && (isFinite(data9))){
 if(data9 < 1 || isNaN(data9)){
-const err13 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38,data:data9};
+const err13 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema40,data:data9};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -820,19 +984,19 @@ errors++;
 }
 }
 }
-validate23.errors = vErrors;
+validate25.errors = vErrors;
 return errors === 0;
 }
 
-const schema39 = {"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}};
+const schema41 = {"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}};
 
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "enabled") || (key0 === "timeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -845,7 +1009,7 @@ errors++;
 if(data.enabled !== undefined){
 let data0 = data.enabled;
 if(typeof data0 !== "boolean"){
-const err1 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.enabled.type,parentSchema:schema39.properties.enabled,data:data0};
+const err1 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema41.properties.enabled.type,parentSchema:schema41.properties.enabled,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -858,7 +1022,7 @@ errors++;
 if(data.timeout !== undefined){
 let data1 = data.timeout;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err2 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.type,parentSchema:schema38,data:data1};
+const err2 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema40.type,parentSchema:schema40,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -869,7 +1033,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38,data:data1};
+const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema40,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -882,7 +1046,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.type,parentSchema:schema39,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.type,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -891,18 +1055,18 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate29.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }
 
-const schema41 = {"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}};
+const schema43 = {"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}};
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema41.required,parentSchema:schema41,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema43.required,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -912,7 +1076,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.command === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema41.required,parentSchema:schema41,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema43.required,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -923,7 +1087,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "name") || (key0 === "command")) || (key0 === "timeout"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema41,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -937,7 +1101,7 @@ if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
 if(func3(data0) < 1){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15,data:data0};
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema17,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -948,7 +1112,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data0};
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -961,7 +1125,7 @@ errors++;
 if(data.command !== undefined){
 let data1 = data.command;
 if((typeof data1 !== "string") && (!(Array.isArray(data1)))){
-const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema41.properties.command.type},message:"must be string,array",schema:schema41.properties.command.type,parentSchema:schema41.properties.command,data:data1};
+const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema43.properties.command.type},message:"must be string,array",schema:schema43.properties.command.type,parentSchema:schema43.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -972,7 +1136,7 @@ errors++;
 }
 if(typeof data1 === "string"){
 if(func3(data1) < 1){
-const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41.properties.command,data:data1};
+const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema43.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -984,7 +1148,7 @@ errors++;
 }
 if(Array.isArray(data1)){
 if(data1.length < 1){
-const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema41.properties.command,data:data1};
+const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema43.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -998,7 +1162,7 @@ for(let i0=0; i0<len0; i0++){
 let data2 = data1[i0];
 if(typeof data2 === "string"){
 if(func3(data2) < 1){
-const err8 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15,data:data2};
+const err8 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/definitions/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema17,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1009,7 +1173,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data2};
+const err9 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/definitions/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1024,7 +1188,7 @@ errors++;
 if(data.timeout !== undefined){
 let data3 = data.timeout;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.type,parentSchema:schema38,data:data3};
+const err10 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema40.type,parentSchema:schema40,data:data3};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1035,7 +1199,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 1 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38,data:data3};
+const err11 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema40,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1048,7 +1212,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.type,parentSchema:schema41,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema43.type,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1057,23 +1221,23 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
 
-const schema46 = {"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}};
-const schema49 = {"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"};
-const pattern20 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern22 = new RegExp("^[A-Za-z_][A-Za-z0-9_.-]*$", "u");
-const pattern24 = new RegExp("^0?[0-7]{3}$", "u");
+const schema48 = {"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}};
+const schema51 = {"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"};
+const pattern23 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern25 = new RegExp("^[A-Za-z_][A-Za-z0-9_.-]*$", "u");
+const pattern27 = new RegExp("^0?[0-7]{3}$", "u");
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((((key0 === "command") || (key0 === "file")) || (key0 === "env")) || (key0 === "destination")) || (key0 === "owner")) || (key0 === "group")) || (key0 === "mode")) || (key0 === "upload"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1084,16 +1248,16 @@ errors++;
 }
 }
 if(data.command !== undefined){
-if(!(validate12(data.command, {instancePath:instancePath+"/command",parentData:data,parentDataProperty:"command",rootData}))){
-vErrors = appendErrors(vErrors, validate12.errors);
+if(!(validate14(data.command, {instancePath:instancePath+"/command",parentData:data,parentDataProperty:"command",rootData}))){
+vErrors = appendErrors(vErrors, validate14.errors);
 errors = vErrors.length;
 }
 }
 if(data.file !== undefined){
 let data1 = data.file;
 if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
-const err1 = {instancePath:instancePath+"/file",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data1};
+if(!pattern7.test(data1)){
+const err1 = {instancePath:instancePath+"/file",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1104,7 +1268,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/file",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data1};
+const err2 = {instancePath:instancePath+"/file",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1117,8 +1281,8 @@ errors++;
 if(data.env !== undefined){
 let data2 = data.env;
 if(typeof data2 === "string"){
-if(!pattern20.test(data2)){
-const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema46.properties.env,data:data2};
+if(!pattern23.test(data2)){
+const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema48.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1129,7 +1293,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.env.type,parentSchema:schema46.properties.env,data:data2};
+const err4 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.env.type,parentSchema:schema48.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1142,8 +1306,8 @@ errors++;
 if(data.destination !== undefined){
 let data3 = data.destination;
 if(typeof data3 === "string"){
-if(!pattern13.test(data3)){
-const err5 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema30,data:data3};
+if(!pattern16.test(data3)){
+const err5 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema32,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1154,7 +1318,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema30.type,parentSchema:schema30,data:data3};
+const err6 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1167,8 +1331,8 @@ errors++;
 if(data.owner !== undefined){
 let data4 = data.owner;
 if(typeof data4 === "string"){
-if(!pattern22.test(data4)){
-const err7 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema49,data:data4};
+if(!pattern25.test(data4)){
+const err7 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema51,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1179,7 +1343,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.type,parentSchema:schema49,data:data4};
+const err8 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.type,parentSchema:schema51,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1192,8 +1356,8 @@ errors++;
 if(data.group !== undefined){
 let data5 = data.group;
 if(typeof data5 === "string"){
-if(!pattern22.test(data5)){
-const err9 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema49,data:data5};
+if(!pattern25.test(data5)){
+const err9 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema51,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1204,7 +1368,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.type,parentSchema:schema49,data:data5};
+const err10 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.type,parentSchema:schema51,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1217,8 +1381,8 @@ errors++;
 if(data.mode !== undefined){
 let data6 = data.mode;
 if(typeof data6 === "string"){
-if(!pattern24.test(data6)){
-const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3}$"},message:"must match pattern \""+"^0?[0-7]{3}$"+"\"",schema:"^0?[0-7]{3}$",parentSchema:schema46.properties.mode,data:data6};
+if(!pattern27.test(data6)){
+const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3}$"},message:"must match pattern \""+"^0?[0-7]{3}$"+"\"",schema:"^0?[0-7]{3}$",parentSchema:schema48.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1229,7 +1393,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.mode.type,parentSchema:schema46.properties.mode,data:data6};
+const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.mode.type,parentSchema:schema48.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1242,7 +1406,7 @@ errors++;
 if(data.upload !== undefined){
 let data7 = data.upload;
 if(!((data7 === "before-activation") || (data7 === "after-activation"))){
-const err13 = {instancePath:instancePath+"/upload",schemaPath:"#/properties/upload/enum",keyword:"enum",params:{allowedValues: schema46.properties.upload.enum},message:"must be equal to one of the allowed values",schema:schema46.properties.upload.enum,parentSchema:schema46.properties.upload,data:data7};
+const err13 = {instancePath:instancePath+"/upload",schemaPath:"#/properties/upload/enum",keyword:"enum",params:{allowedValues: schema48.properties.upload.enum},message:"must be equal to one of the allowed values",schema:schema48.properties.upload.enum,parentSchema:schema48.properties.upload,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1254,7 +1418,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1263,18 +1427,18 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate33.errors = vErrors;
+validate35.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func2.call(schema18.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema18,data};
+if(!(func2.call(schema20.properties, key0))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema20,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1287,8 +1451,8 @@ errors++;
 if(data.target !== undefined){
 let data0 = data.target;
 if(typeof data0 === "string"){
-if(!pattern2.test(data0)){
-const err1 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema19,data:data0};
+if(!pattern5.test(data0)){
+const err1 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema21,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1299,7 +1463,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.type,parentSchema:schema19,data:data0};
+const err2 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1312,8 +1476,8 @@ errors++;
 if(data.user !== undefined){
 let data1 = data.user;
 if(typeof data1 === "string"){
-if(!pattern3.test(data1)){
-const err3 = {instancePath:instancePath+"/user",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:data1};
+if(!pattern6.test(data1)){
+const err3 = {instancePath:instancePath+"/user",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1324,7 +1488,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/user",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data1};
+const err4 = {instancePath:instancePath+"/user",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1337,7 +1501,7 @@ errors++;
 if(data.port !== undefined){
 let data2 = data.port;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema18.properties.port.type,parentSchema:schema18.properties.port,data:data2};
+const err5 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema20.properties.port.type,parentSchema:schema20.properties.port,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1348,7 +1512,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 65535 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema18.properties.port,data:data2};
+const err6 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema20.properties.port,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1358,7 +1522,7 @@ vErrors.push(err6);
 errors++;
 }
 if(data2 < 1 || isNaN(data2)){
-const err7 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema18.properties.port,data:data2};
+const err7 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema20.properties.port,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1372,8 +1536,8 @@ errors++;
 if(data.identityFile !== undefined){
 let data3 = data.identityFile;
 if(typeof data3 === "string"){
-if(!pattern4.test(data3)){
-const err8 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema21,data:data3};
+if(!pattern7.test(data3)){
+const err8 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1384,7 +1548,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data3};
+const err9 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1397,7 +1561,7 @@ errors++;
 if(data.hostKey !== undefined){
 let data4 = data.hostKey;
 if((typeof data4 !== "string") && (!(Array.isArray(data4)))){
-const err10 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/type",keyword:"type",params:{type: schema18.properties.hostKey.type},message:"must be string,array",schema:schema18.properties.hostKey.type,parentSchema:schema18.properties.hostKey,data:data4};
+const err10 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/type",keyword:"type",params:{type: schema20.properties.hostKey.type},message:"must be string,array",schema:schema20.properties.hostKey.type,parentSchema:schema20.properties.hostKey,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1407,8 +1571,8 @@ vErrors.push(err10);
 errors++;
 }
 if(typeof data4 === "string"){
-if(!pattern5.test(data4)){
-const err11 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema18.properties.hostKey,data:data4};
+if(!pattern8.test(data4)){
+const err11 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema20.properties.hostKey,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1420,7 +1584,7 @@ errors++;
 }
 if(Array.isArray(data4)){
 if(data4.length < 1){
-const err12 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema18.properties.hostKey,data:data4};
+const err12 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema20.properties.hostKey,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1433,8 +1597,8 @@ const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
 let data5 = data4[i0];
 if(typeof data5 === "string"){
-if(!pattern5.test(data5)){
-const err13 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema22,data:data5};
+if(!pattern8.test(data5)){
+const err13 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema24,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1445,7 +1609,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data5};
+const err14 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data5};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1460,7 +1624,7 @@ errors++;
 if(data.trustOnFirstUse !== undefined){
 let data6 = data.trustOnFirstUse;
 if(typeof data6 !== "boolean"){
-const err15 = {instancePath:instancePath+"/trustOnFirstUse",schemaPath:"#/properties/trustOnFirstUse/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.properties.trustOnFirstUse.type,parentSchema:schema18.properties.trustOnFirstUse,data:data6};
+const err15 = {instancePath:instancePath+"/trustOnFirstUse",schemaPath:"#/properties/trustOnFirstUse/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.trustOnFirstUse.type,parentSchema:schema20.properties.trustOnFirstUse,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1473,7 +1637,7 @@ errors++;
 if(data.mode !== undefined){
 let data7 = data.mode;
 if(!((((data7 === "switch") || (data7 === "boot")) || (data7 === "test")) || (data7 === "dry-activate"))){
-const err16 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema18.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema18.properties.mode.enum,parentSchema:schema18.properties.mode,data:data7};
+const err16 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema20.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema20.properties.mode.enum,parentSchema:schema20.properties.mode,data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1486,8 +1650,8 @@ errors++;
 if(data.buildHost !== undefined){
 let data8 = data.buildHost;
 if(typeof data8 === "string"){
-if(!pattern2.test(data8)){
-const err17 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema19,data:data8};
+if(!pattern5.test(data8)){
+const err17 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema21,data:data8};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1498,7 +1662,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.type,parentSchema:schema19,data:data8};
+const err18 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1515,8 +1679,8 @@ const len1 = data9.length;
 for(let i1=0; i1<len1; i1++){
 let data10 = data9[i1];
 if(typeof data10 === "string"){
-if(!pattern3.test(data10)){
-const err19 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:data10};
+if(!pattern6.test(data10)){
+const err19 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1527,7 +1691,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data10};
+const err20 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1544,7 +1708,7 @@ outer0:
 for(;i2--;){
 for(j0 = i2; j0--;){
 if(func0(data9[i2], data9[j0])){
-const err21 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema18.properties.tags,data:data9};
+const err21 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema20.properties.tags,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1559,7 +1723,7 @@ break outer0;
 }
 }
 else {
-const err22 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.properties.tags.type,parentSchema:schema18.properties.tags,data:data9};
+const err22 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.tags.type,parentSchema:schema20.properties.tags,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1570,20 +1734,20 @@ errors++;
 }
 }
 if(data.keys !== undefined){
-if(!(validate21(data.keys, {instancePath:instancePath+"/keys",parentData:data,parentDataProperty:"keys",rootData}))){
-vErrors = appendErrors(vErrors, validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data.bootstrap !== undefined){
-if(!(validate23(data.bootstrap, {instancePath:instancePath+"/bootstrap",parentData:data,parentDataProperty:"bootstrap",rootData}))){
+if(!(validate23(data.keys, {instancePath:instancePath+"/keys",parentData:data,parentDataProperty:"keys",rootData}))){
 vErrors = appendErrors(vErrors, validate23.errors);
 errors = vErrors.length;
 }
 }
+if(data.bootstrap !== undefined){
+if(!(validate25(data.bootstrap, {instancePath:instancePath+"/bootstrap",parentData:data,parentDataProperty:"bootstrap",rootData}))){
+vErrors = appendErrors(vErrors, validate25.errors);
+errors = vErrors.length;
+}
+}
 if(data.rollback !== undefined){
-if(!(validate29(data.rollback, {instancePath:instancePath+"/rollback",parentData:data,parentDataProperty:"rollback",rootData}))){
-vErrors = appendErrors(vErrors, validate29.errors);
+if(!(validate31(data.rollback, {instancePath:instancePath+"/rollback",parentData:data,parentDataProperty:"rollback",rootData}))){
+vErrors = appendErrors(vErrors, validate31.errors);
 errors = vErrors.length;
 }
 }
@@ -1592,14 +1756,14 @@ let data14 = data.healthChecks;
 if(Array.isArray(data14)){
 const len2 = data14.length;
 for(let i3=0; i3<len2; i3++){
-if(!(validate31(data14[i3], {instancePath:instancePath+"/healthChecks/" + i3,parentData:data14,parentDataProperty:i3,rootData}))){
-vErrors = appendErrors(vErrors, validate31.errors);
+if(!(validate33(data14[i3], {instancePath:instancePath+"/healthChecks/" + i3,parentData:data14,parentDataProperty:i3,rootData}))){
+vErrors = appendErrors(vErrors, validate33.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.properties.healthChecks.type,parentSchema:schema18.properties.healthChecks,data:data14};
+const err23 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.healthChecks.type,parentSchema:schema20.properties.healthChecks,data:data14};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1615,8 +1779,8 @@ if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 for(const key1 in data16){
 const _errs37 = errors;
 if(typeof key1 === "string"){
-if(!pattern3.test(key1)){
-const err24 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:key1,propertyName:key1};
+if(!pattern6.test(key1)){
+const err24 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1627,7 +1791,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:key1,propertyName:key1};
+const err25 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1638,7 +1802,7 @@ errors++;
 }
 var valid14 = _errs37 === errors;
 if(!valid14){
-const err26 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema18.properties.secrets.propertyNames,parentSchema:schema18.properties.secrets,data:data16};
+const err26 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema20.properties.secrets.propertyNames,parentSchema:schema20.properties.secrets,data:data16};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1649,14 +1813,14 @@ errors++;
 }
 }
 for(const key2 in data16){
-if(!(validate33(data16[key2], {instancePath:instancePath+"/secrets/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data16,parentDataProperty:key2,rootData}))){
-vErrors = appendErrors(vErrors, validate33.errors);
+if(!(validate35(data16[key2], {instancePath:instancePath+"/secrets/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data16,parentDataProperty:key2,rootData}))){
+vErrors = appendErrors(vErrors, validate35.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.properties.secrets.type,parentSchema:schema18.properties.secrets,data:data16};
+const err27 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.secrets.type,parentSchema:schema20.properties.secrets,data:data16};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1669,7 +1833,7 @@ errors++;
 if(data.tolerateUnitFailures !== undefined){
 let data18 = data.tolerateUnitFailures;
 if(typeof data18 !== "boolean"){
-const err28 = {instancePath:instancePath+"/tolerateUnitFailures",schemaPath:"#/properties/tolerateUnitFailures/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.properties.tolerateUnitFailures.type,parentSchema:schema18.properties.tolerateUnitFailures,data:data18};
+const err28 = {instancePath:instancePath+"/tolerateUnitFailures",schemaPath:"#/properties/tolerateUnitFailures/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.tolerateUnitFailures.type,parentSchema:schema20.properties.tolerateUnitFailures,data:data18};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1681,7 +1845,7 @@ errors++;
 }
 }
 else {
-const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data};
+const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.type,parentSchema:schema20,data};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1690,7 +1854,7 @@ vErrors.push(err29);
 }
 errors++;
 }
-validate20.errors = vErrors;
+validate22.errors = vErrors;
 return errors === 0;
 }
 
@@ -1897,32 +2061,38 @@ errors++;
 }
 }
 }
-if(data.commands !== undefined){
-if(!(validate11(data.commands, {instancePath:instancePath+"/commands",parentData:data,parentDataProperty:"commands",rootData}))){
+if(data.rollout !== undefined){
+if(!(validate11(data.rollout, {instancePath:instancePath+"/rollout",parentData:data,parentDataProperty:"rollout",rootData}))){
 vErrors = appendErrors(vErrors, validate11.errors);
 errors = vErrors.length;
 }
 }
-if(data.ssh !== undefined){
-if(!(validate18(data.ssh, {instancePath:instancePath+"/ssh",parentData:data,parentDataProperty:"ssh",rootData}))){
-vErrors = appendErrors(vErrors, validate18.errors);
+if(data.commands !== undefined){
+if(!(validate13(data.commands, {instancePath:instancePath+"/commands",parentData:data,parentDataProperty:"commands",rootData}))){
+vErrors = appendErrors(vErrors, validate13.errors);
 errors = vErrors.length;
 }
 }
-if(data.defaults !== undefined){
-if(!(validate20(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+if(data.ssh !== undefined){
+if(!(validate20(data.ssh, {instancePath:instancePath+"/ssh",parentData:data,parentDataProperty:"ssh",rootData}))){
 vErrors = appendErrors(vErrors, validate20.errors);
 errors = vErrors.length;
 }
 }
+if(data.defaults !== undefined){
+if(!(validate22(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+vErrors = appendErrors(vErrors, validate22.errors);
+errors = vErrors.length;
+}
+}
 if(data.hosts !== undefined){
-let data11 = data.hosts;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key1 in data11){
-const _errs22 = errors;
+let data12 = data.hosts;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key1 in data12){
+const _errs23 = errors;
 if(typeof key1 === "string"){
-if(!pattern3.test(key1)){
-const err16 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema20,data:key1,propertyName:key1};
+if(!pattern6.test(key1)){
+const err16 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1933,7 +2103,7 @@ errors++;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:key1,propertyName:key1};
+const err17 = {instancePath:instancePath+"/hosts",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1942,9 +2112,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-var valid2 = _errs22 === errors;
+var valid2 = _errs23 === errors;
 if(!valid2){
-const err18 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema11.properties.hosts.propertyNames,parentSchema:schema11.properties.hosts,data:data11};
+const err18 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema11.properties.hosts.propertyNames,parentSchema:schema11.properties.hosts,data:data12};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1954,15 +2124,15 @@ vErrors.push(err18);
 errors++;
 }
 }
-for(const key2 in data11){
-if(!(validate20(data11[key2], {instancePath:instancePath+"/hosts/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data11,parentDataProperty:key2,rootData}))){
-vErrors = appendErrors(vErrors, validate20.errors);
+for(const key2 in data12){
+if(!(validate22(data12[key2], {instancePath:instancePath+"/hosts/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key2,rootData}))){
+vErrors = appendErrors(vErrors, validate22.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.hosts.type,parentSchema:schema11.properties.hosts,data:data11};
+const err19 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.hosts.type,parentSchema:schema11.properties.hosts,data:data12};
 if(vErrors === null){
 vErrors = [err19];
 }

@@ -60,7 +60,10 @@ export function deref(node: SchemaNode, root: SchemaNode): SchemaNode {
 const KEY_LIKE = 'an SSH public key like "ssh-ed25519 AAAA…"';
 
 /** Phrases for named definitions, singular and plural: what a value of that kind must be. */
+const SELECTOR_LIKE = 'a host name, a glob (web-*) or an @tag';
+
 const PHRASES: Record<string, { one: string; many: string }> = {
+  hostSelector: { one: SELECTOR_LIKE, many: 'host names, globs (web-*) or @tags' },
   safeWord: {
     one: 'a safe word (letters, digits, ".", "_" and "-", starting with a letter or digit)',
     many: 'safe words (letters, digits, ".", "_" and "-", starting with a letter or digit)',
@@ -94,6 +97,8 @@ const POINTER_PHRASES: Record<string, string> = {
     'a non-empty string (run with sh -c) or a non-empty list of non-empty strings',
   '/definitions/secret/properties/env': 'an environment variable name (letters, digits and "_", not starting with a digit)',
   '/definitions/secret/properties/mode': 'an octal mode such as "0400" or "640" (a string: quote it in YAML)',
+  '/definitions/rollout/properties/waves': 'a number of hosts of at least 1, or a percentage from "1%" to "100%"',
+  '/definitions/rollout/properties/canary': `${SELECTOR_LIKE}, or a list of them`,
 };
 
 /**

@@ -24,6 +24,7 @@ import {
 import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
+import { inRolloutOrder, planRollout, type RolloutOptions } from './rollout.js';
 import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION, sshOpenMaster } from '../ssh/argv.js';
@@ -69,6 +70,8 @@ export interface PlanOptions {
   scope?: Partial<StepScope>;
   /** Compare each host's live system with the built one first (fleet diff, apply --diff/--confirm). */
   diff?: DiffUse;
+  /** --canary, --waves, --pause, --on-failure, --no-rollout: override the manifest's rollout. */
+  rollout?: RolloutOptions;
 }
 
 /** Where per-run files go for a manifest; `runtimeBase` is e.g. /tmp, `stateDir` beside the manifest. */
@@ -408,6 +411,14 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], size: number, opti
 export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
   const hosts = selectHosts(inventory.hosts, options.selection);
   const size = chunkSize(hosts.length, options);
+  // Only apply deploys in waves; the single-step commands and `fleet build` run every host at once.
+  const scope: StepScope = { steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false, ...options.scope };
+  const deploys = !scope.buildOnly && scope.steps.includes('deploy');
+  const rollout = deploys ? planRollout(inventory, hosts, options.rollout) : undefined;
+  // --confirm asks once, for every host, before any is activated; waves activate one after another.
+  if (rollout && options.diff === 'confirm') {
+    throw new UsageError('--confirm cannot be combined with a rollout: it asks once before any host is activated, and waves activate one after another', 'use --diff to see each host\'s diff as it goes, fleet diff first, or --no-rollout');
+  }
   return {
     version: 2,
     manifestPath: inventory.manifestPath,
@@ -416,7 +427,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     force: options.force,
     failFast: options.failFast,
     allowBootstrap: options.allowBootstrap,
-    scope: { steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false, ...options.scope },
+    scope,
     paths: options.paths,
     commands: inventory.commands,
     build: {
@@ -424,9 +435,11 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
       evalJobs: Math.max(1, options.evalJobs),
       ...(options.evalLimitSource === 'memory' && options.evaluatorMemoryMiB !== undefined ? { evaluatorMemoryMiB: options.evaluatorMemoryMiB } : {}),
       derivationSuffix: derivationSuffixFor(options.nixVersion),
-      chunks: buildChunks(inventory, hosts, size, options),
+      // The first wave's hosts are built first, so that the canary starts as soon as it can.
+      chunks: buildChunks(inventory, inRolloutOrder(hosts, rollout), size, options),
     },
     provenance: options.provenance ?? { operator: options.operator, ci: null, revision: null, fleetVersion: 'unknown' },
+    ...(rollout ? { rollout } : {}),
     hosts: hosts.map((spec) => {
       try {
         return hostPlan(spec, inventory, options);

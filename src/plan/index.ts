@@ -5,3 +5,4 @@ export * from './commands.js';
 export * from './build-plan.js';
 export * from './remote-scripts.js';
 export * from './operate-scripts.js';
+export * from './rollout.js';

@@ -1,7 +1,7 @@
 // The plan: pure, serialisable data that says what `fleet apply` will run, host by host, down to
 // each command. Every command the runner runs is a named field here: a missing safety command
 // (arming the watchdog, confirming it) is a type error, never a lookup that silently found nothing.
-import type { BootstrapOptions, Endpoint, HealthCheck, Mode, SecretSpec, ToolCommands } from '../manifest/inventory.js';
+import type { BootstrapOptions, Endpoint, HealthCheck, Mode, RolloutFailurePolicy, SecretSpec, ToolCommands } from '../manifest/inventory.js';
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
@@ -322,6 +322,31 @@ export interface StepScope {
   buildOnly: boolean;
 }
 
+/** One wave of a rollout: hosts deployed together, up to `parallel` at once. */
+export interface Wave {
+  /** The canary wave comes first and holds only canary hosts. */
+  kind: 'canary' | 'wave';
+  /** Position among all waves, canary included, from 1. */
+  index: number;
+  /** Host names in manifest order. */
+  hosts: string[];
+}
+
+/**
+ * A rollout (`rollout:` or --canary/--waves): waves run one after the other; a wave starts only
+ * when every host of the one before ended changed or unchanged. Within a wave, hosts start as
+ * soon as their own systems are evaluated (and copy once they are built).
+ */
+export interface RolloutPlan {
+  waves: Wave[];
+  /** Seconds between waves. */
+  pauseSeconds: number;
+  /** When a wave fails: start no later wave, or also roll its changed hosts back. */
+  onFailure: RolloutFailurePolicy;
+  /** How the waves were cut, for people, e.g. `canary vps-pacman, then waves of 25% (2 hosts)`. */
+  description: string;
+}
+
 export interface Plan {
   version: 2;
   manifestPath: string;
@@ -339,5 +364,7 @@ export interface Plan {
   build: BuildStage;
   /** Who runs this and from which revision: what each host's deploy history records. */
   provenance: Provenance;
+  /** The rollout's waves; undefined: every host in one pool, each as soon as it is evaluated. */
+  rollout?: RolloutPlan;
   hosts: HostPlan[];
 }

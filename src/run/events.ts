@@ -1,6 +1,6 @@
 // The progress stream of a run: a discriminated union that every renderer handles exhaustively.
 import type { Mode } from '../manifest/inventory.js';
-import type { StepKind } from '../plan/types.js';
+import type { StepKind, Wave } from '../plan/types.js';
 import type { ClosureDiff } from '../backends/closure-diff.js';
 
 export type { ClosureDiff, ClosureTotals, PackageChange } from '../backends/closure-diff.js';
@@ -78,7 +78,13 @@ export type RunEvent =
   /** What a host's deploy will change, shown before it goes on (apply --diff). */
   | { type: 'host-diff'; host: string; diff: ClosureDiff }
   | { type: 'host-done'; outcome: HostOutcome }
-  | { type: 'interrupted'; second: boolean };
+  | { type: 'interrupted'; second: boolean }
+  /** A rollout's wave starts (`waves`: how many there are in all). */
+  | { type: 'wave-start'; wave: Wave; waves: number }
+  /** The rollout waits `seconds` before the next wave. */
+  | { type: 'wave-pause'; seconds: number; next: Wave; waves: number }
+  /** A wave failed: no later wave starts; `rollingBack` lists the hosts of the wave being rolled back. */
+  | { type: 'rollout-stopped'; reason: string; rollingBack: string[] };
 
 /** Receives events in order; renderers implement it. */
 export interface Reporter {

@@ -8,6 +8,7 @@ import {
   historyRecord,
   describeOutOfPlace,
   diffSummary,
+  HealthCheckFailed,
   HostVerbs,
   SecretReader,
   isDeployed,
@@ -107,6 +108,10 @@ export class HostRun {
   private closureDiff?: ClosureDiff;
   /** The diff step copied the closure (or found it there): deploy need not. */
   private closureCopied = false;
+  /** What the first probe found, before this run changed anything (a rollout's rollback goes back to it). */
+  private before?: ProbeFacts;
+  /** The health check that failed the host, if one did (a rollout names it). */
+  private failedCheck?: string;
 
   constructor(
     private readonly host: HostPlan,
@@ -206,6 +211,7 @@ export class HostRun {
         const connected = await this.verbs.connect();
         // Set before the step records its detail, which describes these facts.
         this.facts = connected.facts;
+        this.before = connected.facts;
         return connected;
       });
       if (trustedBefore && trustedBefore.length === 0) this.noteFirstUse();
@@ -258,6 +264,7 @@ export class HostRun {
       step = this.closureDiff && !this.requested('deploy') ? 'diff' : (this.steps.at(-1)?.step ?? step);
     } catch (error) {
       step = error instanceof BuildFailed ? 'build' : (this.steps.at(-1)?.step ?? step);
+      if (error instanceof HealthCheckFailed) this.failedCheck = error.check;
       if (error instanceof EndHost) {
         kind = error.kind;
         reason = error.reason;
@@ -317,6 +324,64 @@ export class HostRun {
     const written = await this.verbs.appendHistory(planned.append, record);
     if (!written.written) this.note('warn', `deploy history not written: ${written.reason}`);
     return written;
+  }
+
+  /** Whether this run changed the target (keys, an install, an activation): only such a host is rolled back. */
+  get changedTarget(): boolean {
+    return this.progress !== 'untouched' && this.host.mode !== 'dry-activate';
+  }
+
+  /** The name of the health check that failed this host, if one did. */
+  get failedHealthCheck(): string | undefined {
+    return this.failedCheck;
+  }
+
+  /**
+   * After the host's rollout wave failed (onFailure: rollback): back to the generation it ran
+   * before this run, as `fleet rollback` does. Only a host this run changed (it ended changed, or
+   * failed after changing the target) is rolled back; `why` says why the wave failed. Emits the
+   * rollback step; the caller emits the final outcome.
+   */
+  async rollBack(outcome: HostOutcome, why: string): Promise<HostOutcome> {
+    if (!this.changedTarget || (outcome.kind !== 'changed' && outcome.kind !== 'failed')) return outcome;
+    const generation = this.before?.generation;
+    const startedAt = this.ctx.now();
+    // The outcome's steps with the rollback step added.
+    const record = (status: StepRecord['status'], detail: string): StepRecord[] => [...outcome.steps, { step: 'rollback', status, detail, startedAt, finishedAt: this.ctx.now() }];
+    if (generation === undefined) {
+      const detail = 'not rolled back: the host had no system generation before this run';
+      this.ctx.emit({ type: 'step-skip', host: this.name, step: 'rollback', reason: detail });
+      return { ...outcome, reason: `${outcome.reason}; ${detail}`, steps: record('skipped', detail), finishedAt: this.ctx.now() };
+    }
+    const action = this.host.mode === 'boot' ? 'boot' : 'switch';
+    this.ctx.emit({ type: 'step-start', host: this.name, step: 'rollback', title: `roll back to generation ${generation} (${action})` });
+    const result = await this.verbs.rollBack(generation, action);
+    await this.verbs.close();
+    const finishedAt = this.ctx.now();
+    if (result.kind === 'unchanged') {
+      // Failed before anything was activated: it still runs what it ran before.
+      this.ctx.emit({ type: 'step-skip', host: this.name, step: 'rollback', reason: result.reason });
+      return { ...outcome, steps: record('skipped', result.reason), finishedAt };
+    }
+    if (result.kind === 'changed') {
+      this.ctx.emit({ type: 'step-done', host: this.name, step: 'rollback', detail: result.reason });
+      const back = `rolled back to generation ${generation}`;
+      // A failed health check said the new system stays live: it no longer is.
+      const reason = outcome.kind === 'failed' ? `${outcome.reason.replace(/; the new system stays live$/, '')}; ${back}` : `deployed, then ${back}: ${why}`;
+      const { hint: _done, ...rest } = outcome;
+      return { ...rest, kind: 'rolled-back', step: 'rollback', reason, steps: record('done', result.reason), finishedAt };
+    }
+    this.ctx.emit({ type: 'step-failed', host: this.name, step: 'rollback', reason: result.reason });
+    return {
+      ...outcome,
+      kind: result.kind === 'unreachable' ? 'unreachable' : 'failed',
+      step: 'rollback',
+      reason: `${outcome.kind === 'failed' ? `${outcome.reason}; ` : ''}rolling back to generation ${generation} failed: ${result.reason}`,
+      tail: result.tail.slice(-20),
+      hint: `see fleet generations ${this.name}; fleet rollback ${this.name} --to ${generation}`,
+      steps: record('failed', result.reason),
+      finishedAt,
+    };
   }
 
   /** With trustOnFirstUse: the keys fleet's TOFU known_hosts holds for this host now; else undefined. */

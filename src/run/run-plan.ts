@@ -10,6 +10,7 @@ import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
 import { bounded, forEachHost } from './operate.js';
 import { ConfirmGate, type AskConfirm } from './confirm-gate.js';
+import { runRollout } from './rollout.js';
 
 export interface RunDeps {
   exec?: Exec;
@@ -69,6 +70,20 @@ function noBuild(plan: Plan, callbacks: Parameters<typeof runBuildStage>[4]): Bu
     callbacks.onReady(host.name, none);
   }
   return result;
+}
+
+/** Waits `ms`, or until `signal` is aborted (a rollout's pause ends on Ctrl-C). */
+function pauseFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Runs a plan to the end (or the interrupt) and returns one outcome per selected host. */
@@ -179,41 +194,73 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   // Fail-fast stops new hosts from starting; running ones finish their sequence.
   const stopNew = new AbortController();
   const reportsItself = new Set<string>();
+  const runs = new Map<string, HostRun>();
+  // Hosts whose end a rollout announces itself, after its wave's verdict (it may roll them back first).
+  const held = new Set<string>();
+  const emitHost = (event: RunEvent) => {
+    if (event.type === 'host-done' && held.has(event.outcome.host)) return;
+    emit(event);
+  };
   const skipped = (host: Plan['hosts'][number], reason: string): HostOutcome => {
     const at = now();
     return { host: host.name, kind: 'skipped', mode: host.mode, step: 'build', reason, tail: [], startedAt: at, finishedAt: at, steps: [] };
   };
-  const outcomes = await forEachHost(
-    plan.hosts,
-    async (host, place): Promise<HostOutcome> => {
-      const at = now();
-      if (stopNew.signal.aborted) return skipped(host, `not started: ${String(stopNew.signal.reason)}`);
-      const failure = failed.get(host.name);
-      if (failure) {
-        return { host: host.name, kind: 'failed', mode: host.mode, step: 'build', reason: `build failed: ${failure.reason}`, tail: failure.tail, startedAt: at, finishedAt: now(), steps: [] };
-      }
-      const system = built.get(host.name) ?? evaluated.get(host.name);
-      if (!system) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
-      reportsItself.add(host.name);
-      // Its early connection has been made (or has failed) before its first session: never two masters.
-      await early.get(host.name);
-      const outputs = realised.get(host.name)!.promise;
-      const confirmDiff = gate ? (diff: Parameters<ConfirmGate['arrive']>[1]) => place.outside(gate.arrive(host.name, diff)) : undefined;
-      return new HostRun(host, system, { plan, exec, emit, signal, confirmBootstrap: deps.confirmBootstrap, confirmDiff, now, sleep, realised: () => outputs, secrets }).execute();
-    },
-    {
-      parallel: plan.parallel,
-      signal,
-      ready: (name) => readiness.get(name)!.promise,
-      onSkipped: (name) => skipped(plan.hosts.find((h) => h.name === name)!, 'interrupted before it started'),
-      onError: (host, error): HostOutcome => ({ ...skipped(host, ''), kind: 'failed', reason: error instanceof Error ? error.message : String(error) }),
-      onDone: (name, outcome) => {
-        gate?.leave(name);
-        // A HostRun reports its own end; the others end here.
-        if (!reportsItself.has(name)) emit({ type: 'host-done', outcome });
-        if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) stopNew.abort(`--fail-fast after ${outcome.host} failed`);
+  const buildFailed = (host: Plan['hosts'][number], failure: BuildFailure): HostOutcome => {
+    const at = now();
+    return { host: host.name, kind: 'failed', mode: host.mode, step: 'build', reason: `build failed: ${failure.reason}`, tail: failure.tail, startedAt: at, finishedAt: at, steps: [] };
+  };
+  const runHosts = (hosts: readonly Plan['hosts'][number][], holdDone: boolean) => {
+    if (holdDone) for (const host of hosts) held.add(host.name);
+    return forEachHost(
+      hosts,
+      async (host, place): Promise<HostOutcome> => {
+        if (stopNew.signal.aborted) return skipped(host, `not started: ${String(stopNew.signal.reason)}`);
+        const failure = failed.get(host.name);
+        if (failure) return buildFailed(host, failure);
+        const system = built.get(host.name) ?? evaluated.get(host.name);
+        if (!system) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
+        reportsItself.add(host.name);
+        // Its early connection has been made (or has failed) before its first session: never two masters.
+        await early.get(host.name);
+        const outputs = realised.get(host.name)!.promise;
+        const confirmDiff = gate ? (diff: Parameters<ConfirmGate['arrive']>[1]) => place.outside(gate.arrive(host.name, diff)) : undefined;
+        const run = new HostRun(host, system, { plan, exec, emit: emitHost, signal, confirmBootstrap: deps.confirmBootstrap, confirmDiff, now, sleep, realised: () => outputs, secrets });
+        runs.set(host.name, run);
+        return run.execute();
       },
-    },
+      {
+        parallel: plan.parallel,
+        signal,
+        ready: (name) => readiness.get(name)!.promise,
+        onSkipped: (name) => skipped(plan.hosts.find((h) => h.name === name)!, 'interrupted before it started'),
+        onError: (host, error): HostOutcome => ({ ...skipped(host, ''), kind: 'failed', reason: error instanceof Error ? error.message : String(error) }),
+        onDone: (name, outcome) => {
+          gate?.leave(name);
+          // A HostRun reports its own end; the others end here.
+          if (!reportsItself.has(name)) emitHost({ type: 'host-done', outcome });
+          if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) stopNew.abort(`--fail-fast after ${outcome.host} failed`);
+        },
+      },
+    );
+  };
+  const outcomes = await (plan.rollout
+    ? runRollout({
+        plan,
+        rollout: plan.rollout,
+        runWave: runHosts,
+        notStarted: (host, reason) => {
+          const failure = failed.get(host.name);
+          return failure ? buildFailed(host, failure) : skipped(host, reason);
+        },
+        changedTarget: (name) => runs.get(name)?.changedTarget ?? false,
+        failedCheck: (name) => runs.get(name)?.failedHealthCheck,
+        rollBack: (host, outcome, why) => runs.get(host.name)?.rollBack(outcome, why) ?? Promise.resolve(outcome),
+        emit,
+        signal,
+        pause: pauseFor,
+        bounded: bounded(plan.parallel),
+      })
+    : runHosts(plan.hosts, false)
   ).finally(() => secrets.dispose());
 
   // A host that never ran (its build failed, fail-fast, an interrupt) still has the connection

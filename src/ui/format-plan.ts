@@ -1,7 +1,7 @@
 // The human tree of a Plan for `fleet plan` and `fleet apply --dry-run`: build stage, then each host.
 import type { Endpoint } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
-import type { Arg, HostPlan, Plan, PlannedCommand, StepKind } from '../plan/types.js';
+import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
 import { quoteShellWord } from '../ssh/index.js';
 
@@ -126,6 +126,24 @@ export function formatProvenance(provenance: Plan['provenance']): string {
   return `${who}, revision ${provenance.revision ?? 'unknown'}, fleet ${provenance.fleetVersion}`;
 }
 
+/** The waves of a rollout, in the order they run, with the gate between them. */
+export function rolloutLines(rollout: RolloutPlan, parallel: number): string[] {
+  const n = rollout.waves.length;
+  const gate =
+    rollout.onFailure === 'rollback'
+      ? 'when a wave fails, no later wave starts and its changed hosts are rolled back to the generation they ran before'
+      : 'when a wave fails, no later wave starts';
+  const lines = [
+    `rollout  ${plural(n, 'wave')}: ${rollout.description}; ${rollout.pauseSeconds > 0 ? `${rollout.pauseSeconds}s pause between waves` : 'no pause between waves'}`,
+    `  a wave starts when every host of the one before ended changed or unchanged (health checks passed); ${gate} (onFailure: ${rollout.onFailure})`,
+    `  each wave deploys ${parallel === 0 ? 'all its hosts at once' : `up to ${parallel} of its hosts at once`}, each as soon as it is evaluated (copying once it is built)`,
+  ];
+  for (const wave of rollout.waves) {
+    lines.push(`  wave ${wave.index}/${n}${wave.kind === 'canary' ? ' (canary)' : ''}: ${wave.hosts.join(', ')}`);
+  }
+  return lines;
+}
+
 /**
  * The plan as lines of text, the same plan `fleet apply` runs: the run's settings, the build
  * stage (chunks, installables, the nix argv), then per host its mode, target, watchdog, lock,
@@ -140,6 +158,7 @@ export function formatPlan(plan: Plan): string[] {
     `  recorded as  ${formatProvenance(plan.provenance)}`,
     '',
   ];
+  if (plan.rollout && !plan.scope.buildOnly) lines.push(...rolloutLines(plan.rollout, plan.parallel), '');
   if (!needsSystems(plan.scope)) {
     lines.push('build  none: no step of this command installs, deploys or verifies a system');
     for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));

@@ -5,6 +5,7 @@ import type { Plan } from '../plan/types.js';
 import { describeOutcome, diffSummary, formatDuration } from '../report/index.js';
 import { FAILED_OUTCOMES, type HostOutcome, type Phase, type RunEvent } from '../run/events.js';
 import type { Paint } from './paint.js';
+import { rolloutText } from './plain-reporter.js';
 
 /** One host as the view knows it. */
 export interface LiveHost {
@@ -45,6 +46,8 @@ export interface LiveState {
   /** Notes the user must read (TOFU fingerprints, consent, "lost SSH…"), kept for the final screen. */
   notes: string[];
   interrupt?: string;
+  /** The rollout's newest line (a wave starting, a pause, the stop), when there is a rollout. */
+  rollout?: { text: string; stopped: boolean };
 }
 
 /** The size a frame is drawn for. */
@@ -186,6 +189,11 @@ export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): 
         ? 'interrupted again — leaving now'
         : 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once';
       return;
+    case 'wave-start':
+    case 'wave-pause':
+    case 'rollout-stopped':
+      state.rollout = { text: rolloutText(event), stopped: event.type === 'rollout-stopped' };
+      return;
     default: {
       const never: never = event;
       throw new Error(`unhandled run event ${JSON.stringify(never)}`);
@@ -276,7 +284,7 @@ interface FrameLine {
 /**
  * The frame for a terminal of `size`: never more than `rows - 1` lines (the cursor's line is
  * kept free, so drawing never scrolls), none longer than `columns - 1` characters (none wraps).
- * Header first; then the interrupt notice and the build, when there; then failed hosts (at
+ * Header first; then the interrupt notice, the rollout's newest line and the build, when there; then failed hosts (at
  * least half the room when they need it) and running hosts in the order they started; whatever
  * does not fit is counted on a `+N more` line.
  */
@@ -286,6 +294,7 @@ export function liveFrame(state: LiveState, size: FrameSize, now: number, paint?
   const counts = liveCounts(state);
   const lines: FrameLine[] = [{ icon: '', style: 'bold', text: `fleet  ${headerText(counts)}  ${elapsed(now - state.startedAt)}` }];
   if (state.interrupt) lines.push({ icon: '!', style: 'yellow', text: state.interrupt });
+  if (state.rollout) lines.push(state.rollout.stopped ? { icon: '✖', style: 'red', text: state.rollout.text } : { icon: '»', style: 'cyan', text: state.rollout.text });
   const build = buildLine(state, now);
   if (build) lines.push({ icon: SPINNER[Math.floor(now / 100) % SPINNER.length]!, style: 'cyan', text: build });
 
@@ -347,6 +356,7 @@ export function finalLines(state: LiveState, now: number): string[] {
   const nameWidth = Math.min(NAME_COLUMN_MAX, Math.max(0, ...hosts.map((h) => h.name.length)));
   for (const host of hosts.filter(isFailed)) lines.push(`✖ ${host.name.padEnd(nameWidth)}  ${failedText(host)}`);
   for (const note of state.notes) lines.push(note);
+  if (state.rollout?.stopped) lines.push(state.rollout.text);
   if (state.interrupt) lines.push(state.interrupt);
   return lines;
 }

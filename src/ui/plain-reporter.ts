@@ -1,6 +1,7 @@
 // The plain renderer: one prefixed line per event worth showing, for CI logs and pipes.
 import { describeOutcome, diffSummary, formatDiffLines, formatDuration, outcomeDuration } from '../report/index.js';
 import { FAILED_OUTCOMES, type HostOutcome, type Reporter, type RunEvent } from '../run/events.js';
+import type { Wave } from '../plan/types.js';
 import { painter, type Paint } from './paint.js';
 
 /** At most this many host names are listed in a `[build]` line prefix before `+N`. */
@@ -17,6 +18,23 @@ export function hostDoneText(outcome: HostOutcome): string {
   const showPath =
     outcome.storePath !== undefined && (outcome.kind === 'changed' || outcome.kind === 'unchanged');
   return `${describeOutcome(outcome)}${showPath ? ` ${outcome.storePath}` : ''} (${formatDuration(outcomeDuration(outcome))})`;
+}
+
+/** `canary vps-pacman (wave 1/4)`, `wave 2/4: web1, web2`. */
+export function waveLabel(wave: Wave, waves: number): string {
+  return wave.kind === 'canary' ? `canary ${wave.hosts.join(', ')} (wave ${wave.index}/${waves})` : `wave ${wave.index}/${waves}: ${hostsLabel(wave.hosts, 6)}`;
+}
+
+/** The one line of a rollout event, without a prefix. */
+export function rolloutText(event: Extract<RunEvent, { type: 'wave-start' | 'wave-pause' | 'rollout-stopped' }>): string {
+  switch (event.type) {
+    case 'wave-start':
+      return `${waveLabel(event.wave, event.waves)}: starting`;
+    case 'wave-pause':
+      return `pausing ${event.seconds}s before ${event.next.kind === 'canary' ? 'the canary' : `wave ${event.next.index}/${event.waves}`} (Ctrl-C stops the rollout)`;
+    case 'rollout-stopped':
+      return `rollout stopped: ${event.reason}${event.rollingBack.length > 0 ? `; rolling back ${event.rollingBack.join(', ')}` : ''}`;
+  }
 }
 
 /**
@@ -74,6 +92,11 @@ export function formatPlainEvent(event: RunEvent, paint: Paint = painter(false))
           ? `${tag('fleet')} ${paint('yellow', 'interrupted again — leaving now')}`
           : `${tag('fleet')} ${paint('yellow', 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once')}`,
       ];
+    case 'wave-start':
+    case 'wave-pause':
+      return [`${tag('rollout')} ${rolloutText(event)}`];
+    case 'rollout-stopped':
+      return [`${tag('rollout')} ${paint('red', rolloutText(event))}`];
     default: {
       const never: never = event;
       throw new Error(`unhandled run event ${JSON.stringify(never)}`);

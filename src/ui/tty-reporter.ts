@@ -15,6 +15,7 @@ import {
   type LoggerFormat,
 } from 'listr2';
 import type { Plan } from '../plan/types.js';
+import { rolloutText } from './plain-reporter.js';
 import { describeOutcome, diffSummary, formatDiffLines, formatDuration, outcomeDuration, shortStorePath } from '../report/index.js';
 import {
   FAILED_OUTCOMES,
@@ -258,7 +259,8 @@ function noColors(): Partial<Record<ListrDefaultRendererLogLevels, LoggerFormat>
 export class TtyReporter implements Reporter {
   private readonly build: BuildView;
   private readonly hosts = new Map<string, HostView>();
-  private readonly interrupt = { message: undefined as string | undefined, wrapper: undefined as Wrapper | undefined };
+  /** The bottom bar: the interrupt notice and the rollout's progress (waves, pauses, a stop), as lines that stay. */
+  private readonly notices = { lines: [] as string[], wrapper: undefined as Wrapper | undefined };
   private readonly finished = new Signal<void>();
   private readonly listr: Listr<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
   private running?: Promise<void>;
@@ -301,7 +303,7 @@ export class TtyReporter implements Reporter {
     const tasks: TaskSpec[] = [];
     if (options.plan.build.chunks.length > 0) tasks.push(this.buildTask());
     for (const host of this.hosts.values()) tasks.push(this.hostTask(host));
-    tasks.push(this.interruptTask());
+    tasks.push(this.noticeTask());
     this.listr = new Listr<Ctx, typeof TreeRenderer, typeof TreeRenderer>(tasks, {
       concurrent: true,
       exitOnError: false,
@@ -397,10 +399,16 @@ export class TtyReporter implements Reporter {
         return;
       }
       case 'interrupted':
-        this.interrupt.message = event.second
-          ? 'interrupted again — leaving now'
-          : 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once';
-        if (this.interrupt.wrapper) this.interrupt.wrapper.output = this.interrupt.message;
+        this.notice(
+          event.second
+            ? 'interrupted again — leaving now'
+            : 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once',
+        );
+        return;
+      case 'wave-start':
+      case 'wave-pause':
+      case 'rollout-stopped':
+        this.notice(rolloutText(event));
         return;
       default: {
         const never: never = event;
@@ -655,15 +663,20 @@ export class TtyReporter implements Reporter {
     };
   }
 
-  /** Hidden task whose output (the bottom bar) carries the interrupt notice. */
-  private interruptTask(): TaskSpec {
+  private notice(line: string): void {
+    this.notices.lines.push(line);
+    if (this.notices.wrapper) this.notices.wrapper.output = line;
+  }
+
+  /** Hidden task whose output (the bottom bar) carries the notices. */
+  private noticeTask(): TaskSpec {
     return {
       rendererOptions: { bottomBar: Infinity, persistentOutput: true },
       task: async (_ctx, task) => {
-        this.interrupt.wrapper = task;
-        if (this.interrupt.message) task.output = this.interrupt.message;
+        this.notices.wrapper = task;
+        for (const line of this.notices.lines) task.output = line;
         await this.finished.promise;
-        this.interrupt.wrapper = undefined;
+        this.notices.wrapper = undefined;
       },
     };
   }

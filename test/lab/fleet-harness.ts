@@ -60,7 +60,7 @@ export interface FleetRun {
 export function runFleet(
   lab: Lab,
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+  options: { env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void; onStdout?: (soFar: string) => void } = {},
 ): Promise<FleetRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [FLEET_BIN, ...args], {
@@ -70,7 +70,10 @@ export function runFleet(
     if (child.pid && options.onSpawn) options.onSpawn(child.pid);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(stdout);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
     child.on('close', (code, signal) => {

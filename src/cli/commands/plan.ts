@@ -1,12 +1,12 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
-import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, selectionFrom, type CommonArgs } from '../options.js';
-import { withHostSelection, withModes } from '../shared-flags.js';
+import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, rolloutFrom, selectionFrom, type CommonArgs, type RolloutArgs } from '../options.js';
+import { withHostSelection, withModes, withRollout } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
 import type { DiffUse, Selection } from '../../plan/index.js';
 
-export interface PlanArgs extends CommonArgs {
+export interface PlanArgs extends CommonArgs, RolloutArgs {
   'eval-limit'?: number;
   'eval-jobs'?: number;
   force?: boolean;
@@ -49,6 +49,7 @@ export function contextArgsFrom(args: PlanArgs) {
     failFast: args['fail-fast'] ?? false,
     allowBootstrap: args.yes ?? false,
     lockTimeout: nonNegativeSeconds('lock-timeout', args['lock-timeout']),
+    rollout: rolloutFrom(args),
     ...(args['rebuild-flavour'] ? { rebuildFlavour: args['rebuild-flavour'] } : {}),
     ...(diffUseFrom(args) ? { diff: diffUseFrom(args) } : {}),
   };
@@ -91,7 +92,7 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
     command: 'plan [hosts..]',
     describe: 'show what `fleet apply` would run, without touching any host',
     builder: (y) =>
-      withModes(withHostSelection(y))
+      withRollout(withModes(withHostSelection(y)))
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)
