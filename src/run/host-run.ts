@@ -356,6 +356,19 @@ export class HostRun {
     const action = this.host.mode === 'boot' ? 'boot' : 'switch';
     this.ctx.emit({ type: 'step-start', host: this.name, step: 'rollback', title: `roll back to generation ${generation} (${action})` });
     const result = await this.verbs.rollBack(generation, action);
+    if (result.kind === 'changed') {
+      // A rollback through fleet is a change of system: the host's history records it, as fleet rollback does.
+      const planned: HostPlan['history'] = this.host.history;
+      if (!('never' in planned) && result.storePath && result.generation !== undefined) {
+        const entry = {
+          ...historyRecord(this.ctx.plan.provenance, { time: this.ctx.now(), host: this.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
+          // Nothing was built for it: the revision is that of the generation gone back to, if recorded.
+          revision: result.record?.revision ?? null,
+        };
+        const written = await this.verbs.appendHistory(planned.append, entry);
+        if (!written.written) this.note('warn', `deploy history not written: ${written.reason}`);
+      }
+    }
     await this.verbs.close();
     const finishedAt = this.ctx.now();
     if (result.kind === 'unchanged') {

@@ -126,6 +126,12 @@ describe('rollouts in the lab', () => {
       expect(lab.currentSystem(h), h).toBe(before[h]!.live);
       expect(lab.bootDefault(h), h).toBe(before[h]!.boot);
       expect(hostOf(json, h).steps.at(-1), h).toMatchObject({ step: 'rollback', status: 'done' });
+      // The host's deploy history ends with the verified deploy (h3's failed its health check: none),
+      // then the rollback to what it ran before.
+      const records = readFileSync(join(lab.host(h).dirs.disk, 'nix', 'var', 'fleet', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; system: string });
+      const expected = [['rollback', before[h]!.live]];
+      if (h !== 'h3') expected.unshift(['deploy', wanted[h]!]);
+      expect(records.slice(-expected.length).map((r) => [r.action, r.system]), h).toEqual(expected);
     }
     expect(hostOf(json, 'h3').reason).toMatch(/^health check "http" failed \(exit 1\); rolled back to generation \d+$/);
     expect(hostOf(json, 'h2').reason).toMatch(new RegExp(`^deployed, then rolled back to generation \\d+: ${why.replace(/[()]/g, '\\$&')}$`));
