@@ -15,16 +15,19 @@ kv() { printf '%s=%s\\n' "$1" "$2"; }
 # Only links that exist resolve: GNU readlink -f prints a missing path as if it were there.
 target() { if [ -e "$1" ]; then readlink -f "$1"; fi; }
 if [ -e /etc/NIXOS ]; then kv nixos yes; else kv nixos no; fi
-kv current "$(target /run/current-system)"
+current=$(target /run/current-system)
+profile=$(target /nix/var/nix/profiles/system)
+kv current "$current"
 kv booted "$(target /run/booted-system)"
-kv profile "$(target /nix/var/nix/profiles/system)"
+kv profile "$profile"
 kv generation "$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^system-\\([0-9]*\\)-link$/\\1/p')"
 if [ -d /run/systemd/system ]; then kv systemd yes; else kv systemd no; fi
 kv bootId "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)"
 kv freeNixKiB "$(df -Pk /nix 2>/dev/null | awk 'NR==2 {print $4}')"
 top=$1; dest=$2; shift 2
+# The live system and the boot default are GC roots, valid with their closures: no nix-store call.
 if [ "$top" != - ]; then
-  if nix-store --check-validity "$top" >/dev/null 2>&1; then kv closure present; else kv closure absent; fi
+  if [ "$top" = "$current" ] || [ "$top" = "$profile" ] || nix-store --check-validity "$top" >/dev/null 2>&1; then kv closure present; else kv closure absent; fi
 fi
 secret=
 for name in "$@"; do
