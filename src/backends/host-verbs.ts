@@ -33,6 +33,7 @@ import { appendHistory, type HistoryRecord, type HistoryWrite } from './history.
 import { newDigestKey, SECRETS_NO_OWNER, secretRedactions, secretStates, secretUploadFailure, type SecretState } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
 import { rollbackHost, type RollbackResult } from './rollback.js';
+import { freshKexFor } from './fresh-kex.js';
 
 /** The step a verb belongs to, for errors and progress lines. */
 export type VerbStep = 'lock' | 'probe' | 'diff' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify' | 'rollback';
@@ -80,8 +81,19 @@ export class HostVerbs {
     return this.host.name;
   }
 
-  private values(extra: Record<string, string> = {}): Record<string, string> {
+  private values(extra: Record<string, string | readonly string[]> = {}): Record<string, string | readonly string[]> {
     return { toplevel: this.build.toplevel, digestKey: this.digestKey, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
+  }
+
+  /** The fresh connection's key exchange words (ssh/kex.ts), read once with `ssh -G`. */
+  private freshKex?: Promise<string[]>;
+
+  /**
+   * Starts reading ssh's effective key exchange for the fresh connection after activation, so that
+   * it overlaps the copy and the activation instead of delaying the confirmation.
+   */
+  prepareFreshConnection(activation: WatchedActivation): void {
+    this.freshKex ??= freshKexFor(resolveArgv(activation.confirm.argv, this.values({ deployId: 'x', freshKex: [] })), this.ctx.exec);
   }
 
   /** Runs a planned command with the run's refs filled in, streaming its lines. */
@@ -253,11 +265,13 @@ export class HostVerbs {
    * After a live activation: one brand-new connection confirms the watchdog and reports what runs;
    * if none succeeds before the deadline, wait for the target to roll itself back and look.
    */
-  settle(activation: WatchedActivation, armed: ArmedWatchdog, step: VerbStep, onLost: (at: string, lastFailure: string) => void): Promise<WatchdogSettlement> {
+  async settle(activation: WatchedActivation, armed: ArmedWatchdog, step: VerbStep, onLost: (at: string, lastFailure: string) => void): Promise<WatchdogSettlement> {
+    this.prepareFreshConnection(activation);
+    const freshKex = (await this.freshKex) ?? [];
     return settleWatchdog({
       host: this.name,
       armed,
-      confirmArgv: resolveArgv(activation.confirm.argv, this.values({ deployId: armed.id })),
+      confirmArgv: resolveArgv(activation.confirm.argv, this.values({ deployId: armed.id, freshKex })),
       probeArgv: resolveArgv(activation.afterDeadline.argv, this.values()),
       exec: this.ctx.exec,
       now: this.ctx.now,

@@ -296,7 +296,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
     const healthChecks = mode === 'switch' || mode === 'test' ? spec.healthChecks : [];
     const how =
       act.kind === 'watched'
-        ? 'one fresh connection (no shared one) confirms the watchdog and shows <toplevel> as the live system; if ssh is lost, wait for the target to roll back'
+        ? 'one fresh connection (no shared one; <freshKex>: curve25519 first where ssh_config sets no KexAlgorithms) confirms the watchdog and shows <toplevel> as the live system; if ssh is lost, wait for the target to roll back'
         : act.check?.fresh
           ? 'a fresh connection (no shared one) shows <toplevel> as the live system'
           : `the target shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}`;

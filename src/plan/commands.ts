@@ -257,11 +257,16 @@ export function armWatchdogCommand(ssh: SshSettings, timeoutSeconds: number, mod
   };
 }
 
-/** Over a brand-new connection (no shared master): confirms the watchdog, then answers the probe. */
+/**
+ * Over a brand-new connection (no shared master): confirms the watchdog, then answers the probe.
+ * `<freshKex>` is ssh's own key exchange list with curve25519 first where the user set none (see
+ * ssh/kex.ts: nothing secret crosses this connection), else nothing.
+ */
 export function confirmWatchdogCommand(ssh: SshSettings, probe: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
+  const [program, ...rest] = onTarget(ssh, ['sh', '-c', CONFIRM_WATCHDOG_SCRIPT, 'fleet-confirm', { ref: 'deployId' }, ...probeArgs(probe)], FRESH_CONNECTION);
   return {
     purpose: 'confirm watchdog and verify',
-    argv: onTarget(ssh, ['sh', '-c', CONFIRM_WATCHDOG_SCRIPT, 'fleet-confirm', { ref: 'deployId' }, ...probeArgs(probe)], FRESH_CONNECTION),
+    argv: [program as Arg, { ref: 'freshKex' }, ...rest],
   };
 }
 

@@ -605,6 +605,9 @@ export class HostRun {
     if (!this.ctx.plan.force && isDeployed(mode, facts, this.build.toplevel)) {
       return new Skip(`already runs ${this.build.toplevel}`);
     }
+    const activation = step.activation;
+    // ssh -G for the confirming connection runs beside the copy, not after the activation.
+    if (activation.kind === 'watched') this.verbs.prepareFreshConnection(activation);
     // The probe said whether the closure is there; a bootstrap has just put it there.
     const present = facts.closure === 'present' || this.bootstrapped || this.closureCopied;
     // Activation needs the built system here only to copy it, or when this machine is the target.
@@ -612,7 +615,6 @@ export class HostRun {
     if (step.copy && !present) await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds);
     else if (step.copy) this.ctx.emit({ type: 'step-line', host: this.name, step: 'deploy', line: 'closure already on the target: nothing to copy' });
 
-    const activation = step.activation;
     // From arming on the target may change (the watchdog acts on its own): no longer "skipped".
     if (mode !== 'dry-activate') this.progress = 'touched';
     if (activation.kind === 'watched') this.armed = await this.verbs.arm(activation);

@@ -23,6 +23,8 @@ export type CommandKind =
   | 'open'
   /** The append to the host's deploy history. */
   | 'history'
+  /** `ssh -G`: ssh's effective configuration, read for the fresh connection's key exchange. */
+  | 'config'
   | 'unknown';
 
 export interface Call {
@@ -68,6 +70,7 @@ export function classify(argv: readonly string[]): CommandKind {
   if (program === 'nixos-anywhere') return 'install';
   if (program !== 'ssh') return 'unknown';
   if (argv.includes('-O')) return 'control';
+  if (argv[1] === '-G' || argv.includes('-G')) return 'config';
   if (argv.includes('-N')) return 'open';
   const line = remoteLine(argv);
   if (scriptName(line, 'fleet-lock')) return 'lock';
@@ -154,7 +157,7 @@ export function fakeExec(options: FakeOptions): FakeExec {
       kind: classify(request.argv),
       argv: [...request.argv],
       ...(request.env ? { env: request.env } : {}),
-      fresh: request.argv[0] === 'ssh' && request.argv.includes('ControlMaster=no'),
+      fresh: request.argv[0] === 'ssh' && request.argv.includes('ControlMaster=no') && !request.argv.includes('-G'),
     };
     calls.push(call);
     const responder = options.respond?.[call.kind] ?? defaults[call.kind];
@@ -175,7 +178,8 @@ export function fakeExec(options: FakeOptions): FakeExec {
   return {
     exec,
     calls,
-    kinds: () => calls.map((c) => c.kind),
+    // `ssh -G` reads this machine's ssh configuration; it touches no host, so sequences leave it out.
+    kinds: () => calls.filter((c) => c.kind !== 'config').map((c) => c.kind),
     of: (kind) => calls.filter((c) => c.kind === kind),
   };
 }

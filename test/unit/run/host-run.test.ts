@@ -110,6 +110,28 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     ]);
   });
 
+  it('changed: the confirming connection puts curve25519 first only where ssh’s own default list is in force', async () => {
+    const defaults = 'kexalgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256,ecdh-sha2-nistp256\n';
+    const defaultRun = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed(), config: () => ({ stdout: defaults }) } });
+    expect(defaultRun.outcome.kind).toBe('changed');
+    const confirm = defaultRun.fake.of('confirm')[0]?.argv ?? [];
+    expect(confirm.slice(0, 3)).toEqual(['ssh', '-o', 'KexAlgorithms=curve25519-sha256,sntrup761x25519-sha512@openssh.com,ecdh-sha2-nistp256']);
+    // Nothing but the confirmation changes: the shared connection keeps ssh's choice.
+    expect(defaultRun.fake.calls.filter((c) => c.kind !== 'confirm' && c.argv.some((a) => a.startsWith('KexAlgorithms=')))).toEqual([]);
+
+    // The user's ssh_config chose its own list (ssh -G of the host differs from the compiled-in one).
+    const chosen = await apply({
+      flavour,
+      respond: {
+        lock: locked(BEFORE),
+        confirm: confirmed(),
+        config: (request) => ({ stdout: request.argv.includes('/dev/null') ? defaults : 'kexalgorithms sntrup761x25519-sha512@openssh.com\n' }),
+      },
+    });
+    expect(chosen.outcome.kind).toBe('changed');
+    expect(chosen.fake.of('confirm')[0]?.argv.some((a) => a.startsWith('KexAlgorithms='))).toBe(false);
+  });
+
   it('changed: the verified deploy is appended to the host history, with who, what and which generation', async () => {
     const provenance = { operator: 'octocat', ci: { system: 'github-actions', actor: 'octocat', runUrl: 'https://github.com/o/r/actions/runs/9' }, revision: 'abc1234-dirty', fleetVersion: '0.1.0' };
     const { outcome, fake } = await apply({ flavour, options: { provenance }, respond: { lock: locked(BEFORE), confirm: confirmed() } });
