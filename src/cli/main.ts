@@ -90,6 +90,13 @@ export async function main(argv: string[]): Promise<number> {
       usageFailure = message || error?.message || 'invalid arguments';
     });
 
+  // yargs renders the whole help text right after it starts a command's handler, to have it ready
+  // should the handler fail; fleet never shows help for a failed command (it prints one line), and
+  // rendering it costs ~40 ms of the main thread before the command's first process is spawned.
+  const internals = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+
   try {
     await parser.parseAsync();
     if (usageFailure !== undefined) {
