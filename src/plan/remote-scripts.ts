@@ -150,13 +150,15 @@ generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^syst
 [ -n "$previous" ] || { echo "no live system to roll back to" >&2; exit 1; }
 watch='set -u
 id=$1; timeout=$2; mode=$3; previous=$4; generation=$5
+# The confirming connection wakes the loop with USR1 (trapped before the pid file says it runs).
+trap : USR1
 echo $$ > /run/fleet/watchdog-$id.pid
-# Looks for the confirmation five times a second (the confirming connection waits for this loop),
-# until the clock, not a count of sleeps, says the time is up.
+# Looks for the confirmation five times a second, and at once when woken, until the clock, not a
+# count of sleeps, says the time is up. A trapped signal ends "wait", never "sleep".
 end=$(( $(date +%s) + timeout ))
 while [ "$(date +%s)" -lt "$end" ]; do
   if [ -e /run/fleet/confirm-$id ]; then rm -f /run/fleet/confirm-$id /run/fleet/watchdog-$id.pid; exit 0; fi
-  sleep 0.2
+  sleep 0.2 & wait $! || :
 done
 if [ -e /run/fleet/confirm-$id ]; then rm -f /run/fleet/confirm-$id /run/fleet/watchdog-$id.pid; exit 0; fi
 {
@@ -177,7 +179,7 @@ else
   setsid sh -c "$watch" fleet-watchdog "$id" "$timeout" "$mode" "$previous" "$generation" </dev/null >/dev/null 2>&1 &
 fi
 i=0
-while [ ! -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
 [ -e /run/fleet/watchdog-$id.pid ] || { echo "the watchdog did not start" >&2; exit 1; }
 printf 'armed=%s\\nprevious=%s\\n' "$generation" "$previous"
 `;
@@ -193,8 +195,12 @@ id=$1; shift
 answer() { printf '%s\\n' "$1"; shift; fleet_probe "$@"; exit 0; }
 if [ -e /run/fleet/rolled-back-$id ]; then answer "fired=$(cat /run/fleet/rolled-back-$id)" "$@"; fi
 : > /run/fleet/confirm-$id
+# Wake the watchdog from its sleep; only the process whose argv has this deploy id (a stale pid
+# file must not signal whatever took that pid since).
+pid=$(cat /run/fleet/watchdog-$id.pid 2>/dev/null || true)
+if [ -n "$pid" ] && grep -q "$id" "/proc/$pid/cmdline" 2>/dev/null; then kill -USR1 "$pid" 2>/dev/null || :; fi
 i=0
-while [ -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
 if [ -e /run/fleet/rolled-back-$id ]; then answer "fired=$(cat /run/fleet/rolled-back-$id)" "$@"; fi
 if [ -e /run/fleet/watchdog-$id.pid ]; then echo "the watchdog did not stop" >&2; exit 1; fi
 rm -f /run/fleet/confirm-$id
