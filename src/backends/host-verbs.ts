@@ -1,58 +1,37 @@
-// One host's verbs (as colmena's `Host`): connect, push keys, install, copy, arm, activate, settle,
-// verify, health-check, close. Each runs exactly the command the plan holds for it, over the one
-// process port, and answers with typed results or a HostError naming the step. Sequencing and
+// One host's deploy verbs (as colmena's `Host`): connect, push keys, install, copy, arm, activate,
+// settle, verify, health-check — those that need the built system (a HostBuild), on top of the
+// verbs every command shares (OperatingVerbs: run, probe, roll back, history, close). Each runs
+// exactly the command the plan holds for it, over the one process port, and answers with typed results or a HostError naming the step. Sequencing and
 // outcomes are the runner's (run/host-run.ts); nothing here decides what runs next.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
-import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
+import { tailLines } from '../exec/index.js';
 import {
   pushKeysInput,
   resolveArgv,
   type HostPlan,
   type PlannedCommand,
   type PlannedHealthCheck,
-  type PlannedSecret,
   type SecretUpload,
   type WatchedActivation,
   pushSecretsInput,
 } from '../plan/index.js';
 import { knownHostsLines } from './known-hosts.js';
-import { sshControlExit } from '../ssh/index.js';
 import { activationVerdict, type ActivationVerdict } from './deploy.js';
 import { CopyProgress } from './copy-progress.js';
 import { HealthCheckFailed, healthCheckBudgetMs, healthCheckDetail } from './health.js';
 import type { KeyFile } from './keys.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { parseProbe, type ProbeFacts } from './probe.js';
-import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
-import { appendHistory, type HistoryRecord, type HistoryWrite } from './history.js';
-import { newDigestKey, SECRETS_NO_OWNER, secretRedactions, secretStates, secretUploadFailure, type SecretState } from './secrets.js';
+import { SECRETS_NO_OWNER, secretRedactions, secretUploadFailure } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
-import { rollbackHost, type RollbackResult } from './rollback.js';
 import { freshKexFor } from './fresh-kex.js';
+import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
-/** The step a verb belongs to, for errors and progress lines. */
-export type VerbStep = 'lock' | 'probe' | 'diff' | 'push-keys' | 'bootstrap' | 'secrets' | 'deploy' | 'verify' | 'rollback';
-
-export interface VerbContext {
-  exec: Exec;
-  signal: AbortSignal;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  /** A line of a tool's output (already redacted), for the live view and the step log. */
-  onLine: (step: VerbStep, line: string) => void;
-  /** A line for the step log only (noise the user need not see, e.g. nixos-anywhere's ssh warnings). */
-  onQuietLine?: (step: VerbStep, line: string) => void;
-  /** How far a step got (the closure copy: paths copied of the paths to copy). */
-  onProgress?: (step: VerbStep, done: number, total: number) => void;
-}
-
-/** Bounds of the remote steps that have none of their own (issue: a stalled step must not hang a run). */
-export const PROBE_TIMEOUT_MS = 60_000;
 export const ARM_TIMEOUT_MS = 60_000;
 export const PUSH_TIMEOUT_MS = 60_000;
 /** Listing two closures is a few queries of the target's store database. */
@@ -67,21 +46,17 @@ export interface Connection {
   release(): Promise<void>;
 }
 
-export class HostVerbs {
-  /** The key of this run's secret digests on this host (see PROBE_FUNCTION): random, not secret. */
-  readonly digestKey = newDigestKey();
-
+/** The verbs of `fleet apply` and the single-step commands: a deploy verb without a build does not type-check. */
+export class HostVerbs extends OperatingVerbs {
   constructor(
-    private readonly host: HostPlan,
+    host: HostPlan,
     private readonly build: HostBuild,
-    private readonly ctx: VerbContext,
-  ) {}
-
-  private get name(): string {
-    return this.host.name;
+    ctx: VerbContext,
+  ) {
+    super(host, ctx);
   }
 
-  private values(extra: Record<string, string | readonly string[]> = {}): Record<string, string | readonly string[]> {
+  protected override values(extra: Record<string, string | readonly string[]> = {}): Record<string, string | readonly string[]> {
     return { toplevel: this.build.toplevel, digestKey: this.digestKey, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
   }
 
@@ -94,47 +69,6 @@ export class HostVerbs {
    */
   prepareFreshConnection(activation: WatchedActivation): void {
     this.freshKex ??= freshKexFor(resolveArgv(activation.confirm.argv, this.values({ deployId: 'x', freshKex: [] })), this.ctx.exec);
-  }
-
-  /** Runs a planned command with the run's refs filled in, streaming its lines. */
-  run(
-    step: VerbStep,
-    command: PlannedCommand,
-    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp; watch?: (line: string) => void } = {},
-  ): Promise<ExecResult> {
-    return this.ctx.exec({
-      idleTimeoutMs: extra.idleTimeoutMs,
-      argv: resolveArgv(command.argv, this.values(extra.deployId ? { deployId: extra.deployId } : {})),
-      env: command.env,
-      stdin: extra.stdin,
-      secrets: extra.secrets,
-      timeoutMs: extra.timeoutMs,
-      signal: this.ctx.signal,
-      onLine: (line, stream) => {
-        if (extra.quietStdout && stream === 'stdout') return;
-        if (!line.trim()) return;
-        extra.watch?.(line);
-        if (extra.quiet?.test(line)) this.ctx.onQuietLine?.(step, line);
-        else this.ctx.onLine(step, line);
-      },
-    });
-  }
-
-  /** Fails a step with ssh's own reason when ssh (not the remote command) failed. */
-  failure(step: VerbStep, result: ExecResult, what: string): HostError {
-    if (this.ctx.signal.aborted) return new HostError(this.name, step, 'interrupted', tailLines(result));
-    if (result.timedOut) return new HostError(this.name, step, `${what}: no answer in time (timed out)`, tailLines(result));
-    if (result.exitCode === SSH_FAILED && this.host.ssh) {
-      return new HostError(this.name, step, `${what}: ${describeSshFailure(result.stderr)}`, tailLines(result));
-    }
-    return new HostError(this.name, step, `${what} failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
-  }
-
-  /** A probe whose answer is data: only its stderr is shown. */
-  async probe(step: VerbStep, command: PlannedCommand): Promise<ProbeFacts> {
-    const result = await this.run(step, command, { timeoutMs: PROBE_TIMEOUT_MS, quietStdout: true });
-    if (result.exitCode !== 0) throw this.failure(step, result, 'cannot reach the host');
-    return parseProbe(result.stdout, this.name);
   }
 
   /** First contact: the lock and the probe in one session (ssh), or the probe alone (local). */
@@ -166,14 +100,6 @@ export class HostVerbs {
       timeoutMs: PUSH_TIMEOUT_MS,
     });
     if (result.exitCode !== 0) throw this.failure('push-keys', result, 'pushing keys');
-  }
-
-  /**
-   * The digest check: how each secret stands on the target, from a probe's keyed digests (asked
-   * with this run's digest key) and the contents read here. Nothing of a secret leaves this machine.
-   */
-  secretStates(secrets: readonly PlannedSecret[], answers: Readonly<Record<string, string>>, contents: readonly Buffer[]): SecretState[] {
-    return secretStates(secrets, answers, contents, this.digestKey);
   }
 
   /**
@@ -296,50 +222,5 @@ export class HostVerbs {
       tailLines(result),
       `fix it and deploy again, or return to the previous generation: fleet rollback ${this.name}`,
     );
-  }
-
-  /**
-   * Appends a record to the host's deploy history. Not bound to the run's Ctrl-C: it runs only
-   * after a verified change, which it records (bounded by its own timeout). Never throws.
-   */
-  appendHistory(command: PlannedCommand, record: HistoryRecord): Promise<HistoryWrite> {
-    return appendHistory(command, record, this.ctx.exec, {
-      sshTarget: Boolean(this.host.ssh),
-      onLine: (line) => this.ctx.onQuietLine?.('verify', line),
-    });
-  }
-
-  /**
-   * Back to generation `to` as `fleet rollback --to` does it (the deploy lock of the plan's first
-   * contact held meanwhile, the watchdog armed for a switch): a rollout's failing wave.
-   */
-  async rollBack(to: number, action: 'switch' | 'boot'): Promise<RollbackResult> {
-    const connect = this.host.connect;
-    if (!this.host.ssh || connect.kind !== 'lock-and-probe') {
-      return { kind: 'failed', step: 'probe', reason: 'rolling back works over ssh only (a local target is not rolled back)', tail: [] };
-    }
-    return rollbackHost({
-      host: this.name,
-      ssh: this.host.ssh,
-      exec: this.ctx.exec,
-      action,
-      to,
-      watchdogTimeout: action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined,
-      lock: { ...connect.command, argv: resolveArgv(connect.command.argv, this.values()) },
-      signal: this.ctx.signal,
-      now: this.ctx.now,
-      sleep: this.ctx.sleep,
-      onLine: (line) => this.ctx.onLine('rollback', line),
-    });
-  }
-
-  /**
-   * Retires the shared ssh master so no connection outlives the run (or a reboot). `stop`, not
-   * `exit`: the master may be shared with another fleet run on this machine (same ControlPath), and
-   * `exit` would cut that run's sessions, e.g. its nixos-rebuild mid-activation.
-   */
-  async close(): Promise<void> {
-    if (!this.host.ssh) return;
-    await this.ctx.exec({ argv: sshControlExit(this.host.ssh, 'stop'), timeoutMs: 10_000 }).catch(() => undefined);
   }
 }

@@ -14,6 +14,7 @@ export * from './reboot.js';
 export * from './rollback.js';
 export * from './install.js';
 export * from './history.js';
+export * from './operating-verbs.js';
 export * from './host-verbs.js';
 export * from './secrets.js';
 export * from './closure-diff.js';

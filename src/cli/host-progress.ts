@@ -1,8 +1,8 @@
-// Per-host progress of the operating commands that take a while (exec, rollback, reboot): the
-// live view on a terminal, as `fleet apply` draws it (counts, a line per running host); `[host] step: …` lines in CI or with
-// --plain; nothing with --json (stdout carries only the result).
+// Per-host progress of the operating commands: the live view on a terminal, as `fleet apply` draws
+// it (counts, a line per running host); `[host] step: …` lines in CI or with --plain; nothing with
+// --json (stdout carries only the result). The runner's events (run/operate-run.ts) drive it.
 import type { HostPlan, Plan } from '../plan/index.js';
-import type { HostOutcome, OperatePhase } from '../run/index.js';
+import type { HostOutcome, OperateEvents, OperatePhase } from '../run/index.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 
 export interface HostProgress {
@@ -14,20 +14,8 @@ export interface HostProgress {
   line(host: string, step: OperatePhase, text: string): void;
   /** The host is done; plain mode prints `plainLine` when given. */
   done(step: OperatePhase, outcome: HostOutcome, plainLine?: string): void;
-  /** `done` for a host whose result is not a HostOutcome: ok or not, in a few words. */
-  finish(host: string, step: OperatePhase, result: HostResult): void;
   /** Waits for the live view to be drawn for the last time. */
   close(): Promise<void>;
-}
-
-export interface HostResult {
-  ok: boolean;
-  /** The outcome kind when ok (default `changed`). */
-  okKind?: 'changed' | 'unchanged';
-  reason: string;
-  /** The collapsed line's words when ok (default: the reason). */
-  summary?: string;
-  plainLine?: string;
 }
 
 /** Writes one progress line, except in --json mode, where stdout carries only the result. */
@@ -44,22 +32,6 @@ export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: Pro
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain ?? false });
   const startedAt = new Map<string, number>();
-  const modeOf = (host: string) => hosts.find((h) => h.name === host)?.mode ?? 'switch';
-  const outcomeOf = (host: string, step: OperatePhase, r: HostResult): HostOutcome => {
-    const at = Date.now();
-    return {
-      host,
-      kind: r.ok ? (r.okKind ?? 'changed') : 'failed',
-      mode: modeOf(host),
-      step,
-      reason: r.reason,
-      ...(r.ok ? { summary: r.summary ?? r.reason } : {}),
-      tail: [],
-      startedAt: startedAt.get(host) ?? at,
-      finishedAt: at,
-      steps: [],
-    };
-  };
 
   if (mode !== 'tty') {
     const say = progress(mode === 'json');
@@ -69,7 +41,6 @@ export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: Pro
       start: (host, step, title) => say(`[${host}] ${step}: ${title}`),
       line: (host, step, text) => say(`[${host}] ${step}: ${text}`),
       done,
-      finish: (host, step, r) => done(step, outcomeOf(host, step, r), r.plainLine),
       close: async () => undefined,
     };
   }
@@ -92,7 +63,36 @@ export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: Pro
     },
     line: (host, step, text) => reporter.emit({ type: 'step-line', host, step, line: text }),
     done,
-    finish: (host, step, r) => done(step, outcomeOf(host, step, r)),
     close: () => reporter.close(),
+  };
+}
+
+/** What an operating command shows without a live view (CI, --plain); the live view shows it all. */
+export interface PlainProgress<T> {
+  /** `[host] step: title` when a host starts. */
+  starts?: boolean;
+  /** `[host] step: line` for each line of output. */
+  lines?: boolean;
+  /** The line (or lines) printed when a host is done. */
+  done?: (host: string, outcome: HostOutcome, result: T) => string | readonly string[] | undefined;
+}
+
+/** The runner's events drawn on a view: everything when live, what `plain` asks for otherwise. */
+export function viewEvents<T>(view: HostProgress, plain: PlainProgress<T> = {}): OperateEvents<T> {
+  if (view.live) {
+    return {
+      start: (host, step, title) => view.start(host, step, title),
+      line: (host, step, text) => view.line(host, step, text),
+      done: (_host, step, outcome) => view.done(step, outcome),
+    };
+  }
+  return {
+    start: (host, step, title) => plain.starts && view.start(host, step, title),
+    line: (host, step, text) => plain.lines && view.line(host, step, text),
+    done: (host, step, outcome, result) => {
+      const said = plain.done?.(host, outcome, result);
+      if (typeof said === 'string') view.done(step, outcome, said);
+      else for (const line of said ?? []) view.done(step, outcome, line);
+    },
   };
 }

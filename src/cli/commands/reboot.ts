@@ -24,7 +24,7 @@ export function rebootCommand(done: (r: Promise<CommandResult>) => void): Comman
           const { runReboot } = await import('../operate-change.js');
           return runReboot({
             ...operateArgsFrom(args),
-            waitTimeout: positiveSeconds('wait-timeout', args['wait-timeout']) ?? 300,
+            waitTimeout: positiveSeconds('wait-timeout', args['wait-timeout']),
           });
         })(),
       ),

@@ -1,0 +1,432 @@
+// The one runner of the operating commands (status, check, exec, rollback, reboot, generations,
+// and ssh and install's host work): every host's verbs built the same way (one-shot ssh, one set
+// of defaults), run through forEachHost with one interrupt policy, progress as events, and typed
+// per-host results. Arguments, formatting and exit codes are the cli's.
+import { HostError } from '../errors.js';
+import { execProcess, tailLines, type Exec } from '../exec/index.js';
+import {
+  describeOutOfPlace,
+  evaluateWantedSystems,
+  historyRecord,
+  HostUnreachable,
+  OperatingVerbs,
+  placeInstallKeys,
+  resolveKeys,
+  runNixosInstall,
+  SecretReader,
+  statusVerdict,
+  type CommandRun,
+  type GenerationList,
+  type HealthCheckResult,
+  type HistoryWrite,
+  type HostSecrets,
+  type HostStatus,
+  type HostVitals,
+  type RebootResult,
+  type StatusProbe,
+} from '../backends/index.js';
+import { appendHistoryCommand, lockCommand, oneShotSsh, type HostPlan, type Plan } from '../plan/index.js';
+import type { HostOutcome, OperatePhase } from './events.js';
+import { forEachHost } from './operate.js';
+import { prepareRunFiles } from './run-plan.js';
+
+/** The defaults of the operating commands, in one place (the cli's flags override them). */
+export const OPERATE_DEFAULTS = {
+  /** fleet rollback: seconds to wait for another run's deploy lock on a host. */
+  lockWaitSeconds: 30,
+  /** fleet reboot: seconds a host has to come back with a new boot id. */
+  rebootWaitSeconds: 300,
+} as const;
+
+/** Why a host that never started ended so (the first Ctrl-C came before its turn). */
+export const NOT_STARTED = 'interrupted before it started';
+
+/**
+ * Per-host progress of an operating command; the cli passes a view (live tree, plain lines, or
+ * nothing), tests a recorder. `done` comes once per host, started or not, with its typed result.
+ */
+export interface OperateEvents<T> {
+  start(host: string, step: OperatePhase, title: string): void;
+  line(host: string, step: OperatePhase, text: string): void;
+  done(host: string, step: OperatePhase, outcome: HostOutcome, result: T): void;
+}
+
+export interface OperateDeps<T = unknown> {
+  /** The process port (default: real processes). */
+  exec?: Exec;
+  /** Aborted on the first Ctrl-C: no host starts any more, running commands get SIGINT. */
+  signal: AbortSignal;
+  events?: Partial<OperateEvents<T>>;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The results of one operating command, in host order. */
+export interface OperateResult<T> {
+  hosts: T[];
+  /** The run was interrupted (Ctrl-C): hosts not started ended as such. */
+  interrupted: boolean;
+}
+
+/** What a host's work gets: its verbs, and `start` to say its step began (the live view's line). */
+interface HostTurn {
+  verbs: OperatingVerbs;
+  start(title: string): void;
+}
+
+/** One operating command's work on each host, and how each result reads as an outcome. */
+interface HostWork<T> {
+  step: OperatePhase;
+  run(host: HostPlan, turn: HostTurn): Promise<T>;
+  /** The result of a host that never started (interrupted). */
+  notStarted(host: HostPlan): T;
+  /** The result of a host whose work threw (a verb's HostError, or anything else). */
+  failed(host: HostPlan, error: unknown): T;
+  /** The outcome the progress view shows; `base` holds the host, its mode, step and times. */
+  outcome(result: T, base: HostOutcome): HostOutcome;
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The hosts as every operating command reaches them: one-shot ssh (no master outlives the command). */
+function oneShot(host: HostPlan): HostPlan {
+  return host.ssh ? { ...host, ssh: oneShotSsh(host.ssh) } : host;
+}
+
+function verbsOf<T>(host: HostPlan, step: OperatePhase, deps: OperateDeps<T>): OperatingVerbs {
+  return new OperatingVerbs(host, {
+    exec: deps.exec ?? execProcess,
+    signal: deps.signal,
+    now: deps.now ?? Date.now,
+    sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    onLine: (_step, line) => deps.events?.line?.(host.name, step, line),
+  });
+}
+
+/** The runner: the work on every selected host, `plan.parallel` at once, one interrupt policy. */
+async function operate<T>(plan: Plan, work: HostWork<T>, deps: OperateDeps<T>): Promise<OperateResult<T>> {
+  prepareRunFiles(plan);
+  const now = deps.now ?? Date.now;
+  const hosts = plan.hosts.map(oneShot);
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const startedAt = new Map<string, number>();
+  const results = await forEachHost<HostPlan, T>(
+    hosts,
+    (host) => {
+      startedAt.set(host.name, now());
+      const turn: HostTurn = { verbs: verbsOf(host, work.step, deps), start: (title) => deps.events?.start?.(host.name, work.step, title) };
+      return work.run(host, turn);
+    },
+    {
+      parallel: plan.parallel,
+      signal: deps.signal,
+      onSkipped: (name) => work.notStarted(byName.get(name)!),
+      onError: (host, error) => work.failed(host, error),
+      onDone: (name, result) => {
+        const host = byName.get(name)!;
+        const at = now();
+        const base: HostOutcome = { host: name, kind: 'skipped', mode: host.mode, step: work.step, reason: NOT_STARTED, tail: [], startedAt: startedAt.get(name) ?? at, finishedAt: at, steps: [] };
+        deps.events?.done?.(name, work.step, work.outcome(result, base), result);
+      },
+    },
+  );
+  return { hosts: results, interrupted: deps.signal.aborted };
+}
+
+/** An outcome from ok-or-not: ok ends `okKind`, else failed. */
+function ended(base: HostOutcome, ok: boolean, okKind: 'changed' | 'unchanged', reason: string, summary = reason): HostOutcome {
+  return { ...base, kind: ok ? okKind : 'failed', reason, ...(ok ? { summary } : {}) };
+}
+
+// ------------------------------------------------------------------------------------------------
+// fleet status
+
+/** A host's status probe: what it runs and boots, its secrets, or why it could not be probed. */
+export type StatusAnswer = (StatusProbe & { secrets?: HostSecrets }) | { error: string; unreachable: boolean };
+
+/**
+ * Every selected host's status: the wanted systems evaluated here while each host is probed (with
+ * the history record of its live system and, with secrets, the digest check against the sources).
+ */
+export async function statusOfHosts(plan: Plan, deps: OperateDeps<StatusAnswer>): Promise<OperateResult<HostStatus>> {
+  const exec = deps.exec ?? execProcess;
+  const reader = new SecretReader(exec);
+  try {
+    const [wanted, probes] = await Promise.all([
+      evaluateWantedSystems(plan.commands, plan.flake, plan.hosts.map((h) => h.name), exec, deps.signal),
+      operate<StatusAnswer>(
+        plan,
+        {
+          step: 'status',
+          async run(host, { verbs, start }) {
+            start('probe what it runs and boots');
+            const secrets = 'never' in host.secrets ? [] : host.secrets.secrets;
+            const contents =
+              secrets.length > 0
+                ? reader.readAll(host.name, 'status', secrets, deps.signal).then((c) => ({ contents: c }), (e: unknown) => ({ error: message(e) }))
+                : undefined;
+            const probe = await verbs.statusProbe(secrets.map((s) => s.destination));
+            const read = await contents;
+            if (!read) return probe;
+            if ('error' in read) return { ...probe, secrets: { state: 'unknown', problems: [read.error] } };
+            const out = describeOutOfPlace(secrets, verbs.secretStates(secrets, probe.facts.secrets, read.contents));
+            return { ...probe, secrets: out.length === 0 ? { state: 'in-place', problems: [] } : { state: 'missing', problems: out } };
+          },
+          notStarted: () => ({ error: 'interrupted', unreachable: false }),
+          failed: (_host, error) => ({ error: message(error), unreachable: error instanceof HostUnreachable }),
+          outcome: (answer, base) => ended(base, !('error' in answer), 'unchanged', 'error' in answer ? answer.error : 'probed'),
+        },
+        deps,
+      ),
+    ]);
+    const statuses = plan.hosts.map((host, i): HostStatus => {
+      const probe = probes.hosts[i]!;
+      const path = wanted.paths.get(host.name) ?? '';
+      const base = { host: host.name, live: '', bootDefault: '', booted: '', wanted: path, detail: '' };
+      if ('error' in probe) return { ...base, verdict: probe.unreachable ? 'unreachable' : 'error', detail: probe.error };
+      const facts = probe.facts;
+      const seen = { live: facts.current, bootDefault: facts.profile, booted: facts.booted, generation: facts.generation, ...(probe.record ? { liveRecord: probe.record } : {}) };
+      if (!path) {
+        const verdict = statusVerdict(facts, '', host.mode) === 'not-installed' ? 'not-installed' : 'error';
+        return { ...base, ...seen, verdict, detail: `cannot evaluate the wanted system: ${wanted.errors.get(host.name) ?? 'unknown error'}` };
+      }
+      const verdict = statusVerdict(facts, path, host.mode);
+      const detail = verdict === 'not-installed' ? 'not NixOS (no /etc/NIXOS, no /run/current-system)' : '';
+      return { ...base, ...seen, verdict, detail, ...(probe.secrets && verdict !== 'not-installed' ? { secrets: probe.secrets } : {}) };
+    });
+    return { hosts: statuses, interrupted: probes.interrupted };
+  } finally {
+    reader.dispose();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// fleet check
+
+/** One host's result in `fleet check`. */
+export interface CheckResult {
+  host: string;
+  healthy: boolean;
+  vitals?: HostVitals;
+  checks: HealthCheckResult[];
+  /** Everything that makes it unhealthy, one sentence each. */
+  problems: string[];
+}
+
+/** Every selected host's vitals, then its manifest health checks. */
+export function checkHosts(plan: Plan, deps: OperateDeps<CheckResult>): Promise<OperateResult<CheckResult>> {
+  return operate<CheckResult>(
+    plan,
+    {
+      step: 'check',
+      async run(host, { verbs, start }) {
+        start(`vitals${host.healthChecks.length > 0 ? ` and ${host.healthChecks.length} health check(s)` : ''}`);
+        const { vitals, problems } = await verbs.vitals();
+        const checks = await verbs.healthChecks();
+        for (const c of checks) if (!c.ok) problems.push(`health check "${c.name}" failed: ${c.detail}`);
+        return { host: host.name, healthy: problems.length === 0, vitals, checks, problems };
+      },
+      notStarted: (host) => ({ host: host.name, healthy: false, checks: [], problems: ['interrupted before it was checked'] }),
+      failed: (host, error) => ({ host: host.name, healthy: false, checks: [], problems: [message(error)] }),
+      outcome: (r, base) => ended(base, r.healthy, 'unchanged', r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`),
+    },
+    deps,
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// fleet exec
+
+/** One host's run of the user's command. */
+export interface ExecHostResult extends CommandRun {
+  host: string;
+}
+
+/** How a host's command ended, in a few words (`exit 0`, `ssh failed (255)`, `did not finish`). */
+export function execStatus(r: Pick<ExecHostResult, 'exitCode' | 'sshFailed'>): string {
+  return r.sshFailed ? 'ssh failed (255)' : r.exitCode === null ? 'did not finish' : `exit ${r.exitCode}`;
+}
+
+/** The user's command on every selected host; `timeoutSeconds` kills a host's command. */
+export function execOnHosts(plan: Plan, command: readonly string[], timeoutSeconds: number | undefined, deps: OperateDeps<ExecHostResult>): Promise<OperateResult<ExecHostResult>> {
+  const none = (host: string, line: string): ExecHostResult => ({ host, exitCode: null, sshFailed: false, stdout: '', stderr: '', output: [line] });
+  return operate<ExecHostResult>(
+    plan,
+    {
+      step: 'exec',
+      async run(host, { verbs, start }) {
+        start(command.join(' '));
+        return { host: host.name, ...(await verbs.runCommand(command, timeoutSeconds)) };
+      },
+      notStarted: (host) => none(host.name, 'not started: interrupted'),
+      failed: (host, error) => none(host.name, String(error)),
+      outcome: (r, base) => ended(base, r.exitCode === 0, 'changed', execStatus(r)),
+    },
+    deps,
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// fleet rollback
+
+export interface RollbackRequest {
+  /** --to N; undefined: the generation before the boot default. */
+  to?: number;
+  action: 'switch' | 'boot';
+  /** Seconds to wait for another run's deploy lock (default OPERATE_DEFAULTS.lockWaitSeconds). */
+  lockWaitSeconds?: number;
+  /** Who holds the lock, as the lock file says (`user@machine`). */
+  operator: string;
+}
+
+/**
+ * Every selected host back to a generation (the rollback verb a rollout's wave uses too), and a
+ * verified rollback recorded in the host's deploy history as a deploy is.
+ */
+export function rollbackHosts(plan: Plan, request: RollbackRequest, deps: OperateDeps<HostOutcome>): Promise<OperateResult<HostOutcome>> {
+  const { action } = request;
+  const now = deps.now ?? Date.now;
+  const notRun = (host: string, reason: string, kind: 'skipped' | 'failed'): HostOutcome => {
+    const at = now();
+    return { host, kind, mode: action, step: 'probe', reason, tail: [], startedAt: at, finishedAt: at, steps: [] };
+  };
+  return operate<HostOutcome>(
+    plan,
+    {
+      step: 'rollback',
+      async run(host, { verbs, start }) {
+        const startedAt = now();
+        if (!host.ssh) throw new HostError(host.name, 'rollback', `${host.name}: fleet rollback works over ssh only`);
+        start(`${request.to !== undefined ? `to generation ${request.to}` : 'to the previous generation'} (${action})`);
+        const lock = lockCommand(host.ssh, request.lockWaitSeconds ?? OPERATE_DEFAULTS.lockWaitSeconds, request.operator);
+        const result = await verbs.rollBack(request.to, action, lock);
+        // A verified rollback is a change of system like a deploy: the host's history records it.
+        let history: HistoryWrite | undefined;
+        if (result.kind === 'changed' && result.storePath && result.generation !== undefined) {
+          // Nothing is built from the flake: the revision is that of the generation gone back to, if recorded.
+          const record = {
+            ...historyRecord(plan.provenance, { time: now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
+            revision: result.record?.revision ?? null,
+          };
+          history = await verbs.appendHistory(appendHistoryCommand(host.ssh, false), record, 'rollback', true);
+        }
+        return {
+          host: host.name,
+          kind: result.kind,
+          mode: action,
+          step: result.step,
+          reason: history && !history.written ? `${result.reason} (deploy history not written: ${history.reason})` : result.reason,
+          ...(history ? { history } : {}),
+          summary: result.generation === undefined ? undefined : result.kind === 'changed' ? `rolled back to generation ${result.generation} (${action})` : `already on generation ${result.generation}`,
+          storePath: result.storePath,
+          tail: result.tail,
+          startedAt,
+          finishedAt: now(),
+          steps: [],
+        };
+      },
+      notStarted: (host) => notRun(host.name, NOT_STARTED, 'skipped'),
+      failed: (host, error) => notRun(host.name, message(error), 'failed'),
+      outcome: (o) => o,
+    },
+    deps,
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// fleet reboot
+
+/** One host's reboot. */
+export type RebootHostResult = RebootResult & { host: string; durationMs: number };
+
+/**
+ * Every selected host rebooted and waited for (bounded); its secrets uploaded again once it is
+ * back (/run/keys is empty after a reboot). Their sources are read first, so a host whose secrets
+ * could not be restored is not rebooted.
+ */
+export async function rebootHosts(plan: Plan, waitSeconds: number, deps: OperateDeps<RebootHostResult>): Promise<OperateResult<RebootHostResult>> {
+  const now = deps.now ?? Date.now;
+  const reader = new SecretReader(deps.exec ?? execProcess);
+  const failed = (host: string, detail: string): RebootHostResult => ({ host, kind: 'failed', detail, durationMs: 0 });
+  try {
+    return await operate<RebootHostResult>(
+      plan,
+      {
+        step: 'reboot',
+        async run(host, { verbs, start }) {
+          const started = now();
+          if (!host.ssh) throw new HostError(host.name, 'reboot', `${host.name} is the local machine: fleet will not reboot the machine it runs on`);
+          const secrets = 'never' in host.secrets ? undefined : host.secrets;
+          const contents = secrets ? await reader.readAll(host.name, 'reboot', secrets.secrets, deps.signal) : undefined;
+          start(`reboot, then wait up to ${waitSeconds}s for a new boot id${secrets ? ', then upload its secrets again' : ''}`);
+          const result = await verbs.rebootAndWait(waitSeconds);
+          if (result.kind !== 'rebooted' || !secrets || !contents) return { host: host.name, durationMs: now() - started, ...result };
+          try {
+            const restored = await verbs.restoreSecrets(secrets, contents, 'reboot');
+            return { host: host.name, durationMs: now() - started, ...result, detail: `${result.detail}; ${restored}` };
+          } catch (error) {
+            return { host: host.name, durationMs: now() - started, ...result, kind: 'failed', detail: `${result.detail}, but its secrets are not back: ${message(error)}` };
+          }
+        },
+        notStarted: (host) => failed(host.name, NOT_STARTED),
+        failed: (host, error) => failed(host.name, message(error)),
+        outcome: (r, base) => ended(base, r.kind === 'rebooted', 'changed', r.detail, 'rebooted'),
+      },
+      deps,
+    );
+  } finally {
+    reader.dispose();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// fleet generations, fleet ssh (one host each)
+
+export type GenerationsAnswer = { list: GenerationList } | { error: string; tail: string[] };
+
+/** The one selected host's system generations, or why they could not be listed. */
+export async function generationsOf(plan: Plan, deps: OperateDeps<GenerationsAnswer>): Promise<GenerationsAnswer> {
+  const result = await operate<GenerationsAnswer>(
+    plan,
+    {
+      // The generation listing reads what the host runs and boots, as status does.
+      step: 'status',
+      run: async (_host, { verbs }) => ({ list: await verbs.generations() }),
+      notStarted: () => ({ error: NOT_STARTED, tail: [] }),
+      failed: (_host, error) => ({ error: message(error), tail: error instanceof HostError ? error.tail : [] }),
+      outcome: (r, base) => ended(base, 'list' in r, 'unchanged', 'list' in r ? 'listed' : r.error),
+    },
+    deps,
+  );
+  return result.hosts[0] ?? { error: 'no host selected', tail: [] };
+}
+
+/** `fleet ssh`: a shell or one command on the host, on the user's terminal; ssh's exit code. */
+export function openShell(plan: Plan, host: HostPlan, command: readonly string[], deps: OperateDeps): Promise<number> {
+  prepareRunFiles(plan);
+  return verbsOf(oneShot(host), 'exec', deps).interactive(command);
+}
+
+// ------------------------------------------------------------------------------------------------
+// fleet install (into a mounted root on this machine)
+
+/**
+ * Places the host's key files under the root (generating the host key if the policy says so);
+ * the paths written, or undefined when the host's keys are never pushed.
+ */
+export async function placeKeysUnder(host: HostPlan, root: string, deps: { exec?: Exec; signal?: AbortSignal }): Promise<string[] | undefined> {
+  if (!host.keys || host.keys.push === 'never') return undefined;
+  const keys = await resolveKeys(host.name, host.keys, deps.exec ?? execProcess, deps.signal);
+  return placeInstallKeys(root, host.keys.destination, keys.files);
+}
+
+/** nixos-install of the built system into the root; ok, and the last lines of its output. */
+export async function installIntoRoot(
+  plan: Plan,
+  root: string,
+  system: string,
+  deps: Pick<OperateDeps, 'exec' | 'signal'> & { onLine: (line: string) => void },
+): Promise<{ ok: boolean; exitCode: number | null; signal: string | null; tail: string[] }> {
+  const run = await runNixosInstall(plan.commands, root, system, deps.exec ?? execProcess, { signal: deps.signal, onLine: deps.onLine });
+  return { ok: run.exitCode === 0, exitCode: run.exitCode, signal: run.signal, tail: tailLines(run) };
+}
