@@ -126,7 +126,8 @@ async function operate<T>(plan: Plan, work: HostWork<T>, deps: OperateDeps<T>): 
         const host = byName.get(name)!;
         const at = now();
         const base: HostOutcome = { host: name, kind: 'skipped', mode: host.mode, step: work.step, reason: NOT_STARTED, tail: [], startedAt: startedAt.get(name) ?? at, finishedAt: at, steps: [] };
-        deps.events?.done?.(name, work.step, work.outcome(result, base), result);
+        // A host that never started ends the same for every command: skipped, interrupted.
+        deps.events?.done?.(name, work.step, startedAt.has(name) ? work.outcome(result, base) : base, result);
       },
     },
   );

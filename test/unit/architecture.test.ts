@@ -75,6 +75,26 @@ describe('module boundaries', () => {
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });
 
+  it('the operating commands spawn nothing themselves: cli/operate-*.ts run hosts through run/ (the host verbs)', () => {
+    const operating = files(join(SRC, 'cli')).filter((f) => /\/operate-[^/]*\.ts$/.test(f));
+    expect(operating.map((f) => relative(SRC, f)).sort()).toEqual(['cli/operate-change.ts', 'cli/operate-run.ts']);
+    expect(operating.flatMap((f) => spawnOffences(readFileSync(f, 'utf8')).map((o) => `${relative(SRC, f)}: ${o}`))).toEqual([]);
+  });
+
+  it('the rule above catches a command that calls a backend or the process port itself', () => {
+    const offending = [
+      "import { execProcess, type Exec } from '../exec/index.js';",
+      "import { rollbackHost, statusExitCode, type RollbackResult } from '../backends/index.js';",
+      'const run = await exec({ argv: ["ssh", host] });',
+    ].join('\n');
+    expect(spawnOffences(offending)).toEqual([
+      'imports execProcess from ../exec/index.js',
+      'imports rollbackHost from ../backends/index.js',
+      'calls exec(…)',
+    ]);
+    expect(spawnOffences("import type { Exec } from '../exec/index.js';\nimport { statusExitCode, type HostStatus } from '../backends/index.js';")).toEqual([]);
+  });
+
   it('has no import cycles between modules', () => {
     const edges = new Map<string, Set<string>>();
     for (const i of IMPORTS) {
@@ -94,3 +114,22 @@ describe('module boundaries', () => {
     expect([...new Set(cycles)]).toEqual([]);
   });
 });
+
+/** Pure helpers of backends/ that an operating command may use for its output (they spawn nothing). */
+const PURE_BACKEND_HELPERS = ['statusExitCode', 'checkInstallRoot'];
+
+/**
+ * Why a cli file spawns processes itself: any value it imports from exec/ or backends/ (types
+ * aside) other than the pure helpers, and any call of an Exec.
+ */
+function spawnOffences(text: string): string[] {
+  const offences: string[] = [];
+  for (const m of text.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s+from\s+'(\.\.\/(?:exec|backends)\/[^']*)'/g)) {
+    if (m[1]) continue;
+    const names = (m[2] as string).split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '));
+    for (const name of names) if (!PURE_BACKEND_HELPERS.includes(name)) offences.push(`imports ${name} from ${m[3]}`);
+  }
+  for (const m of text.matchAll(/import\s+\*\s+as\s+\w+\s+from\s+'(\.\.\/(?:exec|backends)\/[^']*)'/g)) offences.push(`imports all of ${m[1]}`);
+  if (/\bexec\s*\(/.test(text)) offences.push('calls exec(…)');
+  return offences;
+}

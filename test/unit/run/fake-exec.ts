@@ -25,6 +25,14 @@ export type CommandKind =
   | 'history'
   /** `ssh -G`: ssh's effective configuration, read for the fresh connection's key exchange. */
   | 'config'
+  /** The operating commands' remote scripts (status probe, vitals, generations, rollback, reboot). */
+  | 'status'
+  | 'check'
+  | 'generations'
+  | 'rollback'
+  | 'reboot'
+  /** A manifest health check (`timeout <seconds> <command>` on the target). */
+  | 'health'
   | 'unknown';
 
 export interface Call {
@@ -82,6 +90,12 @@ export function classify(argv: readonly string[]): CommandKind {
   if (scriptName(line, 'fleet-history')) return 'history';
   if (scriptName(line, 'fleet-push-secrets')) return 'push-secrets';
   if (scriptName(line, 'fleet-diff')) return 'diff';
+  if (scriptName(line, 'fleet-status')) return 'status';
+  if (scriptName(line, 'fleet-check')) return 'check';
+  if (scriptName(line, 'fleet-generations')) return 'generations';
+  if (scriptName(line, 'fleet-rollback')) return 'rollback';
+  if (scriptName(line, 'fleet-reboot')) return 'reboot';
+  if (line.startsWith('timeout ')) return 'health';
   return 'unknown';
 }
 
