@@ -195,7 +195,8 @@ export async function statusOfHosts(plan: Plan, deps: OperateDeps<StatusAnswer>)
       const detail = verdict === 'not-installed' ? 'not NixOS (no /etc/NIXOS, no /run/current-system)' : '';
       return { ...base, ...seen, verdict, detail, ...(probe.secrets && verdict !== 'not-installed' ? { secrets: probe.secrets } : {}) };
     });
-    return { hosts: statuses, interrupted: probes.interrupted };
+    // Interrupted while the wanted systems were still being evaluated counts too.
+    return { hosts: statuses, interrupted: deps.signal.aborted };
   } finally {
     reader.dispose();
   }
