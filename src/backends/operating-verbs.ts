@@ -8,6 +8,7 @@ import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import {
   checkCommand,
   execCommand,
+  historyCommand,
   interactiveSshCommand,
   resolveArgv,
   statusProbeCommand,
@@ -21,7 +22,7 @@ import { sshControlExit } from '../ssh/index.js';
 import { listGenerations, rollbackHost, type RollbackResult } from './rollback.js';
 import type { GenerationList } from './generations.js';
 import { parseVitals, runHealthChecks, vitalsProblems, type HealthCheckResult, type HostVitals } from './health.js';
-import { appendHistory, parseHistoryLines, prefixedLines, type HistoryRecord, type HistoryWrite } from './history.js';
+import { appendHistory, parseHistoryLines, prefixedLines, readHistory, type HistoryRecord, type HistoryWrite, type HostHistory } from './history.js';
 import { parseProbe, type ProbeFacts } from './probe.js';
 import { rebootAndWait, type RebootResult } from './reboot.js';
 import { newDigestKey, restoreSecrets, secretStates, type SecretState } from './secrets.js';
@@ -230,6 +231,14 @@ export class OperatingVerbs {
     if (!('error' in list)) return list;
     if (list.unreachable) throw new HostUnreachable(this.name, 'probe', list.error, list.tail);
     throw new HostError(this.name, 'probe', list.error, list.tail);
+  }
+
+  /** The host's deploy history as fleet recorded it (oldest first), and how many lines were unreadable. */
+  async history(): Promise<HostHistory> {
+    const history = await readHistory(historyCommand(this.host.ssh), this.ctx.exec, { sshTarget: Boolean(this.host.ssh), signal: this.ctx.signal });
+    if (!('error' in history)) return history;
+    if (history.unreachable) throw new HostUnreachable(this.name, 'probe', history.error, history.tail);
+    throw new HostError(this.name, 'probe', history.error, history.tail);
   }
 
   /** Reboots the host and waits (at most `waitSeconds`) for a new boot id on its boot default. */

@@ -1,20 +1,23 @@
-// `fleet history <host>`: the host's deploy history, newest first, as a table or JSON.
-import { execProcess, type Exec } from '../exec/index.js';
-import { readHistory } from '../backends/index.js';
-import { historyCommand } from '../plan/index.js';
+// `fleet history <host>`: the host's deploy history, newest first, as a table or JSON — arguments,
+// the operating runner (run/operate-run.ts, on the host verbs), output and exit code.
+import type { Exec } from '../exec/index.js';
+import { historyOf } from '../run/index.js';
 import { formatHistory } from '../ui/index.js';
 import { EXIT } from './exit.js';
+import { interruptSignal } from './interrupt.js';
 import { singleHost } from './operate-run.js';
 import type { CommandResult } from './result.js';
 
-export async function runHistory(args: { file?: string; host: string; json: boolean; limit?: number }, exec: Exec = execProcess): Promise<CommandResult> {
-  const { host } = await singleHost(args.file, args.host);
-  const history = await readHistory(historyCommand(host.ssh), exec, { sshTarget: Boolean(host.ssh) });
-  if ('error' in history) {
-    const lines = [`fleet: ${host.name}: ${history.error}`, ...history.tail.map((l) => `  │ ${l}`)];
+export async function runHistory(args: { file?: string; host: string; json: boolean; limit?: number }, exec?: Exec): Promise<CommandResult> {
+  const { plan, host } = await singleHost(args.file, args.host);
+  const { signal, dispose } = interruptSignal();
+  const answer = await historyOf(plan, { exec, signal }).finally(dispose);
+  if ('error' in answer) {
+    const lines = [`fleet: ${host.name}: ${answer.error}`, ...answer.tail.map((l) => `  │ ${l}`)];
     process.stderr.write(`${lines.join('\n')}\n`);
     return { exitCode: EXIT.hostFailure };
   }
+  const history = answer.history;
   const newestFirst = [...history.records].reverse().slice(0, args.limit ?? Infinity);
   if (args.json) {
     return { exitCode: EXIT.ok, stdout: [JSON.stringify({ command: 'history', host: host.name, records: newestFirst, unreadable: history.unreadable }, null, 2)] };

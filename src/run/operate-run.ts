@@ -19,6 +19,7 @@ import {
   type GenerationList,
   type HealthCheckResult,
   type HistoryWrite,
+  type HostHistory,
   type HostSecrets,
   type HostStatus,
   type HostVitals,
@@ -382,7 +383,7 @@ export async function rebootHosts(plan: Plan, waitSeconds: number, deps: Operate
 }
 
 // ------------------------------------------------------------------------------------------------
-// fleet generations, fleet ssh (one host each)
+// fleet generations, fleet history, fleet ssh (one host each)
 
 export type GenerationsAnswer = { list: GenerationList } | { error: string; tail: string[] };
 
@@ -397,6 +398,25 @@ export async function generationsOf(plan: Plan, deps: OperateDeps<GenerationsAns
       notStarted: () => ({ error: NOT_STARTED, tail: [] }),
       failed: (_host, error) => ({ error: message(error), tail: error instanceof HostError ? error.tail : [] }),
       outcome: (r, base) => ended(base, 'list' in r, 'unchanged', 'list' in r ? 'listed' : r.error),
+    },
+    deps,
+  );
+  return result.hosts[0] ?? { error: 'no host selected', tail: [] };
+}
+
+export type HistoryAnswer = { history: HostHistory } | { error: string; tail: string[] };
+
+/** The one selected host's deploy history, or why it could not be read. */
+export async function historyOf(plan: Plan, deps: OperateDeps<HistoryAnswer>): Promise<HistoryAnswer> {
+  const result = await operate<HistoryAnswer>(
+    plan,
+    {
+      // Reading the history is a probe of the host, as status is.
+      step: 'status',
+      run: async (_host, { verbs }) => ({ history: await verbs.history() }),
+      notStarted: () => ({ error: NOT_STARTED, tail: [] }),
+      failed: (_host, error) => ({ error: message(error), tail: error instanceof HostError ? error.tail : [] }),
+      outcome: (r, base) => ended(base, 'history' in r, 'unchanged', 'history' in r ? 'read' : r.error),
     },
     deps,
   );

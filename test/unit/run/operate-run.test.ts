@@ -11,6 +11,7 @@ import {
   checkHosts,
   execOnHosts,
   generationsOf,
+  historyOf,
   NOT_STARTED,
   rebootHosts,
   rollbackHosts,
@@ -382,5 +383,30 @@ describe('fleet generations', () => {
   it('a failing listing says so, with its last lines', async () => {
     const { deps } = setup({ generations: () => ({ exitCode: 1, stderr: 'nix-env: permission denied\n' }) });
     expect(await generationsOf(planOf({}, ['web-1']), deps)).toEqual({ error: 'listing generations failed (exit 1)', tail: ['nix-env: permission denied'] });
+  });
+});
+
+describe('fleet history', () => {
+  const record = { recordVersion: 1, time: '2026-01-01T10:00:00.000Z', host: 'web-1', action: 'deploy', mode: 'switch', system: '/nix/store/gen-3', generation: 3, operator: 'alice@laptop', ci: null, revision: null, fleetVersion: '0.1.0' };
+
+  it('reads the host\'s deploy history over a one-shot connection', async () => {
+    const { deps, fake } = setup({ history: () => ({ stdout: `record=${JSON.stringify(record)}\nrecord=not json\nend=ok\n` }) });
+    const answer = await historyOf(planOf({}, ['web-1']), deps);
+    expect(answer).toMatchObject({ history: { records: [{ system: '/nix/store/gen-3', generation: 3 }], unreadable: 1 } });
+    expect(fake.kinds()).toEqual(['history']);
+    expect(fake.calls[0]!.argv.some((a) => a.startsWith('ControlPath=') && a !== 'ControlPath=none')).toBe(false);
+  });
+
+  it('an unreachable host says why; a failing read says so', async () => {
+    const unreachable = setup({ history: () => CONNECTION_REFUSED });
+    expect(await historyOf(planOf({}, ['web-1']), unreachable.deps)).toMatchObject({ error: expect.stringMatching(/^cannot reach the host: .*refused/) });
+    const failing = setup({ history: () => ({ exitCode: 1 }) });
+    expect(await historyOf(planOf({}, ['web-1']), failing.deps)).toEqual({ error: 'reading the history failed (exit 1)', tail: [] });
+  });
+
+  it('interrupted before it starts: nothing runs', async () => {
+    const { deps, fake } = setup({}, { interrupted: true });
+    expect(await historyOf(planOf({}, ['web-1']), deps)).toEqual({ error: NOT_STARTED, tail: [] });
+    expect(fake.calls).toEqual([]);
   });
 });
