@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/manifest/inventory.js';
+import { OperatingVerbs } from '../../../src/backends/index.js';
 import { buildPlan, type Plan } from '../../../src/plan/index.js';
 import {
   checkHosts,
@@ -408,5 +409,22 @@ describe('fleet history', () => {
     const { deps, fake } = setup({}, { interrupted: true });
     expect(await historyOf(planOf({}, ['web-1']), deps)).toEqual({ error: NOT_STARTED, tail: [] });
     expect(fake.calls).toEqual([]);
+  });
+});
+
+describe('the operating verbs', () => {
+  it('have no deploy verb: one called without a build does not type-check (tsc checks this file)', () => {
+    const { fake } = setup({});
+    const verbs = new OperatingVerbs(planOf({}, ['web-1']).hosts[0]!, {
+      exec: fake.exec,
+      signal: new AbortController().signal,
+      now: Date.now,
+      sleep: async () => undefined,
+      onLine: () => undefined,
+    });
+    // @ts-expect-error copyClosure is a deploy verb: it needs a HostBuild (HostVerbs)
+    expect(verbs.copyClosure).toBeUndefined();
+    // @ts-expect-error activate is a deploy verb too
+    expect(verbs.activate).toBeUndefined();
   });
 });
