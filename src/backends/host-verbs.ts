@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
-import { tailLines } from '../exec/index.js';
+import { tailLines, type Exec } from '../exec/index.js';
 import {
   pushKeysInput,
   resolveArgv,
@@ -45,6 +45,24 @@ const KNOWN_HOSTS_NOISE = /^Warning: Permanently added .* to the list of known h
 export interface Connection {
   facts: ProbeFacts;
   release(): Promise<void>;
+  /** Asks the held lock session whether a store path's closure is on the target (an early session). */
+  closure?(storePath: string): Promise<'present' | 'absent'>;
+}
+
+/** The wait of a lock session: another run's lock, then ssh's connect timeout, then the probe. */
+function lockTimeoutMs(host: HostPlan, waitSeconds: number): number {
+  return (waitSeconds + (host.ssh?.connectTimeout ?? 10) + PROBE_TIMEOUT_MS / 1000) * 1000;
+}
+
+/**
+ * Starts an early host's lock session when the run starts, before its system is evaluated (the
+ * plan's lock command then has no <toplevel>): connection, lock and probe overlap the evaluation.
+ */
+export function lockEarly(host: HostPlan, exec: Exec, signal: AbortSignal, digestKey: string): Promise<HeldLock> | undefined {
+  const connect = host.connect;
+  if (connect.kind !== 'lock-and-probe' || !connect.early) return undefined;
+  const argv = resolveArgv(connect.command.argv, { digestKey });
+  return acquireLock(host.name, argv, exec, signal, lockTimeoutMs(host, connect.waitSeconds));
 }
 
 /** The verbs of `fleet apply` and the single-step commands: a deploy verb without a build does not type-check. */
@@ -73,20 +91,16 @@ export class HostVerbs extends OperatingVerbs {
   }
 
   /** First contact: the lock and the probe in one session (ssh), or the probe alone (local). */
-  async connect(): Promise<Connection> {
+  /** First contact, or the early lock session started with `lockEarly` (same digest key). */
+  async connect(early?: Promise<HeldLock>): Promise<Connection> {
     const connect = this.host.connect;
     if (connect.kind === 'probe') {
       return { facts: await this.probe('probe', connect.command), release: async () => undefined };
     }
-    const lock: HeldLock = await acquireLock(
-      this.name,
-      resolveArgv(connect.command.argv, this.values()),
-      this.ctx.exec,
-      this.ctx.signal,
-      (connect.waitSeconds + (this.host.ssh?.connectTimeout ?? 10) + PROBE_TIMEOUT_MS / 1000) * 1000,
-    );
+    const lock: HeldLock = await (early ??
+      acquireLock(this.name, resolveArgv(connect.command.argv, this.values()), this.ctx.exec, this.ctx.signal, lockTimeoutMs(this.host, connect.waitSeconds)));
     try {
-      return { facts: parseProbe(lock.probeAnswer, this.name), release: () => lock.release() };
+      return { facts: parseProbe(lock.probeAnswer, this.name), release: () => lock.release(), closure: (path) => lock.closure(path) };
     } catch (error) {
       await lock.release();
       throw error;

@@ -9,7 +9,12 @@ export interface HeldLock {
   release(): Promise<void>;
   /** What the session printed after `locked`: the probe's answer, up to `end=ok`. */
   probeAnswer: string;
+  /** Asks the held session whether a store path is valid on the target (its closure is there). */
+  closure(storePath: string): Promise<'present' | 'absent'>;
 }
+
+/** How long a held session may take to say whether a closure is there (one nix-store call). */
+const CLOSURE_ANSWER_MS = 60_000;
 
 /** How often the held lock's session sends its heartbeat byte (well under LOCK_STALE_SECONDS). */
 const HEARTBEAT_MS = 10_000;
@@ -28,6 +33,9 @@ export async function acquireLock(host: string, argv: string[], exec: Exec, sign
     onLocked = () => resolve('locked');
   });
   let answer: string[] | undefined;
+  let probed = false;
+  // Closure questions are answered in the order they were asked.
+  const waiting: ((line: string) => void)[] = [];
   const session = exec({
     argv,
     stdin,
@@ -38,8 +46,15 @@ export async function acquireLock(host: string, argv: string[], exec: Exec, sign
         if (line.trim() === 'locked') answer = [];
         return;
       }
+      if (probed) {
+        if (line.startsWith('closure=')) waiting.shift()?.(line);
+        return;
+      }
       answer.push(line);
-      if (line === 'end=ok') onLocked();
+      if (line === 'end=ok') {
+        probed = true;
+        onLocked();
+      }
     },
   });
   let timer: NodeJS.Timeout | undefined;
@@ -57,6 +72,21 @@ export async function acquireLock(host: string, argv: string[], exec: Exec, sign
     void session.finally(() => clearInterval(heartbeat));
     return {
       probeAnswer: (answer ?? []).join('\n'),
+      closure(storePath) {
+        if (/[\n\0]/.test(storePath)) throw new Error(`not a store path: ${JSON.stringify(storePath)}`);
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new HostError(host, 'lock', 'the lock session did not say whether the closure is on the target', [])), CLOSURE_ANSWER_MS);
+          waiting.push((line) => {
+            clearTimeout(timer);
+            resolve(line === 'closure=present' ? 'present' : 'absent');
+          });
+          void session.then(() => {
+            clearTimeout(timer);
+            reject(new HostError(host, 'lock', 'the lock session ended before it said whether the closure is on the target', []));
+          });
+          stdin.write(`?${storePath}\n`);
+        });
+      },
       async release() {
         clearInterval(heartbeat);
         stdin.end();

@@ -56,6 +56,8 @@ export interface VerbContext {
   onQuietLine?: (step: VerbStep, line: string) => void;
   /** How far a step got (the closure copy: paths copied of the paths to copy). */
   onProgress?: (step: VerbStep, done: number, total: number) => void;
+  /** This run's digest key for the host, when a session that uses it started before its verbs (an early lock). */
+  digestKey?: string;
 }
 
 /** Bounds of the remote steps that have none of their own (issue: a stalled step must not hang a run). */
@@ -87,12 +89,14 @@ export interface CommandRun {
 
 export class OperatingVerbs {
   /** The key of this run's secret digests on this host (see PROBE_FUNCTION): random, not secret. */
-  readonly digestKey = newDigestKey();
+  readonly digestKey: string;
 
   constructor(
     protected readonly host: HostPlan,
     protected readonly ctx: VerbContext,
-  ) {}
+  ) {
+    this.digestKey = ctx.digestKey ?? newDigestKey();
+  }
 
   protected get name(): string {
     return this.host.name;

@@ -27,7 +27,7 @@ import { selectHosts, type Selection } from './selection.js';
 import { inRolloutOrder, planRollout, type RolloutOptions } from './rollout.js';
 import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
-import { FRESH_CONNECTION, sshOpenMaster } from '../ssh/argv.js';
+import { FRESH_CONNECTION } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
 
 /** What the command line adds to the manifest for one run. */
@@ -225,7 +225,7 @@ function diffStep(ssh: SshSettings | undefined, options: PlanOptions, inventory:
   const step: HostPlan['diff'] = {
     kind: 'diff',
     guard:
-      'before anything on the target changes: the closure is copied (unless the probe found it there), then the target lists ' +
+      'before anything on the target changes: the closure is copied (unless it is there already), then the target lists ' +
       'the closures of the system it runs and of <toplevel> and fleet compares them by package; "no changes" when it already ' +
       `runs <toplevel>, nothing to compare when it is not NixOS yet; ${DIFF_USE_WORDS[options.diff]}`,
     use: options.diff,
@@ -278,7 +278,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
       mode === 'dry-activate'
         ? 'always (dry-activate changes nothing)'
         : `skipped when the target already runs <toplevel> as ${liveOrBoot}${options.force ? ' (--force: never skipped)' : ''}; ` +
-          `the closure is copied before anything is activated, unless the probe found it there (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
+          `the closure is copied before anything is activated, unless it is there already (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
           (act.kind === 'watched' ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation` : `; no rollback watchdog (${act.unwatched})`),
     flavour: options.rebuildFlavour,
     activation: act,
@@ -317,8 +317,10 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
     connect: ssh
       ? {
           kind: 'lock-and-probe',
-          ...(ssh.trustOnFirstUse ? {} : { openEarly: { purpose: 'open the shared connection while the build runs', argv: sshOpenMaster(ssh) } }),
-          command: lockCommand(ssh, options.lockTimeout, options.operator, firstProbe),
+          early: !ssh.trustOnFirstUse,
+          // An early session starts before <toplevel> is known: the closure is asked later.
+          command: lockCommand(ssh, options.lockTimeout, options.operator, { ...firstProbe, closure: firstProbe.closure && ssh.trustOnFirstUse }),
+          closure: firstProbe.closure && ssh.trustOnFirstUse ? 'probe' : 'ask',
           waitSeconds: options.lockTimeout,
         }
       : { kind: 'probe', command: probeCommand(undefined, firstProbe) },

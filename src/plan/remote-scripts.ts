@@ -118,7 +118,9 @@ export const LOCK_STALE_SECONDS = 60;
  * released when stdin closes, or when no heartbeat byte has arrived for LOCK_STALE_SECONDS: a
  * connection that died without a FIN (a cut link) otherwise keeps sshd, and the lock, for hours.
  * Prints `locked` once held, then the probe's facts (one round trip for both), or `busy=<holder>`
- * and exits 75 after waiting. Args: <wait seconds> <holder description> <probe args…>.
+ * and exits 75 after waiting. While held it answers `?<store path>` lines on stdin with
+ * `closure=present|absent` (a session opened before the system was evaluated asks this later).
+ * Args: <wait seconds> <holder description> <probe args…>.
  */
 export const LOCK_SCRIPT = `set -u
 ${PROBE_FUNCTION}
@@ -132,7 +134,14 @@ printf '%s since %s\\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > /run/fleet/deplo
 echo locked
 shift 2
 fleet_probe "$@"
-while beat=$(timeout ${LOCK_STALE_SECONDS} dd bs=1 count=1 2>/dev/null) && [ -n "$beat" ]; do :; done
+# A byte at a time: "." is a heartbeat; "?" is followed by a store path and a newline, and asks
+# whether that closure is here (read reads up to the newline only, so no heartbeat is lost).
+while beat=$(timeout ${LOCK_STALE_SECONDS} dd bs=1 count=1 2>/dev/null) && [ -n "$beat" ]; do
+  if [ "$beat" = "?" ]; then
+    IFS= read -r path || break
+    if nix-store --check-validity "$path" >/dev/null 2>&1; then echo closure=present; else echo closure=absent; fi
+  fi
+done
 rm -f /run/fleet/deploy.lock.info
 `;
 

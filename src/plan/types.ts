@@ -106,18 +106,25 @@ export interface NeverStep<K extends StepKind> {
 
 /**
  * First contact. Over ssh, one session takes the deploy lock, answers the probe (facts every
- * guard needs, and whether the built closure is already there) and holds the lock until fleet
- * closes it: one round trip. A local target is probed only.
+ * guard needs) and holds the lock until fleet closes it: one round trip. A local target is
+ * probed only.
  */
 export type ConnectStep =
   | {
       kind: 'lock-and-probe';
       /**
-       * Run while the build stage runs: opens the shared connection ahead of time (its failure is
-       * left to the lock). Not for a trust-on-first-use host, whose first contact fleet reports.
+       * The session starts when the run does, while the hosts are evaluated, and opens the shared
+       * connection; the host's steps use it once its system is evaluated. Not for a
+       * trust-on-first-use host, whose first contact fleet reports when the host starts.
        */
-      openEarly?: PlannedCommand;
+      early: boolean;
       command: PlannedCommand;
+      /**
+       * How fleet learns whether the built closure is already on the target: from the probe
+       * (<toplevel> is known when the session starts), or asked over the held session once the
+       * host is evaluated (`?<toplevel>` on its stdin; one line back), for an early session.
+       */
+      closure: 'probe' | 'ask';
       waitSeconds: number;
     }
   | { kind: 'probe'; command: PlannedCommand };

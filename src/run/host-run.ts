@@ -21,6 +21,7 @@ import {
   type ArmedWatchdog,
   type ClosureDiff,
   type Connection,
+  type HeldLock,
   type HistoryWrite,
   type HostBuild,
   type ProbeFacts,
@@ -57,6 +58,8 @@ export interface HostRunContext {
   realised?: () => Promise<{ reason: string; tail: string[] } | undefined>;
   /** Reads secret sources once per run for every host (a host run without one reads its own). */
   secrets?: SecretReader;
+  /** The host's lock session, started when the run started (`lockEarly`, with `digestKey`). */
+  earlyLock?: { lock: Promise<HeldLock>; digestKey: string };
 }
 
 /** The host's own build failed after it had started (locked and probed, nothing changed). */
@@ -108,6 +111,8 @@ export class HostRun {
   private closureDiff?: ClosureDiff;
   /** The diff step copied the closure (or found it there): deploy need not. */
   private closureCopied = false;
+  /** The first contact's session (the held lock). */
+  private connection?: Connection;
   /** What the first probe found, before this run changed anything (a rollout's rollback goes back to it). */
   private before?: ProbeFacts;
   /** The health check that failed the host, if one did (a rollout names it). */
@@ -120,6 +125,7 @@ export class HostRun {
   ) {
     this.startedAt = ctx.now();
     this.verbs = new HostVerbs(host, build, {
+      ...(ctx.earlyLock ? { digestKey: ctx.earlyLock.digestKey } : {}),
       exec: ctx.exec,
       signal: ctx.signal,
       now: ctx.now,
@@ -208,12 +214,13 @@ export class HostRun {
     try {
       const title = this.host.connect.kind === 'lock-and-probe' ? 'lock and probe' : 'probe';
       connection = await this.step('probe', title, async () => {
-        const connected = await this.verbs.connect();
+        const connected = await this.verbs.connect(this.ctx.earlyLock?.lock);
         // Set before the step records its detail, which describes these facts.
         this.facts = connected.facts;
         this.before = connected.facts;
         return connected;
       });
+      this.connection = connection;
       if (trustedBefore && trustedBefore.length === 0) this.noteFirstUse();
       const facts = this.facts as ProbeFacts;
       const bootstrapping = 'install' in this.host.bootstrap && provenNotNixos(facts);
@@ -429,8 +436,9 @@ export class HostRun {
     else if (facts.current === toplevel) diff = { kind: 'same', system: toplevel };
     else {
       // The built system is needed here to copy it, or to list it when this machine is the target.
-      if (facts.closure !== 'present' || !step.copy) await this.outputsBuilt();
-      if (step.copy && facts.closure !== 'present') await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds, 'diff');
+      const present = await this.closurePresent();
+      if (!present || !step.copy) await this.outputsBuilt();
+      if (step.copy && !present) await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds, 'diff');
       else if (step.copy) this.ctx.emit({ type: 'step-line', host: this.name, step: 'diff', line: 'closure already on the target: nothing to copy' });
       this.closureCopied = true;
       diff = await this.verbs.diff(step.compare);
@@ -573,6 +581,16 @@ export class HostRun {
     );
   }
 
+  /**
+   * Whether the built closure is already on the target: from the probe, or asked over the held
+   * lock session when that started before the system was evaluated.
+   */
+  private async closurePresent(): Promise<boolean> {
+    const known = (this.facts as ProbeFacts).closure;
+    if (known !== undefined || !this.connection?.closure) return known === 'present';
+    return (await this.connection.closure(this.build.toplevel)) === 'present';
+  }
+
   /** Waits for this host's outputs to exist here; a failed build ends the host at `build`. */
   private async outputsBuilt(): Promise<void> {
     const failure = await this.ctx.realised?.();
@@ -609,7 +627,7 @@ export class HostRun {
     // ssh -G for the confirming connection runs beside the copy, not after the activation.
     if (activation.kind === 'watched') this.verbs.prepareFreshConnection(activation);
     // The probe said whether the closure is there; a bootstrap has just put it there.
-    const present = facts.closure === 'present' || this.bootstrapped || this.closureCopied;
+    const present = this.bootstrapped || this.closureCopied || (await this.closurePresent());
     // Activation needs the built system here only to copy it, or when this machine is the target.
     if (!present || !step.copy) await this.outputsBuilt();
     if (step.copy && !present) await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds);

@@ -1,7 +1,7 @@
 // runPlan: the build stage once, and every host's sequence under one bounded-parallelism limit, each
 // host starting as soon as its own system is evaluated (a pipeline: it locks and probes while it builds, and other chunks may still evaluate).
 import { mkdirSync, chmodSync } from 'node:fs';
-import { knownHostsLines, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HostBuild } from '../backends/index.js';
+import { knownHostsLines, lockEarly, newDigestKey, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HeldLock, type HostBuild } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import { sshControlExit } from '../ssh/index.js';
 import { needsSystems, resolveArgv, type Plan } from '../plan/index.js';
@@ -97,14 +97,17 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
 
   prepareRunFiles(plan);
 
-  // Connections are opened while the build runs, so that each host's first session finds its own
-  // ready: a host that cannot be reached is reported by its lock step, not here.
-  const early = new Map<string, Promise<unknown>>();
+  // Each early host's lock session (connection, lock, probe) starts now and overlaps the
+  // evaluation; its host takes it over once evaluated. A host that cannot be reached is reported by
+  // its lock step, not here.
+  const early = new Map<string, { lock: Promise<HeldLock>; digestKey: string }>();
   if (!plan.scope.buildOnly) {
     for (const host of plan.hosts) {
-      if (host.connect.kind !== 'lock-and-probe' || !host.connect.openEarly) continue;
-      const argv = resolveArgv(host.connect.openEarly.argv, {});
-      early.set(host.name, exec({ argv, noStdio: true, signal, timeoutMs: ((host.ssh?.connectTimeout ?? 10) + 5) * 1000 }).catch(() => undefined));
+      const digestKey = newDigestKey();
+      const lock = lockEarly(host, exec, signal, digestKey);
+      if (!lock) continue;
+      lock.catch(() => undefined);
+      early.set(host.name, { lock, digestKey });
     }
   }
 
@@ -220,11 +223,10 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
         const system = built.get(host.name) ?? evaluated.get(host.name);
         if (!system) return skipped(host, signal.aborted ? 'interrupted during the build' : 'not built');
         reportsItself.add(host.name);
-        // Its early connection has been made (or has failed) before its first session: never two masters.
-        await early.get(host.name);
         const outputs = realised.get(host.name)!.promise;
         const confirmDiff = gate ? (diff: Parameters<ConfirmGate['arrive']>[1]) => place.outside(gate.arrive(host.name, diff)) : undefined;
-        const run = new HostRun(host, system, { plan, exec, emit: emitHost, signal, confirmBootstrap: deps.confirmBootstrap, confirmDiff, now, sleep, realised: () => outputs, secrets });
+        const earlyLock = early.get(host.name);
+        const run = new HostRun(host, system, { plan, exec, emit: emitHost, signal, confirmBootstrap: deps.confirmBootstrap, confirmDiff, now, sleep, realised: () => outputs, secrets, ...(earlyLock ? { earlyLock } : {}) });
         runs.set(host.name, run);
         return run.execute();
       },
@@ -263,14 +265,16 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     : runHosts(plan.hosts, false)
   ).finally(() => secrets.dispose());
 
-  // A host that never ran (its build failed, fail-fast, an interrupt) still has the connection
-  // opened for it during the build: retire it rather than leave it for its ControlPersist.
+  // A host that never ran (its build failed, fail-fast, an interrupt), or stopped before it took
+  // its lock over, still holds the lock session started for it: release it (again is harmless),
+  // and retire the connection of one that never ran rather than leave it for its ControlPersist.
   await Promise.all(
     plan.hosts
-      .filter((host) => early.has(host.name) && !reportsItself.has(host.name) && host.ssh)
+      .filter((host) => early.has(host.name) && host.ssh)
       .map(async (host) => {
-        await early.get(host.name);
-        await exec({ argv: sshControlExit(host.ssh!, 'stop'), timeoutMs: 10_000 }).catch(() => undefined);
+        const held = await early.get(host.name)!.lock.catch(() => undefined);
+        await held?.release();
+        if (!reportsItself.has(host.name)) await exec({ argv: sshControlExit(host.ssh!, 'stop'), timeoutMs: 10_000 }).catch(() => undefined);
       }),
   );
 

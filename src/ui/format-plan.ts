@@ -65,8 +65,14 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}`];
   lines.push(`  watchdog  ${watchdogLine(host)}`);
   const connect = host.connect;
-  lines.push(connect.kind === 'lock-and-probe' ? '  lock and probe  one session, before the steps; holds the deploy lock for the whole sequence' : '  probe  always, before the steps');
-  lines.push(...commandLines(connect.kind === 'lock-and-probe' ? [connect.openEarly, connect.command] : [connect.command]));
+  if (connect.kind === 'lock-and-probe') {
+    const when = connect.early
+      ? 'one session from the start of the run, while hosts are evaluated: opens the shared connection, holds the deploy lock for the whole sequence'
+      : 'one session, before the steps (its first contact is reported): holds the deploy lock for the whole sequence';
+    const closure = connect.closure === 'ask' ? ', answers ?<toplevel> (is the closure there?)' : '';
+    lines.push(`  lock and probe  ${when}${closure}`);
+  } else lines.push('  probe  always, before the steps');
+  lines.push(...commandLines([connect.command]));
   const requested = (kind: StepKind) => scope.steps.includes(kind);
   // The diff is asked for (fleet diff, --diff, --confirm): a plan without it does not list it.
   const steps = [...('never' in host.diff ? [] : [host.diff]), host.pushKeys, host.bootstrap, host.secrets, host.deploy, host.verify];

@@ -33,26 +33,26 @@ describe('buildPlan', () => {
     expect(plan.scope).toEqual({ steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false });
   });
 
-  it('takes the deploy lock and probes in one ssh session, asking whether the closure is already there', () => {
+  it('takes the deploy lock and probes in one ssh session when the run starts; the closure is asked later over it', () => {
     const web = buildPlan(fleet, planOptions()).hosts.find((h) => h.name === 'web-1')!;
-    expect(web.connect.kind).toBe('lock-and-probe');
-    const words = remoteWords(resolveArgv(web.connect.command.argv, { toplevel: '/nix/store/abc-system' }));
-    expect(words.slice(-5)).toEqual(['fleet-lock', '30', 'alice@laptop', '/nix/store/abc-system', '/etc/ssh']);
+    if (web.connect.kind !== 'lock-and-probe') throw new Error('web-1 is reached over ssh');
+    expect(web.connect).toMatchObject({ early: true, closure: 'ask' });
+    // No <toplevel>: the session starts before the system is evaluated.
+    expect(web.connect.command.argv.some((a) => typeof a !== 'string' && a.ref === 'toplevel')).toBe(false);
+    const words = remoteWords(resolveArgv(web.connect.command.argv, {}));
+    expect(words.slice(-5)).toEqual(['fleet-lock', '30', 'alice@laptop', '-', '/etc/ssh']);
+    // It opens the shared connection itself (ControlMaster=auto): there is no separate early master.
+    expect(argvOf(web.connect.command)).toEqual(expect.arrayContaining(['ControlMaster=auto', 'ControlPath=/tmp/fleet-x/%C']));
     const local = buildPlan(fleet, planOptions()).hosts.find((h) => h.name === 'workstation')!;
     expect(local.connect.kind).toBe('probe');
   });
 
-  it("opens each ssh host's shared connection while the build runs, except where trust on first use must see the first contact", () => {
-    const web = buildPlan(fleet, planOptions()).hosts.find((h) => h.name === 'web-1')!;
-    if (web.connect.kind !== 'lock-and-probe') throw new Error('web-1 is reached over ssh');
-    const open = argvOf(web.connect.openEarly!);
-    expect(open.slice(-4)).toEqual(['-f', '-N', '--', 'root@web-1.example.org']);
-    // ssh keeps the first value: the early master waits for its first session longer than the usual persist.
-    expect(open.slice(1, 3)).toEqual(['-o', 'ControlPersist=120']);
-    expect(open).toEqual(expect.arrayContaining(['ControlMaster=auto', 'ControlPath=/tmp/fleet-x/%C']));
+  it('a trust-on-first-use host locks when it starts (its first contact is reported), and its probe answers the closure', () => {
     const tofu = buildPlan(inventory([host('new', { trustOnFirstUse: true })]), planOptions()).hosts[0]!;
-    expect(tofu.connect.kind).toBe('lock-and-probe');
-    expect(tofu.connect.kind === 'lock-and-probe' ? tofu.connect.openEarly : 'not ssh').toBeUndefined();
+    if (tofu.connect.kind !== 'lock-and-probe') throw new Error('reached over ssh');
+    expect(tofu.connect).toMatchObject({ early: false, closure: 'probe' });
+    const words = remoteWords(resolveArgv(tofu.connect.command.argv, { toplevel: '/nix/store/abc-system' }));
+    expect(words.slice(-2)).toEqual(['/nix/store/abc-system', '/etc/ssh']);
   });
 
   it('evaluates every host in one evaluator, with the disko script of the bootstrap host, then builds', () => {

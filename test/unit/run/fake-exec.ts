@@ -133,6 +133,8 @@ export interface FakeOptions {
   outputs: Record<string, { toplevel: string; diskoScript?: string }>;
   /** Answers by kind; a kind without one exits 0 with no output (lock and probe: see defaults). */
   respond?: Partial<Record<CommandKind, Responder>>;
+  /** What a held lock session answers to `?<store path>` on its stdin (default: absent). */
+  closureOnTarget?: (storePath: string) => 'present' | 'absent';
 }
 
 export interface FakeExec {
@@ -142,11 +144,20 @@ export interface FakeExec {
   of(kind: CommandKind): Call[];
 }
 
-function streamEnded(stdin: Readable): Promise<void> {
+/** Waits for a held session's stdin to end; `onLine` gets each line written to it meanwhile. */
+function streamEnded(stdin: Readable, onLine?: (line: string) => void): Promise<void> {
   return new Promise((resolve) => {
     if (stdin.readableEnded) return resolve();
+    let text = '';
+    stdin.on('data', (chunk: Buffer | string) => {
+      // Heartbeat dots come between lines, as the lock script reads them: byte by byte.
+      text += String(chunk).replace(/^\.+/, '');
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n')) {
+        onLine?.(text.slice(0, end));
+        text = text.slice(end + 1).replace(/^\.+/, '');
+      }
+    });
     stdin.on('end', () => resolve());
-    stdin.resume();
   });
 }
 
@@ -162,6 +173,8 @@ export function fakeExec(options: FakeOptions): FakeExec {
       });
       return { stdout: JSON.stringify(answer) };
     },
+    // A lock session takes the lock at once; the target runs an older system.
+    lock: () => ({ stdout: `locked\n${probeAnswer({ current: '/nix/store/old', profile: '/nix/store/old', generation: 3 })}` }),
     arm: () => ({ stdout: 'armed=3\nprevious=/nix/store/old\n' }),
     history: () => ({ stdout: 'recorded\n' }),
   };
@@ -183,7 +196,9 @@ export function fakeExec(options: FakeOptions): FakeExec {
     const exitCode = reply.exitCode === undefined ? 0 : reply.exitCode;
     // A held session (the lock) lives until fleet closes its stdin.
     if (exitCode === 0 && request.stdin && typeof request.stdin === 'object' && 'on' in request.stdin) {
-      await streamEnded(request.stdin as Readable);
+      // The lock script answers closure questions (`?<path>`) while it holds the lock.
+      const ask = call.kind === 'lock' ? (line: string) => line.startsWith('?') && request.onLine?.(`closure=${options.closureOnTarget?.(line.slice(1)) ?? 'absent'}`, 'stdout') : undefined;
+      await streamEnded(request.stdin as Readable, ask);
     }
     const killed = reply.timedOut || reply.stalled ? 'SIGTERM' : null;
     return { exitCode, signal: killed, stdout, stderr, timedOut: reply.timedOut ?? false, ...(reply.stalled ? { stalled: true } : {}) };

@@ -40,6 +40,8 @@ function confirmed(facts: Facts = { current: toplevel, profile: toplevel, genera
 
 interface Setup {
   flavour?: RebuildFlavour;
+  /** What the held lock session answers to `?<toplevel>`. */
+  closureOnTarget?: (storePath: string) => 'present' | 'absent';
   spec?: Partial<HostSpec>;
   options?: Partial<PlanOptions>;
   outputs?: { toplevel: string; diskoScript?: string };
@@ -72,7 +74,7 @@ async function apply(setup: Setup) {
     inventory([host('web-1', setup.spec)]),
     planOptions({ rebuildFlavour: setup.flavour ?? 'bash', paths, ...setup.options }),
   );
-  const fake = fakeExec({ outputs: { 'web-1': setup.outputs ?? { toplevel } }, respond: setup.respond });
+  const fake = fakeExec({ outputs: { 'web-1': setup.outputs ?? { toplevel } }, respond: setup.respond, ...(setup.closureOnTarget ? { closureOnTarget: setup.closureOnTarget } : {}) });
   const clock = setup.clock ?? fakeClock();
   const events: RunEvent[] = [];
   const controller = setup.controller ?? new AbortController();
@@ -95,7 +97,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch', storePath: toplevel });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'arm', 'activate', 'confirm', 'history', 'control']);
     // The only brand-new connection is the confirmation after activation.
     const activatedAt = fake.kinds().indexOf('activate');
     expect(fake.calls.filter((c) => c.fresh).map((c) => c.kind)).toEqual(['confirm']);
@@ -167,7 +169,23 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked({ ...BEFORE, closure: 'present' }), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'arm', 'activate', 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'arm', 'activate', 'confirm', 'history', 'control']);
+  });
+
+  it('the lock session starts with the run, before the evaluation, and is asked over its stdin whether the closure is there', async () => {
+    // As the real lock script answers an early session: no closure line in the probe.
+    const { closure: _unknown, ...early } = BEFORE;
+    const asked: string[] = [];
+    const there = await apply({ flavour, respond: { lock: locked(early), confirm: confirmed() }, closureOnTarget: (path) => (asked.push(path), 'present') });
+    expect(there.outcome).toMatchObject({ kind: 'changed', step: 'verify' });
+    expect(asked).toEqual([toplevel]);
+    expect(there.fake.kinds().slice(0, 3)).toEqual(['lock', 'eval', 'build']);
+    expect(there.fake.kinds()).not.toContain('copy');
+    expect(there.fake.kinds()).not.toContain('open');
+
+    const missing = await apply({ flavour, respond: { lock: locked(early), confirm: confirmed() }, closureOnTarget: () => 'absent' });
+    expect(missing.outcome).toMatchObject({ kind: 'changed', step: 'verify' });
+    expect(missing.fake.of('copy')).toHaveLength(1);
   });
 
   it('activates the prebuilt system the flavour’s way', async () => {
@@ -197,7 +215,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'unchanged', step: 'verify', reason: 'already up to date' });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
     expect(fake.calls.some((c) => c.argv.includes('ControlMaster=no'))).toBe(false);
     expect(outcome.steps.find((s) => s.step === 'deploy')).toMatchObject({ status: 'skipped', detail: `already runs ${toplevel}` });
     expect(outcome.steps.find((s) => s.step === 'verify')).toMatchObject({ status: 'skipped', detail: 'nothing was activated' });
@@ -229,7 +247,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'failed', step: 'build', reason: 'build failed: error: builder for never-built failed with exit code 1' });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
     expect(outcome.steps.map((s) => [s.step, s.status])).toEqual([
       ['probe', 'done'],
       ['push-keys', 'skipped'],
@@ -253,7 +271,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.reason).toMatch(/failed \(exit 1\)$/);
     expect(outcome.tail).toEqual(['activating the configuration...', 'error: the activation script failed']);
     // The watchdog is settled either way: no process is left waiting on the target.
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'arm', 'activate', 'confirm', 'control']);
   });
 
   it('failed: units that failed (exit 4) fail the host unless tolerateUnitFailures', async () => {
@@ -333,7 +351,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.kind).toBe('unreachable');
     expect(outcome.step).toBe('probe');
     expect(outcome.reason).toBe('cannot reach the host: ssh failed: ssh: connect to host web-1.example.org port 22: Connection refused');
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
   });
 
   it('skipped: interrupted before the host started, nothing runs on it', async () => {
@@ -350,8 +368,8 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'skipped', step: 'build', reason: 'interrupted before it started' });
-    // Only its connection was opened (ssh -N runs nothing there) while the build ran, and retired.
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'control']);
+    // Only its lock session ran (started with the run, released unused), and its connection was retired.
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
     expect(result.interrupted).toBe(true);
   });
 
@@ -360,6 +378,8 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({
       flavour,
       controller,
+      // A trust-on-first-use host takes its lock when it starts (an early one, while it is evaluated).
+      spec: { trustOnFirstUse: true },
       respond: {
         lock: (...args) => {
           controller.abort();
@@ -370,7 +390,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     // Nothing on the target changed: skipped, ending at the last step done.
     expect(outcome).toMatchObject({ kind: 'skipped', step: 'probe', reason: 'interrupted before this step' });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'build', 'lock', 'control']);
   });
 
   it('failed, not skipped: interrupted after activation, before verify', async () => {
@@ -390,7 +410,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     // The step it ended in is the last one done; verify never started, so nothing confirmed the watchdog.
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified; the watchdog rolls the host back unless it is confirmed' });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'arm', 'activate', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'arm', 'activate', 'control']);
   });
 });
 
@@ -416,7 +436,7 @@ describe('runPlan with a host to bootstrap', () => {
       step: 'bootstrap',
       reason: 'bootstrap wipes the disks of root@web-1.example.org: not confirmed (run with --yes to allow it)',
     });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
     expect(fake.calls.some((c) => c.argv[0] === 'nixos-anywhere')).toBe(false);
   });
 });
@@ -463,7 +483,7 @@ describe('runPlan as a pipeline: each host starts as soon as its own chunk is bu
     expect(result.evaluations).toBe(2);
     // Both evaluators started before either answered (two evaluators at once).
     const kinds = fake.kinds();
-    expect(kinds.slice(0, 4)).toEqual(['open', 'open', 'eval', 'eval']);
+    expect(kinds.slice(0, 4)).toEqual(['lock', 'lock', 'eval', 'eval']);
     // The events say the same: web-1 is built and running its steps before web-2 is built.
     const at = (match: (e: RunEvent) => boolean) => events.findIndex(match);
     expect(at((e) => e.type === 'step-start' && e.host === 'web-1')).toBeLessThan(at((e) => e.type === 'build-done' && e.host === 'web-2'));
@@ -498,7 +518,8 @@ describe('runPlan as a pipeline: each host starts as soon as its own chunk is bu
 
     expect(result.outcomes.map((o) => [o.host, o.kind])).toEqual([['web-1', 'failed'], ['web-2', 'skipped']]);
     expect(result.outcomes[1]?.reason).toBe('not started: --fail-fast after web-1 failed');
-    expect(fake.calls.filter((c) => c.kind === 'lock').map((c) => names(c.argv))).toEqual([['web-1']]);
+    // web-2's lock session started with the run and was released unused; nothing else touched it.
+    expect(fake.calls.filter((c) => c.argv[0] === 'ssh' && c.kind !== 'config' && names(c.argv).includes('web-2')).map((c) => c.kind)).toEqual(['lock', 'control']);
   });
 });
 
@@ -517,7 +538,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
       options: { diff: 'report', scope: { steps: ['diff'] } },
       respond: { lock: locked(BEFORE), diff: listing },
     });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'diff', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'control']);
     expect(outcome).toMatchObject({ kind: 'unchanged', step: 'diff', reason: '1 package changed, 1 added, 1 removed; closure +7.8 KiB; nothing activated' });
     expect(outcome.diff).toMatchObject({ kind: 'changes', from: OLD, to: toplevel, changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8000 }] });
   });
@@ -535,7 +556,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
 
   it('apply --diff shows the diff before deploying, and deploy does not copy again', async () => {
     const { outcome, fake, events } = await apply({ options: { diff: 'show' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() } });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'copy', 'diff', 'arm', 'activate', 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'arm', 'activate', 'confirm', 'history', 'control']);
     const shown = events.findIndex((e) => e.type === 'host-diff');
     const deployStarts = events.findIndex((e) => e.type === 'step-start' && e.step === 'deploy');
     expect(shown).toBeGreaterThan(-1);
@@ -580,7 +601,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
       },
     });
     expect(outcome).toMatchObject({ kind: 'failed', step: 'build', reason: 'build failed: error: builder for never-built failed with exit code 1' });
-    expect(fake.kinds()).toEqual(['open', 'eval', 'build', 'lock', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
     expect(asked).toBe(0);
   });
 
