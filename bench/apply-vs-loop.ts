@@ -9,6 +9,7 @@
 //
 //   tsx bench/apply-vs-loop.ts [N…]      (default: 8 16; also N=8,16 in the environment; N=0: none)
 //   WEIGHTED_N=8,16 (default) hosts for the weighted runs; WEIGHTED_N=0 skips them
+//   REPEAT=3 (default) rounds of each plain fleet/loop measurement: the median round is shown
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -308,6 +309,13 @@ interface Row {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** Rounds of each fleet/loop measurement per host count (REPEAT=1: one). */
+const REPEAT = Math.max(1, Math.floor(Number(process.env.REPEAT ?? 3)) || 1);
+/** The row of the median run by wall time (of an even count, the faster middle one). */
+function median(rows: Row[]): Row {
+  const sorted = [...rows].sort((a, b) => a.m.wallMs - b.m.wallMs);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const perHost = (xs: number[]) => {
@@ -367,18 +375,24 @@ async function benchSize(n: number, meter: CpuMeter): Promise<void> {
     };
 
     // A new revision for each "new systems" run, so that both really build, copy and activate; the
-    // unchanged run re-applies the revision just deployed.
-    lab.setRevision(100 + n);
-    const fleetNew = await fleetRun();
-    await expectAllSwitched(lab, 'fleet apply');
-    const fleetSame = await fleetRun();
+    // unchanged run re-applies the revision just deployed. REPEAT rounds, fleet and the loop in
+    // turn; each figure below is from the median round (by wall time), with the range beside it.
+    const runs = { fleetNew: [] as Row[], fleetSame: [] as Row[], loopNew: [] as Row[], loopSame: [] as Row[] };
+    for (let round = 0; round < REPEAT; round++) {
+      lab.setRevision(100 + n + 1000 * round);
+      runs.fleetNew.push(await fleetRun());
+      await expectAllSwitched(lab, 'fleet apply');
+      runs.fleetSame.push(await fleetRun());
+      lab.setRevision(200 + n + 1000 * round);
+      runs.loopNew.push(await loopRun());
+      await expectAllSwitched(lab, 'rebuild-loop.sh');
+      runs.loopSame.push(await loopRun());
+    }
     lab.setRevision(300 + n);
     const fleetNg = await fleetRun('ng');
     await expectAllSwitched(lab, 'fleet apply (nixos-rebuild-ng)');
-    lab.setRevision(200 + n);
-    const loopNew = await loopRun();
-    await expectAllSwitched(lab, 'rebuild-loop.sh');
-    const loopSame = await loopRun();
+    const [fleetNew, fleetSame, loopNew, loopSame] = [runs.fleetNew, runs.fleetSame, runs.loopNew, runs.loopSame].map(median) as [Row, Row, Row, Row];
+    const spread = (rows: Row[]) => (rows.length > 1 ? ` (${s(Math.min(...rows.map((r) => r.m.wallMs)))}–${s(Math.max(...rows.map((r) => r.m.wallMs)))})` : '');
 
     const header = ['', 'wall', 'CPU (tree)', 'CPU/host', 'fleet node', 'node/host', 'ssh conn/host', 'nix evals', 'nix calls'];
     const line = (label: string, r: Row) => [
@@ -416,6 +430,12 @@ async function benchSize(n: number, meter: CpuMeter): Promise<void> {
       line('  rebuild-loop.sh', loopSame),
       ratios(fleetSame, loopSame),
     ].map((r) => [...r, ...Array(header.length - r.length).fill('')])));
+    if (REPEAT > 1) {
+      console.log(
+        `  median of ${REPEAT} rounds (wall, fastest–slowest): new systems fleet ${s(fleetNew.m.wallMs)}${spread(runs.fleetNew)}, loop ${s(loopNew.m.wallMs)}${spread(runs.loopNew)}; ` +
+          `unchanged fleet ${s(fleetSame.m.wallMs)}${spread(runs.fleetSame)}, loop ${s(loopSame.m.wallMs)}${spread(runs.loopSame)}; the ng run once`,
+      );
+    }
     console.log(`  new systems: fleet/loop ${ratio(fleetNew.m.wallMs, loopNew.m.wallMs)} wall, ${ratio(fleetNew.m.cpuMs, loopNew.m.cpuMs)} CPU (bash nixos-rebuild on both sides)`);
     console.log(`  new systems, fleet with the nixos-rebuild-ng stand-in (a node process per host): fleet/loop ${ratio(fleetNg.m.wallMs, loopNew.m.wallMs)} wall, ${ratio(fleetNg.m.cpuMs, loopNew.m.cpuMs)} CPU`);
     console.log(`  unchanged:   fleet/loop ${ratio(fleetSame.m.wallMs, loopSame.m.wallMs)} wall, ${ratio(fleetSame.m.cpuMs, loopSame.m.cpuMs)} CPU`);

@@ -288,8 +288,8 @@ export class HostRun {
         reason = error instanceof Error ? error.message : String(error);
       }
     } finally {
-      await connection?.release();
-      await this.verbs.close();
+      // Together: `ssh -O stop` lets the master end with its last session, the lock session.
+      await Promise.all([connection?.release(), this.verbs.close()]);
     }
     const outcome: HostOutcome = {
       host: this.name,
