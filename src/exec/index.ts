@@ -2,7 +2,8 @@
 // spawned directly (node:child_process, no shell in between): zx always starts one through a shell,
 // which costs a bash per call on the deploy path and adds a layer of quoting nobody needs.
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 
@@ -76,6 +77,33 @@ function signalProcess(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Where `program` is on `path`, found once per run (`program` itself when not found, or when it has a `/`). */
+const programPaths = new Map<string, string>();
+
+function onPath(program: string, path: string | undefined): string {
+  if (program.includes('/') || !path) return program;
+  const key = `${program}\0${path}`;
+  let found = programPaths.get(key);
+  if (found === undefined) {
+    found = program;
+    for (const dir of path.split(':')) {
+      // A relative entry means the child's own working directory: leave that search to the child.
+      if (!dir.startsWith('/')) break;
+      const candidate = join(dir, program);
+      try {
+        accessSync(candidate, constants.X_OK);
+        if (!statSync(candidate).isFile()) continue;
+        found = candidate;
+        break;
+      } catch {
+        // Not here: the next directory, as execvp goes on.
+      }
+    }
+    programPaths.set(key, found);
+  }
+  return found;
+}
+
 /**
  * Runs one process from its argv, with no shell in between; a non-zero exit is returned, never
  * thrown. A program that cannot be started answers as a shell would: exit 127 and the reason.
@@ -85,9 +113,13 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
   trace(request);
   const [program, ...args] = request.argv as [string, ...string[]];
   return new Promise<ExecResult>((resolve) => {
-    const child = spawn(program, args, {
+    const env = { ...process.env, ...request.env };
+    // The program's path is looked up once: the child then does not try each PATH entry while
+    // this process (which waits for its exec) stands still; argv[0] stays the name given.
+    const child = spawn(onPath(program, env.PATH), args, {
+      argv0: program,
       cwd: request.cwd,
-      env: { ...process.env, ...request.env },
+      env,
       stdio: request.inheritStdio ? 'inherit' : request.noStdio ? 'ignore' : ['pipe', 'pipe', 'pipe'],
     });
     let timedOut = false;

@@ -1,4 +1,7 @@
 // The process port against real processes: direct spawns, exit codes, stdin, and its timeouts.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execProcess } from '../../../src/exec/index.js';
 
@@ -13,6 +16,21 @@ describe('execProcess', () => {
     const run = await execProcess({ argv: ['sh', '-c', 'cat; echo oops >&2; exit 3'], stdin: 'hello\n', onLine: (line, stream) => lines.push(`${stream}:${line}`) });
     expect(run).toMatchObject({ exitCode: 3, stdout: 'hello\n', stderr: 'oops\n' });
     expect(lines).toEqual(['stdout:hello', 'stderr:oops']);
+  });
+
+  it('finds a program on the PATH it is given (each PATH its own answer) and starts it under the name given', async () => {
+    const dirs = [mkdtempSync(join(tmpdir(), 'fleet-exec-a-')), mkdtempSync(join(tmpdir(), 'fleet-exec-b-'))];
+    dirs.forEach((dir, i) => {
+      writeFileSync(join(dir, 'fleet-which'), `#!/bin/sh\necho ${i}\n`);
+      chmodSync(join(dir, 'fleet-which'), 0o755);
+    });
+    const a = await execProcess({ argv: ['fleet-which'], env: { PATH: `${dirs[0]}:/usr/bin:/bin` } });
+    const b = await execProcess({ argv: ['fleet-which'], env: { PATH: `${dirs[1]}:/usr/bin:/bin` } });
+    expect([a.stdout, b.stdout]).toEqual(['0\n', '1\n']);
+    // argv[0] is the name given, not the path found.
+    const named = await execProcess({ argv: ['sh', '-c', 'tr "\\0" " " < /proc/$$/cmdline'] });
+    expect(named.stdout.split(' ')[0]).toBe('sh');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers exit 127 for a program that cannot start', async () => {
