@@ -76,27 +76,6 @@ export function sshBase(settings: SshSettings, overrides: string[] = []): string
   ];
 }
 
-/** Seconds a master opened ahead of time (during the build) waits for its first session. */
-export const EARLY_MASTER_PERSIST_SECONDS = 120;
-
-/**
- * Opens the shared master connection and leaves it in the background (-f -N): authentication and
- * key exchange happen while the build runs; the host's first session then finds it ready.
- */
-export function sshOpenMaster(settings: SshSettings): string[] {
-  if (!settings.controlDir) throw new Error('sshOpenMaster: no connection sharing for this host');
-  return [
-    'ssh',
-    ...sshOptions(settings, [`ControlPersist=${EARLY_MASTER_PERSIST_SECONDS}`]),
-    '-p',
-    String(settings.endpoint.port),
-    '-f',
-    '-N',
-    '--',
-    destination(settings.endpoint),
-  ];
-}
-
 /** Full ssh argv running `remoteArgv` on the host, quoted once; `sudo -n` for a non-root user. */
 export function sshCommand(
   settings: SshSettings,
