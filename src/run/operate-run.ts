@@ -386,41 +386,38 @@ export async function rebootHosts(plan: Plan, waitSeconds: number, deps: Operate
 // fleet generations, fleet history, fleet ssh (one host each)
 
 export type GenerationsAnswer = { list: GenerationList } | { error: string; tail: string[] };
+export type HistoryAnswer = { history: HostHistory } | { error: string; tail: string[] };
+type Unread = { error: string; tail: string[] };
 
-/** The one selected host's system generations, or why they could not be listed. */
-export async function generationsOf(plan: Plan, deps: OperateDeps<GenerationsAnswer>): Promise<GenerationsAnswer> {
-  const result = await operate<GenerationsAnswer>(
+/**
+ * What one selected host answers to a verb that reads it (as status reads what it runs and
+ * boots), under `key`; or why it could not be read.
+ */
+async function readOneHost<K extends string, V>(plan: Plan, deps: OperateDeps<Record<K, V> | Unread>, key: K, read: (verbs: OperatingVerbs) => Promise<V>, done: string): Promise<Record<K, V> | Unread> {
+  type Answer = Record<K, V> | Unread;
+  const has = (r: Answer): r is Record<K, V> => key in r;
+  const result = await operate<Answer>(
     plan,
     {
-      // The generation listing reads what the host runs and boots, as status does.
       step: 'status',
-      run: async (_host, { verbs }) => ({ list: await verbs.generations() }),
+      run: async (_host, { verbs }) => ({ [key]: await read(verbs) }) as Record<K, V>,
       notStarted: () => ({ error: NOT_STARTED, tail: [] }),
       failed: (_host, error) => ({ error: message(error), tail: error instanceof HostError ? error.tail : [] }),
-      outcome: (r, base) => ended(base, 'list' in r, 'unchanged', 'list' in r ? 'listed' : r.error),
+      outcome: (r, base) => ended(base, has(r), 'unchanged', has(r) ? done : (r as Unread).error),
     },
     deps,
   );
   return result.hosts[0] ?? { error: 'no host selected', tail: [] };
 }
 
-export type HistoryAnswer = { history: HostHistory } | { error: string; tail: string[] };
+/** The one selected host's system generations, or why they could not be listed. */
+export function generationsOf(plan: Plan, deps: OperateDeps<GenerationsAnswer>): Promise<GenerationsAnswer> {
+  return readOneHost(plan, deps, 'list', (verbs) => verbs.generations(), 'listed');
+}
 
 /** The one selected host's deploy history, or why it could not be read. */
-export async function historyOf(plan: Plan, deps: OperateDeps<HistoryAnswer>): Promise<HistoryAnswer> {
-  const result = await operate<HistoryAnswer>(
-    plan,
-    {
-      // Reading the history is a probe of the host, as status is.
-      step: 'status',
-      run: async (_host, { verbs }) => ({ history: await verbs.history() }),
-      notStarted: () => ({ error: NOT_STARTED, tail: [] }),
-      failed: (_host, error) => ({ error: message(error), tail: error instanceof HostError ? error.tail : [] }),
-      outcome: (r, base) => ended(base, 'history' in r, 'unchanged', 'history' in r ? 'read' : r.error),
-    },
-    deps,
-  );
-  return result.hosts[0] ?? { error: 'no host selected', tail: [] };
+export function historyOf(plan: Plan, deps: OperateDeps<HistoryAnswer>): Promise<HistoryAnswer> {
+  return readOneHost(plan, deps, 'history', (verbs) => verbs.history(), 'read');
 }
 
 /** `fleet ssh`: a shell or one command on the host, on the user's terminal; ssh's exit code. */
