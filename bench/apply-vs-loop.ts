@@ -9,7 +9,7 @@
 //
 //   tsx bench/apply-vs-loop.ts [N…]      (default: 8 16; also N=8,16 in the environment; N=0: none)
 //   WEIGHTED_N=8,16 (default) hosts for the weighted runs; WEIGHTED_N=0 skips them
-//   REPEAT=3 (default) rounds of each plain fleet/loop measurement: the median round is shown
+//   REPEAT=3 (default) rounds of each fleet/loop measurement, plain and weighted: the median round is shown
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -474,22 +474,31 @@ async function benchWeighted(n: number, meter: CpuMeter): Promise<void> {
     const firstActivation = (m: Measured) => Math.min(...activations(m));
     const lastActivation = (m: Measured) => Math.max(...activations(m));
 
-    lab.setRevision(500 + n);
+    // REPEAT rounds, fleet and the loop in turn, each on a new revision; the median round of each
+    // (by wall time) is shown, the range beside it.
     const report = join(dir, 'report.json');
-    const fleet = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], { ...env, FLEET_LAB_REBUILD_FLAVOUR: 'bash' });
-    const fleetCalls = takeNixCalls(shim.logDir);
-    if (fleet.code !== 0) throw new Error(`fleet apply exited ${fleet.code}:\n${tail(fleet.output)}`);
-    await expectAllSwitched(lab, 'fleet apply (weighted)');
+    const rounds: { fleet: Measured; fleetCalls: NixCalls; loop: Measured; loopCalls: NixCalls }[] = [];
+    for (let round = 0; round < REPEAT; round++) {
+      lab.setRevision(500 + n + 1000 * round);
+      const fleetRun = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], { ...env, FLEET_LAB_REBUILD_FLAVOUR: 'bash' });
+      const fleetRunCalls = takeNixCalls(shim.logDir);
+      if (fleetRun.code !== 0) throw new Error(`fleet apply exited ${fleetRun.code}:\n${tail(fleetRun.output)}`);
+      await expectAllSwitched(lab, 'fleet apply (weighted)');
+      lab.setRevision(600 + n + 1000 * round);
+      const loopRun = await measure(meter, ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)], { ...env, NIX_SSHOPTS: lab.sshOptionsString });
+      const loopRunCalls = takeNixCalls(shim.logDir);
+      if (loopRun.code !== 0) throw new Error(`rebuild-loop.sh exited ${loopRun.code}:\n${tail(loopRun.output)}`);
+      await expectAllSwitched(lab, 'rebuild-loop.sh (weighted)');
+      rounds.push({ fleet: fleetRun, fleetCalls: fleetRunCalls, loop: loopRun, loopCalls: loopRunCalls });
+    }
+    const middle = <T>(xs: T[], wall: (x: T) => number) => [...xs].sort((a, b) => wall(a) - wall(b))[Math.floor((xs.length - 1) / 2)]!;
+    const { fleet, fleetCalls } = middle(rounds, (r) => r.fleet.wallMs);
+    const { loop, loopCalls } = middle(rounds, (r) => r.loop.wallMs);
+    const range = (walls: number[]) => (walls.length > 1 ? ` (${s(Math.min(...walls))}–${s(Math.max(...walls))})` : '');
     // The build stage as fleet planned it (the report does not carry the plan): same manifest, same machine.
     const planned = spawnSync(process.execPath, [FLEET_BIN, 'plan', '--json', '-f', manifest], { env: { ...env, FLEET_LAB_REBUILD_FLAVOUR: 'bash' }, encoding: 'utf8', maxBuffer: 1 << 28 });
     if (planned.status !== 0) throw new Error(`fleet plan --json exited ${planned.status}:\n${planned.stderr}`);
     const plan = (JSON.parse(planned.stdout) as { build: { evalJobs: number; evalLimit: number; evaluatorMemoryMiB?: number; chunks: unknown[] } }).build;
-
-    lab.setRevision(600 + n);
-    const loop = await measure(meter, ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)], { ...env, NIX_SSHOPTS: lab.sshOptionsString });
-    const loopCalls = takeNixCalls(shim.logDir);
-    if (loop.code !== 0) throw new Error(`rebuild-loop.sh exited ${loop.code}:\n${tail(loop.output)}`);
-    await expectAllSwitched(lab, 'rebuild-loop.sh (weighted)');
 
     const evals = fleetCalls.evaluationTimes;
     const lastEvalEnd = Math.max(...evals.map((e) => e.end));
@@ -503,6 +512,12 @@ async function benchWeighted(n: number, meter: CpuMeter): Promise<void> {
       ['rebuild-loop.sh', s(loop.wallMs), s(loop.cpuMs), String(loopCalls.evaluations), s(firstActivation(loop) - loop.startedAt), s(lastActivation(loop) - loop.startedAt)],
       ['fleet/loop', ratio(fleet.wallMs, loop.wallMs), ratio(fleet.cpuMs, loop.cpuMs), ratio(fleetCalls.evaluations, loopCalls.evaluations), '', ''],
     ]));
+    if (REPEAT > 1) {
+      console.log(
+        `  median of ${REPEAT} rounds (wall, fastest–slowest): fleet ${s(fleet.wallMs)}${range(rounds.map((r) => r.fleet.wallMs))}, ` +
+          `loop ${s(loop.wallMs)}${range(rounds.map((r) => r.loop.wallMs))}; the lines below are of fleet's median round`,
+      );
+    }
     console.log(
       `  fleet: ${plan.chunks.length} chunk(s) of up to ${plan.evalLimit} hosts, eval jobs ${plan.evalJobs}; ${evals.length} evaluators, at most ${atOnce} at once, ` +
         `${s(evalCpu)} of evaluator time; the last evaluation ended ${sinceStart(lastEvalEnd)} after fleet started`,
