@@ -24,7 +24,7 @@ import { activationVerdict, type ActivationVerdict } from './deploy.js';
 import { CopyProgress } from './copy-progress.js';
 import { HealthCheckFailed, healthCheckBudgetMs, healthCheckDetail } from './health.js';
 import type { KeyFile } from './keys.js';
-import { acquireLock, type HeldLock } from './lock.js';
+import { acquireLock, openLockSession, type HeldLock, type LockSession } from './lock.js';
 import { parseProbe, type ProbeFacts } from './probe.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
@@ -58,11 +58,11 @@ function lockTimeoutMs(host: HostPlan, waitSeconds: number): number {
  * Starts an early host's lock session when the run starts, before its system is evaluated (the
  * plan's lock command then has no <toplevel>): connection, lock and probe overlap the evaluation.
  */
-export function lockEarly(host: HostPlan, exec: Exec, signal: AbortSignal, digestKey: string): Promise<HeldLock> | undefined {
+export function lockEarly(host: HostPlan, exec: Exec, signal: AbortSignal, digestKey: string): LockSession | undefined {
   const connect = host.connect;
   if (connect.kind !== 'lock-and-probe' || !connect.early) return undefined;
   const argv = resolveArgv(connect.command.argv, { digestKey });
-  return acquireLock(host.name, argv, exec, signal, lockTimeoutMs(host, connect.waitSeconds));
+  return openLockSession(host.name, argv, exec, signal, lockTimeoutMs(host, connect.waitSeconds));
 }
 
 /** The verbs of `fleet apply` and the single-step commands: a deploy verb without a build does not type-check. */

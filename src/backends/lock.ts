@@ -22,11 +22,27 @@ const HEARTBEAT_MS = 10_000;
 /** Exit status of the lock script when another run holds the lock. */
 export const LOCK_BUSY = 75;
 
+/** A lock session being opened: the lock once held, and its closure questions, which may come first. */
+export interface LockSession {
+  /** Resolves once the session holds the lock and has answered the probe (rejects as acquireLock does). */
+  held: Promise<HeldLock>;
+  /**
+   * Whether a store path's closure is on the target, asked once per path. It may be asked before the
+   * lock is held: the question waits in the session's stdin and its answer follows the probe's.
+   */
+  closure(storePath: string): Promise<'present' | 'absent'>;
+}
+
 /**
  * Opens the lock session and waits until it holds the lock and has answered the probe, which the
  * same session runs right after taking the lock (one round trip). `argv` is the resolved command.
  */
-export async function acquireLock(host: string, argv: string[], exec: Exec, signal: AbortSignal, timeoutMs?: number): Promise<HeldLock> {
+export function acquireLock(host: string, argv: string[], exec: Exec, signal: AbortSignal, timeoutMs?: number): Promise<HeldLock> {
+  return openLockSession(host, argv, exec, signal, timeoutMs).held;
+}
+
+/** Starts a lock session (see acquireLock) and answers closure questions over it. */
+export function openLockSession(host: string, argv: string[], exec: Exec, signal: AbortSignal, timeoutMs?: number): LockSession {
   const stdin = new PassThrough();
   let onLocked: () => void = () => undefined;
   const locked = new Promise<'locked'>((resolve) => {
@@ -57,45 +73,56 @@ export async function acquireLock(host: string, argv: string[], exec: Exec, sign
       }
     },
   });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timed-out'>((resolve) => {
-    if (timeoutMs !== undefined) timer = setTimeout(() => resolve('timed-out'), timeoutMs);
-  });
-  const first = await Promise.race([locked, session, timedOut]).finally(() => clearTimeout(timer));
-  if (first === 'timed-out') {
+  const asked = new Map<string, Promise<'present' | 'absent'>>();
+  const closure = (storePath: string): Promise<'present' | 'absent'> => {
+    if (/[\n\0]/.test(storePath)) throw new Error(`not a store path: ${JSON.stringify(storePath)}`);
+    let answered = asked.get(storePath);
+    if (answered) return answered;
+    answered = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HostError(host, 'lock', 'the lock session did not say whether the closure is on the target', [])), CLOSURE_ANSWER_MS);
+      waiting.push((line) => {
+        clearTimeout(timer);
+        resolve(line === 'closure=present' ? 'present' : 'absent');
+      });
+      void session.then(() => {
+        clearTimeout(timer);
+        reject(new HostError(host, 'lock', 'the lock session ended before it said whether the closure is on the target', []));
+      });
+      if (!stdin.writableEnded) stdin.write(`?${storePath}\n`);
+    });
+    // Asked ahead of need: a session that fails is reported by its lock step, not here.
+    answered.catch(() => undefined);
+    asked.set(storePath, answered);
+    return answered;
+  };
+  const held = (async (): Promise<HeldLock> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timed-out'>((resolve) => {
+      if (timeoutMs !== undefined) timer = setTimeout(() => resolve('timed-out'), timeoutMs);
+    });
+    const first = await Promise.race([locked, session, timedOut]).finally(() => clearTimeout(timer));
+    if (first === 'timed-out') {
+      stdin.end();
+      throw new HostError(host, 'lock', `cannot reach the host: no answer within ${Math.round((timeoutMs ?? 0) / 1000)}s`, []);
+    }
+    if (first === 'locked') {
+      // The target drops the lock after LOCK_STALE_SECONDS without a byte from us: keep it fed.
+      const heartbeat = setInterval(() => stdin.write('.'), HEARTBEAT_MS);
+      void session.finally(() => clearInterval(heartbeat));
+      return {
+        probeAnswer: (answer ?? []).join('\n'),
+        closure,
+        async release() {
+          clearInterval(heartbeat);
+          stdin.end();
+          await Promise.race([session, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+        },
+      };
+    }
     stdin.end();
-    throw new HostError(host, 'lock', `cannot reach the host: no answer within ${Math.round((timeoutMs ?? 0) / 1000)}s`, []);
-  }
-  if (first === 'locked') {
-    // The target drops the lock after LOCK_STALE_SECONDS without a byte from us: keep it fed.
-    const heartbeat = setInterval(() => stdin.write('.'), HEARTBEAT_MS);
-    void session.finally(() => clearInterval(heartbeat));
-    return {
-      probeAnswer: (answer ?? []).join('\n'),
-      closure(storePath) {
-        if (/[\n\0]/.test(storePath)) throw new Error(`not a store path: ${JSON.stringify(storePath)}`);
-        return new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new HostError(host, 'lock', 'the lock session did not say whether the closure is on the target', [])), CLOSURE_ANSWER_MS);
-          waiting.push((line) => {
-            clearTimeout(timer);
-            resolve(line === 'closure=present' ? 'present' : 'absent');
-          });
-          void session.then(() => {
-            clearTimeout(timer);
-            reject(new HostError(host, 'lock', 'the lock session ended before it said whether the closure is on the target', []));
-          });
-          stdin.write(`?${storePath}\n`);
-        });
-      },
-      async release() {
-        clearInterval(heartbeat);
-        stdin.end();
-        await Promise.race([session, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      },
-    };
-  }
-  stdin.end();
-  throw lockFailure(host, first);
+    throw lockFailure(host, first);
+  })();
+  return { held, closure };
 }
 
 function lockFailure(host: string, result: ExecResult): HostError {

@@ -1,7 +1,7 @@
 // runPlan: the build stage once, and every host's sequence under one bounded-parallelism limit, each
 // host starting as soon as its own system is evaluated (a pipeline: it locks and probes while it builds, and other chunks may still evaluate).
 import { mkdirSync, chmodSync } from 'node:fs';
-import { knownHostsLines, lockEarly, newDigestKey, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HeldLock, type HostBuild } from '../backends/index.js';
+import { knownHostsLines, lockEarly, newDigestKey, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HeldLock, type HostBuild, type LockSession } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import { sshControlExit } from '../ssh/index.js';
 import { needsSystems, resolveArgv, type Plan } from '../plan/index.js';
@@ -100,14 +100,14 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   // Each early host's lock session (connection, lock, probe) starts now and overlaps the
   // evaluation; its host takes it over once evaluated. A host that cannot be reached is reported by
   // its lock step, not here.
-  const early = new Map<string, { lock: Promise<HeldLock>; digestKey: string }>();
+  const early = new Map<string, { lock: Promise<HeldLock>; digestKey: string; closure: LockSession['closure'] }>();
   if (!plan.scope.buildOnly) {
     for (const host of plan.hosts) {
       const digestKey = newDigestKey();
-      const lock = lockEarly(host, exec, signal, digestKey);
-      if (!lock) continue;
-      lock.catch(() => undefined);
-      early.set(host.name, { lock, digestKey });
+      const session = lockEarly(host, exec, signal, digestKey);
+      if (!session) continue;
+      session.held.catch(() => undefined);
+      early.set(host.name, { lock: session.held, digestKey, closure: session.closure });
     }
   }
 
@@ -139,6 +139,8 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     },
     onEvaluated: (host, outputs) => {
       evaluated.set(host, outputs);
+      // Asked now, the answer follows the probe's in the same round trip, before the host needs it.
+      early.get(host)?.closure(outputs.toplevel);
       readiness.get(host)?.resolve();
     },
     onReady: (host, result) => {
