@@ -259,7 +259,7 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
   return { kind: 'plain', activate, unwatched: 'rollback disabled', check: { command: probe(FRESH_CONNECTION, 'verify'), fresh: true } };
 }
 
-function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): HostPlan {
+function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lockEarly: boolean): HostPlan {
   const mode = options.modeOverride ?? spec.mode;
   const ssh = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
   const keys = plannedKeys(spec);
@@ -317,10 +317,10 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions): H
     connect: ssh
       ? {
           kind: 'lock-and-probe',
-          early: !ssh.trustOnFirstUse,
+          early: lockEarly,
           // An early session starts before <toplevel> is known: the closure is asked later.
-          command: lockCommand(ssh, options.lockTimeout, options.operator, { ...firstProbe, closure: firstProbe.closure && ssh.trustOnFirstUse }),
-          closure: firstProbe.closure && ssh.trustOnFirstUse ? 'probe' : 'ask',
+          command: lockCommand(ssh, options.lockTimeout, options.operator, { ...firstProbe, closure: firstProbe.closure && !lockEarly }),
+          closure: firstProbe.closure && !lockEarly ? 'probe' : 'ask',
           waitSeconds: options.lockTimeout,
         }
       : { kind: 'probe', command: probeCommand(undefined, firstProbe) },
@@ -421,6 +421,17 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
   if (rollout && options.diff === 'confirm') {
     throw new UsageError('--confirm cannot be combined with a rollout: it asks once before any host is activated, and waves activate one after another', 'use --diff to see each host\'s diff as it goes, fleet diff first, or --no-rollout');
   }
+  // The hosts whose lock session starts with the run: the first `parallel` ssh hosts in the order
+  // hosts start (all of them with parallel 0). Each held session is an ssh client and three pipes:
+  // a few hundred at once would run into the open-file limit, and a host far down the queue gains
+  // nothing from locking early.
+  const parallel = options.parallel ?? inventory.parallel;
+  const lockingEarly = new Set(
+    inRolloutOrder(hosts, rollout)
+      .filter((h) => h.target.kind === 'ssh' && !h.trustOnFirstUse)
+      .slice(0, parallel === 0 ? undefined : parallel)
+      .map((h) => h.name),
+  );
   return {
     version: 2,
     manifestPath: inventory.manifestPath,
@@ -444,7 +455,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     ...(rollout ? { rollout } : {}),
     hosts: hosts.map((spec) => {
       try {
-        return hostPlan(spec, inventory, options);
+        return hostPlan(spec, inventory, options, lockingEarly.has(spec.name));
       } catch (error) {
         // e.g. a path NIX_SSHOPTS cannot carry, or a host ssh would read as an option.
         throw new UsageError(`host ${spec.name}: ${error instanceof Error ? error.message : String(error)}`);

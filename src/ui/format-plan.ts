@@ -68,7 +68,7 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   if (connect.kind === 'lock-and-probe') {
     const when = connect.early
       ? 'one session from the start of the run, while hosts are evaluated: opens the shared connection, holds the deploy lock for the whole sequence'
-      : 'one session, before the steps (its first contact is reported): holds the deploy lock for the whole sequence';
+      : 'one session, when the host starts: holds the deploy lock for the whole sequence';
     const closure = connect.closure === 'ask' ? ', answers ?<toplevel> (is the closure there?)' : '';
     lines.push(`  lock and probe  ${when}${closure}`);
   } else lines.push('  probe  always, before the steps');

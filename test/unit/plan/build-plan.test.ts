@@ -55,6 +55,18 @@ describe('buildPlan', () => {
     expect(words.slice(-2)).toEqual(['/nix/store/abc-system', '/etc/ssh']);
   });
 
+  it('only the first `parallel` ssh hosts lock with the run; the others lock when they start, their probe answering the closure', () => {
+    const three = inventory([host('a'), host('b'), host('c')]);
+    const connects = buildPlan(three, planOptions({ parallel: 2 })).hosts.map((h) => (h.connect.kind === 'lock-and-probe' ? [h.connect.early, h.connect.closure] : []));
+    expect(connects).toEqual([
+      [true, 'ask'],
+      [true, 'ask'],
+      [false, 'probe'],
+    ]);
+    // parallel 0 runs every host at once: every one locks with the run.
+    expect(buildPlan(three, planOptions({ parallel: 0 })).hosts.every((h) => h.connect.kind === 'lock-and-probe' && h.connect.early)).toBe(true);
+  });
+
   it('evaluates every host in one evaluator, with the disko script of the bootstrap host, then builds', () => {
     const plan = buildPlan(fleet, planOptions());
     expect(plan.build.chunks).toHaveLength(1);
