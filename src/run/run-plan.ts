@@ -4,7 +4,7 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import { knownHostsLines, lockEarly, newDigestKey, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HeldLock, type HostBuild, type LockSession } from '../backends/index.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import { sshControlExit } from '../ssh/index.js';
-import { needsSystems, resolveArgv, type Plan } from '../plan/index.js';
+import { needsSystems, type Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
 import { HostRun } from './host-run.js';
