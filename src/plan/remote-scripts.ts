@@ -8,26 +8,37 @@
  * again. Key contents never leave the host: only sha256. Secrets answer `secret:<i>=<sha256 of the
  * digest key, then the content> <owner> <group> <octal mode>` (or `missing`): the digest key is a
  * random value fleet draws for each probe, so the answer says nothing about a secret to anyone
- * who does not already hold it, and is never the same twice. `printf` is a builtin: no argv.
+ * who does not already hold it, and is never the same twice. `printf` and `read` are builtins: no
+ * argv. It runs on every first contact and every confirmation, so it starts as few programs as it
+ * can (each costs the target a fork and an exec): links resolve with the shell's own cd -P.
  */
-const PROBE_FUNCTION = `fleet_probe() {
+const PROBE_FUNCTION = `# Whether the closure of store path $1 is here. The live system and the boot default are GC roots,
+# valid with their closures; a path that is not on disk is not valid: neither needs nix-store.
+fleet_has_closure() {
+  [ "$1" = "$current" ] || [ "$1" = "$profile" ] || { [ -e "$1" ] && nix-store --check-validity "$1" >/dev/null 2>&1; }
+}
+fleet_probe() {
 kv() { printf '%s=%s\\n' "$1" "$2"; }
-# Only links that exist resolve: GNU readlink -f prints a missing path as if it were there.
-target() { if [ -e "$1" ]; then readlink -f "$1"; fi; }
+# Where a link leads, when it exists (GNU readlink -f prints a missing path as if it were there).
+# Only ever called in $( ), so its cd changes nothing; readlink -f for a link to a file.
+target() { if [ -e "$1" ]; then cd -P "$1" 2>/dev/null && pwd -P || readlink -f "$1"; fi; }
 if [ -e /etc/NIXOS ]; then kv nixos yes; else kv nixos no; fi
 current=$(target /run/current-system)
 profile=$(target /nix/var/nix/profiles/system)
 kv current "$current"
 kv booted "$(target /run/booted-system)"
 kv profile "$profile"
-kv generation "$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^system-\\([0-9]*\\)-link$/\\1/p')"
+generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null) || generation=
+generation=\${generation#system-}; generation=\${generation%-link}
+case "$generation" in ''|*[!0-9]*) generation= ;; esac
+kv generation "$generation"
 if [ -d /run/systemd/system ]; then kv systemd yes; else kv systemd no; fi
-kv bootId "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)"
-kv freeNixKiB "$(df -Pk /nix 2>/dev/null | awk 'NR==2 {print $4}')"
+bootId=; read -r bootId 2>/dev/null < /proc/sys/kernel/random/boot_id || :
+kv bootId "$bootId"
+kv freeNixKiB "$(df -Pk /nix 2>/dev/null | { read -r fleet_skip && read -r fleet_skip fleet_skip fleet_skip free fleet_skip && printf '%s' "$free"; })"
 top=$1; dest=$2; shift 2
-# The live system and the boot default are GC roots, valid with their closures: no nix-store call.
 if [ "$top" != - ]; then
-  if [ "$top" = "$current" ] || [ "$top" = "$profile" ] || nix-store --check-validity "$top" >/dev/null 2>&1; then kv closure present; else kv closure absent; fi
+  if fleet_has_closure "$top"; then kv closure present; else kv closure absent; fi
 fi
 secret=
 for name in "$@"; do
@@ -124,7 +135,7 @@ export const LOCK_STALE_SECONDS = 60;
  */
 export const LOCK_SCRIPT = `set -u
 ${PROBE_FUNCTION}
-mkdir -p /run/fleet
+[ -d /run/fleet ] || mkdir -p /run/fleet
 exec 9>>/run/fleet/deploy.lock
 if ! flock -w "$1" 9; then
   printf 'busy=%s\\n' "$(cat /run/fleet/deploy.lock.info 2>/dev/null || echo unknown)"
@@ -139,8 +150,7 @@ fleet_probe "$@"
 while beat=$(timeout ${LOCK_STALE_SECONDS} dd bs=1 count=1 2>/dev/null) && [ -n "$beat" ]; do
   if [ "$beat" = "?" ]; then
     IFS= read -r path || break
-    # The live system and the boot default are GC roots, valid with their closures: no nix-store call.
-    if [ "$path" = "$current" ] || [ "$path" = "$profile" ] || nix-store --check-validity "$path" >/dev/null 2>&1; then echo closure=present; else echo closure=absent; fi
+    if fleet_has_closure "$path"; then echo closure=present; else echo closure=absent; fi
   fi
 done
 rm -f /run/fleet/deploy.lock.info
@@ -154,9 +164,12 @@ rm -f /run/fleet/deploy.lock.info
  */
 export const ARM_WATCHDOG_SCRIPT = `set -eu
 id=$1; timeout=$2; mode=$3
-mkdir -p /run/fleet
-previous=$( [ -e /run/current-system ] && readlink -f /run/current-system || true)
-generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null | sed -n 's/^system-\\([0-9]*\\)-link$/\\1/p')
+[ -d /run/fleet ] || mkdir -p /run/fleet
+# The shell's own cd -P resolves the link, as the probe does (no readlink, no sed: fewer programs).
+previous=$(cd -P /run/current-system 2>/dev/null && pwd -P || true)
+generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null) || generation=
+generation=\${generation#system-}; generation=\${generation%-link}
+case "$generation" in ''|*[!0-9]*) generation= ;; esac
 [ -n "$previous" ] || { echo "no live system to roll back to" >&2; exit 1; }
 watch='set -u
 id=$1; timeout=$2; mode=$3; previous=$4; generation=$5
@@ -207,7 +220,7 @@ if [ -e /run/fleet/rolled-back-$id ]; then answer "fired=$(cat /run/fleet/rolled
 : > /run/fleet/confirm-$id
 # Wake the watchdog from its sleep; only the process whose argv has this deploy id (a stale pid
 # file must not signal whatever took that pid since).
-pid=$(cat /run/fleet/watchdog-$id.pid 2>/dev/null || true)
+pid=; read -r pid 2>/dev/null < /run/fleet/watchdog-$id.pid || :
 if [ -n "$pid" ] && grep -q "$id" "/proc/$pid/cmdline" 2>/dev/null; then kill -USR1 "$pid" 2>/dev/null || :; fi
 i=0
 while [ -e /run/fleet/watchdog-$id.pid ] && [ "$i" -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
