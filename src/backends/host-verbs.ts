@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { tailLines, type Exec } from '../exec/index.js';
 import {
+  ARM_TIMEOUT_SECONDS,
   pushKeysInput,
   resolveArgv,
+  type ArmingActivateCommand,
   type HostPlan,
   type PlannedCommand,
   type PlannedHealthCheck,
@@ -33,8 +35,17 @@ import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-d
 import { freshKexFor } from './fresh-kex.js';
 import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
-export const ARM_TIMEOUT_MS = 60_000;
+export const ARM_TIMEOUT_MS = ARM_TIMEOUT_SECONDS * 1000;
 export const PUSH_TIMEOUT_MS = 60_000;
+/** The arming script's answer lines (see ARM_WATCHDOG_SCRIPT). */
+const ARM_ANSWER = /^(armed|previous)=/;
+
+/** What an activation did: switch-to-configuration's status read, its output's tail. */
+export interface Activated {
+  verdict: ActivationVerdict;
+  tail: string[];
+  timedOut: boolean;
+}
 /** Listing two closures is a few queries of the target's store database. */
 export const DIFF_TIMEOUT_MS = 120_000;
 
@@ -186,20 +197,49 @@ export class HostVerbs extends OperatingVerbs {
     return diffClosures(parseClosureListing(result.stdout, this.name));
   }
 
-  /** Arms the rollback watchdog on the target before a live activation. */
-  async arm(activation: WatchedActivation): Promise<ArmedWatchdog> {
+  /** Arms the rollback watchdog on the target before a live activation, by its own call. */
+  async arm(command: PlannedCommand, watchdogSeconds: number): Promise<ArmedWatchdog> {
     const id = randomBytes(8).toString('hex');
-    const result = await this.run('deploy', activation.arm, { deployId: id, timeoutMs: ARM_TIMEOUT_MS, quietStdout: true });
+    const result = await this.run('deploy', command, { deployId: id, timeoutMs: ARM_TIMEOUT_MS, quietStdout: true });
     const armed = result.exitCode === 0 ? parseArmed(result.stdout) : undefined;
     if (!armed) throw this.failure('deploy', result, 'arming the rollback watchdog (nothing was activated)');
-    this.ctx.onLine('deploy', `rollback watchdog armed (${activation.timeoutSeconds}s)`);
-    return { id, previous: armed.previous, deadline: this.ctx.now() + activation.timeoutSeconds * 1000 };
+    this.ctx.onLine('deploy', `rollback watchdog armed (${watchdogSeconds}s)`);
+    return { id, previous: armed.previous, deadline: this.ctx.now() + watchdogSeconds * 1000 };
   }
 
   /** Activates the built system; what switch-to-configuration's status means, and the output's tail. */
-  async activate(command: PlannedCommand, timeoutSeconds: number): Promise<{ verdict: ActivationVerdict; tail: string[]; timedOut: boolean }> {
+  async activate(command: PlannedCommand, timeoutSeconds: number): Promise<Activated> {
     const result = await this.run('deploy', command, { timeoutMs: timeoutSeconds * 1000 });
     return { verdict: activationVerdict(result.exitCode, result.signal), tail: tailLines(result), timedOut: result.timedOut };
+  }
+
+  /**
+   * Arms the watchdog and activates in one call on the target (the bash flavour). Without the
+   * arming's answer nothing was activated: the same failure as a separate arming call's.
+   */
+  async armAndActivate(command: ArmingActivateCommand, watchdogSeconds: number, timeoutSeconds: number): Promise<Activated & { armed: ArmedWatchdog }> {
+    const id = randomBytes(8).toString('hex');
+    const startedAt = this.ctx.now();
+    let armedAt: number | undefined;
+    const result = await this.run('deploy', command, {
+      deployId: id,
+      timeoutMs: timeoutSeconds * 1000,
+      // The arming's answer goes to the step log; the activation's output is shown as ever.
+      quiet: ARM_ANSWER,
+      watch: (line) => {
+        if (armedAt !== undefined || !line.startsWith('armed=')) return;
+        armedAt = this.ctx.now();
+        this.ctx.onLine('deploy', `rollback watchdog armed (${watchdogSeconds}s)`);
+      },
+    });
+    const armed = parseArmed(result.stdout);
+    if (!armed) throw this.failure('deploy', result, 'arming the rollback watchdog (nothing was activated)');
+    return {
+      armed: { id, previous: armed.previous, deadline: (armedAt ?? startedAt) + watchdogSeconds * 1000 },
+      verdict: activationVerdict(result.exitCode, result.signal),
+      tail: tailLines(result).filter((line) => !ARM_ANSWER.test(line)),
+      timedOut: result.timedOut,
+    };
   }
 
   /**

@@ -6,6 +6,7 @@ import type { SshSettings } from '../ssh/index.js';
 import {
   activateCommand,
   appendHistoryCommand,
+  armedActivateCommand,
   armWatchdogCommand,
   buildAttributes,
   confirmWatchdogCommand,
@@ -241,14 +242,17 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
   const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
   const live = mode === 'switch' || mode === 'test';
   if (live && ssh && spec.rollback.enabled) {
-    return {
-      kind: 'watched',
-      arm: armWatchdogCommand(ssh, spec.rollback.timeout, mode),
-      activate,
+    const watch = {
+      kind: 'watched' as const,
       confirm: confirmWatchdogCommand(ssh),
       afterDeadline: probe(FRESH_CONNECTION, 'see whether the target rolled back'),
       timeoutSeconds: spec.rollback.timeout,
     };
+    // The bash flavour's activation is fleet's own script on the target: it arms the watchdog in
+    // the same session (one session less per host). nixos-rebuild-ng activates from here.
+    return options.rebuildFlavour === 'bash'
+      ? { ...watch, arm: 'in-activate', activate: armedActivateCommand(ssh, spec.rollback.timeout, mode) }
+      : { ...watch, arm: armWatchdogCommand(ssh, spec.rollback.timeout, mode), activate };
   }
   if (mode === 'dry-activate') return { kind: 'plain', activate, unwatched: 'dry-activate changes nothing' };
   if (mode === 'boot') {
@@ -279,7 +283,9 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
         ? 'always (dry-activate changes nothing)'
         : `skipped when the target already runs <toplevel> as ${liveOrBoot}${options.force ? ' (--force: never skipped)' : ''}; ` +
           `the closure is copied before anything is activated, unless it is there already (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
-          (act.kind === 'watched' ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation` : `; no rollback watchdog (${act.unwatched})`),
+          (act.kind === 'watched'
+            ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation${act.arm === 'in-activate' ? ', in the activation\'s own call (nothing activates unless it is armed)' : ''}`
+            : `; no rollback watchdog (${act.unwatched})`),
     flavour: options.rebuildFlavour,
     activation: act,
     tolerateUnitFailures: spec.tolerateUnitFailures,

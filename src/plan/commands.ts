@@ -1,8 +1,8 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { CONTROL_PERSIST_SECONDS, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
-import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
-import type { Arg, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
+import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
+import type { Arg, ArmingActivateCommand, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
@@ -255,6 +255,15 @@ export function armWatchdogCommand(ssh: SshSettings, timeoutSeconds: number, mod
     purpose: 'arm watchdog',
     argv: onTarget(ssh, ['sh', '-c', ARM_WATCHDOG_SCRIPT, 'fleet-arm', { ref: 'deployId' }, String(timeoutSeconds), mode]),
   };
+}
+
+/**
+ * The bash flavour's live activation: one call on the target arms the watchdog (ARM_WATCHDOG_SCRIPT,
+ * passed whole) and then activates as nixos-rebuild does; nothing activates unless it is armed.
+ */
+export function armedActivateCommand(ssh: SshSettings, timeoutSeconds: number, mode: 'switch' | 'test'): ArmingActivateCommand {
+  const remote: Arg[] = ['sh', '-c', ARMED_ACTIVATE_SCRIPT, 'fleet-armed-activate', ARM_WATCHDOG_SCRIPT, { ref: 'deployId' }, String(timeoutSeconds), { ref: 'toplevel' }, mode];
+  return { purpose: `arm watchdog, activate ${mode} (as nixos-rebuild does)`, argv: onTarget(ssh, remote), arms: 'watchdog' };
 }
 
 /**

@@ -164,13 +164,13 @@ rm -f /run/fleet/deploy.lock.info
  */
 export const ARM_WATCHDOG_SCRIPT = `set -eu
 id=$1; timeout=$2; mode=$3
-[ -d /run/fleet ] || mkdir -p /run/fleet
 # The shell's own cd -P resolves the link, as the probe does (no readlink, no sed: fewer programs).
 previous=$(cd -P /run/current-system 2>/dev/null && pwd -P || true)
 generation=$(readlink /nix/var/nix/profiles/system 2>/dev/null) || generation=
 generation=\${generation#system-}; generation=\${generation%-link}
 case "$generation" in ''|*[!0-9]*) generation= ;; esac
 [ -n "$previous" ] || { echo "no live system to roll back to" >&2; exit 1; }
+[ -d /run/fleet ] || mkdir -p /run/fleet
 watch='set -u
 id=$1; timeout=$2; mode=$3; previous=$4; generation=$5
 # The confirming connection wakes the loop with USR1 (trapped before the pid file says it runs).
@@ -231,15 +231,12 @@ answer confirmed "$@"
 `;
 
 /**
- * Activates a prebuilt system the way the bash nixos-rebuild does on its target (CONTRACTS.md):
- * the profile for switch and boot, then switch-to-configuration under systemd-run where systemd
- * runs (a dropped session cannot kill it half way), else directly with a clean environment. Exits
- * with switch-to-configuration's status (0, 4 units failed, 100 reboot required).
- * Args: <toplevel> <switch|boot|test|dry-activate>.
+ * The bash nixos-rebuild's sequence on its target (CONTRACTS.md), with $top and $mode set: the
+ * profile for switch and boot, then switch-to-configuration under systemd-run where systemd runs (a
+ * dropped session cannot kill it half way), else directly with a clean environment. Exits with
+ * switch-to-configuration's status (0, 4 units failed, 100 reboot required).
  */
-export const ACTIVATE_SCRIPT = `set -u
-top=$1; mode=$2
-case "$mode" in
+const ACTIVATE_BODY = `case "$mode" in
   switch|boot) nix-env -p /nix/var/nix/profiles/system --set "$top" || exit 1 ;;
 esac
 if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
@@ -248,6 +245,29 @@ if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
 fi
 exec env -i LOCALE_ARCHIVE= NIXOS_INSTALL_BOOTLOADER= "$top/bin/switch-to-configuration" "$mode"
 `;
+
+/**
+ * Activates a prebuilt system the way the bash nixos-rebuild does on its target (ACTIVATE_BODY).
+ * Args: <toplevel> <switch|boot|test|dry-activate>.
+ */
+export const ACTIVATE_SCRIPT = `set -u
+top=$1; mode=$2
+${ACTIVATE_BODY}`;
+
+/** Seconds arming the watchdog may take (ARM_WATCHDOG_SCRIPT), as its own call or inside ARMED_ACTIVATE_SCRIPT. */
+export const ARM_TIMEOUT_SECONDS = 60;
+
+/**
+ * Arms the rollback watchdog, then activates as ACTIVATE_SCRIPT does: one call on the target for
+ * both (the bash flavour, where both are fleet's own scripts). The arming script comes as $1 and
+ * runs in its own sh, where its set -e holds, for ARM_TIMEOUT_SECONDS at most; when it fails (it
+ * printed no `armed=`), nothing is activated.
+ * Args: <arm script> <deploy id> <timeout seconds> <toplevel> <switch|test>.
+ */
+export const ARMED_ACTIVATE_SCRIPT = `set -u
+top=$4; mode=$5
+timeout ${ARM_TIMEOUT_SECONDS} sh -c "$1" fleet-arm "$2" "$3" "$mode" || exit 1
+${ACTIVATE_BODY}`;
 
 /**
  * Where each host keeps its deploy history: under /nix/var, which persists wherever the system
@@ -346,6 +366,7 @@ export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   'arm-watchdog': ARM_WATCHDOG_SCRIPT,
   'confirm-watchdog': CONFIRM_WATCHDOG_SCRIPT,
   activate: ACTIVATE_SCRIPT,
+  'armed-activate': ARMED_ACTIVATE_SCRIPT,
   diff: DIFF_SCRIPT,
   'append-history': APPEND_HISTORY_SCRIPT,
   'status-probe': STATUS_PROBE_SCRIPT,

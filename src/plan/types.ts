@@ -209,21 +209,42 @@ export interface BootstrapStep {
 }
 
 /**
- * A live activation behind the rollback watchdog: arm it, activate, then confirm it over one
- * brand-new connection that also reports what runs. Without `confirm`, this does not type-check.
+ * An activation that arms the rollback watchdog first, in the same call on the target (its argv
+ * carries the deploy id): made only by armedActivateCommand.
  */
-export interface WatchedActivation {
+export interface ArmingActivateCommand extends PlannedCommand {
+  arms: 'watchdog';
+}
+
+/**
+ * A live activation behind the rollback watchdog: arm it, activate, then confirm it over one
+ * brand-new connection that also reports what runs. Without `confirm`, this does not type-check;
+ * nor does an activation with neither its own arming call nor one that arms.
+ */
+export type WatchedActivation = {
   kind: 'watched';
-  /** Arms the watchdog on the target (detached from the session); takes the deploy id. */
-  arm: PlannedCommand;
-  activate: PlannedCommand;
   /** Over a fresh connection: confirm the watchdog, then the probe's facts. */
   confirm: PlannedCommand;
   /** Over a fresh connection, after the deadline: the probe, to see whether the target rolled back. */
   afterDeadline: PlannedCommand;
   /** Seconds the watchdog waits for confirmation (rollback.timeout). */
   timeoutSeconds: number;
-}
+} & (
+  | {
+      /** Arms the watchdog on the target (detached from the session); takes the deploy id. */
+      arm: PlannedCommand;
+      /** nixos-rebuild-ng, run on this machine once the watchdog is armed. */
+      activate: PlannedCommand;
+    }
+  | {
+      /**
+       * Armed by `activate` itself before anything is activated: both are fleet's own scripts on
+       * the target (the bash flavour), so one session does both (ARMED_ACTIVATE_SCRIPT).
+       */
+      arm: 'in-activate';
+      activate: ArmingActivateCommand;
+    }
+);
 
 /** An activation with no watchdog (boot, dry-activate, rollback disabled, a local target). */
 export interface PlainActivation {

@@ -18,6 +18,7 @@ import {
   provenNotNixos,
   resolveKeys,
   stageBootstrapFiles,
+  type Activated,
   type ArmedWatchdog,
   type ClosureDiff,
   type Connection,
@@ -635,8 +636,16 @@ export class HostRun {
 
     // From arming on the target may change (the watchdog acts on its own): no longer "skipped".
     if (mode !== 'dry-activate') this.progress = 'touched';
-    if (activation.kind === 'watched') this.armed = await this.verbs.arm(activation);
-    const { verdict, tail, timedOut } = await this.verbs.activate(activation.activate, step.activationTimeoutSeconds);
+    let activated: Activated;
+    if (activation.kind === 'watched' && activation.arm === 'in-activate') {
+      const armedActivation = await this.verbs.armAndActivate(activation.activate, activation.timeoutSeconds, step.activationTimeoutSeconds);
+      this.armed = armedActivation.armed;
+      activated = armedActivation;
+    } else {
+      if (activation.kind === 'watched') this.armed = await this.verbs.arm(activation.arm, activation.timeoutSeconds);
+      activated = await this.verbs.activate(activation.activate, step.activationTimeoutSeconds);
+    }
+    const { verdict, tail, timedOut } = activated;
     if (mode !== 'dry-activate') {
       this.progress = 'activated';
       this.activated = true;

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { argvForDisplay, buildPlan, EVALUATED_MARK, chunkSize, evalLimitFromMemory, evaluatorMemoryMiB, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
+import { argvForDisplay, ARM_WATCHDOG_SCRIPT, buildPlan, EVALUATED_MARK, chunkSize, evalLimitFromMemory, evaluatorMemoryMiB, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
 import { host, inventory, planOptions } from './inventory-fixture.js';
 
 const bootstrapOptions = { noDiskoDeps: true, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
@@ -185,6 +185,8 @@ describe('buildPlan', () => {
     const activation = web.deploy.activation;
     if (activation.kind !== 'watched') throw new Error('a live switch over ssh is watched');
     const { arm, activate: deploy, confirm } = activation;
+    // nixos-rebuild-ng activates from this machine: the watchdog is armed by a call of its own first.
+    if (arm === 'in-activate') throw new Error('nixos-rebuild-ng cannot arm the watchdog');
     const copy = web.deploy.copy!;
     expect(argvOf(copy)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--to', 'ssh://root@web-1.example.org', '<toplevel>']);
     expect(arm.purpose).toBe('arm watchdog');
@@ -201,17 +203,28 @@ describe('buildPlan', () => {
   it('with the bash nixos-rebuild, activates the prebuilt system itself (no second evaluation), with sudo for a non-root user', () => {
     const fleet2 = inventory([host('db', { target: { kind: 'ssh', user: 'deploy', host: 'db', port: 2222 } })]);
     const plan = buildPlan(fleet2, planOptions({ rebuildFlavour: 'bash' }));
-    const activate = plan.hosts[0]!.deploy.activation.activate;
+    const activation = plan.hosts[0]!.deploy.activation;
+    // A live switch: the same call arms the watchdog first (fleet's own scripts both), no arm call of its own.
+    if (activation.kind !== 'watched' || activation.arm !== 'in-activate') throw new Error('the bash flavour arms in its activation');
+    const activate = activation.activate;
+    expect(activate.arms).toBe('watchdog');
     const argv = argvOf(activate);
     expect(argv).not.toContain('nixos-rebuild');
     expect(argv.join(' ')).not.toContain('--flake');
     expect(argv).toEqual(expect.arrayContaining(['-p', '2222', '--', 'deploy@db']));
-    // The remote line: sudo sh -c <activate script> fleet-activate '<toplevel>' switch.
-    const line = resolveArgv(activate.argv, { toplevel: '/nix/store/abc-nixos-system-db' });
+    // The remote line: sudo sh -c <armed-activate script> fleet-armed-activate <arm script> <deployId> 90 '<toplevel>' switch.
+    const line = resolveArgv(activate.argv, { toplevel: '/nix/store/abc-nixos-system-db', deployId: '0123abcd' });
     const words = remoteWords(line);
     expect(words.slice(0, 5)).toEqual(['sudo', '-n', '--', 'sh', '-c']);
-    expect(words.slice(-3)).toEqual(['fleet-activate', '/nix/store/abc-nixos-system-db', 'switch']);
+    expect(words.slice(-6)).toEqual(['fleet-armed-activate', ARM_WATCHDOG_SCRIPT, '0123abcd', '90', '/nix/store/abc-nixos-system-db', 'switch']);
+    expect(words[5]).toContain('timeout 60 sh -c "$1" fleet-arm "$2" "$3" "$mode" || exit 1');
     expect(words[5]).toContain('nix-env -p /nix/var/nix/profiles/system --set');
+    // boot changes nothing live: no watchdog, the activation alone.
+    const boot = buildPlan(fleet2, planOptions({ rebuildFlavour: 'bash', modeOverride: 'boot' })).hosts[0]!.deploy.activation;
+    expect(boot.kind).toBe('plain');
+    const bootWords = remoteWords(resolveArgv(boot.activate.argv, { toplevel: '/nix/store/abc-nixos-system-db' }));
+    expect(bootWords.slice(-3)).toEqual(['fleet-activate', '/nix/store/abc-nixos-system-db', 'boot']);
+    expect(bootWords[5]).not.toContain('fleet-arm');
     const probe = plan.hosts[0]!.connect.command;
     expect(argvOf(probe)).toEqual(expect.arrayContaining(['-p', '2222', '--', 'deploy@db']));
     expect(remoteWords(resolveArgv(probe.argv, { toplevel: '/nix/store/abc' })).slice(0, 4)).toEqual(['sudo', '-n', '--', 'sh']);

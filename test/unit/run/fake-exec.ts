@@ -12,6 +12,8 @@ export type CommandKind =
   | 'probe'
   | 'arm'
   | 'activate'
+  /** The bash flavour's live activation: arms the watchdog, then activates, in one call. */
+  | 'armed-activate'
   | 'confirm'
   | 'push-keys'
   | 'push-secrets'
@@ -83,6 +85,8 @@ export function classify(argv: readonly string[]): CommandKind {
   const line = remoteLine(argv);
   if (scriptName(line, 'fleet-lock')) return 'lock';
   if (scriptName(line, 'fleet-probe')) return 'probe';
+  // Before fleet-arm: this one's line holds the arming script, run as `sh -c "$1" fleet-arm`.
+  if (scriptName(line, 'fleet-armed-activate')) return 'armed-activate';
   if (scriptName(line, 'fleet-arm')) return 'arm';
   if (scriptName(line, 'fleet-activate')) return 'activate';
   if (scriptName(line, 'fleet-confirm')) return 'confirm';
@@ -176,6 +180,7 @@ export function fakeExec(options: FakeOptions): FakeExec {
     // A lock session takes the lock at once; the target runs an older system.
     lock: () => ({ stdout: `locked\n${probeAnswer({ current: '/nix/store/old', profile: '/nix/store/old', generation: 3 })}` }),
     arm: () => ({ stdout: 'armed=3\nprevious=/nix/store/old\n' }),
+    'armed-activate': () => ({ stdout: 'armed=3\nprevious=/nix/store/old\n' }),
     history: () => ({ stdout: 'recorded\n' }),
   };
 

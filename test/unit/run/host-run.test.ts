@@ -8,7 +8,7 @@ import type { HostSpec } from '../../../src/manifest/inventory.js';
 import { buildPlan, type PlanOptions, type RebuildFlavour } from '../../../src/plan/index.js';
 import { runPlan, type AskConfirm, type GateArrival, type HostOutcome, type RunEvent } from '../../../src/run/index.js';
 import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
-import { CONNECTION_REFUSED, fakeExec, probeAnswer, type CommandKind, type Facts, type Responder } from './fake-exec.js';
+import { CONNECTION_REFUSED, fakeExec, probeAnswer, type CommandKind, type Facts, type Reply, type Responder } from './fake-exec.js';
 
 const OLD = '/nix/store/old';
 /** What the target runs before the deploy: the previous system, without the new closure. */
@@ -93,13 +93,21 @@ async function apply(setup: Setup) {
 }
 
 describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavour', (flavour) => {
+  // The bash flavour's activation is fleet's own script on the target, which arms the watchdog in
+  // the same call; nixos-rebuild-ng activates from here, after a call that arms it.
+  const armKind: CommandKind = flavour === 'bash' ? 'armed-activate' : 'arm';
+  const activateKind: CommandKind = flavour === 'bash' ? 'armed-activate' : 'activate';
+  const activation: CommandKind[] = flavour === 'bash' ? ['armed-activate'] : ['arm', 'activate'];
+  /** An activation's answer: in the bash flavour's one call, the arming's answer comes first. */
+  const activationReply = (reply: Reply): Reply => (flavour === 'bash' ? { ...reply, stdout: `armed=3\nprevious=${OLD}\n${reply.stdout ?? ''}` } : reply);
+
   it('changed: copies, arms, activates, then confirms over one fresh connection', async () => {
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch', storePath: toplevel });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'arm', 'activate', 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'confirm', 'history', 'control']);
     // The only brand-new connection is the confirmation after activation.
-    const activatedAt = fake.kinds().indexOf('activate');
+    const activatedAt = fake.kinds().indexOf(activateKind);
     expect(fake.calls.filter((c) => c.fresh).map((c) => c.kind)).toEqual(['confirm']);
     expect(fake.calls.slice(activatedAt + 1).filter((c) => c.fresh)).toHaveLength(1);
     expect(fake.of('copy')[0]?.argv).toContain(toplevel);
@@ -169,7 +177,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked({ ...BEFORE, closure: 'present' }), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'arm', 'activate', 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', ...activation, 'confirm', 'history', 'control']);
   });
 
   it('the lock session starts with the run, before the evaluation, and is asked over its stdin whether the closure is there', async () => {
@@ -191,13 +199,15 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
   it('activates the prebuilt system the flavour’s way', async () => {
     const { fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
-    const [activate] = fake.of('activate');
+    const [activate] = fake.of(activateKind);
     const rebuilds = fake.calls.filter((c) => c.argv[0] === 'nixos-rebuild');
     if (flavour === 'bash') {
       expect(rebuilds).toEqual([]);
       expect(activate?.argv[0]).toBe('ssh');
-      expect(activate?.argv.at(-3)).toMatch(/ fleet-activate$/);
-      expect(activate?.argv.slice(-2)).toEqual([toplevel, 'switch']);
+      // sh -c <armed-activate script> fleet-armed-activate <arm script> <deploy id> 90 <toplevel> switch, quoted once.
+      const line = activate?.argv.slice(activate.argv.indexOf('--') + 2).join(' ') ?? '';
+      expect(line).toMatch(/ fleet-armed-activate 'set -eu\n/);
+      expect(line).toMatch(new RegExp(` [0-9a-f]{16} 90 ${toplevel} switch$`));
     } else {
       expect(rebuilds).toHaveLength(1);
       const argv = activate?.argv ?? [];
@@ -261,7 +271,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
       flavour,
       respond: {
         lock: locked(BEFORE),
-        activate: () => ({ exitCode: 1, stdout: 'activating the configuration...\n', stderr: 'error: the activation script failed\n' }),
+        [activateKind]: () => activationReply({ exitCode: 1, stdout: 'activating the configuration...\n', stderr: 'error: the activation script failed\n' }),
         confirm: confirmed(),
       },
     });
@@ -269,15 +279,45 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.kind).toBe('failed');
     expect(outcome.step).toBe('deploy');
     expect(outcome.reason).toMatch(/failed \(exit 1\)$/);
+    // The arming's answer is not the activation's output.
     expect(outcome.tail).toEqual(['activating the configuration...', 'error: the activation script failed']);
     // The watchdog is settled either way: no process is left waiting on the target.
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'arm', 'activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'confirm', 'control']);
+  });
+
+  it('failed: a watchdog that cannot be armed fails the host before anything is activated', async () => {
+    const { outcome, fake, events } = await apply({
+      flavour,
+      // The arming script's own failure: it printed no armed= (in the bash flavour's one call, the activation never ran).
+      respond: { lock: locked(BEFORE), [armKind]: () => ({ exitCode: 1, stderr: 'the watchdog did not start\n' }) },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', tail: ['the watchdog did not start'] });
+    expect(outcome.reason).toMatch(/^arming the rollback watchdog \(nothing was activated\)/);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', armKind, 'control']);
+    // No watchdog armed: nothing to confirm, no fresh connection, no history.
+    expect(fake.calls.filter((c) => c.fresh)).toEqual([]);
+    const lines = events.filter((e): e is Extract<RunEvent, { type: 'step-line' }> => e.type === 'step-line').map((e) => e.line);
+    expect(lines).not.toContain('rollback watchdog armed (90s)');
+  });
+
+  it('changed: the arming is announced once, and its answer stays out of the activation’s output', async () => {
+    const { outcome, events } = await apply({
+      flavour,
+      respond: { lock: locked(BEFORE), [activateKind]: () => activationReply({ stdout: 'activating the configuration...\n' }), confirm: confirmed() },
+    });
+    expect(outcome).toMatchObject({ kind: 'changed', step: 'verify' });
+    // What the screen shows (quiet lines go to the step log only).
+    const lines = events.filter((e): e is Extract<RunEvent, { type: 'step-line' }> => e.type === 'step-line' && !e.quiet).map((e) => e.line);
+    expect(lines.filter((l) => l === 'rollback watchdog armed (90s)')).toHaveLength(1);
+    expect(lines).toContain('activating the configuration...');
+    expect(lines.filter((l) => /^(armed|previous)=/.test(l))).toEqual([]);
   });
 
   it('failed: units that failed (exit 4) fail the host unless tolerateUnitFailures', async () => {
     const respond = {
       lock: locked(BEFORE),
-      activate: () => ({ exitCode: 4, stderr: 'warning: the following units failed: foo.service\n' }),
+      [activateKind]: () => activationReply({ exitCode: 4, stderr: 'warning: the following units failed: foo.service\n' }),
       confirm: confirmed(),
     };
     const strict = await apply({ flavour, respond });
@@ -302,7 +342,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
       clock,
       respond: {
         lock: locked(BEFORE),
-        arm: () => {
+        [armKind]: () => {
           armedAt = clock.now();
           return { stdout: `armed=3\nprevious=${OLD}\n` };
         },
@@ -330,15 +370,14 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'copying the closure failed after 3 attempts: no progress for 300s (copyTimeout), killed' });
     expect(outcome.hint).toMatch(/nothing was activated/);
     expect(fake.kinds().filter((k) => k === 'copy')).toHaveLength(3);
-    expect(fake.kinds()).not.toContain('arm');
-    expect(fake.kinds()).not.toContain('activate');
+    for (const kind of activation) expect(fake.kinds()).not.toContain(kind);
   });
 
   it('failed: an activation past activationTimeout is stopped, and the watchdog is settled', async () => {
     const { outcome, fake } = await apply({
       flavour,
       spec: {},
-      respond: { lock: locked(BEFORE), activate: () => ({ exitCode: null, timedOut: true }), confirm: confirmed({ current: OLD, profile: OLD, generation: 3 }) },
+      respond: { lock: locked(BEFORE), [activateKind]: () => activationReply({ exitCode: null, timedOut: true }), confirm: confirmed({ current: OLD, profile: OLD, generation: 3 }) },
     });
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy' });
     expect(outcome.reason).toMatch(/took longer than 3600s \(activationTimeout\), stopped$/);
@@ -400,9 +439,9 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
       controller,
       respond: {
         lock: locked(BEFORE),
-        activate: () => {
+        [activateKind]: () => {
           controller.abort();
-          return {};
+          return activationReply({});
         },
         confirm: confirmed(),
       },
@@ -410,7 +449,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     // The step it ended in is the last one done; verify never started, so nothing confirmed the watchdog.
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified; the watchdog rolls the host back unless it is confirmed' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'arm', 'activate', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'control']);
   });
 });
 
@@ -472,7 +511,7 @@ describe('runPlan as a pipeline: each host starts as soon as its own chunk is bu
     const { plan, fake, result } = await applyTwo({ evalLimit: 1, evalJobs: 2 }, {
       eval: async (request, call, calls) => {
         // web-2's evaluation answers only once web-1 has activated (or gives up, and the test fails).
-        if (names(call.argv).includes('web-2')) web1ActivatedFirst = await until(() => calls.some((c) => c.kind === 'activate' && names(c.argv).includes('web-1')));
+        if (names(call.argv).includes('web-2')) web1ActivatedFirst = await until(() => calls.some((c) => c.kind === 'armed-activate' && names(c.argv).includes('web-1')));
         return { stdout: (await defaultEval.exec(request)).stdout };
       },
     }, events);
@@ -513,7 +552,7 @@ describe('runPlan as a pipeline: each host starts as soon as its own chunk is bu
         if (names(call.argv).includes('web-2')) await until(() => events.some((e) => e.type === 'host-done' && e.outcome.host === 'web-1'));
         return { stdout: (await defaultEval.exec(request)).stdout };
       },
-      activate: () => ({ exitCode: 1, stderr: 'error: the activation script failed\n' }),
+      'armed-activate': () => ({ exitCode: 1, stdout: 'armed=3\nprevious=/nix/store/old\n', stderr: 'error: the activation script failed\n' }),
     }, events);
 
     expect(result.outcomes.map((o) => [o.host, o.kind])).toEqual([['web-1', 'failed'], ['web-2', 'skipped']]);
@@ -556,7 +595,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
 
   it('apply --diff shows the diff before deploying, and deploy does not copy again', async () => {
     const { outcome, fake, events } = await apply({ options: { diff: 'show' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() } });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'arm', 'activate', 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'armed-activate', 'confirm', 'history', 'control']);
     const shown = events.findIndex((e) => e.type === 'host-diff');
     const deployStarts = events.findIndex((e) => e.type === 'step-start' && e.step === 'deploy');
     expect(shown).toBeGreaterThan(-1);
@@ -577,7 +616,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
     expect(asked).toHaveLength(1);
     expect(asked[0]?.map((a) => a.host)).toEqual(['web-1']);
     expect(fake.of('arm')).toEqual([]);
-    expect(fake.of('activate')).toEqual([]);
+    expect(fake.of('armed-activate')).toEqual([]);
     expect(outcome).toMatchObject({ kind: 'skipped', step: 'diff', reason: 'not confirmed at the prompt; nothing was activated' });
   });
 
@@ -585,7 +624,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
     const yes = await apply({ options: { diff: 'confirm' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() }, confirmApply: async () => true });
     expect(yes.outcome).toMatchObject({ kind: 'changed' });
     const nobody = await apply({ options: { diff: 'confirm' }, respond: { lock: locked(BEFORE), diff: listing } });
-    expect(nobody.fake.of('activate')).toEqual([]);
+    expect(nobody.fake.of('armed-activate')).toEqual([]);
     expect(nobody.outcome).toMatchObject({ kind: 'skipped', reason: 'not confirmed (no one to ask); nothing was activated' });
   });
 
@@ -610,7 +649,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
       options: { diff: 'show' },
       respond: { lock: locked(BEFORE), diff: () => ({ exitCode: 3, stderr: "error: path '/nix/store/x' is not valid\n" }) },
     });
-    expect(fake.of('activate')).toEqual([]);
+    expect(fake.of('armed-activate')).toEqual([]);
     expect(outcome).toMatchObject({ kind: 'failed', step: 'diff' });
     expect(outcome.reason).toMatch(/listing the closures on the target failed \(exit 3\)/);
   });

@@ -71,7 +71,7 @@ describe('the secrets step', () => {
   it('reads every source once before anything changes, uploads before activation and after it, contents on stdin only', async () => {
     const { outcome, fake, stdins } = await apply();
     expect(outcome).toMatchObject({ kind: 'changed', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'unknown', 'push-secrets', 'copy', 'arm', 'activate', 'confirm', 'push-secrets', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'unknown', 'push-secrets', 'copy', 'armed-activate', 'confirm', 'push-secrets', 'history', 'control']);
     expect(outcome.steps.map((s) => `${s.step}:${s.status}`)).toEqual(['probe:done', 'secrets:done', 'push-keys:skipped', 'bootstrap:skipped', 'secrets:done', 'deploy:done', 'verify:done', 'secrets:done']);
     expect(outcome.steps[4]!.detail).toBe('uploaded token → /run/keys/token');
     expect(outcome.steps[7]!.detail).toBe('uploaded db → /run/keys/db');
@@ -138,7 +138,7 @@ describe('the secrets step', () => {
       reason: 'secret token: user root does not exist on the target; no secret was written',
       hint: 'if the new system creates it, set `upload: after-activation` on the secret',
     });
-    expect(fake.kinds()).not.toContain('activate');
+    expect(fake.kinds()).not.toContain('armed-activate');
   });
 
   it('a host whose build fails uploads no secret: it ends failed at build with nothing changed', async () => {
@@ -146,7 +146,7 @@ describe('the secrets step', () => {
     const { outcome, fake } = await apply({ system: join(dir, 'never-built'), respond: { build: () => ({ exitCode: 1, stderr: 'error: builder for the system failed\n' }) } });
     expect(outcome).toMatchObject({ kind: 'failed', step: 'build' });
     expect(fake.of('push-secrets')).toHaveLength(0);
-    expect(fake.kinds()).not.toContain('activate');
+    expect(fake.kinds()).not.toContain('armed-activate');
   });
 
   it('dry-activate reads and compares, and uploads nothing', async () => {
