@@ -127,13 +127,21 @@ function failureOf(result: ExecResult, fallback: string): BuildFailure {
 }
 
 /**
- * Builds every chunk: one `nix eval` (one evaluator) for all its hosts, then one `nix build` of
- * the derivations. Chunks run concurrently, their evaluations bounded by `options.evaluators`;
- * each chunk is built as soon as it is evaluated, and each host is reported ready (`onReady`) as
- * soon as its outputs exist, while other chunks still evaluate. When an evaluation fails, each
+ * Builds every chunk: one `nix eval` (one evaluator) for all its hosts, whose derivations are
+ * built as they are evaluated (one `nix build` at a time per build host, see queueOf). Chunks run
+ * concurrently, their evaluations bounded by `options.evaluators`; each host is reported ready
+ * (`onReady`) as soon as its outputs exist, while other chunks still evaluate. When an evaluation fails, each
  * host of the chunk is evaluated alone so the failure lands on the host it belongs to; when a
  * build fails, the hosts whose outputs exist go on.
  */
+type Chunk = BuildStage['chunks'][number];
+
+/** One host's evaluated outputs, with the attributes of its chunk they answer. */
+interface Evaluation {
+  attributes: BuildAttribute[];
+  outputs: Evaluated[string];
+}
+
 export async function runBuildStage(
   stage: BuildStage,
   commands: ToolCommands,
@@ -185,17 +193,31 @@ export async function runBuildStage(
       return evaluated;
     });
 
-  const runChunk = async (chunk: BuildStage['chunks'][number], index: number): Promise<void> => {
+  /**
+   * One `nix build` at a time per build host, each taking every host evaluated since the last
+   * began, whichever chunk it came from. Two builds at once in one store contend for the
+   * derivations their systems share (NixOS systems share most of their closures): Nix makes the
+   * one that finds a derivation locked wait, idle, and look again only every build-poll-interval
+   * (5 s). One build of many derivations schedules them itself, in parallel.
+   */
+  const buildQueues = new Map<string, ReturnType<typeof batches<Evaluation>>>();
+  const queueOf = (chunk: Chunk) => {
+    const key = JSON.stringify([chunk.build.argv, chunk.build.env ?? {}]);
+    let queue = buildQueues.get(key);
+    if (!queue) buildQueues.set(key, (queue = batches<Evaluation>((batch) => buildHosts(chunk.build, batch))));
+    return queue;
+  };
+
+  const runChunk = async (chunk: Chunk, index: number): Promise<void> => {
     const hosts = hostsOf(chunk.attributes);
-    // One `nix build` at a time per chunk, each taking every host evaluated since the last began.
-    const builds = batches<[string, Evaluated[string]]>((batch) => buildHosts(chunk, Object.fromEntries(batch)));
+    const builds = queueOf(chunk);
     const evaluated = (results: [string, Evaluated[string]][]) => {
       if (signal?.aborted || results.length === 0) return;
       for (const [host, outputs] of results) {
         if (!outputs.toplevel) continue;
         callbacks.onEvaluated?.(host, { toplevel: outputs.toplevel.out, ...(outputs.diskoScript ? { diskoScript: outputs.diskoScript.out } : {}) });
       }
-      builds.add(...results);
+      builds.add(...results.map(([host, outputs]) => ({ attributes: chunk.attributes.filter((a) => a.host === host), outputs })));
     };
     const whole = await evaluate(chunk.attributes, hosts, evaluated, () => callbacks.onStart(hosts, index + 1, stage.chunks.length));
     if (whole !== undefined && 'reason' in whole) {
@@ -216,14 +238,16 @@ export async function runBuildStage(
     await builds.settled();
   };
 
-  /** Realises the evaluated outputs of some hosts of a chunk; each host is ready once its outputs exist. */
-  const buildHosts = async (chunk: BuildStage['chunks'][number], evaluated: Evaluated): Promise<void> => {
-    const wanted = chunk.attributes.filter((a) => evaluated[a.host]?.[a.output] !== undefined && !result.failed.has(a.host));
+  /** Realises the evaluated outputs of some hosts (of one build host); each host is ready once its outputs exist. */
+  const buildHosts = async (command: Chunk['build'], batch: Evaluation[]): Promise<void> => {
+    const evaluated: Evaluated = {};
+    for (const { attributes, outputs } of batch) for (const a of attributes) evaluated[a.host] = outputs;
+    const wanted = batch.flatMap(({ attributes }) => attributes).filter((a) => evaluated[a.host]?.[a.output] !== undefined && !result.failed.has(a.host));
     if (wanted.length === 0 || signal?.aborted) return;
     const derivations = [...new Set(wanted.map((a) => `${evaluated[a.host]![a.output]!.drv}${stage.derivationSuffix}`))];
     const build = await exec({
-      argv: resolveArgv(chunk.build.argv, { derivations }),
-      env: chunk.build.env,
+      argv: resolveArgv(command.argv, { derivations }),
+      env: command.env,
       signal,
       onLine: (line, stream) => stream === 'stderr' && callbacks.onLine(hostsOf(wanted), line),
     });

@@ -58,8 +58,8 @@ export interface BuildStage {
   /** Hosts per evaluator (chunk) at most. */
   evalLimit: number;
   /**
-   * Evaluators (chunks) at once. Each chunk is built as soon as it is evaluated, and its hosts
-   * start their sequences then, while other chunks still evaluate.
+   * Evaluators (chunks) at once. Each host is built as soon as it is evaluated (one `nix build`
+   * at a time per build host), and starts its sequence then, while other chunks still evaluate.
    */
   evalJobs: number;
   /**

@@ -156,6 +156,43 @@ describe('runBuildStage', () => {
     expect([...result.built.keys()].sort()).toEqual(['a', 'b', 'c']);
   });
 
+  it('one nix build at a time per build host, taking the hosts of every chunk evaluated meanwhile', async () => {
+    // Two builds at once would contend for the derivations their systems share (Nix polls a lock every 5 s).
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('a'), host('b'), host('c')]), planOptions({ evalLimit: 1, evalJobs: 3 }));
+    expect(plan.build.chunks).toHaveLength(3);
+    const { gate, open } = gates();
+    const base = fakeNix(store, [], gate);
+    const builds: string[][] = [];
+    const release: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    const exec: Exec = async (request) => {
+      if (request.argv[1] !== 'build') return base(request);
+      builds.push(request.argv.filter((a) => a.endsWith('.drv')).map((a) => a.slice('/nix/store/'.length, -'.drv'.length)));
+      most = Math.max(most, ++running);
+      await new Promise<void>((resolve) => release.push(resolve));
+      running--;
+      return base(request);
+    };
+    const stage = runBuildStage(plan.build, plan.commands, plan.flake, exec, noop, { evaluators: bounded(3) });
+    open('a');
+    await settle();
+    expect(builds).toEqual([['a']]);
+    // b's and c's chunks are evaluated while a's build runs: they wait for it, then build together.
+    open('b');
+    open('c');
+    await settle();
+    expect(builds).toEqual([['a']]);
+    release.shift()!();
+    await settle();
+    expect(builds).toEqual([['a'], ['b', 'c']]);
+    release.shift()!();
+    const result = await stage;
+    expect([...result.built.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect(most).toBe(1);
+  });
+
   it('a failed chunk re-evaluates its hosts alone, in evaluator slots, while the other chunk goes on', async () => {
     const store = mkdtempSync(join(tmpdir(), 'store-'));
     const plan = buildPlan(inventory([host('a'), host('broken'), host('c'), host('d')]), planOptions({ evalLimit: 2, evalJobs: 2 }));
