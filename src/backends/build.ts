@@ -82,34 +82,50 @@ function tracedResult(line: string): { host: string; v: Evaluated[string] } | un
   }
 }
 
+/** Nix's default build-poll-interval: how long a build that finds a derivation locked waits, idle, before it looks again. */
+export const NIX_BUILD_POLL_MS = 5000;
+
 /**
- * Work in batches, one batch at a time: what is added while a batch runs makes up the next one.
- * `settled()` resolves when nothing is left to run.
+ * Work in batches: what is added while a batch runs makes up the next one, which starts once no
+ * batch is running, or once every running batch has run for `overlapAfterMs`. `settled()`
+ * resolves when nothing is left to run.
  */
-function batches<T>(run: (batch: T[]) => Promise<void>): { add(...items: T[]): void; settled(): Promise<void> } {
+function batches<T>(run: (batch: T[]) => Promise<void>, overlapAfterMs: number): { add(...items: T[]): void; settled(): Promise<void> } {
   let pending: T[] = [];
-  let running: Promise<void> | undefined;
+  /** Each running batch, with when it started. */
+  const running = new Map<Promise<void>, number>();
   let failure: { error: unknown } | undefined;
-  const pump = async (): Promise<void> => {
-    try {
-      while (pending.length > 0 && !failure) {
-        const batch = pending;
-        pending = [];
-        await run(batch);
-      }
-    } catch (error) {
-      failure = { error };
-    } finally {
-      running = undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const next = (): void => {
+    if (pending.length === 0 || failure) return;
+    const now = Date.now();
+    const youngest = Math.max(-Infinity, ...running.values());
+    if (now - youngest < overlapAfterMs) {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        next();
+      }, youngest + overlapAfterMs - now);
+      return;
     }
+    const batch = pending;
+    pending = [];
+    const done = run(batch).catch((error: unknown) => {
+      failure ??= { error };
+    });
+    running.set(done, now);
+    void done.finally(() => {
+      running.delete(done);
+      next();
+    });
   };
   return {
     add(...items) {
       pending.push(...items);
-      running ??= pump();
+      next();
     },
     async settled() {
-      while (running) await running;
+      while (running.size > 0) await Promise.race(running.keys());
+      clearTimeout(timer);
       if (failure) throw failure.error;
     },
   };
@@ -198,13 +214,15 @@ export async function runBuildStage(
    * began, whichever chunk it came from. Two builds at once in one store contend for the
    * derivations their systems share (NixOS systems share most of their closures): Nix makes the
    * one that finds a derivation locked wait, idle, and look again only every build-poll-interval
-   * (5 s). One build of many derivations schedules them itself, in parallel.
+   * (5 s). One build of many derivations schedules them itself, in parallel. A build that has run
+   * that long already is a real one (compiling): the next starts beside it then, as a wait of up
+   * to 5 s costs less than waiting for it to end.
    */
   const buildQueues = new Map<string, ReturnType<typeof batches<Evaluation>>>();
   const queueOf = (chunk: Chunk) => {
     const key = JSON.stringify([chunk.build.argv, chunk.build.env ?? {}]);
     let queue = buildQueues.get(key);
-    if (!queue) buildQueues.set(key, (queue = batches<Evaluation>((batch) => buildHosts(chunk.build, batch))));
+    if (!queue) buildQueues.set(key, (queue = batches<Evaluation>((batch) => buildHosts(chunk.build, batch), NIX_BUILD_POLL_MS)));
     return queue;
   };
 

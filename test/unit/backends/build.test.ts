@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runBuildStage } from '../../../src/backends/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { NIX_BUILD_POLL_MS, runBuildStage } from '../../../src/backends/index.js';
 import type { Exec, ExecRequest } from '../../../src/exec/index.js';
 import { buildPlan } from '../../../src/plan/index.js';
 import { bounded } from '../../../src/run/operate.js';
@@ -191,6 +191,41 @@ describe('runBuildStage', () => {
     const result = await stage;
     expect([...result.built.keys()].sort()).toEqual(['a', 'b', 'c']);
     expect(most).toBe(1);
+  });
+
+  it('a build that has run for Nix’s poll interval no longer holds the next one back', async () => {
+    // Waiting out a real build (a compile) would cost more than one lock poll of Nix's.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const store = mkdtempSync(join(tmpdir(), 'store-'));
+      const plan = buildPlan(inventory([host('a'), host('b')]), planOptions({ evalLimit: 1, evalJobs: 2 }));
+      const { gate, open } = gates();
+      const base = fakeNix(store, [], gate);
+      const builds: string[][] = [];
+      const release: (() => void)[] = [];
+      const exec: Exec = async (request) => {
+        if (request.argv[1] !== 'build') return base(request);
+        builds.push(request.argv.filter((a) => a.endsWith('.drv')).map((a) => a.slice('/nix/store/'.length, -'.drv'.length)));
+        await new Promise<void>((resolve) => release.push(resolve));
+        return base(request);
+      };
+      const stage = runBuildStage(plan.build, plan.commands, plan.flake, exec, noop, { evaluators: bounded(2) });
+      open('a');
+      await settle();
+      open('b');
+      await settle();
+      vi.advanceTimersByTime(NIX_BUILD_POLL_MS - 1);
+      await settle();
+      expect(builds).toEqual([['a']]);
+      vi.advanceTimersByTime(1);
+      await settle();
+      expect(builds).toEqual([['a'], ['b']]);
+      for (const go of release) go();
+      const result = await stage;
+      expect([...result.built.keys()].sort()).toEqual(['a', 'b']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a failed chunk re-evaluates its hosts alone, in evaluator slots, while the other chunk goes on', async () => {
