@@ -144,6 +144,16 @@ export async function appendHistory(
   }
 }
 
+/** Has a held lock session append the record (see HeldLock.appendHistory); never throws. */
+export async function appendHistoryOverLock(
+  append: (file: string, line: string) => Promise<string | null>,
+  file: string,
+  record: HistoryRecord,
+): Promise<HistoryWrite> {
+  const failure = await append(file, historyLine(record)).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+  return failure === null ? { written: true, record } : { written: false, reason: failure };
+}
+
 /** A host's deploy history as read back: oldest first, as written. */
 export interface HostHistory {
   records: HistoryRecord[];

@@ -58,6 +58,8 @@ export interface Connection {
   release(): Promise<void>;
   /** Asks the held lock session whether a store path's closure is on the target (an early session). */
   closure?(storePath: string): Promise<'present' | 'absent'>;
+  /** Has the held lock session append a line to a history file: `null` when written, else why not. */
+  appendHistory?(file: string, line: string): Promise<string | null>;
 }
 
 /** The wait of a lock session: another run's lock, then ssh's connect timeout, then the probe. */
@@ -111,7 +113,12 @@ export class HostVerbs extends OperatingVerbs {
     const lock: HeldLock = await (early ??
       acquireLock(this.name, resolveArgv(connect.command.argv, this.values()), this.ctx.exec, this.ctx.signal, lockTimeoutMs(this.host, connect.waitSeconds)));
     try {
-      return { facts: parseProbe(lock.probeAnswer, this.name), release: () => lock.release(), closure: (path) => lock.closure(path) };
+      return {
+        facts: parseProbe(lock.probeAnswer, this.name),
+        release: () => lock.release(),
+        closure: (path) => lock.closure(path),
+        appendHistory: (file, line) => lock.appendHistory(file, line),
+      };
     } catch (error) {
       await lock.release();
       throw error;

@@ -11,10 +11,18 @@ export interface HeldLock {
   probeAnswer: string;
   /** Asks the held session whether a store path is valid on the target (its closure is there). */
   closure(storePath: string): Promise<'present' | 'absent'>;
+  /**
+   * Has the held session append one line to a history file (LOCK_SCRIPT's `!`): no session of its
+   * own. Resolves `null` when written, else why not; never rejects.
+   */
+  appendHistory(file: string, line: string): Promise<string | null>;
 }
 
 /** How long a held session may take to say whether a closure is there (one nix-store call). */
 const CLOSURE_ANSWER_MS = 60_000;
+
+/** How long a held session may take to append to the history (it waits up to 30 s for the history's own lock). */
+const HISTORY_ANSWER_MS = 60_000;
 
 /** How often the held lock's session sends its heartbeat byte (well under LOCK_STALE_SECONDS). */
 const HEARTBEAT_MS = 10_000;
@@ -50,8 +58,9 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
   });
   let answer: string[] | undefined;
   let probed = false;
-  // Closure questions are answered in the order they were asked.
+  // Closure questions are answered in the order they were asked; so are history appends.
   const waiting: ((line: string) => void)[] = [];
+  const appending: ((line: string) => void)[] = [];
   const session = exec({
     argv,
     stdin,
@@ -64,6 +73,7 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
       }
       if (probed) {
         if (line.startsWith('closure=')) waiting.shift()?.(line);
+        else if (line.startsWith('history=')) appending.shift()?.(line);
         return;
       }
       answer.push(line);
@@ -95,6 +105,22 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
     asked.set(storePath, answered);
     return answered;
   };
+  const appendOver = (file: string, line: string): Promise<string | null> => {
+    if (/[\n\0]/.test(file) || /[\n\0]/.test(line)) return Promise.resolve('a history file or record of more than one line');
+    if (stdin.writableEnded) return Promise.resolve('the lock session has ended');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve('no answer in time (timed out)'), HISTORY_ANSWER_MS);
+      appending.push((answer) => {
+        clearTimeout(timer);
+        resolve(answer === 'history=recorded' ? null : answer.replace(/^history=failed ?/, '') || 'failed');
+      });
+      void session.then(() => {
+        clearTimeout(timer);
+        resolve('the lock session ended before the record was written');
+      });
+      stdin.write(`!${file}\n${line}\n`);
+    });
+  };
   const held = (async (): Promise<HeldLock> => {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timed-out'>((resolve) => {
@@ -112,6 +138,7 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
       return {
         probeAnswer: (answer ?? []).join('\n'),
         closure,
+        appendHistory: (file, line) => appendOver(file, line),
         async release() {
           clearInterval(heartbeat);
           stdin.end();

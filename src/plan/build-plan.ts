@@ -344,6 +344,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
             guard: `after a verified deploy or install: one record (time, operator, revision, system, generation) appended to ${HISTORY_FILE}; a failed write is a warning, never a failure`,
             file: HISTORY_FILE,
             append: appendHistoryCommand(ssh, options.localRoot),
+            overLockSession: ssh !== undefined,
           },
   };
   if (ssh) plan.ssh = ssh;

@@ -121,6 +121,40 @@ while IFS=' ' read -r index data; do
 done
 `;
 
+/**
+ * Appends one record (one JSON line, $2) to the history file ($1), atomically: under a flock, the
+ * old file plus the new line goes to a temporary file in the same directory, owned by root, 0644,
+ * synced, and renamed over the old one. A reader sees the old file or the new one, never half a
+ * line; nothing already recorded is ever changed. Prints `recorded`. A function whose body is a
+ * subshell: its `exit` and EXIT trap end only itself, so LOCK_SCRIPT can call it too.
+ */
+const APPEND_HISTORY_FUNCTION = `fleet_append_history() (
+file=$1; record=$2
+case "$record" in
+  '{'*'}') ;;
+  *) echo "fleet: refusing a history record that is not one JSON object" >&2; exit 1 ;;
+esac
+case "$record" in *'
+'*) echo "fleet: refusing a history record of more than one line" >&2; exit 1 ;; esac
+dir=\${file%/*}
+umask 022
+[ -d "$dir" ] || mkdir -p "$dir" || exit 1
+exec 8>>"$dir/.history.lock" || exit 1
+flock -w 30 8 || { echo "fleet: the history file stayed locked for 30s" >&2; exit 1; }
+tmp=$(mktemp "$dir/.history.XXXXXX") || exit 1
+trap 'rm -f "$tmp"' EXIT
+if [ -f "$file" ]; then cat "$file" > "$tmp" || exit 1; fi
+# A last line without its newline (cut off by hand) is ended, so the new record is a line of its own.
+if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then printf '\\n' >> "$tmp" || exit 1; fi
+printf '%s\\n' "$record" >> "$tmp" || exit 1
+chown 0:0 "$tmp" || exit 1
+chmod 0644 "$tmp" || exit 1
+sync "$tmp" 2>/dev/null || sync
+mv -f "$tmp" "$file" || exit 1
+trap - EXIT
+echo recorded
+)`;
+
 /** Seconds without a heartbeat byte after which the target drops a deploy lock (see LOCK_SCRIPT). */
 export const LOCK_STALE_SECONDS = 60;
 
@@ -130,11 +164,14 @@ export const LOCK_STALE_SECONDS = 60;
  * connection that died without a FIN (a cut link) otherwise keeps sshd, and the lock, for hours.
  * Prints `locked` once held, then the probe's facts (one round trip for both), or `busy=<holder>`
  * and exits 75 after waiting. While held it answers `?<store path>` lines on stdin with
- * `closure=present|absent` (a session opened before the system was evaluated asks this later).
+ * `closure=present|absent` (a session opened before the system was evaluated asks this later),
+ * and appends a deploy's record to the history (`!<file>`, then the record, each a line) with
+ * `history=recorded`, or `history=failed <why>`: no session of its own for it.
  * Args: <wait seconds> <holder description> <probe args…>.
  */
 export const LOCK_SCRIPT = `set -u
 ${PROBE_FUNCTION}
+${APPEND_HISTORY_FUNCTION}
 [ -d /run/fleet ] || mkdir -p /run/fleet
 exec 9>>/run/fleet/deploy.lock
 if ! flock -w "$1" 9; then
@@ -146,11 +183,17 @@ echo locked
 shift 2
 fleet_probe "$@"
 # A byte at a time: "." is a heartbeat; "?" is followed by a store path and a newline, and asks
-# whether that closure is here (read reads up to the newline only, so no heartbeat is lost).
+# whether that closure is here; "!" by a history file and a record, each on a line, to append
+# (read reads up to the newline only, so no heartbeat is lost).
 while beat=$(timeout ${LOCK_STALE_SECONDS} dd bs=1 count=1 2>/dev/null) && [ -n "$beat" ]; do
   if [ "$beat" = "?" ]; then
     IFS= read -r path || break
     if fleet_has_closure "$path"; then echo closure=present; else echo closure=absent; fi
+  elif [ "$beat" = "!" ]; then
+    IFS= read -r file || break
+    IFS= read -r record || break
+    if why=$(fleet_append_history "$file" "$record" 2>&1 </dev/null); then echo history=recorded
+    else printf 'history=failed %s\\n' "$(printf '%s\\n' "$why" | tail -n 1)"; fi
   fi
 done
 rm -f /run/fleet/deploy.lock.info
@@ -275,37 +318,10 @@ ${ACTIVATE_BODY}`;
  */
 export const HISTORY_FILE = '/nix/var/fleet/history.jsonl';
 
-/**
- * Appends one record (one JSON line, $2) to the history file ($1), atomically: under a flock, the
- * old file plus the new line goes to a temporary file in the same directory, owned by root, 0644,
- * synced, and renamed over the old one. A reader sees the old file or the new one, never half a
- * line; nothing already recorded is ever changed. Prints `recorded`. Args: <file> <record>.
- */
-export const APPEND_HISTORY_SCRIPT = `set -eu
-file=$1; record=$2
-case "$record" in
-  '{'*'}') ;;
-  *) echo "fleet: refusing a history record that is not one JSON object" >&2; exit 1 ;;
-esac
-case "$record" in *'
-'*) echo "fleet: refusing a history record of more than one line" >&2; exit 1 ;; esac
-dir=$(dirname "$file")
-umask 022
-mkdir -p "$dir"
-exec 9>>"$dir/.history.lock"
-flock -w 30 9 || { echo "fleet: the history file stayed locked for 30s" >&2; exit 1; }
-tmp=$(mktemp "$dir/.history.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-if [ -f "$file" ]; then cat "$file" > "$tmp"; fi
-# A last line without its newline (cut off by hand) is ended, so the new record is a line of its own.
-if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then printf '\n' >> "$tmp"; fi
-printf '%s\n' "$record" >> "$tmp"
-chown 0:0 "$tmp"
-chmod 0644 "$tmp"
-sync "$tmp" 2>/dev/null || sync
-mv -f "$tmp" "$file"
-trap - EXIT
-echo recorded
+/** Appends one record to a history file (APPEND_HISTORY_FUNCTION). Args: <file> <record>. */
+export const APPEND_HISTORY_SCRIPT = `set -u
+${APPEND_HISTORY_FUNCTION}
+fleet_append_history "$1" "$2"
 `;
 
 /**

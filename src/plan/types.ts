@@ -314,6 +314,14 @@ export interface RecordHistoryStep {
   file: string;
   /** One call appending `<historyRecord>` (one JSON line) to it, atomically. */
   append: PlannedCommand;
+  /**
+   * During the host's own sequence the held lock session appends it instead (`!<file>` and the
+   * record on its stdin, answered `history=recorded`; see LOCK_SCRIPT): no session of its own.
+   * `append` then serves only after an install in the same run (nixos-anywhere rebooted the host:
+   * the session went with the installer) and later (a rollout's rollback of the host). False
+   * without a lock session (a local target).
+   */
+  overLockSession: boolean;
 }
 
 export interface HostPlan {

@@ -5,6 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { HostError } from '../errors.js';
 import {
   addKnownHosts,
+  appendHistoryOverLock,
   historyRecord,
   describeOutOfPlace,
   diffSummary,
@@ -329,7 +330,10 @@ export class HostRun {
       // test mode makes no generation: the profile is then another system.
       generation: facts && facts.profile === system ? (facts.generation ?? null) : null,
     });
-    const written = await this.verbs.appendHistory(planned.append, record);
+    // Over the held lock session, which is still open: no session of its own. Not after an install:
+    // nixos-anywhere rebooted the host, and the session went with the installer.
+    const overLock = planned.overLockSession && !this.bootstrapped ? this.connection?.appendHistory : undefined;
+    const written = overLock ? await appendHistoryOverLock(overLock, planned.file, record) : await this.verbs.appendHistory(planned.append, record);
     if (!written.written) this.note('warn', `deploy history not written: ${written.reason}`);
     return written;
   }

@@ -122,7 +122,11 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   const history = host.history;
   if (!requested('deploy') && !requested('bootstrap')) lines.push('  history  not requested');
   else if ('never' in history) lines.push(`  history  never (${history.never})`);
-  else lines.push(`  history  ${history.guard}`, ...commandLines([history.append]));
+  else if (history.overLockSession) {
+    // The call is shown too: a rollout's rollback of the host, after its sequence, records with it.
+    const over = `over the held lock session (stdin: !${history.file}, then <historyRecord>)`;
+    lines.push(`  history  ${history.guard}`, `    ${history.append.purpose}: ${over}; after an install, or a rollout's rollback of the host: $ ${formatCommand(history.append)}`);
+  } else lines.push(`  history  ${history.guard}`, ...commandLines([history.append]));
   return lines;
 }
 

@@ -43,6 +43,8 @@ export interface Call {
   env?: Readonly<Record<string, string>>;
   /** ssh with connection sharing off: a brand-new connection. */
   fresh: boolean;
+  /** What a held lock session was asked to append to the history (`!<file>`, then the record). */
+  appended?: { file: string; record: string }[];
 }
 
 /** An answer: what the process prints and how it exits. */
@@ -139,6 +141,8 @@ export interface FakeOptions {
   respond?: Partial<Record<CommandKind, Responder>>;
   /** What a held lock session answers to `?<store path>` on its stdin (default: absent). */
   closureOnTarget?: (storePath: string) => 'present' | 'absent';
+  /** What a held lock session answers to a history append: null when written, else why not (default: written). */
+  historyOnTarget?: (file: string, record: string) => string | null;
 }
 
 export interface FakeExec {
@@ -201,8 +205,21 @@ export function fakeExec(options: FakeOptions): FakeExec {
     const exitCode = reply.exitCode === undefined ? 0 : reply.exitCode;
     // A held session (the lock) lives until fleet closes its stdin.
     if (exitCode === 0 && request.stdin && typeof request.stdin === 'object' && 'on' in request.stdin) {
-      // The lock script answers closure questions (`?<path>`) while it holds the lock.
-      const ask = call.kind === 'lock' ? (line: string) => line.startsWith('?') && request.onLine?.(`closure=${options.closureOnTarget?.(line.slice(1)) ?? 'absent'}`, 'stdout') : undefined;
+      // The lock script answers closure questions (`?<path>`) and appends history records (`!<file>`,
+      // then the record) while it holds the lock.
+      let historyFile: string | undefined;
+      const ask =
+        call.kind === 'lock'
+          ? (line: string) => {
+              if (historyFile !== undefined) {
+                (call.appended ??= []).push({ file: historyFile, record: line });
+                const failure = options.historyOnTarget?.(historyFile, line) ?? null;
+                historyFile = undefined;
+                request.onLine?.(failure === null ? 'history=recorded' : `history=failed ${failure}`, 'stdout');
+              } else if (line.startsWith('!')) historyFile = line.slice(1);
+              else if (line.startsWith('?')) request.onLine?.(`closure=${options.closureOnTarget?.(line.slice(1)) ?? 'absent'}`, 'stdout');
+            }
+          : undefined;
       await streamEnded(request.stdin as Readable, ask);
     }
     const killed = reply.timedOut || reply.stalled ? 'SIGTERM' : null;

@@ -42,6 +42,7 @@ interface Setup {
   flavour?: RebuildFlavour;
   /** What the held lock session answers to `?<toplevel>`. */
   closureOnTarget?: (storePath: string) => 'present' | 'absent';
+  historyOnTarget?: (file: string, record: string) => string | null;
   spec?: Partial<HostSpec>;
   options?: Partial<PlanOptions>;
   outputs?: { toplevel: string; diskoScript?: string };
@@ -74,7 +75,12 @@ async function apply(setup: Setup) {
     inventory([host('web-1', setup.spec)]),
     planOptions({ rebuildFlavour: setup.flavour ?? 'bash', paths, ...setup.options }),
   );
-  const fake = fakeExec({ outputs: { 'web-1': setup.outputs ?? { toplevel } }, respond: setup.respond, ...(setup.closureOnTarget ? { closureOnTarget: setup.closureOnTarget } : {}) });
+  const fake = fakeExec({
+    outputs: { 'web-1': setup.outputs ?? { toplevel } },
+    respond: setup.respond,
+    ...(setup.closureOnTarget ? { closureOnTarget: setup.closureOnTarget } : {}),
+    ...(setup.historyOnTarget ? { historyOnTarget: setup.historyOnTarget } : {}),
+  });
   const clock = setup.clock ?? fakeClock();
   const events: RunEvent[] = [];
   const controller = setup.controller ?? new AbortController();
@@ -105,7 +111,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch', storePath: toplevel });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'confirm', 'control']);
     // The only brand-new connection is the confirmation after activation.
     const activatedAt = fake.kinds().indexOf(activateKind);
     expect(fake.calls.filter((c) => c.fresh).map((c) => c.kind)).toEqual(['confirm']);
@@ -147,9 +153,11 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, options: { provenance }, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
     expect(outcome.history).toMatchObject({ written: true });
-    const [append] = fake.of('history');
-    // The record is one word of the remote line, quoted once: the last word of the ssh argv.
-    const record = JSON.parse(/'(\{.*\})'$/.exec(append!.argv.at(-1)!)![1]!) as Record<string, unknown>;
+    // No session of its own: the held lock session appends it (`!<file>`, then the record, on its stdin).
+    expect(fake.of('history')).toEqual([]);
+    const appended = fake.of('lock')[0]?.appended ?? [];
+    expect(appended.map((a) => a.file)).toEqual(['/nix/var/fleet/history.jsonl']);
+    const record = JSON.parse(appended[0]!.record) as Record<string, unknown>;
     expect(record).toEqual({
       recordVersion: 1,
       time: '2025-01-01T12:00:00.000Z',
@@ -160,24 +168,24 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
       generation: 4,
       ...provenance,
     });
-    expect(append!.fresh).toBe(false);
   });
 
   it('changed, with a warning: a history that cannot be written never fails a good deploy', async () => {
     const { outcome } = await apply({
       flavour,
-      respond: { lock: locked(BEFORE), confirm: confirmed(), history: () => ({ exitCode: 1, stderr: 'mkdir: cannot create directory: Read-only file system\n' }) },
+      respond: { lock: locked(BEFORE), confirm: confirmed() },
+      historyOnTarget: () => 'mkdir: cannot create directory: Read-only file system',
     });
 
-    expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch (deploy history not written: exit 1: mkdir: cannot create directory: Read-only file system)' });
-    expect(outcome.history).toEqual({ written: false, reason: 'exit 1: mkdir: cannot create directory: Read-only file system' });
+    expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch (deploy history not written: mkdir: cannot create directory: Read-only file system)' });
+    expect(outcome.history).toEqual({ written: false, reason: 'mkdir: cannot create directory: Read-only file system' });
   });
 
   it('changed: the closure the probe found on the target is not copied again', async () => {
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked({ ...BEFORE, closure: 'present' }), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', ...activation, 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', ...activation, 'confirm', 'control']);
   });
 
   it('the lock session starts with the run, before the evaluation, and is asked over its stdin whether the closure is there', async () => {
@@ -478,6 +486,26 @@ describe('runPlan with a host to bootstrap', () => {
     expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
     expect(fake.calls.some((c) => c.argv[0] === 'nixos-anywhere')).toBe(false);
   });
+  it('with consent it installs, and records the install by a call of its own: the reboot took the lock session with the installer', async () => {
+    const disko = join(dir, 'disko');
+    mkdirSync(disko);
+    const { outcome, fake } = await apply({
+      spec: { bootstrap },
+      options: { allowBootstrap: true },
+      outputs: { toplevel, diskoScript: disko },
+      respond: {
+        lock: locked({ nixos: false, current: '', profile: '', closure: 'absent' }),
+        // The installed system answers the wait for it.
+        probe: () => ({ stdout: probeAnswer({ current: toplevel, profile: toplevel, generation: 1 }) }),
+      },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'changed', reason: 'installed' });
+    expect(fake.kinds()).toContain('install');
+    expect(outcome.history).toMatchObject({ written: true });
+    expect(fake.of('history')).toHaveLength(1);
+    expect(fake.of('lock')[0]?.appended).toBeUndefined();
+  });
 });
 
 describe('runPlan as a pipeline: each host starts as soon as its own chunk is built', () => {
@@ -595,7 +623,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
 
   it('apply --diff shows the diff before deploying, and deploy does not copy again', async () => {
     const { outcome, fake, events } = await apply({ options: { diff: 'show' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() } });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'armed-activate', 'confirm', 'history', 'control']);
+    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'armed-activate', 'confirm', 'control']);
     const shown = events.findIndex((e) => e.type === 'host-diff');
     const deployStarts = events.findIndex((e) => e.type === 'step-start' && e.step === 'deploy');
     expect(shown).toBeGreaterThan(-1);

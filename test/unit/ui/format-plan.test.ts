@@ -92,6 +92,7 @@ const plan: Plan = {
         guard: 'after a verified deploy or install',
         file: '/nix/var/fleet/history.jsonl',
         append: { purpose: 'record the deploy in the host history', argv: ['ssh', 'root@10.0.0.7', '--', 'fleet-history', { ref: 'historyRecord', remote: true }] },
+        overLockSession: true,
       },
     },
     {
@@ -156,7 +157,7 @@ describe('formatPlan', () => {
       '    confirm watchdog and verify: $ ssh root@10.0.0.7 -- fleet-confirm <deployId>',
       '    see whether the target rolled back: $ ssh root@10.0.0.7 -- fleet-probe',
       '  history  after a verified deploy or install',
-      '    record the deploy in the host history: $ ssh root@10.0.0.7 -- fleet-history <historyRecord>',
+      "    record the deploy in the host history: over the held lock session (stdin: !/nix/var/fleet/history.jsonl, then <historyRecord>); after an install, or a rollout's rollback of the host: $ ssh root@10.0.0.7 -- fleet-history <historyRecord>",
       '',
       'host laptop  boot on this machine',
       '  watchdog  none (boot changes nothing live)',
