@@ -83,43 +83,44 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
       }
     },
   });
+  /**
+   * Writes a request to the held session and waits for its answer: the next line of its kind
+   * (answers come in the order asked), or why none came. A late answer still takes its place.
+   */
+  const request = (text: string, queue: ((line: string) => void)[], timeoutMs: number): Promise<string | { none: 'timed out' | 'session ended' }> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ none: 'timed out' }), timeoutMs);
+      queue.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+      void session.then(() => {
+        clearTimeout(timer);
+        resolve({ none: 'session ended' });
+      });
+      if (!stdin.writableEnded) stdin.write(text);
+    });
   const asked = new Map<string, Promise<'present' | 'absent'>>();
   const closure = (storePath: string): Promise<'present' | 'absent'> => {
     if (/[\n\0]/.test(storePath)) throw new Error(`not a store path: ${JSON.stringify(storePath)}`);
     let answered = asked.get(storePath);
     if (answered) return answered;
-    answered = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new HostError(host, 'lock', 'the lock session did not say whether the closure is on the target', [])), CLOSURE_ANSWER_MS);
-      waiting.push((line) => {
-        clearTimeout(timer);
-        resolve(line === 'closure=present' ? 'present' : 'absent');
-      });
-      void session.then(() => {
-        clearTimeout(timer);
-        reject(new HostError(host, 'lock', 'the lock session ended before it said whether the closure is on the target', []));
-      });
-      if (!stdin.writableEnded) stdin.write(`?${storePath}\n`);
+    answered = request(`?${storePath}\n`, waiting, CLOSURE_ANSWER_MS).then((line) => {
+      if (typeof line === 'string') return line === 'closure=present' ? 'present' : 'absent';
+      const why = line.none === 'timed out' ? 'did not say' : 'ended before it said';
+      throw new HostError(host, 'lock', `the lock session ${why} whether the closure is on the target`, []);
     });
     // Asked ahead of need: a session that fails is reported by its lock step, not here.
     answered.catch(() => undefined);
     asked.set(storePath, answered);
     return answered;
   };
-  const appendOver = (file: string, line: string): Promise<string | null> => {
-    if (/[\n\0]/.test(file) || /[\n\0]/.test(line)) return Promise.resolve('a history file or record of more than one line');
-    if (stdin.writableEnded) return Promise.resolve('the lock session has ended');
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve('no answer in time (timed out)'), HISTORY_ANSWER_MS);
-      appending.push((answer) => {
-        clearTimeout(timer);
-        resolve(answer === 'history=recorded' ? null : answer.replace(/^history=failed ?/, '') || 'failed');
-      });
-      void session.then(() => {
-        clearTimeout(timer);
-        resolve('the lock session ended before the record was written');
-      });
-      stdin.write(`!${file}\n${line}\n`);
-    });
+  const appendHistory = async (file: string, record: string): Promise<string | null> => {
+    if (/[\n\0]/.test(file) || /[\n\0]/.test(record)) return 'a history file or record of more than one line';
+    if (stdin.writableEnded) return 'the lock session has ended';
+    const line = await request(`!${file}\n${record}\n`, appending, HISTORY_ANSWER_MS);
+    if (typeof line !== 'string') return line.none === 'timed out' ? 'no answer in time (timed out)' : 'the lock session ended before the record was written';
+    return line === 'history=recorded' ? null : line.replace(/^history=failed ?/, '') || 'failed';
   };
   const held = (async (): Promise<HeldLock> => {
     let timer: NodeJS.Timeout | undefined;
@@ -138,7 +139,7 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
       return {
         probeAnswer: (answer ?? []).join('\n'),
         closure,
-        appendHistory: (file, line) => appendOver(file, line),
+        appendHistory,
         async release() {
           clearInterval(heartbeat);
           stdin.end();
