@@ -142,14 +142,6 @@ function failureOf(result: ExecResult, fallback: string): BuildFailure {
   return { reason: error.trim(), tail };
 }
 
-/**
- * Builds every chunk: one `nix eval` (one evaluator) for all its hosts, whose derivations are
- * built as they are evaluated (one `nix build` at a time per build host, see queueOf). Chunks run
- * concurrently, their evaluations bounded by `options.evaluators`; each host is reported ready
- * (`onReady`) as soon as its outputs exist, while other chunks still evaluate. When an evaluation fails, each
- * host of the chunk is evaluated alone so the failure lands on the host it belongs to; when a
- * build fails, the hosts whose outputs exist go on.
- */
 type Chunk = BuildStage['chunks'][number];
 
 /** One host's evaluated outputs, with the attributes of its chunk they answer. */
@@ -158,6 +150,14 @@ interface Evaluation {
   outputs: Evaluated[string];
 }
 
+/**
+ * Builds every chunk: one `nix eval` (one evaluator) for all its hosts, whose derivations are
+ * built as they are evaluated (one `nix build` at a time per build host, see queueOf). Chunks run
+ * concurrently, their evaluations bounded by `options.evaluators`; each host is reported ready
+ * (`onReady`) as soon as its outputs exist, while other chunks still evaluate. When an evaluation
+ * fails, each host of the chunk is evaluated alone so the failure lands on the host it belongs to;
+ * when a build fails, the hosts whose outputs exist go on.
+ */
 export async function runBuildStage(
   stage: BuildStage,
   commands: ToolCommands,
