@@ -37,6 +37,9 @@ import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } fro
 
 export const ARM_TIMEOUT_MS = ARM_TIMEOUT_SECONDS * 1000;
 export const PUSH_TIMEOUT_MS = 60_000;
+/** Listing two closures is a few queries of the target's store database. */
+export const DIFF_TIMEOUT_MS = 120_000;
+
 /** The arming script's answer lines (see ARM_WATCHDOG_SCRIPT). */
 const ARM_ANSWER = /^(armed|previous)=/;
 
@@ -46,8 +49,6 @@ export interface Activated {
   tail: string[];
   timedOut: boolean;
 }
-/** Listing two closures is a few queries of the target's store database. */
-export const DIFF_TIMEOUT_MS = 120_000;
 
 /** ssh's own warning when nixos-anywhere's UserKnownHostsFile=/dev/null takes a key: not a fault. */
 const KNOWN_HOSTS_NOISE = /^Warning: Permanently added .* to the list of known hosts\.?$/;
