@@ -157,7 +157,7 @@ export async function runFleetInside(
   writeFileSync(join(hostTmp, 'fleet.yaml'), manifestYaml);
   writeFileSync(join(hostTmp, 'tool.log'), '');
   const path = lab.env.PATH!.replace(labBinDir, '/tmp/fleet-app/test/lab/bin');
-  const env = { ...lab.env, PATH: path, HOME: '/root', CI: 'true', NO_COLOR: '1', FLEET_LAB_LOG: '/tmp/tool.log', FLEET_LAB_DIR: '/tmp' };
+  const env = { ...lab.env, PATH: path, HOME: '/root', XDG_CACHE_HOME: '/tmp/cache', CI: 'true', NO_COLOR: '1', FLEET_LAB_LOG: '/tmp/tool.log', FLEET_LAB_DIR: '/tmp' };
   const run = await lab.exec(host, ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '/tmp/fleet-app/bin/fleet.js', ...args, '-f', '/tmp/fleet.yaml']);
   const tools = readFileSync(join(hostTmp, 'tool.log'), 'utf8')
     .split('\n')

@@ -675,6 +675,8 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     NIX_CONFIG: nixConfig,
     FLEET_LAB_LOG: logPath,
     FLEET_LAB_DIR: dir,
+    // fleet's cache of local tool answers (nix --version), the lab's own.
+    XDG_CACHE_HOME: join(dir, 'cache'),
   };
   const nixEnv = { ...process.env, NIX_CONFIG: nixConfig };
 
