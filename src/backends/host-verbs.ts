@@ -32,7 +32,7 @@ import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement
 import type { HostBuild } from './build.js';
 import { SECRETS_NO_OWNER, secretRedactions, secretUploadFailure } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
-import { freshKexFor } from './fresh-kex.js';
+import { fastKexFor } from './fresh-kex.js';
 import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
 export const ARM_TIMEOUT_MS = ARM_TIMEOUT_SECONDS * 1000;
@@ -75,8 +75,16 @@ function lockTimeoutMs(host: HostPlan, waitSeconds: number): number {
 export function lockEarly(host: HostPlan, exec: Exec, signal: AbortSignal, digestKey: string): LockSession | undefined {
   const connect = host.connect;
   if (connect.kind !== 'lock-and-probe' || !connect.early) return undefined;
-  const argv = resolveArgv(connect.command.argv, { digestKey });
-  return openLockSession(host.name, argv, exec, signal, lockTimeoutMs(host, connect.waitSeconds));
+  return openLockSession(host.name, lockArgv(connect.command, { digestKey }, exec), exec, signal, lockTimeoutMs(host, connect.waitSeconds));
+}
+
+/**
+ * The lock command's argv. It opens the host's shared master: where the plan gave it
+ * `<sessionKex>` (nothing secret crosses it), ssh -G says first which key exchange words it gets.
+ */
+function lockArgv(command: PlannedCommand, values: Record<string, string | readonly string[]>, exec: Exec): string[] | Promise<string[]> {
+  if (!command.argv.some((word) => typeof word !== 'string' && word.ref === 'sessionKex')) return resolveArgv(command.argv, values);
+  return fastKexFor(resolveArgv(command.argv, { ...values, sessionKex: [] }), exec).then((sessionKex) => resolveArgv(command.argv, { ...values, sessionKex }));
 }
 
 /** The verbs of `fleet apply` and the single-step commands: a deploy verb without a build does not type-check. */
@@ -93,7 +101,7 @@ export class HostVerbs extends OperatingVerbs {
     return { toplevel: this.build.toplevel, digestKey: this.digestKey, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
   }
 
-  /** The fresh connection's key exchange words (ssh/kex.ts), read once with `ssh -G`. */
+  /** The fresh connection's key exchange words (ssh/kex.ts), read with `ssh -G` (once per host: the lock may have). */
   private freshKex?: Promise<string[]>;
 
   /**
@@ -101,18 +109,17 @@ export class HostVerbs extends OperatingVerbs {
    * it overlaps the copy and the activation instead of delaying the confirmation.
    */
   prepareFreshConnection(activation: WatchedActivation): void {
-    this.freshKex ??= freshKexFor(resolveArgv(activation.confirm.argv, this.values({ deployId: 'x', freshKex: [] })), this.ctx.exec);
+    this.freshKex ??= fastKexFor(resolveArgv(activation.confirm.argv, this.values({ deployId: 'x', freshKex: [] })), this.ctx.exec);
   }
 
-  /** First contact: the lock and the probe in one session (ssh), or the probe alone (local). */
-  /** First contact, or the early lock session started with `lockEarly` (same digest key). */
+  /** First contact: the lock and the probe in one session (ssh), or the probe alone (local); or the early lock session started with `lockEarly` (same digest key). */
   async connect(early?: Promise<HeldLock>): Promise<Connection> {
     const connect = this.host.connect;
     if (connect.kind === 'probe') {
       return { facts: await this.probe('probe', connect.command), release: async () => undefined };
     }
     const lock: HeldLock = await (early ??
-      acquireLock(this.name, resolveArgv(connect.command.argv, this.values()), this.ctx.exec, this.ctx.signal, lockTimeoutMs(this.host, connect.waitSeconds)));
+      acquireLock(this.name, lockArgv(connect.command, this.values(), this.ctx.exec), this.ctx.exec, this.ctx.signal, lockTimeoutMs(this.host, connect.waitSeconds)));
     try {
       return {
         facts: parseProbe(lock.probeAnswer, this.name),

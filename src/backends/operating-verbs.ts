@@ -291,7 +291,8 @@ export class OperatingVerbs {
       action,
       to,
       watchdogTimeout: action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined,
-      lock: { ...held, argv: resolveArgv(held.argv, this.values()) },
+      // A rollback is rare: its session keeps ssh's key exchange as it is (no ssh -G first).
+      lock: { ...held, argv: resolveArgv(held.argv, this.values({ sessionKex: [] })) },
       signal: this.ctx.signal,
       now: this.ctx.now,
       sleep: this.ctx.sleep,

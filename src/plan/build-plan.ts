@@ -265,8 +265,13 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
 
 function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lockEarly: boolean): HostPlan {
   const mode = options.modeOverride ?? spec.mode;
-  const ssh = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
   const keys = plannedKeys(spec);
+  // A host whose plan pushes no key and no secret shares a connection that carries store paths,
+  // commands and their answers only: its master may take curve25519 first (ssh/kex.ts). The
+  // commands that carry keys or secrets never use that master in any case (withoutSessionKex).
+  const carriesSecrets = (keys !== undefined && keys.push !== 'never') || spec.secrets.length > 0;
+  const shared = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
+  const ssh: SshSettings | undefined = shared && !carriesSecrets ? { ...shared, sessionKex: 'fast-first' } : shared;
   const firstProbe = {
     closure: needsSystems(options.scope),
     keyDir: keys?.destination ?? '/etc/ssh',

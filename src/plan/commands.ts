@@ -1,6 +1,6 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
-import { CONTROL_PERSIST_SECONDS, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
+import { CONTROL_PERSIST_SECONDS, controlPath, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withoutSessionKex, withSudo, type SshSettings } from '../ssh/index.js';
 import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
 import type { Arg, ArmingActivateCommand, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
@@ -113,9 +113,8 @@ export function activateCommand(opts: {
     if (!opts.ssh) throw new Error('ssh target without ssh settings');
     argv.push('--target-host', destination(opts.target));
     // NIXOS_REBUILD_SSH_DEFAULT_OPTS replaces nixos-rebuild-ng's own connection sharing with ours.
-    const sharing = opts.ssh.controlDir
-      ? `-o ControlMaster=auto -o ControlPath=${opts.ssh.controlDir}/%C -o ControlPersist=${CONTROL_PERSIST_SECONDS}`
-      : '-o ControlMaster=no';
+    const socket = controlPath(opts.ssh);
+    const sharing = socket ? `-o ControlMaster=auto -o ControlPath=${socket} -o ControlPersist=${CONTROL_PERSIST_SECONDS}` : '-o ControlMaster=no';
     command.env = { NIX_SSHOPTS: nixSshOpts(opts.ssh), NIXOS_REBUILD_SSH_DEFAULT_OPTS: sharing };
   }
   return command;
@@ -228,9 +227,11 @@ export function onTarget(ssh: SshSettings | undefined, remote: readonly Arg[], o
  * holds flock on the target until fleet closes its stdin.
  */
 export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: string, probe: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
+  const [program, ...rest] = onTarget(ssh, ['sh', '-c', LOCK_SCRIPT, 'fleet-lock', String(waitSeconds), holder, ...probeArgs(probe)]);
   return {
     purpose: 'lock and probe',
-    argv: onTarget(ssh, ['sh', '-c', LOCK_SCRIPT, 'fleet-lock', String(waitSeconds), holder, ...probeArgs(probe)]),
+    // It opens the host's shared master: where nothing secret will cross it, with <sessionKex>.
+    argv: ssh.sessionKex === 'fast-first' ? [program as Arg, { ref: 'sessionKex' }, ...rest] : [program as Arg, ...rest],
     stdin: 'held open until the host is done',
   };
 }
@@ -281,7 +282,8 @@ export function confirmWatchdogCommand(ssh: SshSettings, probe: ProbeArgs = NO_P
 
 /** push-keys: one ssh call; stdin carries `<name> <mode> <base64>` lines (see PUSH_KEYS_SCRIPT). */
 export function pushKeysCommand(ssh: SshSettings | undefined, destinationDir: string): PlannedCommand {
-  return { purpose: 'push keys', argv: onTarget(ssh, ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir]), stdin: 'key files' };
+  // Key material: never over a master whose key exchange fleet chose.
+  return { purpose: 'push keys', argv: onTarget(ssh && withoutSessionKex(ssh), ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir]), stdin: 'key files' };
 }
 
 /** The stdin of push-keys: one line per file. Holds key material: never log it. */
@@ -296,7 +298,8 @@ export function pushKeysInput(files: readonly { name: string; mode: string; cont
  */
 export function pushSecretsCommand(ssh: SshSettings | undefined, secrets: readonly PlannedSecret[], localRoot: boolean, when: string): PlannedCommand {
   const remote = ['sh', '-c', SECRETS_PUSH_SCRIPT, 'fleet-push-secrets', ...secrets.flatMap((s) => [s.destination, s.owner, s.group, s.mode])];
-  const argv = ssh ? onTarget(ssh, remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
+  // Secret content: never over a master whose key exchange fleet chose.
+  const argv = ssh ? onTarget(withoutSessionKex(ssh), remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
   return { purpose: `upload secrets ${when}`, argv, stdin: 'secret contents (only those missing or different on the target)' };
 }
 

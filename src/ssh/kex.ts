@@ -1,19 +1,33 @@
-// The key exchange of the one fresh connection after a live activation (pure; backends runs ssh -G).
+// The key exchange of connections that carry nothing secret (pure; backends runs ssh -G).
 //
-// OpenSSH 9.0–9.8 prefer sntrup761x25519, whose key generation costs the client about 85 ms of CPU
-// per connection (curve25519: about 8 ms; measured on the lab's 2-core machine). That connection
-// only confirms the watchdog and reads back which system runs: nothing secret crosses it. So where
-// the user configured no KexAlgorithms, fleet puts curve25519 first for it — reordering ssh's own
-// list, never adding an algorithm — and the server still falls back to the rest. The shared
-// connection (copies, keys, secrets) always keeps the user's key exchange untouched.
+// OpenSSH 9.0–9.8 prefer sntrup761x25519, whose key generation costs the client about 70–85 ms of
+// CPU per connection (curve25519: about 8 ms; measured on the lab's 2-core machine). Two of a
+// host's connections carry nothing secret: the fresh one after a live activation (it confirms the
+// watchdog and reads back which system runs) and, for a host whose plan pushes no key and no
+// secret, the shared one (lock, probe, store paths, commands and their answers: a closure is
+// world-readable in the store at both ends). Where the user configured no KexAlgorithms, fleet puts
+// curve25519 first for those — reordering ssh's own list, never adding an algorithm — and the
+// server still falls back to the rest. Keys and secrets always cross ssh's key exchange as it is.
 
-/** What `ssh -G` asks of an ssh argv: the same options and destination, without the remote command. */
+/** Options that say how a connection is shared, not what it negotiates: left out of the query. */
+const SHARING = /^Control(Master|Path|Persist)=/i;
+
+/**
+ * What `ssh -G` asks of an ssh argv: the same options and destination, without the remote command
+ * and without the sharing options, so that a host's shared and fresh connections ask the same
+ * question (and fleet asks it once).
+ */
 export function sshConfigQuery(argv: readonly string[]): string[] {
   if (argv[0] !== 'ssh') throw new Error('sshConfigQuery: not an ssh argv');
   const end = argv.indexOf('--');
   // `--` then the destination; what follows is the remote command.
   const upTo = end === -1 ? argv.length : Math.min(argv.length, end + 2);
-  return ['ssh', '-G', ...argv.slice(1, upTo)];
+  const query = ['ssh', '-G'];
+  for (let i = 1; i < upTo; i++) {
+    if (argv[i] === '-o' && SHARING.test(argv[i + 1] ?? '')) i++;
+    else query.push(argv[i]!);
+  }
+  return query;
 }
 
 /** ssh's compiled-in defaults: no configuration file read, no option given. */
@@ -29,12 +43,13 @@ const SLOW_FIRST = /^sntrup761x25519-sha512(@openssh\.com)?$/;
 const FAST = new Set(['curve25519-sha256', 'curve25519-sha256@libssh.org']);
 
 /**
- * The words for the fresh connection: `-o KexAlgorithms=<the same list, curve25519 first>` when the
+ * The words for a connection that carries nothing secret (`<freshKex>`, `<sessionKex>`):
+ * `-o KexAlgorithms=<the same list, curve25519 first>` when the
  * effective list is ssh's own default and starts with sntrup761; otherwise none (a KexAlgorithms
  * the user set, in ssh_config or in the manifest, stands as it is; a default that is already fast,
  * such as OpenSSH 9.9's mlkem768x25519, too).
  */
-export function freshKexWords(effective: readonly string[] | undefined, defaults: readonly string[] | undefined): string[] {
+export function fastKexWords(effective: readonly string[] | undefined, defaults: readonly string[] | undefined): string[] {
   if (!effective || !defaults || effective.join(',') !== defaults.join(',')) return [];
   if (!SLOW_FIRST.test(effective[0] ?? '')) return [];
   const fast = effective.filter((a) => FAST.has(a));

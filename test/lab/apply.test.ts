@@ -53,7 +53,8 @@ describe.each(['ng', 'bash', 'ng-old'] as const)('fleet apply in the lab (%s nix
     const wanted = await lab.toplevels(hosts);
     const before = Object.fromEntries(hosts.map((h) => [h, lab.generations(h).length]));
     const report = join(dir, 'report-1.json');
-    const run = await runFleet(lab, ['apply', '-f', manifest, '--yes', '--report', report]);
+    const trace = join(dir, 'trace-1.jsonl');
+    const run = await runFleet(lab, ['apply', '-f', manifest, '--yes', '--report', report], { env: { FLEET_TRACE_EXEC: trace } });
     expect(run.stderr).toBe('');
     expect(run.code, run.stdout).toBe(0);
 
@@ -101,6 +102,18 @@ describe.each(['ng', 'bash', 'ng-old'] as const)('fleet apply in the lab (%s nix
     const anywhere = lab.toolLog().filter((t) => t.tool === 'nixos-anywhere');
     expect(anywhere).toHaveLength(1);
     expect(anywhere[0]!.argv).toEqual(expect.arrayContaining(['--store-paths', '--phases', 'disko,install,reboot', '--build-on', 'local', '--extra-files']));
+
+    // The shared connection of a host that gets no key and no secret takes curve25519 first where
+    // this machine's ssh puts sntrup761 first (OpenSSH 9.0–9.8), at a socket of its own; the
+    // bare host, whose plan pushes keys, keeps ssh's own key exchange and the plain socket.
+    const started = readFileSync(trace, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { argv: string[] }).argv);
+    const lockOf = (host: string) => started.find((argv) => argv[0] === 'ssh' && argv.includes(`root@${lab.host(host).address}`) && argv.some((a) => a.includes('fleet-lock')))!;
+    const compiled = spawnSync('ssh', ['-F', '/dev/null', '-G', 'fleet.invalid'], { encoding: 'utf8' }).stdout;
+    const sntrupFirst = /^kexalgorithms sntrup761x25519-sha512/m.test(compiled);
+    expect(lockOf('web1').slice(1, 3)).toEqual(sntrupFirst ? ['-o', expect.stringMatching(/^KexAlgorithms=curve25519-sha256,/)] : ['-o', 'BatchMode=yes']);
+    expect(lockOf('web1').find((a) => a.startsWith('ControlPath='))).toMatch(/\/%C\.fast$/);
+    expect(lockOf('bare').some((a) => a.startsWith('KexAlgorithms='))).toBe(false);
+    expect(lockOf('bare').find((a) => a.startsWith('ControlPath='))).toMatch(/\/%C$/);
 
     // One evaluation per host in all: with the bash nixos-rebuild fleet never calls it to deploy.
     const rebuilds = rebuildRuns(lab.toolLog());

@@ -172,7 +172,10 @@ function streamEnded(stdin: Readable, onLine?: (line: string) => void): Promise<
 export function fakeExec(options: FakeOptions): FakeExec {
   const calls: Call[] = [];
   const defaults: Partial<Record<CommandKind, Responder>> = {
-    eval: () => {
+    eval: async () => {
+      // Evaluating takes a while (a real one: seconds): what starts beside it, as the early lock
+      // sessions after their `ssh -G`, starts before it answers.
+      await new Promise((resolve) => setImmediate(resolve));
       // As fleet's --apply function answers: a list of { host, v } (see evalApplyFunction).
       const answer = Object.entries(options.outputs).map(([host, outputs]) => {
         const v: Record<string, { drv: string; out: string }> = { toplevel: { drv: `/nix/store/aaaa-${host}.drv`, out: outputs.toplevel } };

@@ -111,7 +111,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch', storePath: toplevel });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', ...activation, 'confirm', 'control']);
     // The only brand-new connection is the confirmation after activation.
     const activatedAt = fake.kinds().indexOf(activateKind);
     expect(fake.calls.filter((c) => c.fresh).map((c) => c.kind)).toEqual(['confirm']);
@@ -126,14 +126,25 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     ]);
   });
 
-  it('changed: the confirming connection puts curve25519 first only where ssh’s own default list is in force', async () => {
+  it('changed: the connections that carry nothing secret put curve25519 first only where ssh’s own default list is in force', async () => {
     const defaults = 'kexalgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256,ecdh-sha2-nistp256\n';
+    const fastFirst = ['ssh', '-o', 'KexAlgorithms=curve25519-sha256,sntrup761x25519-sha512@openssh.com,ecdh-sha2-nistp256'];
     const defaultRun = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed(), config: () => ({ stdout: defaults }) } });
     expect(defaultRun.outcome.kind).toBe('changed');
-    const confirm = defaultRun.fake.of('confirm')[0]?.argv ?? [];
-    expect(confirm.slice(0, 3)).toEqual(['ssh', '-o', 'KexAlgorithms=curve25519-sha256,sntrup761x25519-sha512@openssh.com,ecdh-sha2-nistp256']);
-    // Nothing but the confirmation changes: the shared connection keeps ssh's choice.
-    expect(defaultRun.fake.calls.filter((c) => c.kind !== 'confirm' && c.argv.some((a) => a.startsWith('KexAlgorithms=')))).toEqual([]);
+    // The fresh connection, and the shared one (the lock's session opens it) of a host that gets no key and no secret.
+    expect(defaultRun.fake.of('confirm')[0]?.argv.slice(0, 3)).toEqual(fastFirst);
+    expect(defaultRun.fake.of('lock')[0]?.argv.slice(0, 3)).toEqual(fastFirst);
+    // Every other session rides on the shared connection: nothing else names a key exchange.
+    expect(defaultRun.fake.calls.filter((c) => !['confirm', 'lock'].includes(c.kind) && c.argv.some((a) => a.startsWith('KexAlgorithms=')))).toEqual([]);
+    // One ssh -G for the host (both connections ask the same question), one for ssh's compiled-in list.
+    expect(defaultRun.fake.of('config')).toHaveLength(2);
+
+    // A host whose plan may push keys keeps ssh's choice on its shared connection; the fresh one still changes.
+    const keys = { push: 'bootstrap' as const, hostKeyFile: join(dir, 'key'), hostKeySearch: [], generate: false, agenixKeyName: 'global_ed25519', destination: '/etc/ssh' };
+    const keyed = await apply({ flavour, spec: { keys }, respond: { lock: locked(BEFORE), confirm: confirmed(), config: () => ({ stdout: defaults }) } });
+    expect(keyed.outcome.kind).toBe('changed');
+    expect(keyed.fake.of('lock')[0]?.argv.some((a) => a.startsWith('KexAlgorithms='))).toBe(false);
+    expect(keyed.fake.of('confirm')[0]?.argv.slice(0, 3)).toEqual(fastFirst);
 
     // The user's ssh_config chose its own list (ssh -G of the host differs from the compiled-in one).
     const chosen = await apply({
@@ -185,17 +196,17 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     const { outcome, fake } = await apply({ flavour, respond: { lock: locked({ ...BEFORE, closure: 'present' }), confirm: confirmed() } });
 
     expect(outcome).toMatchObject({ kind: 'changed', step: 'verify', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', ...activation, 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', ...activation, 'confirm', 'control']);
   });
 
-  it('the lock session starts with the run, before the evaluation, and is asked over its stdin whether the closure is there', async () => {
+  it('the lock session starts with the run, while the evaluation runs, and is asked over its stdin whether the closure is there', async () => {
     // As the real lock script answers an early session: no closure line in the probe.
     const { closure: _unknown, ...early } = BEFORE;
     const asked: string[] = [];
     const there = await apply({ flavour, respond: { lock: locked(early), confirm: confirmed() }, closureOnTarget: (path) => (asked.push(path), 'present') });
     expect(there.outcome).toMatchObject({ kind: 'changed', step: 'verify' });
     expect(asked).toEqual([toplevel]);
-    expect(there.fake.kinds().slice(0, 3)).toEqual(['lock', 'eval', 'build']);
+    expect(there.fake.kinds().slice(0, 3)).toEqual(['eval', 'lock', 'build']);
     expect(there.fake.kinds()).not.toContain('copy');
     expect(there.fake.kinds()).not.toContain('open');
 
@@ -233,7 +244,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'unchanged', step: 'verify', reason: 'already up to date' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'control']);
     expect(fake.calls.some((c) => c.argv.includes('ControlMaster=no'))).toBe(false);
     expect(outcome.steps.find((s) => s.step === 'deploy')).toMatchObject({ status: 'skipped', detail: `already runs ${toplevel}` });
     expect(outcome.steps.find((s) => s.step === 'verify')).toMatchObject({ status: 'skipped', detail: 'nothing was activated' });
@@ -265,7 +276,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     });
 
     expect(outcome).toMatchObject({ kind: 'failed', step: 'build', reason: 'build failed: error: builder for never-built failed with exit code 1' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'control']);
     expect(outcome.steps.map((s) => [s.step, s.status])).toEqual([
       ['probe', 'done'],
       ['push-keys', 'skipped'],
@@ -290,7 +301,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     // The arming's answer is not the activation's output.
     expect(outcome.tail).toEqual(['activating the configuration...', 'error: the activation script failed']);
     // The watchdog is settled either way: no process is left waiting on the target.
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', ...activation, 'confirm', 'control']);
   });
 
   it('failed: a watchdog that cannot be armed fails the host before anything is activated', async () => {
@@ -302,7 +313,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', tail: ['the watchdog did not start'] });
     expect(outcome.reason).toMatch(/^arming the rollback watchdog \(nothing was activated\)/);
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', armKind, 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', armKind, 'control']);
     // No watchdog armed: nothing to confirm, no fresh connection, no history.
     expect(fake.calls.filter((c) => c.fresh)).toEqual([]);
     const lines = events.filter((e): e is Extract<RunEvent, { type: 'step-line' }> => e.type === 'step-line').map((e) => e.line);
@@ -398,7 +409,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.kind).toBe('unreachable');
     expect(outcome.step).toBe('probe');
     expect(outcome.reason).toBe('cannot reach the host: ssh failed: ssh: connect to host web-1.example.org port 22: Connection refused');
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'control']);
   });
 
   it('skipped: interrupted before the host started, nothing runs on it', async () => {
@@ -416,7 +427,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     expect(outcome).toMatchObject({ kind: 'skipped', step: 'build', reason: 'interrupted before it started' });
     // Only its lock session ran (started with the run, released unused), and its connection was retired.
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'control']);
     expect(result.interrupted).toBe(true);
   });
 
@@ -457,7 +468,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     // The step it ended in is the last one done; verify never started, so nothing confirmed the watchdog.
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified; the watchdog rolls the host back unless it is confirmed' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', ...activation, 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', ...activation, 'control']);
   });
 });
 
@@ -483,7 +494,7 @@ describe('runPlan with a host to bootstrap', () => {
       step: 'bootstrap',
       reason: 'bootstrap wipes the disks of root@web-1.example.org: not confirmed (run with --yes to allow it)',
     });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'control']);
     expect(fake.calls.some((c) => c.argv[0] === 'nixos-anywhere')).toBe(false);
   });
   it('with consent it installs, and records the install by a call of its own: the reboot took the lock session with the installer', async () => {
@@ -550,7 +561,7 @@ describe('runPlan as a pipeline: each host starts as soon as its own chunk is bu
     expect(result.evaluations).toBe(2);
     // Both evaluators started before either answered (two evaluators at once).
     const kinds = fake.kinds();
-    expect(kinds.slice(0, 4)).toEqual(['lock', 'lock', 'eval', 'eval']);
+    expect(kinds.slice(0, 4)).toEqual(['eval', 'eval', 'lock', 'lock']);
     // The events say the same: web-1 is built and running its steps before web-2 is built.
     const at = (match: (e: RunEvent) => boolean) => events.findIndex(match);
     expect(at((e) => e.type === 'step-start' && e.host === 'web-1')).toBeLessThan(at((e) => e.type === 'build-done' && e.host === 'web-2'));
@@ -605,7 +616,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
       options: { diff: 'report', scope: { steps: ['diff'] } },
       respond: { lock: locked(BEFORE), diff: listing },
     });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', 'diff', 'control']);
     expect(outcome).toMatchObject({ kind: 'unchanged', step: 'diff', reason: '1 package changed, 1 added, 1 removed; closure +7.8 KiB; nothing activated' });
     expect(outcome.diff).toMatchObject({ kind: 'changes', from: OLD, to: toplevel, changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8000 }] });
   });
@@ -623,7 +634,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
 
   it('apply --diff shows the diff before deploying, and deploy does not copy again', async () => {
     const { outcome, fake, events } = await apply({ options: { diff: 'show' }, respond: { lock: locked(BEFORE), diff: listing, confirm: confirmed() } });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'copy', 'diff', 'armed-activate', 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', 'diff', 'armed-activate', 'confirm', 'control']);
     const shown = events.findIndex((e) => e.type === 'host-diff');
     const deployStarts = events.findIndex((e) => e.type === 'step-start' && e.step === 'deploy');
     expect(shown).toBeGreaterThan(-1);
@@ -668,7 +679,7 @@ describe('the diff step (fleet diff, apply --diff, --confirm)', () => {
       },
     });
     expect(outcome).toMatchObject({ kind: 'failed', step: 'build', reason: 'build failed: error: builder for never-built failed with exit code 1' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'control']);
     expect(asked).toBe(0);
   });
 
