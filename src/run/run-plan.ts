@@ -97,19 +97,10 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
 
   prepareRunFiles(plan);
 
-  // Each early host's lock session (connection, lock, probe) starts now and overlaps the
-  // evaluation; its host takes it over once evaluated. A host that cannot be reached is reported by
-  // its lock step, not here.
+  // Each early host's lock session (connection, lock, probe), started right after the evaluators
+  // (below), overlaps the evaluation; its host takes it over once evaluated. A host that cannot be
+  // reached is reported by its lock step, not here.
   const early = new Map<string, { lock: Promise<HeldLock>; digestKey: string; closure: LockSession['closure'] }>();
-  if (!plan.scope.buildOnly) {
-    for (const host of plan.hosts) {
-      const digestKey = newDigestKey();
-      const session = lockEarly(host, exec, signal, digestKey);
-      if (!session) continue;
-      session.held.catch(() => undefined);
-      early.set(host.name, { lock: session.held, digestKey, closure: session.closure });
-    }
-  }
 
   // Each host waits for its own evaluation: ready when its outputs are known (it locks and probes
   // while they are built; only what needs them here waits for `realised`), when its build failed,
@@ -153,6 +144,19 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   const buildStage = needsSystems(plan.scope)
     ? runBuildStage(plan.build, plan.commands, plan.flake, exec, callbacks, { evaluators: bounded(plan.build.evalJobs), signal })
     : Promise.resolve(noBuild(plan, callbacks));
+  // The evaluators start first (within a few microtasks): they are the run's longest path, and
+  // every process started before them would delay them.
+  if (!plan.scope.buildOnly) {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const host of plan.hosts) {
+      if (evaluated.has(host.name) || failed.has(host.name)) continue;
+      const digestKey = newDigestKey();
+      const session = lockEarly(host, exec, signal, digestKey);
+      if (!session) continue;
+      session.held.catch(() => undefined);
+      early.set(host.name, { lock: session.held, digestKey, closure: session.closure });
+    }
+  }
   const stageOver = buildStage.then(
     () => undefined,
     () => undefined,

@@ -71,7 +71,7 @@ describe('the secrets step', () => {
   it('reads every source once before anything changes, uploads before activation and after it, contents on stdin only', async () => {
     const { outcome, fake, stdins } = await apply();
     expect(outcome).toMatchObject({ kind: 'changed', reason: 'deployed switch' });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'unknown', 'push-secrets', 'copy', 'armed-activate', 'confirm', 'push-secrets', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'unknown', 'push-secrets', 'copy', 'armed-activate', 'confirm', 'push-secrets', 'control']);
     expect(outcome.steps.map((s) => `${s.step}:${s.status}`)).toEqual(['probe:done', 'secrets:done', 'push-keys:skipped', 'bootstrap:skipped', 'secrets:done', 'deploy:done', 'verify:done', 'secrets:done']);
     expect(outcome.steps[4]!.detail).toBe('uploaded token → /run/keys/token');
     expect(outcome.steps[7]!.detail).toBe('uploaded db → /run/keys/db');
@@ -126,7 +126,7 @@ describe('the secrets step', () => {
       step: 'secrets',
       reason: 'secret db: command pass show db exited 1: Error: db is not in the password store.; nothing on the host was changed',
     });
-    expect(fake.kinds()).toEqual(['lock', 'eval', 'build', 'unknown', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'unknown', 'control']);
     expect(JSON.stringify(outcome)).not.toContain('partial-output-9999');
   });
 
