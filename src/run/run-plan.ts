@@ -149,7 +149,6 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   if (!plan.scope.buildOnly) {
     await new Promise((resolve) => setImmediate(resolve));
     for (const host of plan.hosts) {
-      if (evaluated.has(host.name) || failed.has(host.name)) continue;
       const digestKey = newDigestKey();
       const session = lockEarly(host, exec, signal, digestKey);
       if (!session) continue;
