@@ -220,9 +220,15 @@ id=$1; timeout=$2; mode=$3; previous=$4; generation=$5
 trap : USR1
 echo $$ > /run/fleet/watchdog-$id.pid
 # Looks for the confirmation five times a second, and at once when woken, until the clock, not a
-# count of sleeps, says the time is up. A trapped signal ends "wait", never "sleep".
-end=$(( $(date +%s) + timeout ))
-while [ "$(date +%s)" -lt "$end" ]; do
+# count of sleeps, says the time is up. A trapped signal ends "wait", never "sleep". The clock is
+# the uptime of the kernel, read without a program: it is monotonic, so an activation that steps
+# the wall clock (a time daemon starting) neither fires the watchdog early nor holds it back.
+# In hundredths of a second (/proc/uptime has two decimals; "1xx - 100" keeps "05" from reading as octal).
+# (No apostrophe in this script: it is one single-quoted word of the arming script.)
+if [ -r /proc/uptime ]; then clock() { read -r now rest < /proc/uptime; now=$(( \${now%.*} * 100 + 1\${now#*.} - 100 )); }
+else clock() { now=$(( $(date +%s) * 100 )); }; fi
+clock; end=$((now + timeout * 100))
+while clock; [ "$now" -lt "$end" ]; do
   if [ -e /run/fleet/confirm-$id ]; then rm -f /run/fleet/confirm-$id /run/fleet/watchdog-$id.pid; exit 0; fi
   sleep 0.2 & wait $! || :
 done

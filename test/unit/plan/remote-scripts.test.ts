@@ -1,6 +1,6 @@
 // fleet's own remote scripts, run by this machine's real sh with stand-ins for the programs they call.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,4 +82,60 @@ describe('ARMED_ACTIVATE_SCRIPT (the bash flavour arms and activates in one call
     expect(run.stdout).not.toContain('armed=');
     expect(activations()).toEqual([]);
   });
+});
+
+/**
+ * The watchdog's own loop (the script ARM_WATCHDOG_SCRIPT detaches) as the arming script's shell
+ * reads it — its `watch='…'` assignment, run by sh — with its /run/fleet moved into the test's directory.
+ */
+function watchdogLoop(runDir: string): string {
+  const start = ARM_WATCHDOG_SCRIPT.indexOf("watch='");
+  const last = "rm -f /run/fleet/watchdog-$id.pid'\n";
+  const assignment = ARM_WATCHDOG_SCRIPT.slice(start, ARM_WATCHDOG_SCRIPT.indexOf(last, start) + last.length);
+  const read = spawnSync('sh', ['-c', `${assignment}printf '%s' "$watch"`], { encoding: 'utf8' });
+  expect(read.status, read.stderr).toBe(0);
+  // A quote inside would have ended the word early: the shell's value is the text between the quotes.
+  expect(read.stdout).toBe(assignment.slice("watch='".length, -2));
+  return read.stdout.replaceAll('/run/fleet', runDir);
+}
+
+describe('the rollback watchdog’s clock', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** Starts the watchdog for deploy id `id`, `timeout` seconds, with a `date` that jumps ahead 1,000 s after its first answer. */
+  function startWatchdog(runDir: string, timeout: number) {
+    const previous = join(dir, 'previous');
+    mkdirSync(join(previous, 'bin'), { recursive: true });
+    stub(join(previous, 'bin', 'switch-to-configuration'), `echo "rollback $*" >> "${log}"`);
+    // A time daemon stepping the wall clock while the new system starts.
+    stub(join(bin, 'date'), `if [ -e "${dir}/stepped" ]; then echo 5000; else : > "${dir}/stepped"; echo 1000; fi`);
+    return spawn('sh', ['-c', watchdogLoop(runDir), 'fleet-watchdog', 'feed', String(timeout), 'test', previous, ''], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      stdio: 'ignore',
+    });
+  }
+
+  it('is monotonic: a wall clock stepped 4,000 s ahead does not fire it, and a confirmation ends it', async () => {
+    const runDir = join(dir, 'run');
+    mkdirSync(runDir);
+    const watchdog = startWatchdog(runDir, 30);
+    const exited = new Promise<number | null>((resolve) => watchdog.on('exit', resolve));
+    await sleep(700);
+    expect(readFileSync(log, 'utf8')).toBe('');
+    writeFileSync(join(runDir, 'confirm-feed'), '');
+    watchdog.kill('SIGUSR1');
+    expect(await exited).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('');
+    expect(existsSync(join(runDir, 'rolled-back-feed'))).toBe(false);
+  });
+
+  it('still fires once its own timeout has passed without a confirmation', async () => {
+    const runDir = join(dir, 'run');
+    mkdirSync(runDir);
+    const watchdog = startWatchdog(runDir, 1);
+    const exited = new Promise<number | null>((resolve) => watchdog.on('exit', resolve));
+    expect(await exited).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('rollback test\n');
+    expect(readFileSync(join(runDir, 'rolled-back-feed'), 'utf8').trim()).toBe(join(dir, 'previous'));
+  }, 10_000);
 });
