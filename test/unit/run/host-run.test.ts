@@ -474,20 +474,23 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
 describe('runPlan with a host to bootstrap', () => {
   const bootstrap = { noDiskoDeps: false, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
+  /** A bare target (not NixOS, nothing on it) with bootstrap options and a built disko script. */
+  function applyBare(setup: Pick<Setup, 'options' | 'confirmBootstrap'>, respond: Partial<Record<CommandKind, Responder>> = {}) {
+    const disko = join(dir, 'disko');
+    mkdirSync(disko);
+    return apply({
+      ...setup,
+      spec: { bootstrap },
+      outputs: { toplevel, diskoScript: disko },
+      respond: { lock: locked({ nixos: false, current: '', profile: '', closure: 'absent' }), ...respond },
+    });
+  }
 
   it.each([
     ['no prompt', undefined],
     ['a prompt answered no', async () => false],
   ] as const)('without consent (%s) it is skipped at bootstrap and nothing is installed', async (_, confirmBootstrap) => {
-    const disko = join(dir, 'disko');
-    mkdirSync(disko);
-    const { outcome, fake } = await apply({
-      spec: { bootstrap },
-      options: { allowBootstrap: false },
-      outputs: { toplevel, diskoScript: disko },
-      confirmBootstrap,
-      respond: { lock: locked({ nixos: false, current: '', profile: '', closure: 'absent' }) },
-    });
+    const { outcome, fake } = await applyBare({ options: { allowBootstrap: false }, confirmBootstrap });
 
     expect(outcome).toMatchObject({
       kind: 'skipped',
@@ -498,18 +501,11 @@ describe('runPlan with a host to bootstrap', () => {
     expect(fake.calls.some((c) => c.argv[0] === 'nixos-anywhere')).toBe(false);
   });
   it('with consent it installs, and records the install by a call of its own: the reboot took the lock session with the installer', async () => {
-    const disko = join(dir, 'disko');
-    mkdirSync(disko);
-    const { outcome, fake } = await apply({
-      spec: { bootstrap },
-      options: { allowBootstrap: true },
-      outputs: { toplevel, diskoScript: disko },
-      respond: {
-        lock: locked({ nixos: false, current: '', profile: '', closure: 'absent' }),
-        // The installed system answers the wait for it.
-        probe: () => ({ stdout: probeAnswer({ current: toplevel, profile: toplevel, generation: 1 }) }),
-      },
-    });
+    const { outcome, fake } = await applyBare(
+      { options: { allowBootstrap: true } },
+      // The installed system answers the wait for it.
+      { probe: () => ({ stdout: probeAnswer({ current: toplevel, profile: toplevel, generation: 1 }) }) },
+    );
 
     expect(outcome).toMatchObject({ kind: 'changed', reason: 'installed' });
     expect(fake.kinds()).toContain('install');
