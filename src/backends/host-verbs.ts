@@ -32,7 +32,7 @@ import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement
 import type { HostBuild } from './build.js';
 import { SECRETS_NO_OWNER, secretRedactions, secretUploadFailure } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
-import { fastKexFor } from './fresh-kex.js';
+import { fastKexFor } from './fast-kex.js';
 import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
 export const ARM_TIMEOUT_MS = ARM_TIMEOUT_SECONDS * 1000;

@@ -61,7 +61,7 @@ export function openLockSession(host: string, argv: string[] | Promise<string[]>
   // Closure questions are answered in the order they were asked; so are history appends.
   const waiting: ((line: string) => void)[] = [];
   const appending: ((line: string) => void)[] = [];
-  // The argv may wait for its key exchange words (a local `ssh -G`, see fresh-kex.ts); what is
+  // The argv may wait for its key exchange words (a local `ssh -G`, see fast-kex.ts); what is
   // written to stdin meanwhile waits in the stream.
   const session = Promise.resolve(argv).then((words) => exec({
     argv: words,
