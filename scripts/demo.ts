@@ -1,11 +1,14 @@
 // The demo (`npm run demo`): three lab hosts (one bare, two installed), a manifest for them, a real
 // `fleet apply --yes` streaming to this terminal, the hosts' generations before and after, teardown.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// `npm run demo` installs what a fresh machine lacks first (scripts/ensure-deps.mjs); this script
+// builds dist/ when it is older than src/, and needs root (the lab's namespaces and mounts).
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { checkLabPrerequisites, listLabDirs, readLabRecord, startLab, teardownSync, type Generation, type Lab } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
+import { $, cd, glob, type ProcessPromise } from 'zx';
+import { fileURLToPath } from 'node:url';
 
 const HOSTS = [
   { name: 'edge', state: 'bare' as const },
@@ -15,6 +18,7 @@ const HOSTS = [
 /** Longest we let fleet finish after a Ctrl-C before killing it (its own grace period is 3 s). */
 const INTERRUPT_GRACE_MS = 30_000;
 
+cd(join(dirname(fileURLToPath(import.meta.url)), '..'));
 const t0 = Date.now();
 const bold = process.stdout.isTTY && !process.env.NO_COLOR ? (s: string) => `\u001b[1m${s}\u001b[22m` : (s: string) => s;
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -26,7 +30,7 @@ const heading = (s: string) => console.log(`\n${bold(`== ${s}`)}`);
 // cleanup instead: every lab whose record names this process (after startLab has settled).
 
 let workDir: string | null = null;
-let fleet: ChildProcess | null = null;
+let fleet: ProcessPromise | null = null;
 /** startLab is under way: its own processes are still creating hosts, so teardown waits for it. */
 let starting = false;
 let interrupted = false;
@@ -44,15 +48,15 @@ function cleanup(): void {
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    if (fleet && fleet.exitCode === null && fleet.signalCode === null) {
+    if (fleet && fleet.exitCode === null) {
       // Ctrl-C reaches fleet from the terminal by itself (same process group); forwarding SIGINT would
       // count as a second Ctrl-C. Other signals are passed on. Either way fleet prints its summary
       // and exits, then the lab goes.
       if (!interrupted) {
         interrupted = true;
         console.error(`\ndemo: ${sig}: letting fleet finish its interrupted run, then tearing the lab down`);
-        if (sig !== 'SIGINT') fleet.kill('SIGINT');
-        setTimeout(() => fleet?.kill('SIGKILL'), INTERRUPT_GRACE_MS).unref();
+        if (sig !== 'SIGINT') void fleet.kill('SIGINT');
+        setTimeout(() => void fleet?.kill('SIGKILL'), INTERRUPT_GRACE_MS).unref();
       }
       return;
     }
@@ -90,15 +94,29 @@ function describeGenerations(gens: Generation[]): string {
   return gens.map((g) => `${g.generation}${g.current ? '*' : ''} ${shortPath(g.storePath)}`).join(', ');
 }
 
-function runFleetLive(lab: Lab, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fleet = spawn(process.execPath, [FLEET_BIN, ...args], { env: { ...process.env, ...lab.env }, stdio: 'inherit' });
-    fleet.on('error', reject);
-    fleet.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
-  });
+async function runFleetLive(lab: Lab, args: string[]): Promise<number> {
+  fleet = $({ stdio: 'inherit', nothrow: true, env: { ...process.env, ...lab.env } })`${process.execPath} ${FLEET_BIN} ${args}`;
+  const done = await fleet;
+  return done.exitCode ?? (done.signal === 'SIGINT' ? 130 : 1);
+}
+
+/** dist/ must exist and be newer than every file under src/ and the build configuration. */
+async function buildIfStale(): Promise<void> {
+  const stamp = 'dist/cli/main.js';
+  const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
+  const sources = await glob(['src/**', 'tsconfig.json', 'tsconfig.build.json']);
+  if (sources.every((file) => statSync(file).mtimeMs <= built)) return;
+  console.error('demo: building (npm run build)');
+  await $({ stdio: 'inherit' })`npm run --silent build`;
 }
 
 async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    console.error('demo: the demo needs root: its lab hosts are network namespaces with their own mounts and sshd.');
+    console.error('  run: sudo npm run demo   (or in a root container)');
+    return 1;
+  }
+  await buildIfStale();
   const pre = checkLabPrerequisites();
   if (!pre.ok) {
     console.error(pre.explanation);

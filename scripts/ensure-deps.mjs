@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Before `npm test` / the demo: install node packages and the lab's system packages when missing,
-// so both work on a fresh machine. Plain Node, no dependencies (it runs before `npm ci`).
+// so both work on a fresh machine. Plain Node, no dependencies: it runs before `npm ci`, then hands
+// the system packages to the zx installer (scripts/install-lab-deps.ts), which needs node_modules.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,17 +14,16 @@ const run = (cmd, args) => {
 };
 const onPath = (cmd) =>
   [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'].some((dir) => dir && existsSync(join(dir, cmd)));
-
-const missing = ['nix', 'nix-store', 'sshd', 'ssh', 'ip', 'unshare', 'nsenter', 'sudo', 'script'].filter((c) => !onPath(c));
-if (missing.length > 0) {
-  if (process.getuid?.() !== 0) {
-    console.error(`fleet: the lab needs ${missing.join(', ')}; run as root: sudo bash scripts/install-lab-deps.sh`);
-    process.exit(1);
-  }
-  console.error(`fleet: installing the lab's system packages (missing: ${missing.join(', ')})`);
-  run('bash', ['scripts/install-lab-deps.sh']);
-}
 if (!existsSync(join(root, 'node_modules', '.bin', 'vitest'))) {
   console.error('fleet: installing node packages (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+const missing = ['nix', 'nix-store', 'sshd', 'ssh', 'ip', 'unshare', 'nsenter', 'sudo', 'script'].filter((c) => !onPath(c));
+if (missing.length > 0) {
+  if (process.getuid?.() !== 0) {
+    console.error(`fleet: the lab needs ${missing.join(', ')}; run as root: sudo npx tsx scripts/install-lab-deps.ts`);
+    process.exit(1);
+  }
+  console.error(`fleet: installing the lab's system packages (missing: ${missing.join(', ')})`);
+  run(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/install-lab-deps.ts']);
 }

@@ -385,7 +385,7 @@ export function checkLabPrerequisites(): { ok: boolean; problems: string[]; expl
     explanation = `The fleet lab cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
     if (pkgs.size > 0) {
       explanation += `\nFix: sudo apt-get update && sudo apt-get install -y ${[...pkgs].sort().join(' ')}`;
-      explanation += `\n  (or run scripts/install-lab-deps.sh)`;
+      explanation += `\n  (or run: npx tsx scripts/install-lab-deps.ts)`;
     }
   }
   return { ok: problems.length === 0, problems, explanation };
