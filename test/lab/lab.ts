@@ -1,6 +1,6 @@
 // Owns the lab: NixOS-like test hosts on this machine (netns + private mounts + own sshd and Nix store),
 // the test flake, the stand-ins' environment, fault injection and complete teardown.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   appendFileSync,
@@ -23,6 +23,7 @@ import {
 import { createConnection } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { $, quote } from 'zx';
 
 // ------------------------------------------------------------------------------------------------
 // Public types
@@ -359,34 +360,29 @@ interface RunResult {
   signal: NodeJS.Signals | null;
 }
 
-function run(
+/**
+ * A command through zx, with the lab's defaults: no stdin unless `input` is given, output captured
+ * and quiet, a failure returned (not thrown), a timeout killing with SIGKILL.
+ */
+async function run(
   cmd: string,
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {},
 ): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      env: options.env ?? process.env,
-      cwd: options.cwd,
-      stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (options.input !== undefined) child.stdin!.end(options.input);
-    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : null;
-    child.on('error', (err) => {
-      if (timer) clearTimeout(timer);
-      resolve({ exitCode: 127, stdout, stderr: stderr + String(err), signal: null });
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ exitCode: code ?? 128, stdout, stderr, signal });
-    });
-  });
+  const out = await $({
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    input: options.input,
+    stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    timeout: options.timeoutMs,
+    timeoutSignal: 'SIGKILL',
+    nothrow: true,
+    quiet: true,
+  })`${cmd} ${args}`;
+  return { exitCode: out.exitCode ?? 128, stdout: out.stdout, stderr: out.stderr, signal: out.signal };
 }
 
+/** {@link run}, throwing with the command and its output when it fails. */
 async function must(cmd: string, args: string[], options: Parameters<typeof run>[2] = {}): Promise<RunResult> {
   const r = await run(cmd, args, options);
   if (r.exitCode !== 0) {
@@ -395,16 +391,10 @@ async function must(cmd: string, args: string[], options: Parameters<typeof run>
   return r;
 }
 
+/** A command through zx, synchronously (teardown runs from exit handlers, where nothing can be awaited). */
 function runSync(cmd: string, args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-/** POSIX shell quoting of one word (the one place the lab builds a command line). */
-export function shellQuote(word: string): string {
-  if (word === '') return "''";
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return "'" + word.replace(/'/g, `'\\''`) + "'";
+  const out = $({ sync: true, nothrow: true, quiet: true, stdio: ['ignore', 'pipe', 'pipe'] })`${cmd} ${args}`;
+  return { status: out.exitCode ?? 1, stdout: out.stdout, stderr: out.stderr };
 }
 
 function readlinkOrNull(path: string): string | null {
@@ -606,7 +596,7 @@ export function teardownSync(dir: string): void {
         for (const pid of pids) killPid(pid);
       }
       if (left === 0) break;
-      spawnSync('sleep', ['0.05']);
+      runSync('sleep', ['0.05']);
     }
     if (rec.anchorPid) {
       const cmdline = readOr(`/proc/${rec.anchorPid}/cmdline`, '');
@@ -801,6 +791,7 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
   saveRecord(rec);
 
   // The anchor: a process in this machine's namespaces through which a host's `reboot` escapes.
+  // Spawned directly, not through zx: it outlives this process, detached, under a name (argv0) teardown finds.
   const anchor = spawn('sleep', ['infinity'], { argv0: `fleet-lab-anchor-${prefix}`, detached: true, stdio: 'ignore' });
   anchor.unref();
   rec.anchorPid = anchor.pid ?? null;
@@ -1038,7 +1029,7 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     const h = byName(name);
     return run(
       'ssh',
-      [...sshOptions, '-o', 'ControlMaster=no', '-o', 'ControlPath=none', `${opts.user ?? 'root'}@${h.address}`, '--', argv.map(shellQuote).join(' ')],
+      [...sshOptions, '-o', 'ControlMaster=no', '-o', 'ControlPath=none', `${opts.user ?? 'root'}@${h.address}`, '--', argv.map(quote).join(' ')],
       { input: opts.input, timeoutMs: opts.timeoutMs ?? 60_000 },
     );
   };
