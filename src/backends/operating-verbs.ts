@@ -291,8 +291,7 @@ export class OperatingVerbs {
       action,
       to,
       watchdogTimeout: action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined,
-      // A rollback is rare: its session keeps ssh's key exchange as it is (no ssh -G first).
-      lock: { ...held, argv: resolveArgv(held.argv, this.values({ sessionKex: [] })) },
+      lock: { ...held, argv: resolveArgv(held.argv, this.values()) },
       signal: this.ctx.signal,
       now: this.ctx.now,
       sleep: this.ctx.sleep,

@@ -163,7 +163,7 @@ export interface ManifestCommands {
  */
 export interface ManifestSsh {
   /**
-   * Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). A KexAlgorithms=… here (or in your ssh configuration) is used as it is on every connection: fleet then never moves curve25519 first (docs/safety.md, "ssh connections per host").
+   * Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). fleet never adds, removes or reorders ssh's algorithms: a KexAlgorithms=… (or Ciphers, MACs) here or in your ssh configuration is what ssh negotiates, on every connection (docs/safety.md, "ssh connections per host").
    */
   options?: SshOption[];
 }
