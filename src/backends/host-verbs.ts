@@ -30,7 +30,7 @@ import { acquireLock, openLockSession, type HeldLock, type LockSession } from '.
 import { parseProbe, type ProbeFacts } from './probe.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
-import { SECRETS_NO_OWNER, secretRedactions, secretUploadFailure } from './secrets.js';
+import { SECRETS_DESTINATION_DIRECTORY, SECRETS_NO_OWNER, secretUploadFailure } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
 import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
@@ -114,11 +114,12 @@ export class HostVerbs extends OperatingVerbs {
 
   /** Writes key files on the target (content on stdin only, redacted from every line). */
   async pushKeys(command: PlannedCommand, files: readonly KeyFile[]): Promise<void> {
+    const stdin = pushKeysInput(files);
     const result = await this.run('push-keys', command, {
-      stdin: pushKeysInput(files),
-      secrets: files.map((f) => f.content.toString('base64')),
+      stdin,
+      secrets: files.map((f) => f.content),
       timeoutMs: PUSH_TIMEOUT_MS,
-    });
+    }).finally(() => stdin.fill(0));
     if (result.exitCode !== 0) throw this.failure('push-keys', result, 'pushing keys');
   }
 
@@ -128,13 +129,14 @@ export class HostVerbs extends OperatingVerbs {
    * is written, with a hint to upload after activation.
    */
   async pushSecrets(upload: SecretUpload, files: readonly { index: number; content: Buffer }[], afterActivation: boolean): Promise<void> {
+    const stdin = pushSecretsInput(files);
     const result = await this.run('secrets', upload.push, {
-      stdin: pushSecretsInput(files),
-      secrets: secretRedactions(files.map((f) => f.content)),
+      stdin,
+      secrets: files.map((f) => f.content),
       timeoutMs: PUSH_TIMEOUT_MS,
-    });
+    }).finally(() => stdin.fill(0));
     if (result.exitCode === 0) return;
-    if (result.exitCode === SECRETS_NO_OWNER) throw secretUploadFailure(this.name, 'secrets', upload, result, afterActivation);
+    if (result.exitCode === SECRETS_NO_OWNER || result.exitCode === SECRETS_DESTINATION_DIRECTORY) throw secretUploadFailure(this.name, 'secrets', upload, result, afterActivation);
     throw this.failure('secrets', result, 'uploading secrets');
   }
 

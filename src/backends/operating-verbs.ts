@@ -111,7 +111,7 @@ export class OperatingVerbs {
   run(
     step: VerbStep,
     command: PlannedCommand,
-    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp; watch?: (line: string) => void } = {},
+    extra: { stdin?: string | Buffer; secrets?: readonly Buffer[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp; watch?: (line: string) => void } = {},
   ): Promise<ExecResult> {
     return this.ctx.exec({
       idleTimeoutMs: extra.idleTimeoutMs,

@@ -611,6 +611,7 @@ function resolveSecrets(
       group: secret.group ?? BUILTIN.secret.group,
       mode: mode.padStart(4, '0'),
       upload: secret.upload ?? BUILTIN.secret.upload,
+      ...(secret.allowEmpty === true ? { allowEmpty: true } : {}),
     });
   }
   return specs;

@@ -297,4 +297,8 @@ export interface ManifestSecret {
    * before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.
    */
   upload?: 'before-activation' | 'after-activation';
+  /**
+   * Accept an empty secret (a command that prints nothing, an empty file or variable). Off by default: an empty secret is almost always a source that failed quietly, so it fails the host's secrets step before anything is uploaded.
+   */
+  allowEmpty?: boolean;
 }

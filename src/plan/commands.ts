@@ -1,4 +1,5 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
+import { base64Bytes } from '../bytes.js';
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { CONTROL_PERSIST_SECONDS, controlPath, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
 import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
@@ -278,9 +279,17 @@ export function pushKeysCommand(ssh: SshSettings | undefined, destinationDir: st
   return { purpose: 'push keys', argv: onTarget(ssh, ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir]), stdin: 'key files' };
 }
 
-/** The stdin of push-keys: one line per file. Holds key material: never log it. */
-export function pushKeysInput(files: readonly { name: string; mode: string; content: Buffer }[]): string {
-  return files.map((f) => `${f.name} ${f.mode} ${f.content.toString('base64')}\n`).join('');
+/** `<words> <base64 of content>\n` per file, as one Buffer (the content never becomes a string). */
+function recordLines(files: readonly { words: string; content: Buffer }[]): Buffer {
+  const parts = files.flatMap((f) => [Buffer.from(`${f.words} `), base64Bytes(f.content), Buffer.from('\n')]);
+  const input = Buffer.concat(parts);
+  for (const part of parts) part.fill(0);
+  return input;
+}
+
+/** The stdin of push-keys: one line per file. Holds key material: never log it; overwrite it when sent. */
+export function pushKeysInput(files: readonly { name: string; mode: string; content: Buffer }[]): Buffer {
+  return recordLines(files.map((f) => ({ words: `${f.name} ${f.mode}`, content: f.content })));
 }
 
 /**
@@ -294,9 +303,9 @@ export function pushSecretsCommand(ssh: SshSettings | undefined, secrets: readon
   return { purpose: `upload secrets ${when}`, argv, stdin: 'secret contents (only those missing or different on the target)' };
 }
 
-/** The stdin of a secrets upload: one `<index> <base64>` line per file. Holds secret content: never log it. */
-export function pushSecretsInput(files: readonly { index: number; content: Buffer }[]): string {
-  return files.map((f) => `${f.index} ${f.content.toString('base64')}\n`).join('');
+/** The stdin of a secrets upload: one `<index> <base64>` line per file. Holds secret content: never log it; overwrite it when sent. */
+export function pushSecretsInput(files: readonly { index: number; content: Buffer }[]): Buffer {
+  return recordLines(files.map((f) => ({ words: String(f.index), content: f.content })));
 }
 
 /** ssh-keygen making a new ed25519 host key without a passphrase. */
