@@ -30,9 +30,8 @@ import { acquireLock, openLockSession, type HeldLock, type LockSession } from '.
 import { parseProbe, type ProbeFacts } from './probe.js';
 import { parseArmed, settleWatchdog, type ArmedWatchdog, type WatchdogSettlement } from './watchdog.js';
 import type { HostBuild } from './build.js';
-import { SECRETS_NO_OWNER, secretRedactions, secretUploadFailure } from './secrets.js';
+import { SECRETS_DESTINATION_DIRECTORY, SECRETS_NO_OWNER, secretUploadFailure } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
-import { fastKexFor } from './fast-kex.js';
 import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
 export const ARM_TIMEOUT_MS = ARM_TIMEOUT_SECONDS * 1000;
@@ -75,16 +74,7 @@ function lockTimeoutMs(host: HostPlan, waitSeconds: number): number {
 export function lockEarly(host: HostPlan, exec: Exec, signal: AbortSignal, digestKey: string): LockSession | undefined {
   const connect = host.connect;
   if (connect.kind !== 'lock-and-probe' || !connect.early) return undefined;
-  return openLockSession(host.name, lockArgv(connect.command, { digestKey }, exec), exec, signal, lockTimeoutMs(host, connect.waitSeconds));
-}
-
-/**
- * The lock command's argv. It opens the host's shared master: where the plan gave it
- * `<sessionKex>` (nothing secret crosses it), ssh -G says first which key exchange words it gets.
- */
-function lockArgv(command: PlannedCommand, values: Record<string, string | readonly string[]>, exec: Exec): string[] | Promise<string[]> {
-  if (!command.argv.some((word) => typeof word !== 'string' && word.ref === 'sessionKex')) return resolveArgv(command.argv, values);
-  return fastKexFor(resolveArgv(command.argv, { ...values, sessionKex: [] }), exec).then((sessionKex) => resolveArgv(command.argv, { ...values, sessionKex }));
+  return openLockSession(host.name, resolveArgv(connect.command.argv, { digestKey }), exec, signal, lockTimeoutMs(host, connect.waitSeconds));
 }
 
 /** The verbs of `fleet apply` and the single-step commands: a deploy verb without a build does not type-check. */
@@ -101,17 +91,6 @@ export class HostVerbs extends OperatingVerbs {
     return { toplevel: this.build.toplevel, digestKey: this.digestKey, ...(this.build.diskoScript ? { diskoScript: this.build.diskoScript } : {}), ...extra };
   }
 
-  /** The fresh connection's key exchange words (ssh/kex.ts), read with `ssh -G` (once per host: the lock may have). */
-  private freshKex?: Promise<string[]>;
-
-  /**
-   * Starts reading ssh's effective key exchange for the fresh connection after activation, so that
-   * it overlaps the copy and the activation instead of delaying the confirmation.
-   */
-  prepareFreshConnection(activation: WatchedActivation): void {
-    this.freshKex ??= fastKexFor(resolveArgv(activation.confirm.argv, this.values({ deployId: 'x', freshKex: [] })), this.ctx.exec);
-  }
-
   /** First contact: the lock and the probe in one session (ssh), or the probe alone (local); or the early lock session started with `lockEarly` (same digest key). */
   async connect(early?: Promise<HeldLock>): Promise<Connection> {
     const connect = this.host.connect;
@@ -119,7 +98,7 @@ export class HostVerbs extends OperatingVerbs {
       return { facts: await this.probe('probe', connect.command), release: async () => undefined };
     }
     const lock: HeldLock = await (early ??
-      acquireLock(this.name, lockArgv(connect.command, this.values(), this.ctx.exec), this.ctx.exec, this.ctx.signal, lockTimeoutMs(this.host, connect.waitSeconds)));
+      acquireLock(this.name, resolveArgv(connect.command.argv, this.values()), this.ctx.exec, this.ctx.signal, lockTimeoutMs(this.host, connect.waitSeconds)));
     try {
       return {
         facts: parseProbe(lock.probeAnswer, this.name),
@@ -135,11 +114,12 @@ export class HostVerbs extends OperatingVerbs {
 
   /** Writes key files on the target (content on stdin only, redacted from every line). */
   async pushKeys(command: PlannedCommand, files: readonly KeyFile[]): Promise<void> {
+    const stdin = pushKeysInput(files);
     const result = await this.run('push-keys', command, {
-      stdin: pushKeysInput(files),
-      secrets: files.map((f) => f.content.toString('base64')),
+      stdin,
+      secrets: files.map((f) => f.content),
       timeoutMs: PUSH_TIMEOUT_MS,
-    });
+    }).finally(() => stdin.fill(0));
     if (result.exitCode !== 0) throw this.failure('push-keys', result, 'pushing keys');
   }
 
@@ -149,13 +129,14 @@ export class HostVerbs extends OperatingVerbs {
    * is written, with a hint to upload after activation.
    */
   async pushSecrets(upload: SecretUpload, files: readonly { index: number; content: Buffer }[], afterActivation: boolean): Promise<void> {
+    const stdin = pushSecretsInput(files);
     const result = await this.run('secrets', upload.push, {
-      stdin: pushSecretsInput(files),
-      secrets: secretRedactions(files.map((f) => f.content)),
+      stdin,
+      secrets: files.map((f) => f.content),
       timeoutMs: PUSH_TIMEOUT_MS,
-    });
+    }).finally(() => stdin.fill(0));
     if (result.exitCode === 0) return;
-    if (result.exitCode === SECRETS_NO_OWNER) throw secretUploadFailure(this.name, 'secrets', upload, result, afterActivation);
+    if (result.exitCode === SECRETS_NO_OWNER || result.exitCode === SECRETS_DESTINATION_DIRECTORY) throw secretUploadFailure(this.name, 'secrets', upload, result, afterActivation);
     throw this.failure('secrets', result, 'uploading secrets');
   }
 
@@ -262,12 +243,10 @@ export class HostVerbs extends OperatingVerbs {
    * if none succeeds before the deadline, wait for the target to roll itself back and look.
    */
   async settle(activation: WatchedActivation, armed: ArmedWatchdog, step: VerbStep, onLost: (at: string, lastFailure: string) => void): Promise<WatchdogSettlement> {
-    this.prepareFreshConnection(activation);
-    const freshKex = (await this.freshKex) ?? [];
     return settleWatchdog({
       host: this.name,
       armed,
-      confirmArgv: resolveArgv(activation.confirm.argv, this.values({ deployId: armed.id, freshKex })),
+      confirmArgv: resolveArgv(activation.confirm.argv, this.values({ deployId: armed.id })),
       probeArgv: resolveArgv(activation.afterDeadline.argv, this.values()),
       exec: this.ctx.exec,
       now: this.ctx.now,

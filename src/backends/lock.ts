@@ -45,12 +45,12 @@ export interface LockSession {
  * Opens the lock session and waits until it holds the lock and has answered the probe, which the
  * same session runs right after taking the lock (one round trip). `argv` is the resolved command.
  */
-export function acquireLock(host: string, argv: string[] | Promise<string[]>, exec: Exec, signal: AbortSignal, timeoutMs?: number): Promise<HeldLock> {
+export function acquireLock(host: string, argv: string[], exec: Exec, signal: AbortSignal, timeoutMs?: number): Promise<HeldLock> {
   return openLockSession(host, argv, exec, signal, timeoutMs).held;
 }
 
 /** Starts a lock session (see acquireLock) and answers closure questions over it. */
-export function openLockSession(host: string, argv: string[] | Promise<string[]>, exec: Exec, signal: AbortSignal, timeoutMs?: number): LockSession {
+export function openLockSession(host: string, argv: string[], exec: Exec, signal: AbortSignal, timeoutMs?: number): LockSession {
   const stdin = new PassThrough();
   let onLocked: () => void = () => undefined;
   const locked = new Promise<'locked'>((resolve) => {
@@ -61,10 +61,8 @@ export function openLockSession(host: string, argv: string[] | Promise<string[]>
   // Closure questions are answered in the order they were asked; so are history appends.
   const waiting: ((line: string) => void)[] = [];
   const appending: ((line: string) => void)[] = [];
-  // The argv may wait for its key exchange words (a local `ssh -G`, see fast-kex.ts); what is
-  // written to stdin meanwhile waits in the stream.
-  const session = Promise.resolve(argv).then((words) => exec({
-    argv: words,
+  const session = exec({
+    argv,
     stdin,
     signal,
     onLine: (line, stream) => {
@@ -84,7 +82,7 @@ export function openLockSession(host: string, argv: string[] | Promise<string[]>
         onLocked();
       }
     },
-  }));
+  });
   /**
    * Writes a request to the held session and waits for its answer: the next line of its kind
    * (answers come in the order asked), or why none came. A late answer still takes its place.

@@ -111,7 +111,7 @@ export class OperatingVerbs {
   run(
     step: VerbStep,
     command: PlannedCommand,
-    extra: { stdin?: string; secrets?: string[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp; watch?: (line: string) => void } = {},
+    extra: { stdin?: string | Buffer; secrets?: readonly Buffer[]; timeoutMs?: number; idleTimeoutMs?: number; quietStdout?: boolean; deployId?: string; quiet?: RegExp; watch?: (line: string) => void } = {},
   ): Promise<ExecResult> {
     return this.ctx.exec({
       idleTimeoutMs: extra.idleTimeoutMs,
@@ -291,8 +291,7 @@ export class OperatingVerbs {
       action,
       to,
       watchdogTimeout: action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined,
-      // A rollback is rare: its session keeps ssh's key exchange as it is (no ssh -G first).
-      lock: { ...held, argv: resolveArgv(held.argv, this.values({ sessionKex: [] })) },
+      lock: { ...held, argv: resolveArgv(held.argv, this.values()) },
       signal: this.ctx.signal,
       now: this.ctx.now,
       sleep: this.ctx.sleep,

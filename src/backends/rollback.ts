@@ -109,7 +109,7 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
       const settled = await settleWatchdog({
         host,
         armed,
-        confirmArgv: resolveArgv(confirmWatchdogCommand(ssh).argv, { deployId: armed.id, freshKex: [] }),
+        confirmArgv: resolveArgv(confirmWatchdogCommand(ssh).argv, { deployId: armed.id }),
         probeArgv: resolveArgv(probeCommand(ssh, undefined, FRESH_CONNECTION, 'verify').argv, {}),
         exec,
         now,

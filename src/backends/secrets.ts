@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HostError } from '../errors.js';
-import { redact, tailLines, type Exec, type ExecResult } from '../exec/index.js';
+import { redactionPatterns, redactText, tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import type { SecretSource } from '../manifest/inventory.js';
 import {
   describeSecretSource,
@@ -83,12 +83,24 @@ export class SecretReader {
   async readAll(host: string, step: string, secrets: readonly PlannedSecret[], signal?: AbortSignal): Promise<Buffer[]> {
     const contents: Buffer[] = [];
     for (const secret of secrets) {
+      let content: Buffer;
       try {
-        contents.push(await this.read(secret, signal));
+        content = await this.read(secret, signal);
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         throw new HostError(host, step, `secret ${secret.name}: ${why}`, [], 'fix the source in fleet.yaml (command, file or env), then run again');
       }
+      // An empty secret is nearly always a source that failed quietly (a command printing nothing).
+      if (content.length === 0 && secret.allowEmpty !== true) {
+        throw new HostError(
+          host,
+          step,
+          `secret ${secret.name}: ${describeSecretSource(secret.source)} gave an empty secret`,
+          [],
+          'fix the source in fleet.yaml, or set `allowEmpty: true` on the secret if empty is what it should be',
+        );
+      }
+      contents.push(content);
     }
     return contents;
   }
@@ -111,9 +123,11 @@ export class SecretReader {
     const result = await this.exec({ argv: source.argv, cwd: source.cwd, signal, timeoutMs: SOURCE_TIMEOUT_MS, binaryStdout: true });
     const content = result.stdoutBytes ?? Buffer.from(result.stdout);
     if (result.exitCode !== 0) {
-      content.fill(0);
       // Its stderr may name what went wrong; whatever it printed on stdout is not repeated.
-      const last = redact(result.stderr, [result.stdout].filter((s) => s.length >= 4)).split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
+      const redactions = redactionPatterns([content]);
+      const last = redactText(result.stderr, redactions.patterns).split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
+      redactions.dispose();
+      content.fill(0);
       const how = result.timedOut ? `took longer than ${SOURCE_TIMEOUT_MS / 1000}s` : result.exitCode === 127 && !result.signal ? 'could not be run' : `exited ${result.exitCode ?? result.signal}`;
       throw new SecretSourceError(`${describeSecretSource(source)} ${how}${last ? `: ${last}` : ''}`);
     }
@@ -173,15 +187,6 @@ export function describeOutOfPlace(secrets: readonly PlannedSecret[], states: re
   });
 }
 
-/** Strings to redact from every line of an upload: the contents and what travels on stdin. */
-export function secretRedactions(contents: readonly Buffer[]): string[] {
-  return contents.flatMap((content) => {
-    const text = content.toString();
-    const trimmed = text.trim();
-    return [content.toString('base64'), text, trimmed].filter((s) => s.length >= 4);
-  });
-}
-
 /** Reads `missing-user=`/`missing-group=` lines of a refused upload. */
 export function missingOwners(stdout: string): { users: string[]; groups: string[] } {
   const users: string[] = [];
@@ -198,9 +203,33 @@ export function missingOwners(stdout: string): { users: string[]; groups: string
 /** Exit status of SECRETS_PUSH_SCRIPT when an owner or group does not exist on the target. */
 export const SECRETS_NO_OWNER = 3;
 
+/** Exit status of SECRETS_PUSH_SCRIPT when a destination is a directory (or a link to one) on the target. */
+export const SECRETS_DESTINATION_DIRECTORY = 4;
+
+/** Reads `directory=` lines of a refused upload: destinations that are directories on the target. */
+export function directoryDestinations(stdout: string): string[] {
+  return stdout.split('\n').flatMap((line) => {
+    const match = /^directory=(.+)$/.exec(line);
+    return match?.[1] ? [match[1]] : [];
+  });
+}
+
 /** Why an upload failed, as one line with a hint; undefined when it succeeded. */
 export function secretUploadFailure(host: string, step: string, upload: SecretUpload, result: ExecResult, afterActivation: boolean): HostError | undefined {
   if (result.exitCode === 0) return undefined;
+  if (result.exitCode === SECRETS_DESTINATION_DIRECTORY) {
+    const directories = directoryDestinations(result.stdout);
+    const affected = upload.secrets.filter((s) => directories.includes(s.destination));
+    const written = result.stdout.split('\n').filter((line) => line.startsWith('wrote ')).map((line) => line.slice('wrote '.length));
+    const which = affected.map((s) => `${s.name} (${s.destination})`).join(', ') || directories.join(', ');
+    return new HostError(
+      host,
+      step,
+      `secret ${which}: the destination is a directory on the target (or a link to one), not a file; ${written.length === 0 ? 'no secret was written' : `only ${written.join(', ')} written`}`,
+      [],
+      `a destination names the secret's file itself: set it to a path inside that directory (e.g. ${affected[0] ? `${affected[0].destination.replace(/\/+$/, '')}/${affected[0].name}` : '<directory>/<name>'})`,
+    );
+  }
   if (result.exitCode === SECRETS_NO_OWNER) {
     const { users, groups } = missingOwners(result.stdout);
     const lacking = [...users.map((u) => `user ${u}`), ...groups.map((g) => `group ${g}`)];
@@ -256,14 +285,15 @@ export async function restoreSecrets(options: {
     if (files.length === 0) continue;
     // Built for these settings (one-shot, no shared connection), as the plan builds it for a run.
     const push = pushSecretsCommand(ssh, upload.secrets, true, after ? 'after activation' : 'before activation');
+    const stdin = pushSecretsInput(files);
     const result = await exec({
       argv: resolveArgv(push.argv, {}),
-      stdin: pushSecretsInput(files),
-      secrets: secretRedactions(files.map((f) => f.content)),
+      stdin,
+      secrets: files.map((f) => f.content),
       timeoutMs: (ssh.connectTimeout + 60) * 1000,
       signal,
       onLine: (line) => options.onLine?.(line),
-    });
+    }).finally(() => stdin.fill(0));
     const failure = secretUploadFailure(host, 'secrets', { ...upload, push }, result, after);
     if (failure) throw failure;
     uploaded.push(...files.map((f) => f.secret.name));

@@ -10,6 +10,7 @@ import type { Plan, StepScope } from '../plan/index.js';
 import { runPlan, type HostOutcome, type Phase, type Reporter, type RunEvent } from '../run/index.js';
 import { appendGithubSummary, buildJsonReport, exitCodeFor, formatDiffBlock, formatGithubSummary, formatSummaryTable, reportCommand, TAIL_LINES } from '../report/index.js';
 import { keepLastRun, lastRunPath } from './retry-failed.js';
+import { runsInCi } from '../ci-environment.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 import { interruptSignal } from './interrupt.js';
 
@@ -36,7 +37,7 @@ interface RunRecord {
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
   if (args.diff === 'confirm') requireTerminalForConfirm();
   const { plan } = await planFromArgs({ ...args, scope: steps });
-  const ci = Boolean(process.env.CI);
+  const ci = runsInCi(process.env);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = useColor(mode, process.env);
   const view = new SwitchableReporter(createReporter({ mode, stream: process.stdout, color, plan, verbose: output.verbose ?? false }));

@@ -4,6 +4,7 @@
 import type { HostPlan, Plan } from '../plan/index.js';
 import type { HostOutcome, OperateEvents, OperatePhase } from '../run/index.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
+import { runsInCi } from '../ci-environment.js';
 
 export interface HostProgress {
   /** A live view is drawn: anything meant to be read (exec's output) is printed after `close`. */
@@ -29,7 +30,7 @@ export interface ProgressOutput {
 }
 
 export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: ProgressOutput): HostProgress {
-  const ci = Boolean(process.env.CI);
+  const ci = runsInCi(process.env);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain ?? false });
   const startedAt = new Map<string, number>();
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { execProcess, type Exec } from '../exec/index.js';
 import type { CiRun, Provenance } from '../plan/index.js';
+import { runsInCi } from '../ci-environment.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,7 +22,8 @@ export function withoutCredentials(url: string | null): string | null {
 /**
  * The CI run fleet runs in, from the variables each CI sets (names and links only: no variable
  * that could hold a token is read). GitHub Actions (and Forgejo/Gitea Actions, which set the same
- * variables), GitLab CI, Buildkite, CircleCI, Jenkins; any other CI that sets `CI=true` is `ci`.
+ * variables), GitLab CI, Buildkite, CircleCI, Jenkins; any other CI (`runsInCi`) is `ci`. None
+ * when `runsInCi` says no (`CI=false` in a CI job included).
  */
 export function ciRunFromEnv(env: Env): CiRun | null {
   const run = (system: string, actor: string | undefined, runUrl: string | null | undefined): CiRun => ({
@@ -29,6 +31,7 @@ export function ciRunFromEnv(env: Env): CiRun | null {
     actor: clean(actor),
     runUrl: withoutCredentials(clean(runUrl ?? undefined)),
   });
+  if (!runsInCi(env)) return null;
   if (env.GITHUB_ACTIONS === 'true') {
     const system = env.FORGEJO_ACTIONS === 'true' ? 'forgejo-actions' : env.GITEA_ACTIONS === 'true' ? 'gitea-actions' : 'github-actions';
     const url =
@@ -41,8 +44,7 @@ export function ciRunFromEnv(env: Env): CiRun | null {
   if (env.BUILDKITE === 'true') return run('buildkite', env.BUILDKITE_BUILD_CREATOR, env.BUILDKITE_BUILD_URL);
   if (env.CIRCLECI === 'true') return run('circleci', env.CIRCLE_USERNAME, env.CIRCLE_BUILD_URL);
   if (env.JENKINS_URL) return run('jenkins', env.BUILD_USER_ID, env.BUILD_URL);
-  if (env.CI === 'true' || env.CI === '1') return run('ci', undefined, null);
-  return null;
+  return run('ci', undefined, null);
 }
 
 /** `$FLEET_OPERATOR` when set, else the CI's actor, else `user@machine`. */

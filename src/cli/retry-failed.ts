@@ -88,9 +88,11 @@ export function readRetryReport(path: string, manifestPath: string, named = fals
   return { manifest: report.manifest, startedAt: typeof report.startedAt === 'string' ? report.startedAt : '?', hosts };
 }
 
-/** The hosts of a report that did not end changed or unchanged, in its order. */
+/** The hosts of a report that did not end changed or unchanged, in its order; a host named twice, once. */
 export function hostsToRetry(report: Pick<JsonReport, 'hosts'>): { name: string; outcome: string }[] {
-  return report.hosts.filter((h) => !DONE.has(h.outcome)).map((h) => ({ name: h.host, outcome: h.outcome }));
+  const retry = new Map<string, string>();
+  for (const h of report.hosts) if (!DONE.has(h.outcome) && !retry.has(h.host)) retry.set(h.host, h.outcome);
+  return [...retry].map(([name, outcome]) => ({ name, outcome }));
 }
 
 /**
@@ -118,7 +120,10 @@ export function describeRetry(plan: Extract<RetryPlan, { hosts: unknown }>): str
   return `retrying ${n} host${n === 1 ? '' : 's'} that did not end changed or unchanged in the run of ${plan.startedAt}: ${plan.hosts.map((h) => `${h.name} (${h.outcome})`).join(', ')}`;
 }
 
-/** The selection of exactly the hosts to retry. */
+/**
+ * The selection of exactly the hosts to retry: names as the report has them, compared exactly
+ * with the manifest's (a `lab*` or `@all` there is an unknown host, never a glob or a tag).
+ */
 export function retrySelection(plan: Extract<RetryPlan, { hosts: unknown }>): Selection {
-  return { only: plan.hosts.map((h) => h.name), tags: [], exclude: [] };
+  return { only: [], tags: [], exclude: [], exactNames: { names: plan.hosts.map((h) => h.name), source: plan.from } };
 }

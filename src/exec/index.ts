@@ -5,22 +5,14 @@ import { spawn } from 'node:child_process';
 import { accessSync, appendFileSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { redactBytes, redactionPatterns, redactText } from './redact.js';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 
 export type { Exec, ExecRequest, ExecResult } from './types.js';
+export { MIN_MASKED_BYTES, redactBytes, redactionPatterns, redactText, type Redactions } from './redact.js';
 
 /** Milliseconds between SIGINT and SIGKILL when a run is cancelled. */
 export const KILL_GRACE_MS = 3000;
-
-/** Replace every secret with `***` (longest first, so overlapping secrets redact fully). */
-export function redact(text: string, secrets: readonly string[] | undefined): string {
-  if (!secrets || secrets.length === 0) return text;
-  let out = text;
-  for (const secret of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join('***');
-  }
-  return out;
-}
 
 /** Splits a byte stream into complete lines and hands each to `onLine`. */
 function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
@@ -169,12 +161,14 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
     }
 
     const captured = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-    const { onLine, secrets } = request;
+    const { onLine } = request;
+    const redactions = redactionPatterns(request.secrets ?? []);
+    const masked = redactions.patterns;
     if (!request.inheritStdio && !request.noStdio) {
       for (const stream of ['stdout', 'stderr'] as const) {
         const readable = child[stream];
         if (!readable) continue;
-        const splitter = onLine ? lineSplitter((line) => onLine(redact(line, secrets), stream)) : undefined;
+        const splitter = onLine ? lineSplitter((line) => onLine(redactText(line, masked), stream)) : undefined;
         readable.on('data', (chunk: Buffer) => {
           progressed();
           captured[stream].push(chunk);
@@ -207,15 +201,21 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
       for (const timer of timers) clearTimeout(timer);
       clearTimeout(idleTimer);
       request.signal?.removeEventListener('abort', onAbort);
-      const stdout = Buffer.concat(captured.stdout).toString();
-      let stderr = Buffer.concat(captured.stderr).toString();
+      // A secret's bytes stay bytes (binaryStdout); other output is decoded once it is redacted.
+      const stdoutBytes = request.binaryStdout ? Buffer.concat(captured.stdout) : undefined;
+      const stdout = stdoutBytes ? '' : redactBytes(Buffer.concat(captured.stdout), masked).toString();
+      let stderr = redactBytes(Buffer.concat(captured.stderr), masked).toString();
+      if (masked.length > 0 || stdoutBytes) {
+        // What the process printed may hold a secret (a tool echoing it): overwritten, as the copies are.
+        for (const chunk of [...captured.stdout, ...captured.stderr]) chunk.fill(0);
+        redactions.dispose();
+      }
       if (spawnError && child.pid === undefined) {
         stderr += `${program}: ${spawnError.message}\n`;
-        resolve({ exitCode: 127, signal: null, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut });
+        resolve({ exitCode: 127, signal: null, stdout, stderr, timedOut });
         return;
       }
-      const bytes = request.binaryStdout ? { stdoutBytes: Buffer.concat(captured.stdout) } : {};
-      resolve({ exitCode: code, signal, stdout: redact(stdout, secrets), stderr: redact(stderr, secrets), timedOut, ...(stalled ? { stalled } : {}), ...bytes });
+      resolve({ exitCode: code, signal, stdout, stderr, timedOut, ...(stalled ? { stalled } : {}), ...(stdoutBytes ? { stdoutBytes } : {}) });
     });
   });
 };

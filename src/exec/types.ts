@@ -17,8 +17,12 @@ export interface ExecRequest {
   signal?: AbortSignal;
   /** Called with each complete line of stdout/stderr as it arrives (already redacted). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  /** Strings to replace with `***` in every line passed to onLine and in the result. */
-  secrets?: readonly string[];
+  /**
+   * Secret values, as bytes, to replace with `***` in every line passed to onLine and in the result:
+   * each value, its base64 and each line of a multi-line value (see exec/redact.ts). The values
+   * stay the caller's to overwrite; what the process printed is overwritten once it is redacted.
+   */
+  secrets?: readonly Buffer[];
   /**
    * Connect the process to fleet's own stdin, stdout and stderr (an interactive `fleet ssh`);
    * nothing is captured then: `stdout`/`stderr` come back empty and `onLine` is not called.
@@ -29,7 +33,10 @@ export interface ExecRequest {
    * which must not hold fleet's pipes. Nothing is captured; `onLine` is not called.
    */
   noStdio?: boolean;
-  /** Also return stdout as the bytes it was (`stdoutBytes`), e.g. a secret that need not be text. */
+  /**
+   * Return stdout only as the bytes it was (`stdoutBytes`), never decoded to a string (`stdout` is
+   * then empty): for a secret, which need not be text and must stay overwritable.
+   */
   binaryStdout?: boolean;
 }
 

@@ -98,6 +98,8 @@ export interface SecretSpec {
   /** Octal permissions as four digits, e.g. `0400`. */
   mode: string;
   upload: SecretUpload;
+  /** An empty content is accepted (otherwise it fails the host's secrets step). */
+  allowEmpty?: boolean;
 }
 
 /** One host, fully resolved. */

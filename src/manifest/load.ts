@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { FleetError, ManifestError, type ManifestProblem } from '../errors.js';
 import type { Inventory } from './inventory.js';
-import { resolveInventory } from './resolve.js';
+import { resolveInventory, type ResolveContext } from './resolve.js';
 import type { FleetManifest } from './schema-types.js';
 import { schemaProblems, showValue, type PathProblem } from './validate.js';
 import { readYaml, type LocatedMessage, type PathSegment } from './yaml-source.js';
@@ -86,7 +86,7 @@ export function parseManifest(
   }
 
   const fromSchema = schemaProblems(data);
-  const isDirty = dirtyPaths(fromSchema.map((p) => p.scope ?? p.path));
+  const { isDirty, isBroken } = dirtyPaths(fromSchema.map((p) => p.scope ?? p.path));
 
   const fromResolve: PathProblem[] = [];
   const baseAbs = resolve(baseDir);
@@ -98,6 +98,7 @@ export function parseManifest(
       env: options.env ?? {},
       hostOrder: hostOrder(data as FleetManifest, source.keysAt(['hosts'])),
       isDirty,
+      isBroken,
     },
     fromResolve,
   );
@@ -181,10 +182,11 @@ interface DirtyNode {
 }
 
 /**
- * Whether a path is at, under or above a path with a problem, in time proportional to the path's
- * length (not to the number of problems: a big manifest may have one per host).
+ * Whether a path is at, under or above a path with a problem (`isDirty`), or at or under one
+ * (`isBroken`: the value there cannot be read at all), in time proportional to the path's length
+ * (not to the number of problems: a big manifest may have one per host).
  */
-function dirtyPaths(paths: readonly (readonly PathSegment[])[]): (path: readonly PathSegment[]) => boolean {
+function dirtyPaths(paths: readonly (readonly PathSegment[])[]): Pick<ResolveContext, 'isDirty' | 'isBroken'> {
   const root: DirtyNode = { end: false, children: new Map() };
   for (const path of paths) {
     let node = root;
@@ -198,7 +200,7 @@ function dirtyPaths(paths: readonly (readonly PathSegment[])[]): (path: readonly
     }
     node.end = true;
   }
-  return (path) => {
+  const isDirty = (path: readonly PathSegment[]): boolean => {
     let node = root;
     for (const segment of path) {
       if (node.end) return true;
@@ -208,6 +210,17 @@ function dirtyPaths(paths: readonly (readonly PathSegment[])[]): (path: readonly
     }
     return node.end || node.children.size > 0; // `path` itself, or something beneath it
   };
+  const isBroken = (path: readonly PathSegment[]): boolean => {
+    let node = root;
+    for (const segment of path) {
+      if (node.end) return true;
+      const child = node.children.get(segment);
+      if (!child) return false;
+      node = child;
+    }
+    return node.end;
+  };
+  return { isDirty, isBroken };
 }
 
 /** Host names in the order written (object key order would put numeric names first). */

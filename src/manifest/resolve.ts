@@ -36,8 +36,10 @@ export interface ResolveContext {
   env: Readonly<Record<string, string | undefined>>;
   /** Host names in the order written. */
   hostOrder: string[];
-  /** True when the schema already found a problem at or under this path: skip checks there. */
+  /** True when the schema already found a problem at, under or above this path: skip checks there. */
   isDirty(path: readonly PathSegment[]): boolean;
+  /** True when the schema found a problem at or above this path: the value there cannot be read at all. */
+  isBroken(path: readonly PathSegment[]): boolean;
 }
 
 /** The built-in values, which are also the schema's `default`s (a unit test keeps them equal). */
@@ -114,8 +116,34 @@ export function resolveInventory(
     nixosInstall: [...(given?.nixosInstall ?? BUILTIN.commands.nixosInstall)],
   };
 
-  const defaultsDirty = ctx.isDirty(['defaults']);
-  const defaults: ManifestHost = (defaultsDirty ? undefined : data.defaults) ?? {};
+  // Cross-field checks run on every well-formed part: a field with a schema problem is left out
+  // (for a host, its defaults' value too: a check must not judge a value the host did not mean).
+  const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const wellFormed = (value: unknown, at: PathSegment[]): ManifestHost => {
+    if (!isMapping(value) || ctx.isBroken(at)) return {};
+    const out: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) {
+      if (!ctx.isDirty([...at, key])) out[key] = field;
+      // One broken secret leaves the host's other secrets to check.
+      else if (key === 'secrets' && isMapping(field) && !ctx.isBroken([...at, key])) {
+        out[key] = Object.fromEntries(Object.entries(field).filter(([secret]) => !ctx.isDirty([...at, key, secret])));
+      }
+    }
+    return out as ManifestHost;
+  };
+  /** The defaults for one host, without what the host wrote with a problem. */
+  const defaultsFor = (host: ManifestHost, written: unknown): ManifestHost => {
+    if (!isMapping(written)) return defaults;
+    const out: Record<string, unknown> = { ...defaults };
+    for (const key of Object.keys(written)) {
+      if (key === 'secrets' && isMapping(host.secrets) && isMapping(defaults.secrets)) {
+        const broken = Object.keys(written.secrets as object).filter((s) => !(s in (host.secrets as object)));
+        out.secrets = Object.fromEntries(Object.entries(defaults.secrets).filter(([s]) => !broken.includes(s)));
+      } else if (!(key in host)) delete out[key];
+    }
+    return out as ManifestHost;
+  };
+  const defaults: ManifestHost = wellFormed(data.defaults, ['defaults']);
   if (defaults.target !== undefined) {
     report(
       ['defaults', 'target'],
@@ -128,11 +156,13 @@ export function resolveInventory(
 
   // Pass 1: targets, so that buildHost can name another host.
   const targets = new Map<string, Endpoint>();
+  // A host whose target has a problem is left out whole: every other check of it depends on where it is.
   const usable = ctx.hostOrder.filter(
-    (name) => hostsData[name] !== undefined && !defaultsDirty && !ctx.isDirty(['hosts', name]),
+    (name) => isMapping(hostsData[name]) && !ctx.isBroken(['hosts', name]) && !ctx.isDirty(['hosts', name, 'target']),
   );
+  const hostData = new Map(usable.map((name) => [name, wellFormed(hostsData[name], ['hosts', name])]));
   for (const name of usable) {
-    const endpoint = resolveTarget(name, hostsData[name] as ManifestHost, defaults, report);
+    const endpoint = resolveTarget(name, hostData.get(name)!, defaults, report);
     if (endpoint) targets.set(name, endpoint);
   }
 
@@ -149,10 +179,11 @@ export function resolveInventory(
   const tofuFile = join(dirname(ctx.manifestPath), TOFU_KNOWN_HOSTS);
   for (const name of usable) {
     const target = targets.get(name);
-    const host = hostsData[name] as ManifestHost;
+    const host = hostData.get(name)!;
+    const hostDefaults = defaultsFor(host, hostsData[name]);
     const pick = <K extends keyof ManifestHost>(key: K): Picked<ManifestHost[K]> | undefined => {
       if (host[key] !== undefined) return { value: host[key], at: ['hosts', name, key] };
-      if (defaults[key] !== undefined) return { value: defaults[key], at: ['defaults', key] };
+      if (hostDefaults[key] !== undefined) return { value: hostDefaults[key], at: ['defaults', key] };
       return undefined;
     };
 
@@ -170,11 +201,11 @@ export function resolveInventory(
       if (problem) report(tofu.at, `${formatPath(tofu.at)}: fleet keeps the keys it learns in ${showValue(tofuFile)}, which ${problem}`);
     }
     const hostKeys = resolveHostKeys(pick('hostKey'), report);
-    const keys = resolveKeys(name, host, defaults, localPath, report);
-    const bootstrap = resolveBootstrap(name, host, defaults, target, localPath, report);
+    const keys = resolveKeys(name, host, hostDefaults, localPath, report);
+    const bootstrap = resolveBootstrap(name, host, hostDefaults, target, localPath, report);
     const healthChecks = resolveHealthChecks(pick('healthChecks'), report);
-    const secrets = resolveSecrets(name, host, defaults, ctx.baseDir, localPath, report, once);
-    const rollback = { ...defaults.rollback, ...host.rollback };
+    const secrets = resolveSecrets(name, host, hostDefaults, ctx.baseDir, localPath, report, once);
+    const rollback = { ...hostDefaults.rollback, ...host.rollback };
 
     if (!target || !buildHost) continue;
     hosts.push({
@@ -205,7 +236,9 @@ export function resolveInventory(
   });
 
   const rollout = top('rollout');
-  if (rollout) checkCanary(rollout, hosts, report);
+  // Canary selectors are checked against every host's tags: only when every host and its tags were read.
+  const everyHostRead = hosts.length === ctx.hostOrder.length && !ctx.isDirty(['defaults', 'tags']) && !ctx.hostOrder.some((name) => ctx.isDirty(['hosts', name, 'tags']));
+  if (rollout && everyHostRead) checkCanary(rollout, hosts, report);
   return {
     manifestPath: ctx.manifestPath,
     flake,
@@ -578,6 +611,7 @@ function resolveSecrets(
       group: secret.group ?? BUILTIN.secret.group,
       mode: mode.padStart(4, '0'),
       upload: secret.upload ?? BUILTIN.secret.upload,
+      ...(secret.allowEmpty === true ? { allowEmpty: true } : {}),
     });
   }
   return specs;

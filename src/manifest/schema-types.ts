@@ -163,7 +163,7 @@ export interface ManifestCommands {
  */
 export interface ManifestSsh {
   /**
-   * Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). A KexAlgorithms=… here (or in your ssh configuration) is used as it is on every connection: fleet then never moves curve25519 first (docs/safety.md, "ssh connections per host").
+   * Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). fleet never adds, removes or reorders ssh's algorithms: a KexAlgorithms=… (or Ciphers, MACs) here or in your ssh configuration is what ssh negotiates, on every connection (docs/safety.md, "ssh connections per host").
    */
   options?: SshOption[];
 }
@@ -297,4 +297,8 @@ export interface ManifestSecret {
    * before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.
    */
   upload?: 'before-activation' | 'after-activation';
+  /**
+   * Accept an empty secret (a command that prints nothing, an empty file or variable). Off by default: an empty secret is almost always a source that failed quietly, so it fails the host's secrets step before anything is uploaded.
+   */
+  allowEmpty?: boolean;
 }

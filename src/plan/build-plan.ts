@@ -266,12 +266,7 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
 function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lockEarly: boolean): HostPlan {
   const mode = options.modeOverride ?? spec.mode;
   const keys = plannedKeys(spec);
-  // A host whose plan pushes no key and no secret shares a connection that carries store paths,
-  // commands and their answers only: its master may take curve25519 first (ssh/kex.ts). The
-  // commands that carry keys or secrets never use that master in any case (withoutSessionKex).
-  const carriesSecrets = (keys !== undefined && keys.push !== 'never') || spec.secrets.length > 0;
-  const shared = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
-  const ssh: SshSettings | undefined = shared && !carriesSecrets ? { ...shared, sessionKex: 'fast-first' } : shared;
+  const ssh: SshSettings | undefined = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
   const firstProbe = {
     closure: needsSystems(options.scope),
     keyDir: keys?.destination ?? '/etc/ssh',
@@ -307,7 +302,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     const healthChecks = mode === 'switch' || mode === 'test' ? spec.healthChecks : [];
     const how =
       act.kind === 'watched'
-        ? 'one fresh connection (no shared one; <freshKex>: curve25519 first where ssh_config sets no KexAlgorithms) confirms the watchdog and shows <toplevel> as the live system; if ssh is lost, wait for the target to roll back'
+        ? 'one fresh connection (no shared one) confirms the watchdog and shows <toplevel> as the live system; if ssh is lost, wait for the target to roll back'
         : act.check?.fresh
           ? 'a fresh connection (no shared one) shows <toplevel> as the live system'
           : `the target shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}`;

@@ -1,6 +1,7 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
+import { base64Bytes } from '../bytes.js';
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
-import { CONTROL_PERSIST_SECONDS, controlPath, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withoutSessionKex, withSudo, type SshSettings } from '../ssh/index.js';
+import { CONTROL_PERSIST_SECONDS, controlPath, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
 import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
 import type { Arg, ArmingActivateCommand, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
@@ -227,11 +228,9 @@ export function onTarget(ssh: SshSettings | undefined, remote: readonly Arg[], o
  * holds flock on the target until fleet closes its stdin.
  */
 export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: string, probe: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
-  const [program, ...rest] = onTarget(ssh, ['sh', '-c', LOCK_SCRIPT, 'fleet-lock', String(waitSeconds), holder, ...probeArgs(probe)]);
   return {
     purpose: 'lock and probe',
-    // It opens the host's shared master: where nothing secret will cross it, with <sessionKex>.
-    argv: ssh.sessionKex === 'fast-first' ? [program as Arg, { ref: 'sessionKex' }, ...rest] : [program as Arg, ...rest],
+    argv: onTarget(ssh, ['sh', '-c', LOCK_SCRIPT, 'fleet-lock', String(waitSeconds), holder, ...probeArgs(probe)]),
     stdin: 'held open until the host is done',
   };
 }
@@ -267,28 +266,30 @@ export function armedActivateCommand(ssh: SshSettings, timeoutSeconds: number, m
   return { purpose: `arm watchdog, activate ${mode} (as nixos-rebuild does)`, argv: onTarget(ssh, remote), arms: 'watchdog' };
 }
 
-/**
- * Over a brand-new connection (no shared master): confirms the watchdog, then answers the probe.
- * `<freshKex>` is ssh's own key exchange list with curve25519 first where the user set none (see
- * ssh/kex.ts: nothing secret crosses this connection), else nothing.
- */
+/** Over a brand-new connection (no shared master): confirms the watchdog, then answers the probe. */
 export function confirmWatchdogCommand(ssh: SshSettings, probe: ProbeArgs = NO_PROBE_EXTRAS): PlannedCommand {
-  const [program, ...rest] = onTarget(ssh, ['sh', '-c', CONFIRM_WATCHDOG_SCRIPT, 'fleet-confirm', { ref: 'deployId' }, ...probeArgs(probe)], FRESH_CONNECTION);
   return {
     purpose: 'confirm watchdog and verify',
-    argv: [program as Arg, { ref: 'freshKex' }, ...rest],
+    argv: onTarget(ssh, ['sh', '-c', CONFIRM_WATCHDOG_SCRIPT, 'fleet-confirm', { ref: 'deployId' }, ...probeArgs(probe)], FRESH_CONNECTION),
   };
 }
 
 /** push-keys: one ssh call; stdin carries `<name> <mode> <base64>` lines (see PUSH_KEYS_SCRIPT). */
 export function pushKeysCommand(ssh: SshSettings | undefined, destinationDir: string): PlannedCommand {
-  // Key material: never over a master whose key exchange fleet chose.
-  return { purpose: 'push keys', argv: onTarget(ssh && withoutSessionKex(ssh), ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir]), stdin: 'key files' };
+  return { purpose: 'push keys', argv: onTarget(ssh, ['sh', '-c', PUSH_KEYS_SCRIPT, 'fleet-push-keys', destinationDir]), stdin: 'key files' };
 }
 
-/** The stdin of push-keys: one line per file. Holds key material: never log it. */
-export function pushKeysInput(files: readonly { name: string; mode: string; content: Buffer }[]): string {
-  return files.map((f) => `${f.name} ${f.mode} ${f.content.toString('base64')}\n`).join('');
+/** `<words> <base64 of content>\n` per file, as one Buffer (the content never becomes a string). */
+function recordLines(files: readonly { words: string; content: Buffer }[]): Buffer {
+  const parts = files.flatMap((f) => [Buffer.from(`${f.words} `), base64Bytes(f.content), Buffer.from('\n')]);
+  const input = Buffer.concat(parts);
+  for (const part of parts) part.fill(0);
+  return input;
+}
+
+/** The stdin of push-keys: one line per file. Holds key material: never log it; overwrite it when sent. */
+export function pushKeysInput(files: readonly { name: string; mode: string; content: Buffer }[]): Buffer {
+  return recordLines(files.map((f) => ({ words: `${f.name} ${f.mode}`, content: f.content })));
 }
 
 /**
@@ -298,14 +299,13 @@ export function pushKeysInput(files: readonly { name: string; mode: string; cont
  */
 export function pushSecretsCommand(ssh: SshSettings | undefined, secrets: readonly PlannedSecret[], localRoot: boolean, when: string): PlannedCommand {
   const remote = ['sh', '-c', SECRETS_PUSH_SCRIPT, 'fleet-push-secrets', ...secrets.flatMap((s) => [s.destination, s.owner, s.group, s.mode])];
-  // Secret content: never over a master whose key exchange fleet chose.
-  const argv = ssh ? onTarget(withoutSessionKex(ssh), remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
+  const argv = ssh ? onTarget(ssh, remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
   return { purpose: `upload secrets ${when}`, argv, stdin: 'secret contents (only those missing or different on the target)' };
 }
 
-/** The stdin of a secrets upload: one `<index> <base64>` line per file. Holds secret content: never log it. */
-export function pushSecretsInput(files: readonly { index: number; content: Buffer }[]): string {
-  return files.map((f) => `${f.index} ${f.content.toString('base64')}\n`).join('');
+/** The stdin of a secrets upload: one `<index> <base64>` line per file. Holds secret content: never log it; overwrite it when sent. */
+export function pushSecretsInput(files: readonly { index: number; content: Buffer }[]): Buffer {
+  return recordLines(files.map((f) => ({ words: String(f.index), content: f.content })));
 }
 
 /** ssh-keygen making a new ed25519 host key without a passphrase. */

@@ -1,7 +1,7 @@
 // The remote scripts and pure argv builders of the operating commands (status, check, exec, ssh,
 // generations, rollback, reboot, install). Arguments reach scripts as $1…, never spliced in.
 import type { HealthCheck, ToolCommands } from '../manifest/inventory.js';
-import { FRESH_CONNECTION, quoteRemoteCommand, sshBase, withoutSessionKex, withSudo, type SshSettings } from '../ssh/index.js';
+import { FRESH_CONNECTION, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 
 /** The system profile whose generations fleet lists and switches. */
@@ -85,8 +85,7 @@ export function onTargetArgv(ssh: SshSettings | undefined, remote: readonly stri
 
 /** ssh settings for a one-shot command: no shared master connection is left behind. */
 export function oneShotSsh(ssh: SshSettings): SshSettings {
-  // No master, so no key exchange of fleet's choosing either: ssh's own, as it is.
-  return { ...withoutSessionKex(ssh), controlDir: undefined };
+  return { ...ssh, controlDir: undefined };
 }
 
 export function checkCommand(ssh: SshSettings | undefined): string[] {

@@ -85,7 +85,9 @@ done
 /**
  * Writes secret files. Args: <path> <owner> <group> <mode>, four words per secret of the upload.
  * First every owner and group must exist (else `missing-user=`/`missing-group=` lines and exit 3,
- * before anything is written). Then stdin carries one record per file to write, `<index> <base64
+ * before anything is written), and no destination may be a directory or a link to one (`mv` would
+ * put the file inside it: `directory=` lines and exit 4, before anything is written; checked again
+ * right before each rename). Then stdin carries one record per file to write, `<index> <base64
  * content>`: each goes into a temporary file beside its destination (created 0600 under umask 077),
  * gets its owner, group and mode, and is renamed into place, so a half-written secret is never
  * live. `printf` is a shell builtin: the content never appears in any process's argv, and it is
@@ -97,14 +99,17 @@ tmp=
 trap 'if [ -n "$tmp" ]; then rm -f "$tmp"; fi' EXIT
 count=$(( $# / 4 ))
 i=0; missing=0
+directory=0
 for word in "$@"; do
   case $(( i % 4 )) in
+    0) if [ -d "$word" ]; then echo "directory=$word"; directory=1; fi ;;
     1) if ! id -u "$word" >/dev/null 2>&1; then echo "missing-user=$word"; missing=1; fi ;;
     2) if ! getent group "$word" >/dev/null 2>&1; then echo "missing-group=$word"; missing=1; fi ;;
   esac
   i=$(( i + 1 ))
 done
 [ "$missing" = 0 ] || exit 3
+[ "$directory" = 0 ] || exit 4
 while IFS=' ' read -r index data; do
   case $index in ''|*[!0-9]*) echo "fleet: bad secret record" >&2; exit 1 ;; esac
   [ "$index" -lt "$count" ] || { echo "fleet: bad secret record" >&2; exit 1; }
@@ -115,6 +120,7 @@ while IFS=' ' read -r index data; do
   printf '%s' "$data" | base64 -d > "$tmp"
   chown "$owner:$group" "$tmp"
   chmod "$mode" "$tmp"
+  if [ -d "$dest" ]; then echo "directory=$dest"; exit 4; fi
   mv -f "$tmp" "$dest"
   tmp=
   echo "wrote $dest"

@@ -13,6 +13,11 @@ export interface Selection {
   tags: string[];
   /** Names, globs or `@tag`s to leave out. */
   exclude: string[];
+  /**
+   * Host names read from a file (`--retry-failed`'s report), with the file: each is compared with
+   * the manifest's names exactly as it is, never as a glob or a tag, and must name a host.
+   */
+  exactNames?: { names: string[]; source: string };
 }
 
 export const SELECT_ALL: Selection = { only: [], tags: [], exclude: [] };
@@ -80,6 +85,18 @@ export function selectHosts(hosts: readonly HostSpec[], selection: Selection): H
   const chosen = new Set<string>(
     selectors.length === 0 ? hosts.map((h) => h.name) : selectors.flatMap((s) => match(s, hosts, byName).map((h) => h.name)),
   );
+  if (selection.exactNames) {
+    const { names, source } = selection.exactNames;
+    const unknown = names.find((name) => !byName.has(name));
+    if (unknown !== undefined) {
+      throw new UsageError(
+        `unknown host ${JSON.stringify(unknown)} in ${source}: a host name read from a file is compared exactly with the manifest's (never a glob or a tag)`,
+        `known hosts: ${someOf(hosts.map((h) => h.name))}`,
+      );
+    }
+    // Only these: the names narrow whatever the selectors chose (none: every host).
+    for (const name of [...chosen]) if (!names.includes(name)) chosen.delete(name);
+  }
   for (const selector of selection.exclude) {
     for (const host of match(selector.trim(), hosts, byName)) chosen.delete(host.name);
   }

@@ -5,7 +5,7 @@ import type { BootstrapOptions, Endpoint, HealthCheck, Mode, RolloutFailurePolic
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey' | 'freshKex' | 'sessionKex';
+export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with

@@ -629,8 +629,6 @@ export class HostRun {
       return new Skip(`already runs ${this.build.toplevel}`);
     }
     const activation = step.activation;
-    // ssh -G for the confirming connection runs beside the copy, not after the activation.
-    if (activation.kind === 'watched') this.verbs.prepareFreshConnection(activation);
     // The probe said whether the closure is there; a bootstrap has just put it there.
     const present = this.bootstrapped || this.closureCopied || (await this.closurePresent());
     // Activation needs the built system here only to copy it, or when this machine is the target.

@@ -18,12 +18,6 @@ export interface SshSettings {
   /** Extra `Key=Value` options from the manifest. */
   extraOptions: string[];
   connectTimeout: number;
-  /**
-   * `fast-first`: the host's shared connection carries no key or secret, so its master may take
-   * curve25519 first (`<sessionKex>`, ssh/kex.ts) and lives at a ControlPath of its own, which
-   * commands that carry secrets never use (withoutSessionKex). Absent: ssh's key exchange as it is.
-   */
-  sessionKex?: 'fast-first';
 }
 
 /**
@@ -63,21 +57,10 @@ export function sshOptions(settings: SshSettings, overrides: string[] = []): str
   return options.flatMap((o) => ['-o', o]);
 }
 
-/**
- * The shared master's socket (ssh expands %C), undefined without sharing. A master whose key
- * exchange fleet chose (`fast-first`) has a socket of its own: no command that carries a secret
- * can ever be multiplexed over it, not even one of another run sharing the directory.
- */
+/** The shared master's socket (ssh expands %C), undefined without sharing. */
 export function controlPath(settings: SshSettings): string | undefined {
   if (!settings.controlDir) return undefined;
-  return `${settings.controlDir}/%C${settings.sessionKex === 'fast-first' ? '.fast' : ''}`;
-}
-
-/** The settings for a command that carries keys or secrets: ssh's own key exchange, its own master. */
-export function withoutSessionKex(settings: SshSettings): SshSettings {
-  if (settings.sessionKex === undefined) return settings;
-  const { sessionKex: _fast, ...rest } = settings;
-  return rest;
+  return `${settings.controlDir}/%C`;
 }
 
 /** `user@host` as ssh and nix expect it (IPv6 hosts bare for ssh). */

@@ -2,4 +2,3 @@
 export * from './quote.js';
 export * from './argv.js';
 export * from './known-hosts.js';
-export * from './kex.js';

@@ -1,4 +1,5 @@
 // Which renderer a run gets: the live view on an interactive terminal, plain lines elsewhere, or JSON.
+import { runsInCi } from '../ci-environment.js';
 
 /** How progress is shown. */
 export type ReporterMode = 'tty' | 'plain' | 'json';
@@ -7,7 +8,7 @@ export type ReporterMode = 'tty' | 'plain' | 'json';
 export interface ModeInputs {
   /** stdout is a terminal. */
   isTTY: boolean;
-  /** Running in CI (the CLI reads `CI` and friends). */
+  /** Running in CI (`runsInCi`: `CI` and friends; `CI=false` is not CI). */
   ci: boolean;
   /** `--json`: stdout carries only the final report. */
   json: boolean;
@@ -33,5 +34,5 @@ export function chooseReporterMode(inputs: ModeInputs): ReporterMode {
 export function useColor(mode: ReporterMode, env: Record<string, string | undefined>): boolean {
   if (env.NO_COLOR) return false;
   if (env.FORCE_COLOR) return true;
-  return mode === 'tty' && !env.CI;
+  return mode === 'tty' && !runsInCi(env);
 }

@@ -70,10 +70,7 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
       ? 'one session from the start of the run, while hosts are evaluated: opens the shared connection, holds the deploy lock for the whole sequence'
       : 'one session, when the host starts: holds the deploy lock for the whole sequence';
     const closure = connect.closure === 'ask' ? ', answers ?<toplevel> (is the closure there?)' : '';
-    const kex = connect.command.argv.some((word) => typeof word !== 'string' && word.ref === 'sessionKex')
-      ? '; no key or secret crosses its connection (<sessionKex>: curve25519 first where ssh_config sets no KexAlgorithms)'
-      : '';
-    lines.push(`  lock and probe  ${when}${closure}${kex}`);
+    lines.push(`  lock and probe  ${when}${closure}`);
   } else lines.push('  probe  always, before the steps');
   lines.push(...commandLines([connect.command]));
   const requested = (kind: StepKind) => scope.steps.includes(kind);

@@ -105,8 +105,9 @@ export function runFleetInTerminal(
   timeoutMs = 120_000,
   size: { columns: number; rows: number } = { columns: 120, rows: 40 },
 ): Promise<TerminalRun> {
-  const env: Record<string, string> = { ...process.env, ...lab.env, TERM: 'xterm-256color' } as Record<string, string>;
-  delete env.CI;
+  // A person's terminal, even when the suite runs in CI: CI=false is "not CI" whatever CI
+  // variables the runner set (GITHUB_ACTIONS and the like would count otherwise).
+  const env: Record<string, string> = { ...process.env, ...lab.env, TERM: 'xterm-256color', CI: 'false' } as Record<string, string>;
   delete env.NO_COLOR;
   // The argv is quoted for script's `sh -c` here, in the test harness only.
   const command = ['stty', 'cols', String(size.columns), 'rows', String(size.rows), ';', 'exec', 'node', FLEET_BIN, ...args]

@@ -168,4 +168,24 @@ describe('retry and deploy history in the lab', () => {
     expect((h3 as unknown as { history: unknown }).history).toMatchObject({ written: false });
     expect(run.stdout).toMatch(/\[h3\] ! deploy history not written/);
   }, 120_000);
+
+  it('--retry-failed reads a report\'s host names as names: `h*` or `@all` there is an unknown host (exit 2), and nothing is deployed', async () => {
+    const kept = JSON.parse(readFileSync(join(dir, 'first.json'), 'utf8')) as { hosts: { host: string; outcome: string }[] };
+    for (const name of ['h*', '@all']) {
+      const path = join(dir, `names-${name === 'h*' ? 'glob' : 'tag'}.json`);
+      writeFileSync(path, JSON.stringify({ ...kept, hosts: [{ ...kept.hosts[0]!, host: name, outcome: 'failed' }] }));
+      const before = { tools: lab.toolLog().length, activations: ['h1', 'h2', 'h3'].map((h) => lab.activations(h).length) };
+      const trace = join(dir, `trace-${name === 'h*' ? 'glob' : 'tag'}.jsonl`);
+      const run = await fleet(['apply', '--retry-failed', path], { ...LOCAL, FLEET_TRACE_EXEC: trace });
+      expect(run.code, run.stderr).toBe(2);
+      // No process fleet started reached a host (no ssh, no copy).
+      const started = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { argv: string[] }).argv) : [];
+      expect(started.filter((argv) => argv[0] === 'ssh' || argv.includes('copy'))).toEqual([]);
+      expect(run.stderr).toContain(`fleet: unknown host ${JSON.stringify(name)} in ${path}: a host name read from a file is compared exactly`);
+      // Only fleet's flavour question (`nixos-rebuild --store-path`, local) may have run: nothing touched a host.
+      const addresses = ['h1', 'h2', 'h3'].map((h) => lab.host(h).address);
+      expect(lab.toolLog().slice(before.tools).filter((t) => addresses.some((a) => JSON.stringify(t.argv).includes(a)))).toEqual([]);
+      expect(['h1', 'h2', 'h3'].map((h) => lab.activations(h).length)).toEqual(before.activations);
+    }
+  }, 60_000);
 });

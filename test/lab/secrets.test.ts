@@ -260,6 +260,38 @@ describe('secrets at deploy time', () => {
     lab.setRevision(2);
   }, 120_000);
 
+  it('a destination that is a directory, or a link to one, fails the host\'s secrets step and leaves nothing there', async () => {
+    expect((await lab.exec('s2', ['sh', '-c', 'mkdir -p /run/labdir && ln -sfn /run/labdir /run/labdir-link'])).exitCode).toBe(0);
+    for (const destination of ['/run/labdir', '/run/labdir-link']) {
+      writeManifest({ s2: { 'to-dir': { file: './file-source', destination } } });
+      const run = await fleet(['push-secrets', 's2']);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      const s2 = hostOf(readReport(run.report), 's2');
+      expect(s2).toMatchObject({ outcome: 'failed', step: 'secrets' });
+      expect(s2.reason).toBe(`secret to-dir (${destination}): the destination is a directory on the target (or a link to one), not a file; no secret was written`);
+      expect(run.stdout).not.toMatch(/wrote \/run\/labdir/);
+      expect((await lab.exec('s2', ['ls', '-A', '/run/labdir'])).stdout).toBe('');
+      expect((await lab.exec('s2', ['test', '-L', '/run/labdir-link'])).exitCode).toBe(0);
+    }
+    writeManifest();
+  }, 120_000);
+
+  it('an empty secret is refused, naming host and secret, unless it says allowEmpty', async () => {
+    writeManifest({ s2: { empty: { command: ['true'] } } });
+    const refused = await fleet(['push-secrets', 's2']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(hostOf(readReport(refused.report), 's2')).toMatchObject({ outcome: 'failed', step: 'secrets', reason: 'secret empty: command true gave an empty secret; nothing on the host was changed' });
+    expect(refused.stdout).toMatch(/allowEmpty: true/);
+    expect((await onTarget('s2', '/run/keys/empty')).exists).toBe(false);
+
+    writeManifest({ s2: { empty: { command: ['true'], allowEmpty: true } } });
+    const allowed = await fleet(['push-secrets', 's2']);
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
+    expect(await onTarget('s2', '/run/keys/empty')).toMatchObject({ exists: true, owner: 'root', mode: '400', content: '' });
+    expect((await lab.exec('s2', ['rm', '-f', '/run/keys/empty'])).exitCode).toBe(0);
+    writeManifest();
+  }, 120_000);
+
   it('after a reboot empties /run/keys, fleet status says "secrets missing"; push-secrets and fleet reboot restore them', async () => {
     // The lab's own reboot, as a power cut would: /run is a fresh tmpfs.
     await lab.reboot('s1');

@@ -1,14 +1,14 @@
 // Secret sources (read once, in memory, withheld from children), the keyed digest comparison, and
 // the remote upload and probe scripts run for real with sh in a scratch directory.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseProbe, SecretReader, secretDigest, secretStates, withholdSecretEnvironment } from '../../../src/backends/index.js';
+import { parseProbe, SecretReader, secretDigest, secretStates, secretUploadFailure, withholdSecretEnvironment } from '../../../src/backends/index.js';
 import type { Exec, ExecRequest } from '../../../src/exec/index.js';
 import type { SecretSpec } from '../../../src/manifest/inventory.js';
-import { PROBE_SCRIPT, pushSecretsInput, SECRETS_PUSH_SCRIPT } from '../../../src/plan/index.js';
+import { PROBE_SCRIPT, pushSecretsCommand, pushSecretsInput, SECRETS_PUSH_SCRIPT } from '../../../src/plan/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -55,6 +55,21 @@ describe('SecretReader', () => {
     await expect(reader.readAll('web-1', 'secrets', [secret('e', { kind: 'env', name: 'FLEET_NOT_SET_ANYWHERE' })])).rejects.toThrow('secret e: environment variable FLEET_NOT_SET_ANYWHERE is not set');
   });
 
+  it('refuses an empty secret, naming host and secret, unless the secret allows it', async () => {
+    const exec: Exec = async () => ({ exitCode: 0, signal: null, stdout: '', stderr: '', timedOut: false, stdoutBytes: Buffer.alloc(0) });
+    const empty = secret('token', { kind: 'command', argv: ['pass', 'show', 'token'], cwd: dir });
+    const refused = await new SecretReader(exec, {}).readAll('web-1', 'secrets', [empty]).then(() => undefined, (error: unknown) => error);
+    expect(refused).toMatchObject({
+      host: 'web-1',
+      step: 'secrets',
+      message: 'secret token: command pass show token gave an empty secret',
+      hint: 'fix the source in fleet.yaml, or set `allowEmpty: true` on the secret if empty is what it should be',
+    });
+    const allowed = await new SecretReader(exec, {}).readAll('web-1', 'secrets', [{ ...empty, allowEmpty: true }]);
+    expect(allowed.map((c) => c.length)).toEqual([0]);
+    await expect(new SecretReader(exec, { EMPTY: '' }).readAll('web-1', 'status', [secret('e', { kind: 'env', name: 'EMPTY' })])).rejects.toThrow(/^secret e: env EMPTY gave an empty secret/);
+  });
+
   it('takes variables named by env sources out of fleet’s environment, and still reads them', async () => {
     process.env.FLEET_UNIT_WITHHELD = 'withheld-value';
     withholdSecretEnvironment(['FLEET_UNIT_WITHHELD']);
@@ -89,6 +104,35 @@ describe('the upload and the probe on a target (sh, for real)', () => {
     expect(secretStates(secrets, facts.secrets, [Buffer.from('x'), hostile], key)).toEqual([{ kind: 'missing' }, { kind: 'in-place' }]);
     expect(secretStates(secrets, facts.secrets, [Buffer.from('x'), Buffer.from('other')], key)[1]).toEqual({ kind: 'differs', what: 'content differs' });
     expect(facts.secrets['1']).toBe(`${secretDigest(key, hostile)} ${me} ${group} 600`);
+  });
+
+  it.each([
+    ['a directory', (path: string) => mkdirSync(path)],
+    ['a link to a directory', (path: string) => {
+      mkdirSync(`${path}.real`);
+      symlinkSync(`${path}.real`, path);
+    }],
+  ])('refuses a destination that is %s before writing anything (exit 4), and leaves nothing behind', (_, make) => {
+    const lab = join(dir, 'lab');
+    make(lab);
+    const secrets = [secret('first', { kind: 'env', name: 'F' }, { owner: me, group }), secret('lab', { kind: 'env', name: 'L' }, { owner: me, group, destination: lab })];
+    const words = secrets.flatMap((s) => [s.destination, s.owner, s.group, s.mode]);
+    const before = readdirSync(dir).sort();
+    const run = spawnSync('sh', ['-c', SECRETS_PUSH_SCRIPT, 'fleet-push-secrets', ...words], { input: pushSecretsInput([{ index: 0, content: Buffer.from('one') }, { index: 1, content: Buffer.from('two') }]), encoding: 'utf8' });
+    expect(run.status).toBe(4);
+    expect(run.stdout).toBe(`directory=${lab}\n`);
+    // Nothing written: not the other secret, not a temporary file inside the directory.
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(readdirSync(lab)).toEqual([]);
+
+    const upload = { secrets, push: pushSecretsCommand(undefined, secrets, true, 'before activation') };
+    const failure = secretUploadFailure('web-1', 'secrets', upload, { exitCode: run.status, signal: null, stdout: run.stdout, stderr: run.stderr, timedOut: false }, false);
+    expect(failure).toMatchObject({
+      host: 'web-1',
+      step: 'secrets',
+      message: `secret lab (${lab}): the destination is a directory on the target (or a link to one), not a file; no secret was written`,
+      hint: `a destination names the secret's file itself: set it to a path inside that directory (e.g. ${lab}/lab)`,
+    });
   });
 
   it('refuses an owner or group the target lacks before writing anything (exit 3)', () => {

@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeRetry, hostsToRetry, keepLastRun, lastRunPath, planRetry } from '../../../src/cli/retry-failed.js';
+import { describeError } from '../../../src/cli/main.js';
+import { describeRetry, hostsToRetry, keepLastRun, lastRunPath, planRetry, retrySelection } from '../../../src/cli/retry-failed.js';
+import { buildPlan } from '../../../src/plan/index.js';
+import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
 import { UsageError } from '../../../src/errors.js';
 
 let dir: string;
@@ -81,5 +84,37 @@ describe('--retry-failed', () => {
     keepLastRun(state, JSON.stringify(report([['a', 'failed']])));
     expect(hostsToRetry(JSON.parse(readFileSync(lastRunPath(state), 'utf8')))).toEqual([{ name: 'a', outcome: 'failed' }]);
     expect(statSync(lastRunPath(state)).mode & 0o777).toBe(0o644);
+  });
+});
+
+describe('--retry-failed reads names, never selectors', () => {
+  const fleet = inventory([host('lab1'), host('lab2'), host('web', { tags: ['all'] })]);
+  const selected = (hosts: [string, string][]) => {
+    keep(report(hosts));
+    const plan = planRetry({ file: manifest, report: '', selection: none }, {}, dir);
+    if ('nothing' in plan) throw new Error(plan.nothing);
+    return { plan, hosts: () => buildPlan(fleet, planOptions({ selection: retrySelection(plan) })).hosts.map((h) => h.name) };
+  };
+
+  it.each([['lab*'], ['@all'], ['lab?'], [' lab1'], ['lab1,lab2']])('a report naming %j is an unknown host (exit 2), never a glob, tag or list', (name) => {
+    const { hosts } = selected([['lab1', 'failed'], [name, 'failed']]);
+    let thrown: unknown;
+    try {
+      hosts();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as UsageError).message).toBe(
+      `unknown host ${JSON.stringify(name)} in ${join(dir, '.fleet', 'last-run.json')}: a host name read from a file is compared exactly with the manifest's (never a glob or a tag)`,
+    );
+    expect(describeError(thrown).exitCode).toBe(2);
+  });
+
+  it('selects exactly the names in the report; a host named twice is retried once', () => {
+    const { plan, hosts } = selected([['lab2', 'failed'], ['lab1', 'changed'], ['lab2', 'unreachable'], ['web', 'skipped']]);
+    expect(plan.hosts).toEqual([{ name: 'lab2', outcome: 'failed' }, { name: 'web', outcome: 'skipped' }]);
+    expect(describeRetry(plan)).toMatch(/^retrying 2 hosts .*: lab2 \(failed\), web \(skipped\)$/);
+    expect(hosts()).toEqual(['lab2', 'web']);
   });
 });

@@ -4,6 +4,7 @@ import { blob, KEYS, problems, yaml } from './helpers.js';
 
 const SAFE_WORD = 'a safe word (letters, digits, ".", "_" and "-", starting with a letter or digit)';
 const MODES = 'one of switch, boot, test, dry-activate';
+const DEST = 'must name a file (no trailing "/", no "." or ".." parts)';
 
 const NIX_SSHOPTS =
   'contains white space, which NIX_SSHOPTS cannot carry (nix and nixos-rebuild split it at every space); put such an option in ~/.ssh/config instead';
@@ -446,6 +447,34 @@ const cases: { name: string; text: string; expected: string[]; env?: Record<stri
       `8:19: hosts.web-1.identityFile "/keys/o'brien" contains "'", which ssh reads as quoting in an option: the file would not be found`,
       `10:11: hosts.web-2.mode must be ${MODES} (got "swtich")`,
     ],
+  },
+  {
+    name: 'a schema error and a cross-field error of the same host, both at once',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    mode: swtich', '    secrets:', '      db:', '        command: [echo, hi]', '        destination: /run/keys/../etc/shadow'),
+    expected: [`4:11: hosts.web-1.mode must be ${MODES} (got "swtich")`, `8:22: hosts.web-1.secrets.db.destination "/run/keys/../etc/shadow" ${DEST}`],
+  },
+  {
+    name: 'a schema error in defaults leaves the hosts\' own checks running',
+    text: yaml('version: 1', 'defaults:', '  mode: swtich', 'hosts:', '  web-1:', '    secrets:', '      db:', '        command: [echo, hi]', '        destination: /run/keys/../db'),
+    expected: [`3:9: defaults.mode must be ${MODES} (got "swtich")`, `9:22: hosts.web-1.secrets.db.destination "/run/keys/../db" ${DEST}`],
+  },
+  {
+    name: 'one broken secret leaves the host\'s other secrets checked',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    secrets:', '      a:', '        command: [echo, hi]', '        mode: 999', '      b:', '        env: B', '        destination: /run/keys/./b'),
+    expected: [
+      '7:15: hosts.web-1.secrets.a.mode must be an octal mode such as "0400" or "640" (a string: quote it in YAML) (got 999)',
+      `10:22: hosts.web-1.secrets.b.destination "/run/keys/./b" ${DEST}`,
+    ],
+  },
+  {
+    name: 'a host\'s broken field is not replaced by its default for the checks (no made-up error about defaults.bootstrap)',
+    text: yaml('version: 1', 'defaults:', '  bootstrap: true', 'hosts:', '  here:', '    target: local', '    bootstrap:', '      phases: [kexec2]', '  web-2:', '    identityFile: /keys/my key'),
+    expected: ['8:16: hosts.here.bootstrap.phases[0] must be one of disko, install, reboot, kexec (got "kexec2")', `10:19: hosts.web-2.identityFile "/keys/my key" ${PATH_SPACE}`],
+  },
+  {
+    name: 'a host with a broken target is left out, the host that builds on it too, and the rest is still checked',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    target: 42', '  web-2:', '    buildHost: web-1', '    secrets:', '      x:', '        env: X', '        destination: /a/'),
+    expected: ['4:13: hosts.web-1.target must be "local" or [user@]host[:port] (got 42)', `10:22: hosts.web-2.secrets.x.destination "/a/" ${DEST}`],
   },
 ];
 

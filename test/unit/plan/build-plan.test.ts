@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { argvForDisplay, ARM_WATCHDOG_SCRIPT, buildPlan, EVALUATED_MARK, chunkSize, evalLimitFromMemory, evaluatorMemoryMiB, pushKeysCommand, pushSecretsCommand, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
+import { argvForDisplay, ARM_WATCHDOG_SCRIPT, buildPlan, EVALUATED_MARK, chunkSize, evalLimitFromMemory, evaluatorMemoryMiB, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
 import type { SecretSpec } from '../../../src/manifest/inventory.js';
 import { host, inventory, planOptions } from './inventory-fixture.js';
 
@@ -40,55 +40,52 @@ describe('buildPlan', () => {
     expect(web.connect).toMatchObject({ early: true, closure: 'ask' });
     // No <toplevel>: the session starts before the system is evaluated.
     expect(web.connect.command.argv.some((a) => typeof a !== 'string' && a.ref === 'toplevel')).toBe(false);
-    const words = remoteWords(resolveArgv(web.connect.command.argv, { sessionKex: [] }));
+    const words = remoteWords(resolveArgv(web.connect.command.argv, {}));
     expect(words.slice(-5)).toEqual(['fleet-lock', '30', 'alice@laptop', '-', '/etc/ssh']);
     // It opens the shared connection itself (ControlMaster=auto): there is no separate early master.
-    // web-1 gets no key and no secret: its master has a socket of its own (see the key exchange test).
-    expect(argvOf(web.connect.command)).toEqual(expect.arrayContaining(['ControlMaster=auto', 'ControlPath=/tmp/fleet-x/%C.fast']));
+    expect(argvOf(web.connect.command)).toEqual(expect.arrayContaining(['ControlMaster=auto', 'ControlPath=/tmp/fleet-x/%C']));
     const local = buildPlan(fleet, planOptions()).hosts.find((h) => h.name === 'workstation')!;
     expect(local.connect.kind).toBe('probe');
   });
 
-  it('lets the shared connection choose its key exchange only where no key and no secret will cross it, and never shares it with one that carries them', () => {
+  it('never chooses ssh algorithms: no KexAlgorithms (or Ciphers, MACs) unless ssh.options set it, one shared socket for every host', () => {
     const secret: SecretSpec = { name: 'db', source: { kind: 'env', name: 'DB' }, destination: '/run/keys/db', owner: 'root', group: 'root', mode: '0400', upload: 'before-activation' };
     const keys = { push: 'always' as const, hostKeyFile: '/srv/keys/k', hostKeySearch: [], generate: false, agenixKeyName: 'global_ed25519', destination: '/etc/ssh' };
-    const plan = buildPlan(inventory([host('plain'), host('with-secret', { secrets: [secret] }), host('with-keys', { keys }), host('never-pushes', { keys: { ...keys, push: 'never' } })]), planOptions());
-    const byName = (name: string) => plan.hosts.find((h) => h.name === name)!;
-    const lockOf = (name: string) => {
-      const connect = byName(name).connect;
-      if (connect.kind !== 'lock-and-probe') throw new Error(`${name} is reached over ssh`);
-      return argvOf(connect.command);
+    const hosts = [host('plain'), host('with-secret', { secrets: [secret] }), host('with-keys', { keys }), host('never-pushes', { keys: { ...keys, push: 'never' } })];
+    // Every word of every ssh argv the plan holds (lock, copy's NIX_SSHOPTS, push, arm, confirm, checks).
+    const allWords = (plan: ReturnType<typeof buildPlan>): string[] => {
+      const words: string[] = [];
+      const walk = (value: unknown): void => {
+        if (typeof value === 'string') words.push(...value.split(/\s+/));
+        else if (Array.isArray(value)) value.forEach(walk);
+        else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+      };
+      walk(plan.hosts);
+      return words;
     };
-    const socket = (argv: readonly string[]) => argv.find((a) => a.startsWith('ControlPath='));
+    const algorithm = /^(KexAlgorithms|Ciphers|MACs|HostKeyAlgorithms|PubkeyAcceptedAlgorithms)=/i;
+    const plain = buildPlan(inventory(hosts), planOptions());
+    const words = allWords(plain);
+    expect(words.filter((w) => w.startsWith('ControlPath=')).length).toBeGreaterThan(4);
+    expect(words.filter((w) => algorithm.test(w))).toEqual([]);
+    expect(words.filter((w) => w.startsWith('ControlPath=')).every((w) => w === 'ControlPath=/tmp/fleet-x/%C' || w === 'ControlPath=none')).toBe(true);
+    expect(words.some((w) => w.startsWith('<') && /kex/i.test(w))).toBe(false);
 
-    // Nothing secret crosses it: <sessionKex> right after ssh (ssh keeps an option's first value), a socket of its own.
-    for (const name of ['plain', 'never-pushes']) {
-      expect(lockOf(name).slice(0, 2)).toEqual(['ssh', '<sessionKex>']);
-      expect(socket(lockOf(name))).toBe('ControlPath=/tmp/fleet-x/%C.fast');
-      // Every session of the host goes over that master: the copy too.
-      expect(byName(name).deploy.copy?.env?.NIX_SSHOPTS).toContain('ControlPath=/tmp/fleet-x/%C.fast');
-    }
-    // Keys or secrets: ssh's own key exchange on the shared connection, and the shared socket.
-    for (const name of ['with-secret', 'with-keys']) {
-      expect(lockOf(name)).not.toContain('<sessionKex>');
-      expect(socket(lockOf(name))).toBe('ControlPath=/tmp/fleet-x/%C');
-    }
-    const secrets = byName('with-secret').secrets;
-    const pushKeys = byName('with-keys').pushKeys;
-    if (!('beforeActivation' in secrets) || !secrets.beforeActivation || !('push' in pushKeys)) throw new Error('both upload');
-    expect(socket(argvOf(secrets.beforeActivation.push))).toBe('ControlPath=/tmp/fleet-x/%C');
-    expect(socket(argvOf(pushKeys.push))).toBe('ControlPath=/tmp/fleet-x/%C');
-    // Built for a host whose session took the fast master anyway, they still never use it.
-    const fast = { endpoint: { kind: 'ssh' as const, user: 'root', host: 'plain.example.org', port: 22 }, knownHostsFiles: [], trustOnFirstUse: false, controlDir: '/tmp/fleet-x', extraOptions: [], connectTimeout: 10, sessionKex: 'fast-first' as const };
-    expect(socket(argvOf(pushKeysCommand(fast, '/etc/ssh')))).toBe('ControlPath=/tmp/fleet-x/%C');
-    expect(socket(argvOf(pushSecretsCommand(fast, [secret], false, 'before activation')))).toBe('ControlPath=/tmp/fleet-x/%C');
+    // The manifest's choice is passed as it is, on every connection (the fresh one included), never rewritten.
+    const chosen = buildPlan(inventory(hosts, { sshOptions: ['KexAlgorithms=sntrup761x25519-sha512@openssh.com'] }), planOptions());
+    const sshArgvs = chosen.hosts.flatMap((h) => {
+      const act = h.deploy.activation;
+      return [h.connect.command, ...(act.kind === 'watched' ? [act.confirm] : [])].map(argvOf);
+    });
+    expect(sshArgvs.length).toBe(8);
+    for (const argv of sshArgvs) expect(argv.filter((w) => algorithm.test(w))).toEqual(['KexAlgorithms=sntrup761x25519-sha512@openssh.com']);
   });
 
   it('a trust-on-first-use host locks when it starts (its first contact is reported), and its probe answers the closure', () => {
     const tofu = buildPlan(inventory([host('new', { trustOnFirstUse: true })]), planOptions()).hosts[0]!;
     if (tofu.connect.kind !== 'lock-and-probe') throw new Error('reached over ssh');
     expect(tofu.connect).toMatchObject({ early: false, closure: 'probe' });
-    const words = remoteWords(resolveArgv(tofu.connect.command.argv, { toplevel: '/nix/store/abc-system', sessionKex: [] }));
+    const words = remoteWords(resolveArgv(tofu.connect.command.argv, { toplevel: '/nix/store/abc-system' }));
     expect(words.slice(-2)).toEqual(['/nix/store/abc-system', '/etc/ssh']);
   });
 
@@ -264,7 +261,7 @@ describe('buildPlan', () => {
     expect(bootWords[5]).not.toContain('fleet-arm');
     const probe = plan.hosts[0]!.connect.command;
     expect(argvOf(probe)).toEqual(expect.arrayContaining(['-p', '2222', '--', 'deploy@db']));
-    expect(remoteWords(resolveArgv(probe.argv, { toplevel: '/nix/store/abc', sessionKex: [] })).slice(0, 4)).toEqual(['sudo', '-n', '--', 'sh']);
+    expect(remoteWords(resolveArgv(probe.argv, { toplevel: '/nix/store/abc' })).slice(0, 4)).toEqual(['sudo', '-n', '--', 'sh']);
   });
 
   it('applies a mode override and arms the watchdog only for live activations', () => {

@@ -25,7 +25,7 @@ export type CommandKind =
   | 'open'
   /** The append to the host's deploy history. */
   | 'history'
-  /** `ssh -G`: ssh's effective configuration, read for the fresh connection's key exchange. */
+  /** `ssh -G`: fleet never asks it (it leaves ssh's configuration to ssh); tests assert it stays so. */
   | 'config'
   /** The operating commands' remote scripts (status probe, vitals, generations, rollback, reboot). */
   | 'status'
@@ -174,7 +174,7 @@ export function fakeExec(options: FakeOptions): FakeExec {
   const defaults: Partial<Record<CommandKind, Responder>> = {
     eval: async () => {
       // Evaluating takes a while (a real one: seconds): what starts beside it, as the early lock
-      // sessions after their `ssh -G`, starts before it answers.
+      // sessions, starts before it answers.
       await new Promise((resolve) => setImmediate(resolve));
       // As fleet's --apply function answers: a list of { host, v } (see evalApplyFunction).
       const answer = Object.entries(options.outputs).map(([host, outputs]) => {
@@ -232,8 +232,7 @@ export function fakeExec(options: FakeOptions): FakeExec {
   return {
     exec,
     calls,
-    // `ssh -G` reads this machine's ssh configuration; it touches no host, so sequences leave it out.
-    kinds: () => calls.filter((c) => c.kind !== 'config').map((c) => c.kind),
+    kinds: () => calls.map((c) => c.kind),
     of: (kind) => calls.filter((c) => c.kind === kind),
   };
 }

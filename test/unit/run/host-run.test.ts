@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostSpec } from '../../../src/manifest/inventory.js';
+import type { HostSpec, Inventory } from '../../../src/manifest/inventory.js';
 import { buildPlan, type PlanOptions, type RebuildFlavour } from '../../../src/plan/index.js';
 import { runPlan, type AskConfirm, type GateArrival, type HostOutcome, type RunEvent } from '../../../src/run/index.js';
 import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
@@ -44,6 +44,7 @@ interface Setup {
   closureOnTarget?: (storePath: string) => 'present' | 'absent';
   historyOnTarget?: (file: string, record: string) => string | null;
   spec?: Partial<HostSpec>;
+  inventory?: Partial<Inventory>;
   options?: Partial<PlanOptions>;
   outputs?: { toplevel: string; diskoScript?: string };
   respond: Partial<Record<CommandKind, Responder>>;
@@ -72,7 +73,7 @@ async function apply(setup: Setup) {
     runtimeDir: join(dir, 'run'),
   };
   const plan = buildPlan(
-    inventory([host('web-1', setup.spec)]),
+    inventory([host('web-1', setup.spec)], setup.inventory),
     planOptions({ rebuildFlavour: setup.flavour ?? 'bash', paths, ...setup.options }),
   );
   const fake = fakeExec({
@@ -126,37 +127,22 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     ]);
   });
 
-  it('changed: the connections that carry nothing secret put curve25519 first only where ssh’s own default list is in force', async () => {
-    const defaults = 'kexalgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256,ecdh-sha2-nistp256\n';
-    const fastFirst = ['ssh', '-o', 'KexAlgorithms=curve25519-sha256,sntrup761x25519-sha512@openssh.com,ecdh-sha2-nistp256'];
-    const defaultRun = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed(), config: () => ({ stdout: defaults }) } });
-    expect(defaultRun.outcome.kind).toBe('changed');
-    // The fresh connection, and the shared one (the lock's session opens it) of a host that gets no key and no secret.
-    expect(defaultRun.fake.of('confirm')[0]?.argv.slice(0, 3)).toEqual(fastFirst);
-    expect(defaultRun.fake.of('lock')[0]?.argv.slice(0, 3)).toEqual(fastFirst);
-    // Every other session rides on the shared connection: nothing else names a key exchange.
-    expect(defaultRun.fake.calls.filter((c) => !['confirm', 'lock'].includes(c.kind) && c.argv.some((a) => a.startsWith('KexAlgorithms=')))).toEqual([]);
-    // One ssh -G for the host (both connections ask the same question), one for ssh's compiled-in list.
-    expect(defaultRun.fake.of('config')).toHaveLength(2);
+  it('changed: no connection names a key exchange or asks ssh -G; the manifest’s own KexAlgorithms is passed as it is', async () => {
+    const algorithm = /^(KexAlgorithms|Ciphers|MACs|HostKeyAlgorithms)=/i;
+    const words = (call: { argv: readonly string[]; env?: Readonly<Record<string, string>> }) => [...call.argv, ...Object.values(call.env ?? {}).flatMap((v) => v.split(' '))];
+    const plain = await apply({ flavour, respond: { lock: locked(BEFORE), confirm: confirmed() } });
+    expect(plain.outcome.kind).toBe('changed');
+    expect(plain.fake.of('config')).toEqual([]);
+    expect(plain.fake.calls.filter((c) => words(c).some((w) => algorithm.test(w)))).toEqual([]);
+    expect(plain.fake.of('confirm')[0]?.argv.slice(0, 3)).toEqual(['ssh', '-o', 'ControlMaster=no']);
 
-    // A host whose plan may push keys keeps ssh's choice on its shared connection; the fresh one still changes.
     const keys = { push: 'bootstrap' as const, hostKeyFile: join(dir, 'key'), hostKeySearch: [], generate: false, agenixKeyName: 'global_ed25519', destination: '/etc/ssh' };
-    const keyed = await apply({ flavour, spec: { keys }, respond: { lock: locked(BEFORE), confirm: confirmed(), config: () => ({ stdout: defaults }) } });
-    expect(keyed.outcome.kind).toBe('changed');
-    expect(keyed.fake.of('lock')[0]?.argv.some((a) => a.startsWith('KexAlgorithms='))).toBe(false);
-    expect(keyed.fake.of('confirm')[0]?.argv.slice(0, 3)).toEqual(fastFirst);
-
-    // The user's ssh_config chose its own list (ssh -G of the host differs from the compiled-in one).
-    const chosen = await apply({
-      flavour,
-      respond: {
-        lock: locked(BEFORE),
-        confirm: confirmed(),
-        config: (request) => ({ stdout: request.argv.includes('/dev/null') ? defaults : 'kexalgorithms sntrup761x25519-sha512@openssh.com\n' }),
-      },
-    });
+    const chosen = await apply({ flavour, spec: { keys }, inventory: { sshOptions: ['KexAlgorithms=sntrup761x25519-sha512@openssh.com'] }, respond: { lock: locked(BEFORE), confirm: confirmed() } });
     expect(chosen.outcome.kind).toBe('changed');
-    expect(chosen.fake.of('confirm')[0]?.argv.some((a) => a.startsWith('KexAlgorithms='))).toBe(false);
+    expect(chosen.fake.of('config')).toEqual([]);
+    const sshCalls = chosen.fake.calls.filter((c) => c.argv[0] === 'ssh' || c.env?.NIX_SSHOPTS !== undefined);
+    expect(sshCalls.map((c) => c.kind)).toEqual(expect.arrayContaining(['lock', 'copy', 'confirm']));
+    for (const call of sshCalls) expect(words(call).filter((w) => algorithm.test(w))).toEqual(['KexAlgorithms=sntrup761x25519-sha512@openssh.com']);
   });
 
   it('changed: the verified deploy is appended to the host history, with who, what and which generation', async () => {
