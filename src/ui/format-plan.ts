@@ -157,6 +157,21 @@ export function rolloutLines(rollout: RolloutPlan, parallel: number): string[] {
   return lines;
 }
 
+/** Which hosts the evaluation cache answers (not evaluated, already built), or why it is not used. */
+function evalCacheLines(build: Plan['build']): string[] {
+  const cache = build.evalCache;
+  if (!cache) return [];
+  if (!cache.use) return [`  evaluation cache: not used (${cache.reason})`];
+  const cached = build.cached ?? [];
+  if (cached.length === 0) return ['  evaluation cache: no host cached for this flake; each host evaluated is kept'];
+  const lines = [`  evaluation cache: ${plural(cached.length, 'host')} not evaluated (their systems are in the store): ${cached.map((c) => c.host).join(', ')}`];
+  const width = Math.max(...cached.map((c) => c.host.length));
+  for (const c of cached) {
+    for (const [output, o] of Object.entries(c.outputs)) if (o) lines.push(`    ${`${c.host} ${output}`.padEnd(width + 12)}  ${o.out}`);
+  }
+  return lines;
+}
+
 /**
  * The plan as lines of text, the same plan `fleet apply` runs: the run's settings, the build
  * stage (chunks, installables, the nix argv), then per host its mode, target, watchdog, lock,
@@ -194,6 +209,7 @@ export function formatPlan(plan: Plan): string[] {
     }
     lines.push(`    $ ${formatCommand(chunk.evaluate)}`, `    $ ${formatCommand(chunk.build)}`);
   });
+  lines.push(...evalCacheLines(plan.build));
   if (plan.scope.buildOnly) return lines;
   for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));
   return lines;
