@@ -166,7 +166,11 @@ export function writeEntry(dir: string, key: EvalCacheKey, host: string, attribu
     writeFileSync(partial, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
     renameSync(partial, file);
   } catch {
-    rmSync(partial, { force: true });
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // Nothing was written, or nothing can be removed there: either way no entry exists by it.
+    }
   }
 }
 

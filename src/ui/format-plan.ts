@@ -165,10 +165,9 @@ function evalCacheLines(build: Plan['build']): string[] {
   const cached = build.cached ?? [];
   if (cached.length === 0) return ['  evaluation cache: no host cached for this flake; each host evaluated is kept'];
   const lines = [`  evaluation cache: ${plural(cached.length, 'host')} not evaluated (their systems are in the store): ${cached.map((c) => c.host).join(', ')}`];
-  const width = Math.max(...cached.map((c) => c.host.length));
-  for (const c of cached) {
-    for (const [output, o] of Object.entries(c.outputs)) if (o) lines.push(`    ${`${c.host} ${output}`.padEnd(width + 12)}  ${o.out}`);
-  }
+  const rows = cached.flatMap((c) => Object.entries(c.outputs).flatMap(([output, o]) => (o ? [[`${c.host} ${output}`, o.out] as const] : [])));
+  const width = Math.max(...rows.map(([label]) => label.length));
+  for (const [label, out] of rows) lines.push(`    ${label.padEnd(width)}  ${out}`);
   return lines;
 }
 
