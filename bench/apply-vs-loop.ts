@@ -10,13 +10,16 @@
 //   tsx bench/apply-vs-loop.ts [N…]      (default: 8 16; also N=8,16 in the environment; N=0: none)
 //   WEIGHTED_N=8,16 (default) hosts for the weighted runs; WEIGHTED_N=0 skips them
 //   REPEAT=3 (default) rounds of each fleet/loop measurement, plain and weighted: the median round is shown
+//   WEIGHTED_CASES=new,eval-cache (default): which weighted cases run for each WEIGHTED_N: `new` (new systems,
+//     issue 14) and `eval-cache` (issue 22: unchanged, one host changed, and fleet status, at 0.8 s shared +
+//     3.2 s per host). Only the evaluation cache's cases: N=0 WEIGHTED_N=8 WEIGHTED_CASES=eval-cache
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkLabPrerequisites, REAL_NIXOS_WEIGHT, startLab, type Lab } from '../test/lab/lab.js';
+import { checkLabPrerequisites, REAL_NIXOS_WEIGHT, startLab, type EvalWeight, type Lab } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -546,6 +549,101 @@ async function benchWeighted(n: number, meter: CpuMeter): Promise<void> {
   }
 }
 
+/** Issue 22's weight: about 0.8 s per evaluator and 3.2 s per host (twice and four times REAL_NIXOS_WEIGHT's units' time). */
+const EVAL_CACHE_WEIGHT: EvalWeight = { shared: 2 * REAL_NIXOS_WEIGHT.shared, perHost: 4 * REAL_NIXOS_WEIGHT.perHost };
+
+/**
+ * The evaluation cache (issue 22) against the loop, whose `nix build F#attr` Nix's own flake eval
+ * cache answers while the flake is unchanged: n installed hosts at EVAL_CACHE_WEIGHT. Unchanged (both
+ * warmed on the same revision first): fleet apply and the loop re-apply what runs; then fleet status;
+ * then one host's configuration changes (the flake changes: every host misses both caches), once
+ * before fleet's run and once before the loop's. REPEAT rounds each; the median is shown.
+ */
+async function benchEvalCache(n: number, meter: CpuMeter): Promise<void> {
+  const names = Array.from({ length: n }, (_, i) => `c${i + 1}`);
+  const labStart = performance.now();
+  // The weight changes no store path: the lab starts without it (its first systems are built unweighted).
+  const lab = await startLab({ hosts: names.map((name) => ({ name, state: 'installed' as const })) });
+  lab.setWeight(EVAL_CACHE_WEIGHT);
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  try {
+    console.log(
+      `\n== evaluation cache: ${n} lab hosts with evaluation weight ${EVAL_CACHE_WEIGHT.shared} shared + ${EVAL_CACHE_WEIGHT.perHost} per host ` +
+        `(about 0.8 s per evaluator + 3.2 s per host; lab ${lab.prefix} up in ${s(performance.now() - labStart)})`,
+    );
+    const manifest = writeLabManifest(lab, dir, names.map((name) => ({ name })));
+    const shim = writeNixShim(dir, findOnPath('nix', lab.env.PATH!));
+    const env: NodeJS.ProcessEnv = { ...process.env, ...lab.env, PATH: `${shim.binDir}:${lab.env.PATH}`, CI: 'true', NO_COLOR: '1', FLEET_LAB_REBUILD_FLAVOUR: 'bash' };
+    const report = join(dir, 'report.json');
+    const fleetApply = async (what: string) => {
+      const m = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], env);
+      const calls = takeNixCalls(shim.logDir);
+      if (m.code !== 0) throw new Error(`fleet apply (${what}) exited ${m.code}:\n${tail(m.output)}`);
+      await expectAllSwitched(lab, `fleet apply (${what})`);
+      const r = JSON.parse(readFileSync(report, 'utf8')) as { evaluatedHosts: number; cachedHosts: number };
+      return { m, calls, counts: `${r.evaluatedHosts} evaluated, ${r.cachedHosts} cached` };
+    };
+    const loopRun = async (what: string) => {
+      const m = await measure(meter, ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)], { ...env, NIX_SSHOPTS: lab.sshOptionsString });
+      const calls = takeNixCalls(shim.logDir);
+      if (m.code !== 0) throw new Error(`rebuild-loop.sh (${what}) exited ${m.code}:\n${tail(m.output)}`);
+      await expectAllSwitched(lab, `rebuild-loop.sh (${what})`);
+      return { m, calls, counts: '' };
+    };
+    type Run = Awaited<ReturnType<typeof fleetApply>>;
+    const mid = (runs: Run[]) => [...runs].sort((a, b) => a.m.wallMs - b.m.wallMs)[Math.floor((runs.length - 1) / 2)]!;
+    const walls = (runs: Run[]) => (runs.length > 1 ? ` (${runs.map((r) => s(r.m.wallMs)).join(', ')})` : '');
+
+    // Warm both caches on one revision: fleet's evaluation cache, and Nix's for the loop's attributes.
+    lab.setRevision(2200 + n);
+    await fleetApply('warm-up');
+    await loopRun('warm-up');
+    const unchanged = { fleet: [] as Run[], loop: [] as Run[], status: [] as Run[] };
+    for (let round = 0; round < REPEAT; round++) {
+      unchanged.fleet.push(await fleetApply('unchanged'));
+      unchanged.loop.push(await loopRun('unchanged'));
+      const m = await measure(meter, [process.execPath, FLEET_BIN, 'status', '-f', manifest], env);
+      const calls = takeNixCalls(shim.logDir);
+      if (m.code !== 0) throw new Error(`fleet status exited ${m.code}:\n${tail(m.output)}`);
+      unchanged.status.push({ m, calls, counts: '' });
+    }
+    // One host's configuration changes before each run: every host's evaluation is new to both caches.
+    const changed = { fleet: [] as Run[], loop: [] as Run[] };
+    let version = 0;
+    const change = () => lab.setPackages(names[0]!, { 'bench-tool': { version: `${++version}.0` } });
+    for (let round = 0; round < REPEAT; round++) {
+      change();
+      changed.fleet.push(await fleetApply('one host changed'));
+      change();
+      changed.loop.push(await loopRun('one host changed'));
+    }
+    const row = (label: string, runs: Run[]) => {
+      const r = mid(runs);
+      return [label, s(r.m.wallMs), s(r.m.cpuMs), String(r.calls.evaluations), r.counts];
+    };
+    console.log(table([
+      ['', 'wall', 'CPU (tree)', 'nix evals', 'fleet report'],
+      row('unchanged: fleet apply', unchanged.fleet),
+      row('unchanged: rebuild-loop.sh', unchanged.loop),
+      row('unchanged: fleet status', unchanged.status),
+      row('one host changed: fleet apply', changed.fleet),
+      row('one host changed: rebuild-loop.sh', changed.loop),
+    ]));
+    const wall = (runs: Run[]) => mid(runs).m.wallMs;
+    console.log(
+      `  median of ${REPEAT} round(s); walls: unchanged fleet${walls(unchanged.fleet)}, loop${walls(unchanged.loop)}, status${walls(unchanged.status)}; ` +
+        `changed fleet${walls(changed.fleet)}, loop${walls(changed.loop)}`,
+    );
+    const goal = (text: string, met: boolean) => console.log(`  goal (issue 22): ${text}: ${met ? 'met' : 'NOT MET'}`);
+    goal(`${n} hosts unchanged: fleet ≤ 0.2× the loop (${ratio(wall(unchanged.fleet), wall(unchanged.loop))})`, wall(unchanged.fleet) <= 0.2 * wall(unchanged.loop));
+    goal(`${n} hosts, one changed: fleet ≤ 0.45× the loop (${ratio(wall(changed.fleet), wall(changed.loop))})`, wall(changed.fleet) <= 0.45 * wall(changed.loop));
+    goal(`fleet status on the unchanged fleet ≤ 1 s (${s(wall(unchanged.status))})`, wall(unchanged.status) <= 1000);
+  } finally {
+    await lab.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   if (!existsSync(LOOP)) {
     console.error(`apply-vs-loop: the baseline ${LOOP} is missing (it lives beside the repository, in ../shared/bench/); cannot compare`);
@@ -565,8 +663,10 @@ async function main(): Promise<number> {
   console.log('  ssh conn/host: connections accepted by each host`s sshd (sessions sharing a ControlMaster connection count once);');
   console.log('  which of them carried the closure copy is not in sshd`s INFO log (it names no command), so the copy is not told apart.');
   for (const n of sizes) await benchSize(n, meter);
+  const cases = new Set((process.env.WEIGHTED_CASES ?? 'new,eval-cache').split(/[ ,]+/).filter(Boolean));
   for (const weighted of (process.env.WEIGHTED_N ?? '8,16').split(/[ ,]+/).filter(Boolean).map(Number)) {
-    if (weighted > 0) await benchWeighted(weighted, meter);
+    if (weighted > 0 && cases.has('new')) await benchWeighted(weighted, meter);
+    if (weighted > 0 && cases.has('eval-cache')) await benchEvalCache(weighted, meter);
   }
   return 0;
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import { EVALUATED_MARK, nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage } from '../plan/index.js';
 import type { ToolCommands } from '../manifest/inventory.js';
+import { keepEvaluation } from './eval-cache.js';
 
 /** Built store paths of one host. */
 export interface HostBuild {
@@ -21,12 +22,18 @@ export interface BuildResult {
   failed: Map<string, BuildFailure>;
   /** How many evaluators (`nix eval` calls) ran. */
   evaluations: number;
+  /** Hosts an evaluator answered. */
+  evaluatedHosts: number;
+  /** Hosts the evaluation cache answered (not evaluated). */
+  cachedHosts: number;
 }
 
 /** Runs work under a bound on how much runs at once (the run's evaluator slots; see run/operate.ts). */
 export type Limiter = <T>(work: () => Promise<T>) => Promise<T>;
 
 export interface BuildCallbacks {
+  /** The hosts the evaluation cache answered (before any evaluator starts); `evaluating` hosts are left to evaluate. */
+  onCached?(hosts: string[], evaluating: number): void;
   /** A chunk's evaluator starts (it got one of the evaluator slots). */
   onStart(hosts: string[], chunk: number, chunks: number): void;
   onLine(hosts: string[], line: string): void;
@@ -167,11 +174,31 @@ export async function runBuildStage(
   options: BuildOptions,
 ): Promise<BuildResult> {
   const { signal } = options;
-  const result: BuildResult = { built: new Map(), failed: new Map(), evaluations: 0 };
+  const result: BuildResult = { built: new Map(), failed: new Map(), evaluations: 0, evaluatedHosts: 0, cachedHosts: 0 };
   const fail = (host: string, failure: BuildFailure) => {
     result.failed.set(host, failure);
     callbacks.onFailed(host, failure);
   };
+  const evaluatedHosts = new Set<string>();
+  const evalFlake = stage.evalFlake ?? flake;
+
+  // Hosts the evaluation cache answered: their outputs were valid in the store when the run was
+  // planned, so they are ready now, built, with no evaluator.
+  const cached = stage.cached ?? [];
+  if (stage.evalCache?.use) callbacks.onCached?.(cached.map((c) => c.host), new Set(stage.chunks.flatMap((c) => hostsOf(c.attributes))).size);
+  for (const { host, outputs } of cached) {
+    const gone = Object.values(outputs).find((o) => o && !existsSync(o.out));
+    if (!outputs.toplevel || gone) {
+      const what = gone?.out ?? 'its toplevel';
+      fail(host, { reason: `${what} (from the evaluation cache) left the store after the run was planned (garbage-collected?): run again to evaluate it anew`, tail: [] });
+      continue;
+    }
+    const entry: HostBuild = { toplevel: outputs.toplevel.out, ...(outputs.diskoScript ? { diskoScript: outputs.diskoScript.out } : {}) };
+    result.cachedHosts++;
+    callbacks.onEvaluated?.(host, entry);
+    result.built.set(host, entry);
+    callbacks.onReady(host, entry);
+  }
 
   /**
    * One evaluator in one slot; `undefined` when the run was interrupted before it started. Each
@@ -187,7 +214,7 @@ export async function runBuildStage(
     options.evaluators(async () => {
       if (signal?.aborted) return undefined;
       onStart?.();
-      const command = nixEvalCommand(commands, flake, attributes);
+      const command = nixEvalCommand(commands, evalFlake, attributes, stage.impure);
       result.evaluations++;
       const streamed = new Set<string>();
       const run = await exec({
@@ -232,6 +259,9 @@ export async function runBuildStage(
     const evaluated = (results: [string, Evaluated[string]][]) => {
       if (signal?.aborted || results.length === 0) return;
       for (const [host, outputs] of results) {
+        evaluatedHosts.add(host);
+        result.evaluatedHosts = evaluatedHosts.size;
+        keepEvaluation(stage.evalCache, chunk.attributes.filter((a) => a.host === host), outputs);
         if (!outputs.toplevel) continue;
         callbacks.onEvaluated?.(host, { toplevel: outputs.toplevel.out, ...(outputs.diskoScript ? { diskoScript: outputs.diskoScript.out } : {}) });
       }

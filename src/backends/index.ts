@@ -3,6 +3,7 @@ export * from './probe.js';
 export * from './ssh-failure.js';
 export * from './known-hosts.js';
 export * from './build.js';
+export * from './eval-cache.js';
 export * from './keys.js';
 export * from './deploy.js';
 export * from './lock.js';

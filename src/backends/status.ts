@@ -1,7 +1,8 @@
 // fleet status: what the flake wants per host (evaluation only) and the verdict against what the host runs.
 import { tailLines, type Exec } from '../exec/index.js';
 import type { Mode, ToolCommands } from '../manifest/inventory.js';
-import { buildAttributes, nixEvalCommand, resolveArgv } from '../plan/index.js';
+import { buildAttributes, nixEvalCommand, resolveArgv, type EvalCacheState } from '../plan/index.js';
+import { keepEvaluation } from './eval-cache.js';
 import type { HistoryRecord } from './history.js';
 import type { ProbeFacts } from './probe.js';
 import { evaluatedFrom, evaluatorMessages, type Evaluated } from './build.js';
@@ -79,7 +80,8 @@ export interface WantedSystems {
 
 /**
  * The toplevel output path of every host from one `nix eval` (no build); when that evaluation
- * fails, each host is evaluated alone so the error lands on its host.
+ * fails, each host is evaluated alone so the error lands on its host. With `evaluation.cache`,
+ * each host's evaluation is kept in the evaluation cache.
  */
 export async function evaluateWantedSystems(
   commands: ToolCommands,
@@ -87,10 +89,11 @@ export async function evaluateWantedSystems(
   hosts: readonly string[],
   exec: Exec,
   signal?: AbortSignal,
+  evaluation: { impure?: boolean; cache?: EvalCacheState } = {},
 ): Promise<WantedSystems> {
   const result: WantedSystems = { paths: new Map(), errors: new Map() };
   const evaluate = async (names: readonly string[]): Promise<string | Evaluated> => {
-    const command = nixEvalCommand(commands, flake, names.flatMap((h) => buildAttributes(flake, h, undefined)));
+    const command = nixEvalCommand(commands, flake, names.flatMap((h) => buildAttributes(flake, h, undefined)), evaluation.impure);
     const run = await exec({ argv: resolveArgv(command.argv, {}), signal, timeoutMs: 300_000 });
     if (run.exitCode !== 0) {
       const tail = tailLines({ stdout: '', stderr: evaluatorMessages(run.stderr) });
@@ -101,7 +104,9 @@ export async function evaluateWantedSystems(
   if (hosts.length === 0) return result;
   const take = (names: readonly string[], answer: Awaited<ReturnType<typeof evaluate>>) => {
     for (const host of names) {
-      const out = typeof answer === 'string' ? undefined : answer[host]?.toplevel?.out;
+      const outputs = typeof answer === 'string' ? undefined : answer[host];
+      const out = outputs?.toplevel?.out;
+      if (outputs) keepEvaluation(evaluation.cache, buildAttributes(flake, host, undefined), outputs);
       if (out) result.paths.set(host, out);
       else result.errors.set(host, typeof answer === 'string' ? answer : 'no toplevel in the evaluation');
     }

@@ -32,6 +32,8 @@ interface RunRecord {
   startedAt: number;
   finishedAt: number;
   evaluations: number;
+  evaluatedHosts?: number;
+  cachedHosts?: number;
 }
 
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {

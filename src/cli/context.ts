@@ -3,12 +3,15 @@ import { accessSync, constants, mkdirSync, readFileSync, realpathSync, renameSyn
 import { isAbsolute, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execProcess, type Exec } from '../exec/index.js';
-import { withholdSecretEnvironment } from '../backends/index.js';
+import { evalCacheDir, lookupEvalCache, withholdSecretEnvironment } from '../backends/index.js';
 import type { Inventory, Mode, ToolCommands } from '../manifest/inventory.js';
 import { loadManifest, resolveManifestPath } from '../manifest/index.js';
 import {
+  buildAttributes,
   buildPlan,
   evalLimitFromMemory,
+  needsSystems,
+  selectHosts,
   evaluatorMemoryMiB,
   runPathsFor,
   type DiffUse,
@@ -48,6 +51,12 @@ export interface ContextArgs {
    * not: they never ask the installed nixos-rebuild and their plans activate as fleet itself does.
    */
   activates?: boolean;
+  /** --impure: evaluate with --impure (never cached). */
+  impure?: boolean;
+  /** false: --no-eval-cache (evaluate every host, keep nothing). */
+  evalCache?: boolean;
+  /** Whether the command evaluates the hosts' systems (default: when its steps need them; fleet status does). */
+  evaluates?: boolean;
 }
 
 /** Loads the manifest named by -f, $FLEET_FILE or ./fleet.yaml. */
@@ -153,7 +162,8 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
   const wanted = args.rebuildFlavour ?? inventory.rebuildFlavour;
   const deploys = (args.activates ?? true) && !args.scope?.buildOnly && (args.scope?.steps ?? ['deploy']).includes('deploy');
   const flavour: Promise<RebuildFlavour> = wanted !== 'auto' ? Promise.resolve(wanted) : deploys ? detectRebuildFlavour(inventory.commands, exec) : Promise.resolve('bash');
-  const [rebuildFlavour, nixVersion, provenance] = await Promise.all([flavour, detectNixVersion(inventory.commands, exec), provenanceFor(inventory.flake, process.env, exec)]);
+  const nixVersion = detectNixVersion(inventory.commands, exec);
+  const [rebuildFlavour, version, provenance, evalCache] = await Promise.all([flavour, nixVersion, provenanceFor(inventory.flake, process.env, exec), evalCacheFor(args, inventory, nixVersion, exec)]);
   const evalLimit = args.evalLimit ?? inventory.evalLimit;
   const evalJobs = args.evalJobs ?? inventory.evalJobs ?? availableParallelism();
   const free = freemem();
@@ -170,7 +180,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     allowBootstrap: args.allowBootstrap ?? false,
     paths: runPathsFor(inventory.manifestPath, tmpdir()),
     rebuildFlavour,
-    nixVersion,
+    nixVersion: version,
     localRoot: typeof process.getuid === 'function' ? process.getuid() === 0 : false,
     connectTimeout: args.connectTimeout ?? 10,
     lockTimeout: args.lockTimeout ?? 30,
@@ -179,6 +189,28 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     ...(args.scope ? { scope: args.scope } : {}),
     ...(args.diff ? { diff: args.diff } : {}),
     ...(args.rollout ? { rollout: args.rollout } : {}),
+    ...(args.impure ? { impure: true } : {}),
+    ...(evalCache ? { evalCache } : {}),
   });
   return { inventory, plan };
+}
+
+/**
+ * What the evaluation cache answers for the hosts this command evaluates (undefined: it evaluates
+ * none): a resolve-time input the plan takes, so that `fleet plan` shows which hosts come from it.
+ */
+async function evalCacheFor(args: ContextArgs, inventory: Inventory, nixVersion: Promise<string>, exec: Exec) {
+  const evaluates = args.evaluates ?? ((args.activates ?? true) && needsSystems(args.scope));
+  if (!evaluates) return undefined;
+  const attributes = selectHosts(inventory.hosts, args.selection).flatMap((h) => buildAttributes(inventory.flake, h.name, h.bootstrap));
+  return lookupEvalCache({
+    commands: inventory.commands,
+    flake: inventory.flake,
+    nixVersion: await nixVersion,
+    attributes,
+    impure: args.impure ?? false,
+    disabled: args.evalCache === false,
+    dir: evalCacheDir(process.env),
+    exec,
+  });
 }

@@ -20,9 +20,15 @@ export interface OperateArgs {
   json: boolean;
 }
 
-/** The plan of the selected hosts (nothing activates); the runner reaches them with one-shot ssh. */
-export async function operateTargets(args: Pick<OperateArgs, 'file' | 'selection' | 'parallel'>): Promise<{ plan: Plan; hosts: HostPlan[] }> {
-  const { plan } = await planFromArgs({ file: args.file, selection: args.selection, parallel: args.parallel, activates: false });
+/**
+ * The plan of the selected hosts (nothing activates); the runner reaches them with one-shot ssh.
+ * With `evaluation` (fleet status) the plan says which hosts the evaluation cache answers.
+ */
+export async function operateTargets(
+  args: Pick<OperateArgs, 'file' | 'selection' | 'parallel'>,
+  evaluation?: { evalCache?: boolean; impure?: boolean },
+): Promise<{ plan: Plan; hosts: HostPlan[] }> {
+  const { plan } = await planFromArgs({ file: args.file, selection: args.selection, parallel: args.parallel, activates: false, ...(evaluation ? { evaluates: true, ...evaluation } : {}) });
   return { plan, hosts: plan.hosts };
 }
 
@@ -35,8 +41,8 @@ function json(value: unknown): string[] {
 // ------------------------------------------------------------------------------------------------
 // fleet status
 
-export async function runStatus(args: OperateArgs & { plain?: boolean }, exec?: Exec): Promise<CommandResult> {
-  const { plan, hosts } = await operateTargets(args);
+export async function runStatus(args: OperateArgs & { plain?: boolean; evalCache?: boolean; impure?: boolean }, exec?: Exec): Promise<CommandResult> {
+  const { plan, hosts } = await operateTargets(args, { evalCache: args.evalCache, impure: args.impure });
   const { signal, dispose } = interruptSignal();
   // A live tree on a terminal only: in CI and with --plain, status prints just its table.
   const view = hostProgress(plan, hosts, args);

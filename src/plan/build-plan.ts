@@ -26,7 +26,7 @@ import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
 import { inRolloutOrder, planRollout, type RolloutOptions } from './rollout.js';
-import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
+import type { BootstrapStep, BuildAttribute, BuildChunk, CachedHost, DeployStep, EvalCacheState, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
@@ -73,6 +73,13 @@ export interface PlanOptions {
   diff?: DiffUse;
   /** --canary, --waves, --pause, --on-failure, --no-rollout: override the manifest's rollout. */
   rollout?: RolloutOptions;
+  /** --impure: the evaluators may read the environment and files outside the flake. */
+  impure?: boolean;
+  /**
+   * What the evaluation cache answered when the run was resolved (absent: it was not asked): the
+   * hosts it answers are not evaluated, the others are evaluated from `evalFlake`.
+   */
+  evalCache?: { state: EvalCacheState; evalFlake?: string; hits: CachedHost[] };
 }
 
 /** Where per-run files go for a manifest; `runtimeBase` is e.g. /tmp, `stateDir` beside the manifest. */
@@ -408,7 +415,7 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], size: number, opti
         attributes,
         buildHost: group.endpoint,
         buildHostKeys: builderSpec?.hostKeys ?? [],
-        evaluate: nixEvalCommand(inventory.commands, inventory.flake, attributes),
+        evaluate: nixEvalCommand(inventory.commands, options.evalCache?.evalFlake ?? inventory.flake, attributes, options.impure),
         build: nixBuildCommand(inventory.commands, group.endpoint, builderSsh),
       });
     }
@@ -419,7 +426,10 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], size: number, opti
 /** The plan `fleet apply` runs and `fleet plan` prints. */
 export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
   const hosts = selectHosts(inventory.hosts, options.selection);
-  const size = chunkSize(hosts.length, options);
+  // Hosts the evaluation cache answers are not evaluated: the chunks are cut from the others.
+  const cached = (options.evalCache?.hits ?? []).filter((hit) => hosts.some((h) => h.name === hit.host));
+  const evaluated = hosts.filter((h) => !cached.some((hit) => hit.host === h.name));
+  const size = chunkSize(evaluated.length, options);
   // Only apply deploys in waves; the single-step commands and `fleet build` run every host at once.
   const scope: StepScope = { steps: [...STEP_ORDER], forceKeyPush: false, buildOnly: false, ...options.scope };
   const deploys = !scope.buildOnly && scope.steps.includes('deploy');
@@ -456,7 +466,10 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
       ...(options.evalLimitSource === 'memory' && options.evaluatorMemoryMiB !== undefined ? { evaluatorMemoryMiB: options.evaluatorMemoryMiB } : {}),
       derivationSuffix: derivationSuffixFor(options.nixVersion),
       // The first wave's hosts are built first, so that the canary starts as soon as it can.
-      chunks: buildChunks(inventory, inRolloutOrder(hosts, rollout), size, options),
+      chunks: buildChunks(inventory, inRolloutOrder(evaluated, rollout), size, options),
+      ...(options.evalCache?.evalFlake ? { evalFlake: options.evalCache.evalFlake } : {}),
+      ...(options.impure ? { impure: true } : {}),
+      ...(options.evalCache ? { evalCache: options.evalCache.state, cached } : {}),
     },
     provenance: options.provenance ?? { operator: options.operator, ci: null, revision: null, fleetVersion: 'unknown' },
     ...(rollout ? { rollout } : {}),

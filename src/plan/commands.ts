@@ -46,7 +46,7 @@ export function evalApplyFunction(attributes: readonly BuildAttribute[]): string
   for (const a of attributes) hosts.set(a.host, [...(hosts.get(a.host) ?? []), a]);
   const entries = [...hosts].map(([host, attrs]) => {
     const fields = attrs.map((a) => {
-      const attr = a.installable.slice(a.installable.lastIndexOf('.') + 1);
+      const attr = installableAttribute(a.installable);
       return `${a.output} = let d = cs.${nixString(host)}.config.system.build.${nixString(attr)}; in { drv = d.drvPath; out = d.outPath; };`;
     });
     return `{ host = ${nixString(host)}; v = { ${fields.join(' ')} }; }`;
@@ -61,12 +61,32 @@ export function evalApplyFunction(attributes: readonly BuildAttribute[]): string
 /** What starts each streamed result of an evaluator on its stderr (after Nix's own `trace: `). */
 export const EVALUATED_MARK = 'fleet-evaluated ';
 
-/** One evaluator for many hosts: derivation and output paths of every attribute, as JSON. */
-export function nixEvalCommand(commands: ToolCommands, flake: string, attributes: readonly BuildAttribute[]): PlannedCommand {
+/** One evaluator for many hosts: derivation and output paths of every attribute, as JSON (`impure`: with --impure). */
+export function nixEvalCommand(commands: ToolCommands, flake: string, attributes: readonly BuildAttribute[], impure = false): PlannedCommand {
   return {
     purpose: 'evaluate',
-    argv: [...commands.nix, 'eval', '--json', ...NIX_FEATURES, `${flake}#nixosConfigurations`, '--apply', evalApplyFunction(attributes)],
+    argv: [...commands.nix, 'eval', '--json', ...NIX_FEATURES, ...(impure ? ['--impure'] : []), `${flake}#nixosConfigurations`, '--apply', evalApplyFunction(attributes)],
   };
+}
+
+/** The attribute of `config.system.build` an installable names: `toplevel`, `diskoScript`, `diskoScriptNoDeps`. */
+export function installableAttribute(installable: string): string {
+  return installable.slice(installable.lastIndexOf('.') + 1);
+}
+
+/** The flake's locked identity (narHash, revision, locked inputs) and locked reference, as JSON. */
+export function flakeMetadataCommand(commands: ToolCommands, flake: string): string[] {
+  return [...commands.nix, 'flake', 'metadata', '--json', ...NIX_FEATURES, flake];
+}
+
+/** Nix's effective settings as JSON; `subcommand` is `show-config` before Nix 2.20, `config show` after. */
+export function nixConfigCommand(commands: ToolCommands, subcommand: readonly string[]): string[] {
+  return [...commands.nix, ...subcommand, '--json', ...NIX_FEATURES];
+}
+
+/** Names the paths that are not valid in the local store (a local check: no substituter is asked). */
+export function storeValidityCommand(nixStore: string, paths: readonly string[]): string[] {
+  return [nixStore, '--check-validity', '--print-invalid', ...paths];
 }
 
 /**

@@ -69,8 +69,51 @@ export interface BuildStage {
   evaluatorMemoryMiB?: number;
   /** Appended to a .drv path to build its outputs: `^*` from Nix 2.13 on, nothing before. */
   derivationSuffix: '' | '^*';
+  /** The hosts to evaluate (every selected host not in `cached`), cut into chunks. */
   chunks: BuildChunk[];
+  /** The flake reference the evaluators read (absent: the plan's flake): the locked one when the cache is used. */
+  evalFlake?: string;
+  /** --impure: the evaluators may read the environment and files outside the flake (never cached). */
+  impure?: boolean;
+  /** Whether evaluations are looked up in and kept in fleet's evaluation cache, and under which key. */
+  evalCache?: EvalCacheState;
+  /** Hosts whose every output came from the evaluation cache (valid in the local store when planned): not evaluated. */
+  cached?: CachedHost[];
 }
+
+/** One evaluated output: the derivation and the store path it builds. */
+export interface EvaluatedOutput {
+  drv: string;
+  out: string;
+}
+
+/** A host whose evaluation the cache answered. */
+export interface CachedHost {
+  host: string;
+  outputs: Partial<Record<BuildAttribute['output'], EvaluatedOutput>>;
+}
+
+/**
+ * What determines an evaluation besides the host and its attribute: the flake's locked identity,
+ * the Nix that evaluates and its evaluation settings, and fleet's own evaluation expression.
+ */
+export interface EvalCacheKey {
+  /** sha256 of what `nix flake metadata --json` reports (narHash, revision, locked inputs). */
+  flake: string;
+  /** `nix --version`. */
+  nix: string;
+  /** The nix command (`commands.nix`), which may carry options of its own. */
+  nixCommand: string[];
+  /** Nix's settings that change what an evaluation yields (system, pure-eval, restrict-eval, …). */
+  settings: Record<string, unknown>;
+  /** sha256 of fleet's evaluation expression (evalApplyFunction) and the evaluator's argv shape. */
+  expression: string;
+}
+
+/** The evaluation cache of a run: used (with its directory and key), or not, and why. */
+export type EvalCacheState =
+  | { use: true; dir: string; key: EvalCacheKey }
+  | { use: false; reason: string };
 
 /** Per-run files at fixed places, so the plan is concrete and stable. */
 export interface RunPaths {

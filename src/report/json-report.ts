@@ -29,6 +29,9 @@ export interface RunTimes {
   interrupted: boolean;
   /** Evaluators the build stage ran (0 when unknown). */
   evaluations?: number;
+  /** Hosts evaluated, and hosts the evaluation cache answered (0 when unknown). */
+  evaluatedHosts?: number;
+  cachedHosts?: number;
 }
 
 /** Epoch milliseconds as ISO 8601 (the HostOutcome and StepRecord times are `Date.now()` values). */
@@ -114,6 +117,9 @@ export function buildJsonReport(
     exitCode: exitCodeFor(outcomes, { interrupted: times.interrupted }),
     provenance: { ...plan.provenance, ci: plan.provenance.ci ? { ...plan.provenance.ci } : null },
     evaluations: times.evaluations ?? 0,
+    evaluatedHosts: times.evaluatedHosts ?? 0,
+    cachedHosts: times.cachedHosts ?? 0,
+    ...(plan.build.evalCache ? { evalCache: plan.build.evalCache.use ? { used: true } : { used: false, reason: plan.build.evalCache.reason } } : {}),
     totals: {
       hosts: outcomes.length,
       changed: counts.changed,

@@ -94,6 +94,24 @@ export interface FleetReport {
    * Evaluators (`nix eval` calls) the build stage ran: one per chunk unless a failure had to be attributed.
    */
   evaluations: number;
+  /**
+   * Hosts an evaluator evaluated in this run.
+   */
+  evaluatedHosts: number;
+  /**
+   * Hosts whose evaluation came from fleet's evaluation cache (its derivation and system still in the local store): not evaluated.
+   */
+  cachedHosts: number;
+  /**
+   * Whether the run looked its evaluations up in fleet's evaluation cache and kept them there, and if not, why (`--no-eval-cache`, `--impure evaluation is never cached`, `the flake is a dirty work tree`, …). Absent when the run evaluates nothing.
+   */
+  evalCache?: {
+    used: boolean;
+    /**
+     * Why it was not used.
+     */
+    reason?: string;
+  };
   totals: ReportTotals;
   /**
    * One entry per selected host, in manifest (plan) order.

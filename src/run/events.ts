@@ -60,6 +60,8 @@ export interface StepRecord {
 }
 
 export type RunEvent =
+  /** The hosts the evaluation cache answered (none evaluated); `evaluating`: how many hosts are left to evaluate. */
+  | { type: 'build-cached'; hosts: string[]; evaluating: number }
   | { type: 'build-start'; hosts: string[]; chunk: number; chunks: number }
   | { type: 'build-line'; hosts: string[]; line: string }
   | { type: 'build-done'; host: string; output: 'toplevel' | 'diskoScript'; storePath: string }

@@ -25,6 +25,7 @@ import {
   type HostVitals,
   type RebootResult,
   type StatusProbe,
+  type WantedSystems,
 } from '../backends/index.js';
 import { appendHistoryCommand, lockCommand, oneShotSsh, type HostPlan, type Plan } from '../plan/index.js';
 import type { HostOutcome, OperatePhase } from './events.js';
@@ -147,6 +148,18 @@ function ended(base: HostOutcome, ok: boolean, okKind: 'changed' | 'unchanged', 
 export type StatusAnswer = (StatusProbe & { secrets?: HostSecrets }) | { error: string; unreachable: boolean };
 
 /**
+ * The wanted system of every host: from the evaluation cache where it answered (the plan's
+ * `build.cached`), else evaluated here (and kept in the cache).
+ */
+async function wantedSystems(plan: Plan, exec: Exec, signal?: AbortSignal): Promise<WantedSystems> {
+  const cached = new Map((plan.build.cached ?? []).flatMap((c) => (c.outputs.toplevel ? [[c.host, c.outputs.toplevel.out] as const] : [])));
+  const evaluate = plan.hosts.map((h) => h.name).filter((name) => !cached.has(name));
+  const evaluated = await evaluateWantedSystems(plan.commands, plan.build.evalFlake ?? plan.flake, evaluate, exec, signal, { impure: plan.build.impure, cache: plan.build.evalCache });
+  for (const [host, path] of cached) evaluated.paths.set(host, path);
+  return evaluated;
+}
+
+/**
  * Every selected host's status: the wanted systems evaluated here while each host is probed (with
  * the history record of its live system and, with secrets, the digest check against the sources).
  */
@@ -155,7 +168,7 @@ export async function statusOfHosts(plan: Plan, deps: OperateDeps<StatusAnswer>)
   const reader = new SecretReader(exec);
   try {
     const [wanted, probes] = await Promise.all([
-      evaluateWantedSystems(plan.commands, plan.flake, plan.hosts.map((h) => h.name), exec, deps.signal),
+      wantedSystems(plan, exec, deps.signal),
       operate<StatusAnswer>(
         plan,
         {

@@ -31,6 +31,9 @@ export interface RunResult {
   finishedAt: number;
   /** `nix build` invocations of the build stage (each one evaluator). */
   evaluations: number;
+  /** Hosts evaluated, and hosts the evaluation cache answered. */
+  evaluatedHosts: number;
+  cachedHosts: number;
 }
 
 /** known_hosts lines from the manifest's pins and the public halves of keys fleet will push. */
@@ -63,7 +66,7 @@ export function prepareRunFiles(plan: Plan): void {
 
 /** The build stage of a run that needs no system: every host is ready at once, with none. */
 function noBuild(plan: Plan, callbacks: Parameters<typeof runBuildStage>[4]): BuildResult {
-  const result: BuildResult = { built: new Map(), failed: new Map(), evaluations: 0 };
+  const result: BuildResult = { built: new Map(), failed: new Map(), evaluations: 0, evaluatedHosts: 0, cachedHosts: 0 };
   for (const host of plan.hosts) {
     const none: HostBuild = { toplevel: '' };
     result.built.set(host.name, none);
@@ -119,6 +122,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     realised.set(host.name, { promise: outputs, resolve: settle });
   }
   const callbacks: Parameters<typeof runBuildStage>[4] = {
+    onCached: (hosts, evaluating) => emit({ type: 'build-cached', hosts, evaluating }),
     onStart: (hosts, chunk, chunks) => emit({ type: 'build-start', hosts, chunk, chunks }),
     onLine: (hosts, line) => emit({ type: 'build-line', hosts, line }),
     onBuilt: (host, output, storePath) => emit({ type: 'build-done', host, output, storePath }),
@@ -188,7 +192,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       emit({ type: 'host-done', outcome });
       return outcome;
     });
-    return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
+    return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations, evaluatedHosts: build.evaluatedHosts, cachedHosts: build.cachedHosts };
   }
 
   // Secret sources are read once per run, whichever hosts share them; overwritten when it ends.
@@ -285,5 +289,5 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
 
   // Every host has ended, so has the build stage (each waited for it); a stage that threw throws here.
   const build = await buildStage;
-  return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
+  return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations, evaluatedHosts: build.evaluatedHosts, cachedHosts: build.cachedHosts };
 }

@@ -154,6 +154,20 @@ export function rolloutLines(rollout: RolloutPlan, parallel: number): string[] {
   return lines;
 }
 
+/** Which hosts the evaluation cache answers (not evaluated, already built), or why it is not used. */
+function evalCacheLines(build: Plan['build']): string[] {
+  const cache = build.evalCache;
+  if (!cache) return [];
+  if (!cache.use) return [`  evaluation cache: not used (${cache.reason})`];
+  const cached = build.cached ?? [];
+  if (cached.length === 0) return ['  evaluation cache: no host cached for this flake; each host evaluated is kept'];
+  const lines = [`  evaluation cache: ${plural(cached.length, 'host')} not evaluated (their systems are in the store): ${cached.map((c) => c.host).join(', ')}`];
+  const rows = cached.flatMap((c) => Object.entries(c.outputs).flatMap(([output, o]) => (o ? [[`${c.host} ${output}`, o.out] as const] : [])));
+  const width = Math.max(...rows.map(([label]) => label.length));
+  for (const [label, out] of rows) lines.push(`    ${label.padEnd(width)}  ${out}`);
+  return lines;
+}
+
 /**
  * The plan as lines of text, the same plan `fleet apply` runs: the run's settings, the build
  * stage (chunks, installables, the nix argv), then per host its mode, target, watchdog, lock,
@@ -191,6 +205,7 @@ export function formatPlan(plan: Plan): string[] {
     }
     lines.push(`    $ ${formatCommand(chunk.evaluate)}`, `    $ ${formatCommand(chunk.build)}`);
   });
+  lines.push(...evalCacheLines(plan.build));
   if (plan.scope.buildOnly) return lines;
   for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));
   return lines;

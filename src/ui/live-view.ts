@@ -5,7 +5,7 @@ import type { Plan } from '../plan/types.js';
 import { describeOutcome, diffSummary, formatDuration } from '../report/index.js';
 import { FAILED_OUTCOMES, type HostOutcome, type Phase, type RunEvent } from '../run/events.js';
 import type { Paint } from './paint.js';
-import { rolloutText } from './plain-reporter.js';
+import { evalCacheText, rolloutText } from './plain-reporter.js';
 
 /** One host as the view knows it. */
 export interface LiveHost {
@@ -48,6 +48,8 @@ export interface LiveState {
   interrupt?: string;
   /** The rollout's newest line (a wave starting, a pause, the stop), when there is a rollout. */
   rollout?: { text: string; stopped: boolean };
+  /** What the evaluation cache answered, when the run used it: the hosts it answered, and how many are evaluated. */
+  evalCache?: { cached: string[]; evaluating: number };
 }
 
 /** The size a frame is drawn for. */
@@ -99,6 +101,9 @@ function settleBuild(build: LiveBuild, host: string, output: string | undefined,
 /** Folds one event into the state (in place). */
 export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): void {
   switch (event.type) {
+    case 'build-cached':
+      state.evalCache = { cached: [...event.hosts], evaluating: event.evaluating };
+      return;
     case 'build-start': {
       const b = state.build;
       if (b.startedAt === 0) b.startedAt = now;
@@ -263,6 +268,7 @@ function buildLine(state: LiveState, now: number): string | undefined {
         ? `chunks ${running.map(([c]) => c).join(', ')} of ${b.chunkCount}`
         : '';
   const parts = ['build', `${b.built.size}/${b.hosts.size} built`, elapsed(now - b.startedAt)];
+  if (state.evalCache && state.evalCache.cached.length > 0) parts.push(`${state.evalCache.cached.length} from the evaluation cache`);
   if (chunks) parts.push(chunks);
   if (b.lastLine) parts.push(b.lastLine);
   return parts.join('  ');
@@ -352,6 +358,7 @@ export function finalLines(state: LiveState, now: number): string[] {
     const failed = b.failed.length > 0 ? `, ${b.failed.length} failed (${b.failed.join(', ')})` : '';
     lines.push(`build  ${b.built.size}/${b.hosts.size} built${failed}  ${took}`);
   }
+  if (state.evalCache) lines.push(`eval   ${evalCacheText(state.evalCache.cached, state.evalCache.evaluating)}`);
   const hosts = [...state.hosts.values()];
   const nameWidth = Math.min(NAME_COLUMN_MAX, Math.max(0, ...hosts.map((h) => h.name.length)));
   for (const host of hosts.filter(isFailed)) lines.push(`✖ ${host.name.padEnd(nameWidth)}  ${failedText(host)}`);

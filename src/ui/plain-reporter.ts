@@ -13,6 +13,13 @@ export function hostsLabel(hosts: readonly string[], max = BUILD_LABEL_HOSTS): s
   return `${hosts.slice(0, max).join(', ')} +${hosts.length - max}`;
 }
 
+/** `2 hosts to evaluate, 6 from the evaluation cache (web-1, web-2, web-3 +3)`: what the evaluation cache answered. */
+export function evalCacheText(cached: readonly string[], evaluating: number): string {
+  const hosts = (n: number) => `${n} host${n === 1 ? '' : 's'}`;
+  const from = cached.length > 0 ? `${hosts(cached.length)} from the evaluation cache (${hostsLabel(cached)})` : 'none from the evaluation cache';
+  return `${hosts(evaluating)} to evaluate, ${from}`;
+}
+
 /** The final line of a host: what happened, the system it runs, how long it took. */
 export function hostDoneText(outcome: HostOutcome): string {
   const showPath =
@@ -44,6 +51,8 @@ export function rolloutText(event: Extract<RunEvent, { type: 'wave-start' | 'wav
 export function formatPlainEvent(event: RunEvent, paint: Paint = painter(false)): string[] {
   const tag = (name: string) => paint('cyan', `[${name}]`);
   switch (event.type) {
+    case 'build-cached':
+      return [`${tag('build')} ${evalCacheText(event.hosts, event.evaluating)}`];
     case 'build-start': {
       const chunk = event.chunks > 1 ? ` (chunk ${event.chunk}/${event.chunks})` : '';
       return [`${tag('build')} ${event.hosts.join(', ')}: building${chunk}`];

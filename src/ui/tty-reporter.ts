@@ -15,7 +15,7 @@ import {
   type LoggerFormat,
 } from 'listr2';
 import type { Plan } from '../plan/types.js';
-import { rolloutText } from './plain-reporter.js';
+import { evalCacheText, rolloutText } from './plain-reporter.js';
 import { describeOutcome, diffSummary, formatDiffLines, formatDuration, outcomeDuration, shortStorePath } from '../report/index.js';
 import {
   FAILED_OUTCOMES,
@@ -321,6 +321,10 @@ export class TtyReporter implements Reporter {
     if (this.closed) return;
     this.start();
     switch (event.type) {
+      case 'build-cached':
+        // Hosts the cache answered are not part of the build task: one line says so, and stays.
+        this.notice(evalCacheText(event.hosts, event.evaluating));
+        return;
       case 'build-start': {
         const b = this.build;
         if (!b.begun.settled) b.startedAt = Date.now();

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { VERBOSE_OPTION, withHostSelection, withModes, withOutput, withRollout } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { CONFIRM_OPTION, contextArgsFrom, DIFF_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
+import { CONFIRM_OPTION, contextArgsFrom, DIFF_OPTION, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
 
 export interface ApplyArgs extends PlanArgs {
   'dry-run'?: boolean;
@@ -26,6 +26,8 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('dry-run', { type: 'boolean', describe: 'print the plan and run nothing (same as fleet plan)' })
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)
+        .option('eval-cache', EVAL_CACHE_OPTION)
+        .option('impure', IMPURE_OPTION)
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION)

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { withHostSelection, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
+import { contextArgsFrom, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
 
 interface DiffArgs extends PlanArgs {
@@ -18,6 +18,8 @@ export function diffCommand(done: (r: Promise<CommandResult>) => void): CommandM
       withOutput(withHostSelection(y))
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)
+        .option('eval-cache', EVAL_CACHE_OPTION)
+        .option('impure', IMPURE_OPTION)
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .epilog(

@@ -18,6 +18,9 @@ export interface PlanArgs extends CommonArgs, RolloutArgs {
   diff?: boolean;
   /** apply --confirm: every host's diff, then one question before any host activates. */
   confirm?: boolean;
+  /** false: --no-eval-cache. */
+  'eval-cache'?: boolean;
+  impure?: boolean;
 }
 
 /** Plans of the single-step commands, for `fleet plan --for`. */
@@ -52,8 +55,24 @@ export function contextArgsFrom(args: PlanArgs) {
     rollout: rolloutFrom(args),
     ...(args['rebuild-flavour'] ? { rebuildFlavour: args['rebuild-flavour'] } : {}),
     ...(diffUseFrom(args) ? { diff: diffUseFrom(args) } : {}),
+    ...evaluationFrom(args),
   };
 }
+
+/** --no-eval-cache and --impure, as the context takes them. */
+export function evaluationFrom(args: Pick<PlanArgs, 'eval-cache' | 'impure'>): { evalCache?: false; impure?: true } {
+  return { ...(args['eval-cache'] === false ? { evalCache: false as const } : {}), ...(args.impure ? { impure: true as const } : {}) };
+}
+
+/** --no-eval-cache and --impure, for every command that evaluates the hosts' systems. */
+export const EVAL_CACHE_OPTION = {
+  type: 'boolean',
+  describe: "look each host's evaluation up in fleet's evaluation cache and keep it there (default); --no-eval-cache evaluates every host and keeps nothing",
+} as const;
+export const IMPURE_OPTION = {
+  type: 'boolean',
+  describe: 'evaluate with nix --impure (the configurations may read the environment and files outside the flake); never cached',
+} as const;
 
 /** --diff and --confirm, for apply (and fleet plan, to show what they add). */
 export const DIFF_OPTION = { type: 'boolean', describe: "print each host's package diff (what its deploy changes) before it activates" } as const;
@@ -96,6 +115,8 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)
+        .option('eval-cache', EVAL_CACHE_OPTION)
+        .option('impure', IMPURE_OPTION)
         .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' })
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)

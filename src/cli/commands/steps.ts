@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { VERBOSE_OPTION, withFile, withHostSelection, withOutput } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { contextArgsFrom, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
+import { contextArgsFrom, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
 
 interface StepArgs extends PlanArgs {
@@ -63,6 +63,8 @@ export function buildCommand(done: (r: Promise<CommandResult>) => void): Command
       withOutput(withHostSelection(y))
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)
+        .option('eval-cache', EVAL_CACHE_OPTION)
+        .option('impure', IMPURE_OPTION)
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION),
     handler: (args) => done(run(args, STEP_SCOPES.build)),

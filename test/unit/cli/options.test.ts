@@ -21,8 +21,15 @@ describe('argv → options', () => {
     ['--eval-limit and --eval-jobs', { 'eval-limit': 2, 'eval-jobs': 3 }, { evalLimit: 2, evalJobs: 3 }],
     ['neither: chosen when planning (free memory, cores)', {}, { evalLimit: undefined, evalJobs: undefined }],
     ['-f', { file: 'x.yaml' }, { file: 'x.yaml' }],
+    ['--no-eval-cache', { 'eval-cache': false }, { evalCache: false }],
+    ['--impure', { impure: true }, { impure: true }],
   ])('%s', (_name, args, expected) => {
     expect(contextArgsFrom(args)).toMatchObject(expected);
+  });
+
+  it('uses the evaluation cache and evaluates purely unless told otherwise', () => {
+    const context = contextArgsFrom({ 'eval-cache': true });
+    expect('evalCache' in context || 'impure' in context).toBe(false);
   });
 
   it.each<[string, PlanArgs, RegExp]>([

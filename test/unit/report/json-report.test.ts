@@ -28,6 +28,8 @@ describe('buildJsonReport', () => {
       'exitCode',
       'provenance',
       'evaluations',
+      'evaluatedHosts',
+      'cachedHosts',
       'totals',
       'hosts',
     ]);

@@ -175,6 +175,30 @@ describe('formatPlan', () => {
   });
 });
 
+describe('formatPlan and the evaluation cache', () => {
+  const key = { flake: 'f', nix: 'nix (Nix) 2.8.0', nixCommand: ['nix'], settings: {}, expression: 'e' };
+  const buildLines = (build: Partial<Plan['build']>) => formatPlan({ ...plan, scope: { ...plan.scope, buildOnly: true }, build: { ...plan.build, ...build } }).filter((l) => l.includes('evaluation cache') || l.startsWith('    ') && l.includes('/nix/store/x-'));
+
+  it('names the hosts it answers and their systems', () => {
+    const cached = [
+      { host: 'web-1', outputs: { toplevel: { drv: '/nix/store/x-web-1.drv', out: '/nix/store/x-web-1' } } },
+      { host: 'db', outputs: { toplevel: { drv: '/nix/store/x-db.drv', out: '/nix/store/x-db' }, diskoScript: { drv: '/nix/store/x-disko-db.drv', out: '/nix/store/x-disko-db' } } },
+    ];
+    expect(buildLines({ evalCache: { use: true, dir: '/c', key }, cached })).toEqual([
+      '  evaluation cache: 2 hosts not evaluated (their systems are in the store): web-1, db',
+      '    web-1 toplevel  /nix/store/x-web-1',
+      '    db toplevel     /nix/store/x-db',
+      '    db diskoScript  /nix/store/x-disko-db',
+    ]);
+  });
+
+  it('says when it answers nothing, and why it is not used', () => {
+    expect(buildLines({ evalCache: { use: true, dir: '/c', key }, cached: [] })).toEqual(['  evaluation cache: no host cached for this flake; each host evaluated is kept']);
+    expect(buildLines({ evalCache: { use: false, reason: 'the flake is a dirty work tree (no revision)' } })).toEqual(['  evaluation cache: not used (the flake is a dirty work tree (no revision))']);
+    expect(buildLines({})).toEqual([]);
+  });
+});
+
 describe('formatCommand / formatEndpoint', () => {
   it('quotes hostile words once and leaves references bare', () => {
     expect(formatCommand({ purpose: 'x', argv: ['echo', 'a b', '$(rm -rf /)', "it's", { ref: 'toplevel' }] })).toBe(

@@ -97,4 +97,15 @@ describe('compact live view', () => {
       'web-01: ! accepted new host key SHA256:abc',
     ]);
   });
+
+  it('says how many hosts the evaluation cache answered, in the build line and on the final screen', () => {
+    const cached = (h: string) => ({ host: h, outputs: { toplevel: { drv: `/nix/store/x-${h}.drv`, out: `/nix/store/x-${h}` } } });
+    const evalCache = { state: { use: true as const, dir: '/cache', key: { flake: 'f', nix: '2.8', nixCommand: ['nix'], settings: {}, expression: 'e' } }, hits: [cached('web-02'), cached('web-03')] };
+    const plan = buildPlan(inventory(['web-01', 'web-02', 'web-03'].map((n) => host(n))), { ...planOptions({ rebuildFlavour: 'ng' }), evalCache });
+    const s = initialLiveState(plan, T0);
+    play(s, [{ type: 'build-cached', hosts: ['web-02', 'web-03'], evaluating: 1 }, { type: 'build-start', hosts: ['web-01'], chunk: 1, chunks: 1 }], T0);
+    expect(liveFrame(s, { columns: 120, rows: 10 }, T0 + 1_000)[1]).toMatch(/^. build {2}0\/1 built {2}1s {2}2 from the evaluation cache {2}web-01$/);
+    play(s, [{ type: 'build-done', host: 'web-01', output: 'toplevel', storePath: '/nix/store/a-web-01' }], T0 + 2_000);
+    expect(finalLines(s, T0 + 3_000).slice(1, 3)).toEqual(['build  1/1 built  2.0s', 'eval   1 host to evaluate, 2 hosts from the evaluation cache (web-02, web-03)']);
+  });
 });

@@ -51,6 +51,8 @@ describe('plain renderer', () => {
 
   it.each<[RunEvent, string[]]>([
     [{ type: 'build-start', hosts: ['a', 'b'], chunk: 2, chunks: 3 }, ['[build] a, b: building (chunk 2/3)']],
+    [{ type: 'build-cached', hosts: ['a', 'b', 'c', 'd'], evaluating: 1 }, ['[build] 1 host to evaluate, 4 hosts from the evaluation cache (a, b, c +1)']],
+    [{ type: 'build-cached', hosts: [], evaluating: 3 }, ['[build] 3 hosts to evaluate, none from the evaluation cache']],
     [{ type: 'build-line', hosts: ['a', 'b', 'c', 'd', 'e'], line: 'x' }, ['[build] a, b, c +2: x']],
     [{ type: 'build-failed', host: 'a', reason: 'eval error', tail: ['boom'] }, ['[build] a: build failed — eval error']],
     [{ type: 'host-start', host: 'a' }, []],
