@@ -20,8 +20,8 @@ import { bootstrapCommand, buildCommand, pushKeysCommand, pushSecretsCommand } f
 import { installCommand } from './commands/install.js';
 import { diffCommand } from './commands/diff.js';
 
-/** Columns of help text; bin/fleet.js serves a prebuilt `fleet --help` of this width (dist/help.txt). */
-export const HELP_WIDTH = 100;
+/** The widest help text: wider lines are hard to read, even on a wide terminal. */
+const HELP_WIDTH = 100;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -89,13 +89,6 @@ export async function main(argv: string[]): Promise<number> {
       if (error && error.name !== 'YError') throw error;
       usageFailure = message || error?.message || 'invalid arguments';
     });
-
-  // yargs renders the whole help text right after it starts a command's handler, to have it ready
-  // should the handler fail; fleet never shows help for a failed command (it prints one line), and
-  // rendering it costs ~40 ms of the main thread before the command's first process is spawned.
-  const internals = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
-  const usage = internals?.getUsageInstance?.();
-  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
 
   try {
     await parser.parseAsync();
