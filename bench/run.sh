@@ -19,7 +19,7 @@ failed=0
 echo "== fleet --help startup"
 npx --no-install tsx bench/help-startup.ts || failed=1
 echo
-echo "== fleet validate of generated manifests (1,000, 20,000 and 40,000 hosts; HOSTS=… for others), fleet plan --json of 1,000"
+echo "== fleet validate of generated manifests (1,000 and 20,000 hosts; HOSTS=… for others), fleet plan --json of 1,000"
 npx --no-install tsx bench/manifest-scale.ts || failed=1
 echo
 echo "== fleet apply vs. the bash nixos-rebuild loop (../shared/bench/rebuild-loop.sh), plain and with evaluation weight"
