@@ -1,4 +1,4 @@
-// The fleet command line: yargs commands, the one catch that turns errors into messages and exit codes.
+// The fleet command line: runs the parser (parser.ts), and is the one catch that turns errors into messages and exit codes.
 import { hideBin } from 'yargs/helpers';
 import { FleetError, ManifestError, UsageError } from '../errors.js';
 import { EXIT } from './exit.js';
