@@ -1,4 +1,4 @@
-// Benchmark: `fleet validate` of generated 1,000-, 20,000- and 40,000-host manifests (HOSTS=… for others), `fleet plan --json` of the
+// Benchmark: `fleet validate` of generated 1,000- and 20,000-host manifests (HOSTS=… for others), `fleet plan --json` of the
 // 1,000-host one, and a 50 MiB file, against a bare `node -e 0`: wall time, CPU, peak RSS.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/fleet.js', import.meta.url));
-/** Goals (issues 9 and 12): validate 1,000 hosts, plan --json of 1,000 hosts, validate 20,000, memory at 40,000. */
-const GOAL_1000_S = 0.3;
+/**
+ * Goals: validate 1,000 hosts (issue 24: 0.4 s is fine, with one YAML reader and no bundling), plan
+ * --json of 1,000 hosts, validate 20,000 (issues 9 and 12). The memory goal at 40,000 is withdrawn.
+ */
+const GOAL_1000_S = 0.4;
 const GOAL_PLAN_1000_S = 1;
 const GOAL_PLAN_1000_MIB = 200;
 const GOAL_20000_S = 2;
-const GOAL_40000_MIB = 300;
 const met = (ok: boolean): string => (ok ? 'met' : 'NOT MET');
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILGvbfa+NEiUmkz7+C5fveAgwgJ6/mtnueEoEhnvd2S2';
@@ -95,7 +97,7 @@ const show = (s: Sample & { minSeconds: number }): string =>
   `${s.seconds.toFixed(3)} s (min ${s.minSeconds.toFixed(3)}), cpu ${s.cpuSeconds.toFixed(3)} s, ${s.rssMiB.toFixed(0)} MiB`;
 
 function main(): void {
-  const sizes = (process.env.HOSTS ?? '1000,20000,40000').split(',').map(Number);
+  const sizes = (process.env.HOSTS ?? '1000,20000').split(',').map(Number);
   const runs = Number(process.env.RUNS ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-manifest-'));
   try {
@@ -117,9 +119,7 @@ function main(): void {
           ? `; goal ≤ ${GOAL_1000_S} s: ${met(fleet.seconds <= GOAL_1000_S)}`
           : n === 20000
             ? `; goal ≤ ${GOAL_20000_S} s: ${met(fleet.seconds <= GOAL_20000_S)}`
-            : n === 40000
-              ? `; goal ≤ ${GOAL_40000_MIB} MiB: ${met(fleet.rssMiB <= GOAL_40000_MIB)}`
-              : '';
+            : '';
       console.log(
         `fleet validate, ${n} hosts: ${show(fleet)}` +
           ` (${(fleet.seconds / bare.seconds).toFixed(1)}× node -e 0; ${(((fleet.seconds - bare.seconds) * 1e6) / n).toFixed(0)} µs per host${goal})`,
@@ -129,8 +129,7 @@ function main(): void {
     for (let i = 1; i < perHost.length; i++) {
       const [n0, cpu0] = perHost[i - 1] as [number, number];
       const [n1, cpu1] = perHost[i] as [number, number];
-      const goal = n0 === 20000 && n1 === 40000 ? ` (goal ≤ 2.2×: ${met(cpu1 / cpu0 <= 2.2)})` : '';
-      console.log(`growth ${n0} → ${n1} hosts (×${(n1 / n0).toFixed(1)}): cpu beyond node ×${(cpu1 / cpu0).toFixed(2)}${goal}`);
+      console.log(`growth ${n0} → ${n1} hosts (×${(n1 / n0).toFixed(1)}): cpu beyond node ×${(cpu1 / cpu0).toFixed(2)}`);
     }
     // The plan of 1,000 hosts as JSON, exactly as the runner would run it (no host is touched).
     const plan1000 = join(dir, 'fleet-plan-1000.yaml');

@@ -9,7 +9,7 @@ export default function setup(): () => void {
   // Short: ssh control sockets live below it, and a socket path must stay under ~100 bytes.
   const dir = mkdtempSync(join(tmpdir(), 'fleet-t-'));
   process.env.TMPDIR = dir;
-  // fleet remembers local tool answers (nix --version) under $XDG_CACHE_HOME/fleet: the run's own.
+  // Caches under $XDG_CACHE_HOME (nix's flake and fetcher caches) are the run's own.
   process.env.XDG_CACHE_HOME = join(dir, 'cache');
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -40,7 +40,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
   if (args.diff === 'confirm') requireTerminalForConfirm();
   const { plan } = await planFromArgs({ ...args, scope: steps });
   const ci = runsInCi(process.env);
-  const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
+  const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain, term: process.env.TERM });
   const color = useColor(mode, process.env);
   const view = new SwitchableReporter(createReporter({ mode, stream: process.stdout, color, plan, verbose: output.verbose ?? false }));
   const progress = trackProgress(plan, view);

@@ -1,6 +1,4 @@
 // The "resolve" step of every command: find and load the manifest, probe local tools, build the plan.
-import { accessSync, constants, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execProcess, type Exec } from '../exec/index.js';
 import { evalCacheDir, lookupEvalCache, withholdSecretEnvironment } from '../backends/index.js';
@@ -91,68 +89,10 @@ export async function detectRebuildFlavour(commands: ToolCommands, exec: Exec = 
   throw new UsageError(`cannot tell which nixos-rebuild this is: \`${shown}\` answered exit ${result.exitCode ?? result.signal}: ${last}`, hint);
 }
 
-/** `nix --version` of this machine, or '' when nix cannot be run here. */
-export async function detectNixVersion(commands: ToolCommands, exec: Exec = execProcess, cacheDir: string | null = toolCacheDir()): Promise<string> {
-  // Every plan waits for this answer (the build's `^*`), and starting nix costs ~20 ms of CPU: it is
-  // remembered per nix binary, by its real path, inode, size and time, so another nix is asked anew.
-  // Only for a one-word command: `nix run …` answers for a nix it chooses each time.
-  const key = commands.nix.length === 1 ? binaryIdentity(commands.nix[0]!, process.env.PATH) : undefined;
-  const file = cacheDir && key ? join(cacheDir, 'nix-version.json') : undefined;
-  if (file) {
-    try {
-      const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: unknown; version?: unknown };
-      if (cached.key === key && typeof cached.version === 'string' && cached.version) return cached.version;
-    } catch {
-      // Not asked before (or unreadable): ask.
-    }
-  }
+/** `nix --version` of this machine, or '' when nix cannot be run here: asked once per run, by the plan. */
+export async function detectNixVersion(commands: ToolCommands, exec: Exec = execProcess): Promise<string> {
   const result = await exec({ argv: [...commands.nix, '--version'], timeoutMs: 15000 }).catch(() => undefined);
-  const version = result?.exitCode === 0 ? result.stdout.trim() : '';
-  if (file && version) {
-    try {
-      mkdirSync(cacheDir!, { recursive: true, mode: 0o700 });
-      // Whole or not at all: another run may read it meanwhile.
-      const partial = `${file}.${process.pid}`;
-      writeFileSync(partial, JSON.stringify({ key, version }));
-      renameSync(partial, file);
-    } catch {
-      // A cache that cannot be written is asked again next time; nothing else changes.
-    }
-  }
-  return version;
-}
-
-/** Where fleet remembers local tool answers: $XDG_CACHE_HOME/fleet, else ~/.cache/fleet; null: nowhere. */
-function toolCacheDir(): string | null {
-  const base = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, '.cache') : '');
-  return isAbsolute(base) ? join(base, 'fleet') : null;
-}
-
-/**
- * `real path:inode:size:mtime` of the program exec would run for `program` (found on `path` as
- * exec finds it), or undefined when it cannot be told.
- */
-function binaryIdentity(program: string, path: string | undefined): string | undefined {
-  const candidates: string[] = [];
-  if (program.includes('/')) candidates.push(program);
-  else {
-    for (const dir of (path ?? '').split(':')) {
-      // exec leaves a relative entry to the child; so does this.
-      if (!dir.startsWith('/')) return undefined;
-      candidates.push(join(dir, program));
-    }
-  }
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      const real = realpathSync(candidate);
-      const stat = statSync(real);
-      if (stat.isFile()) return `${real}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    } catch {
-      // Not here: the next directory.
-    }
-  }
-  return undefined;
+  return result?.exitCode === 0 ? result.stdout.trim() : '';
 }
 
 /** Manifest → inventory → plan, as `fleet plan` prints it and `fleet apply` runs it. */

@@ -31,7 +31,7 @@ export interface ProgressOutput {
 
 export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: ProgressOutput): HostProgress {
   const ci = runsInCi(process.env);
-  const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain ?? false });
+  const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain ?? false, term: process.env.TERM });
   const startedAt = new Map<string, number>();
 
   if (mode !== 'tty') {

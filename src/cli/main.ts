@@ -1,32 +1,9 @@
-// The fleet command line: yargs commands, the one catch that turns errors into messages and exit codes.
-import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+// The fleet command line: runs the parser (parser.ts), and is the one catch that turns errors into messages and exit codes.
 import { hideBin } from 'yargs/helpers';
 import { FleetError, ManifestError, UsageError } from '../errors.js';
-import { EXIT, EXIT_CODES_HELP } from './exit.js';
+import { EXIT } from './exit.js';
+import { fleetParser } from './parser.js';
 import type { CommandResult } from './result.js';
-import { planCommand } from './commands/plan.js';
-import { validateCommand } from './commands/validate.js';
-import { applyCommand } from './commands/apply.js';
-import { statusCommand } from './commands/status.js';
-import { checkCommand } from './commands/check.js';
-import { sshCommand } from './commands/ssh.js';
-import { execCommand } from './commands/exec.js';
-import { generationsCommand } from './commands/generations.js';
-import { historyCommand } from './commands/history.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { rebootCommand } from './commands/reboot.js';
-import { bootstrapCommand, buildCommand, pushKeysCommand, pushSecretsCommand } from './commands/steps.js';
-import { installCommand } from './commands/install.js';
-import { diffCommand } from './commands/diff.js';
-
-/** Columns of help text; bin/fleet.js serves a prebuilt `fleet --help` of this width (dist/help.txt). */
-export const HELP_WIDTH = 100;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** Maps an error to what the user sees and the exit code. Stacks only with FLEET_DEBUG=1. */
 export function describeError(error: unknown): { lines: string[]; exitCode: number } {
@@ -53,49 +30,12 @@ export async function main(argv: string[]): Promise<number> {
     pending = result;
   };
   let usageFailure: string | undefined;
-  const parser = yargs(argv)
-    .scriptName('fleet')
-    // Words after `--` (fleet exec/ssh commands) stay strings, apart from the options.
-    .parserConfiguration({ 'populate--': true })
-    .usage('fleet <command> [options]\n\nDeclarative NixOS fleet deployment: one manifest (fleet.yaml), one command.')
-    .command(validateCommand(done))
-    .command(planCommand(done))
-    .command(applyCommand(done))
-    .command(diffCommand(done))
-    .command(buildCommand(done))
-    .command(pushKeysCommand(done))
-    .command(pushSecretsCommand(done))
-    .command(bootstrapCommand(done))
-    .command(installCommand(done))
-    .command(statusCommand(done))
-    .command(checkCommand(done))
-    .command(execCommand(done))
-    .command(sshCommand(done))
-    .command(generationsCommand(done))
-    .command(historyCommand(done))
-    .command(rollbackCommand(done))
-    .command(rebootCommand(done))
-    .demandCommand(1, 'name a command (see fleet --help)')
-    .strict()
-    .recommendCommands()
-    .completion('completion', 'print a bash/zsh completion script')
-    .version(version())
-    .alias('h', 'help')
-    .epilog(`${EXIT_CODES_HELP}\n\nDocs: docs/cli.md, docs/manifest.md`)
-    .wrap(Math.min(HELP_WIDTH, process.stdout.columns || HELP_WIDTH))
-    .exitProcess(false)
-    .fail((message, error) => {
-      // yargs' own errors (YError, e.g. a flag's coerce refusing a value) are usage errors too.
-      if (error && error.name !== 'YError') throw error;
-      usageFailure = message || error?.message || 'invalid arguments';
-    });
-
-  // yargs renders the whole help text right after it starts a command's handler, to have it ready
-  // should the handler fail; fleet never shows help for a failed command (it prints one line), and
-  // rendering it costs ~40 ms of the main thread before the command's first process is spawned.
-  const internals = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
-  const usage = internals?.getUsageInstance?.();
-  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+  const parser = fleetParser(argv, {
+    done,
+    usageFailure: (message) => {
+      usageFailure = message;
+    },
+  });
 
   try {
     await parser.parseAsync();

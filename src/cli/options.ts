@@ -1,7 +1,7 @@
 // argv → typed options for the commands: pure, so the mapping is tested as a table.
 import { UsageError } from '../errors.js';
 import type { Mode } from '../manifest/inventory.js';
-import { parseWaveSize } from '../manifest/index.js';
+import { parseWaveSize } from '../manifest/wave-size.js';
 import type { RolloutOptions } from '../plan/rollout.js';
 import { selectorsFrom, type Selection } from '../plan/selection.js';
 

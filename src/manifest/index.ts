@@ -4,7 +4,7 @@ export type { LoadOptions, ParseOptions, ManifestEnv } from './load.js';
 export { parseEndpoint } from './endpoint.js';
 export type { EndpointParse, ParsedEndpoint } from './endpoint.js';
 export { MODES } from './inventory.js';
-export { parseWaveSize } from './resolve.js';
+export { parseWaveSize } from './wave-size.js';
 export type {
   BootstrapOptions,
   DiskEncryptionKey,

@@ -25,6 +25,7 @@ import type { PathProblem } from './validate.js';
 import { sshOptionProblem, sshPathProblem } from './ssh-words.js';
 import { showValue } from './validate.js';
 import { suggest } from './suggest.js';
+import { parseWaveSize } from './wave-size.js';
 import { formatPath, type PathSegment } from './yaml-source.js';
 
 /** Everything resolution needs besides the data. */
@@ -292,22 +293,6 @@ function resolveRollout(rollout: NonNullable<FleetManifest['rollout']>): Rollout
     pause: rollout.pause ?? BUILTIN.rollout.pause,
     onFailure: rollout.onFailure ?? BUILTIN.rollout.onFailure,
   };
-}
-
-/**
- * A wave size as the manifest or --waves writes it: a whole number of hosts (≥ 1) or a percentage
- * ("25%", 1–100). Undefined when it is neither.
- */
-export function parseWaveSize(value: number | string): WaveSize | undefined {
-  const text = String(value).trim();
-  const percent = /^(\d+)%$/.exec(text);
-  if (percent) {
-    const n = Number(percent[1]);
-    return n >= 1 && n <= 100 ? { percent: n } : undefined;
-  }
-  if (!/^\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return n >= 1 ? { hosts: n } : undefined;
 }
 
 type Report = (path: PathSegment[], message: string, anchor?: PathProblem['anchor']) => void;

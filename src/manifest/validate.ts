@@ -1,4 +1,6 @@
-// Schema validation with the validator ajv compiled at build time, and the translation of its errors into one plain sentence per problem.
+// Schema validation with the validator ajv compiled ahead of time (schema-validator.ts, generated
+// from the schema by `npm run gen:validator` and committed; a test fails when it drifts), and the
+// translation of its errors into one plain sentence per problem.
 import type { ErrorObject } from 'ajv';
 import { describeSchema, type SchemaNode } from './schema.js';
 import { validate as generatedValidator } from './schema-validator.js';

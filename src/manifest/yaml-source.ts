@@ -1,15 +1,6 @@
-// YAML text → plain data, and a way back from data paths to file:line:col for problems.
-//
-// Two readers. js-yaml reads a well-formed manifest into plain data several times faster and in a
-// fraction of the memory of the `yaml` library's document tree (40,000 hosts: ~140 MB against
-// ~500 MB). The `yaml` library, which keeps every node's position, is loaded and run only when a
-// position is asked for (a problem to report) or when the fast reader cannot be trusted to give the
-// same data: anything it refuses (syntax, duplicate keys, tags, several documents), shared nodes
-// (aliases: the `yaml` library bounds their expansion), and integer-like host names (JS objects put
-// them first, so the written order needs the document).
-import { createRequire } from 'node:module';
-import * as jsYaml from 'js-yaml';
-import type { Pair, YAMLMap } from 'yaml';
+// YAML text → plain data, and a way back from data paths to file:line:col for problems: the `yaml`
+// library, which keeps every node's position and reads the YAML 1.2 core schema.
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Pair, type YAMLMap } from 'yaml';
 
 /** One step into the data: a mapping key or a list index. */
 export type PathSegment = string | number;
@@ -43,103 +34,8 @@ export interface YamlSource {
 
 const START: Position = { line: 1, column: 1 };
 
-// The YAML 1.2 core schema as the `yaml` library reads it, and `<<` merges (its `merge: true`).
-// Integers and floats are its own patterns: js-yaml's differ at the edges (`-.5`, `0b101`).
-const CORE_INT = /^[-+]?[0-9]+$/;
-const CORE_OCTAL = /^0o[0-7]+$/;
-const CORE_HEX = /^0x[0-9a-fA-F]+$/;
-const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
-const CORE_SPECIAL_FLOAT = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const jsYamlTypes = (jsYaml as unknown as { types: Record<'null' | 'bool' | 'merge', jsYaml.Type> }).types;
-const FAST_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
-  implicit: [
-    jsYamlTypes.null,
-    jsYamlTypes.bool,
-    new jsYaml.Type('tag:yaml.org,2002:int', {
-      kind: 'scalar',
-      resolve: (text: string) => CORE_INT.test(text) || CORE_OCTAL.test(text) || CORE_HEX.test(text),
-      construct: (text: string) =>
-        CORE_OCTAL.test(text) ? parseInt(text.slice(2), 8) : CORE_HEX.test(text) ? parseInt(text.slice(2), 16) : parseInt(text, 10),
-    }),
-    new jsYaml.Type('tag:yaml.org,2002:float', {
-      kind: 'scalar',
-      resolve: (text: string) => CORE_FLOAT.test(text) || CORE_SPECIAL_FLOAT.test(text),
-      construct: (text: string) =>
-        CORE_SPECIAL_FLOAT.test(text)
-          ? text.endsWith('nan') || text.endsWith('NaN') || text.endsWith('NAN')
-            ? NaN
-            : text.startsWith('-')
-              ? -Infinity
-              : Infinity
-          : parseFloat(text),
-    }),
-    jsYamlTypes.merge,
-  ],
-});
-
-const INTEGER_LIKE = /^(0|[1-9][0-9]*)$/;
-
-/** Parses manifest text; positions are worked out only when asked for. Never throws for bad input. */
+/** Parses manifest text, keeping every node's position. Never throws for bad input. */
 export function readYaml(text: string): YamlSource {
-  const data = readFast(text);
-  if (data === undefined) return readWithPositions(text);
-  let withPositions: YamlSource | undefined;
-  const positions = (): YamlSource => (withPositions ??= readWithPositions(text));
-  return {
-    data,
-    syntaxErrors: [],
-    duplicateKeys: [],
-    locate: (path, anchor) => positions().locate(path, anchor),
-    keysAt: (path) => {
-      let node: unknown = data;
-      for (const segment of path) node = isPlainObject(node) ? node[String(segment)] : undefined;
-      if (!isPlainObject(node)) return [];
-      const keys = Object.keys(node);
-      return keys.some((key) => INTEGER_LIKE.test(key)) ? positions().keysAt(path) : keys;
-    },
-  };
-}
-
-/** The data as js-yaml reads it, or undefined where only the `yaml` library's reading will do. */
-function readFast(text: string): unknown {
-  let data: unknown;
-  try {
-    data = jsYaml.load(text, { schema: FAST_SCHEMA });
-  } catch {
-    return undefined;
-  }
-  if (data === undefined || data === null || typeof data !== 'object') return undefined;
-  return isTree(data) ? data : undefined;
-}
-
-/** No object reached twice: every node written once, none shared through an alias. */
-function isTree(root: object): boolean {
-  const seen = new Set<object>();
-  const stack: object[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop() as object;
-    if (seen.has(node)) return false;
-    seen.add(node);
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (typeof child === 'object' && child !== null) stack.push(child);
-    }
-  }
-  return true;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The `yaml` library, loaded on first use (it is most of a manifest reading's start-up cost). */
-let yamlLibrary: typeof import('yaml') | undefined;
-function yamlLib(): typeof import('yaml') {
-  return (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
-}
-
-/** Parses manifest text with the `yaml` library, keeping every node's position. */
-function readWithPositions(text: string): YamlSource {
-  const { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -292,7 +188,7 @@ function readWithPositions(text: string): YamlSource {
 
 function keyText(key: unknown): string {
   // yaml represents a merge key's value as a symbol.
-  if (yamlLib().isScalar(key)) return typeof key.value === 'symbol' ? '<<' : String(key.value);
+  if (isScalar(key)) return typeof key.value === 'symbol' ? '<<' : String(key.value);
   return String(key);
 }
 

@@ -12,18 +12,20 @@ export interface ModeInputs {
   ci: boolean;
   /** `--json`: stdout carries only the final report. */
   json: boolean;
-  /** e.g. `--plain` or `TERM=dumb`. */
+  /** `--plain`. */
   forcePlain?: boolean;
+  /** `$TERM`: a `dumb` terminal cannot move its cursor, so it gets plain lines. */
+  term?: string;
 }
 
 /**
  * Picks the reporter mode. Pure. `--json` wins (nothing but the final report on stdout);
- * then a terminal outside CI gets the live view (or with `--verbose` the step tree); everything
- * else gets plain prefixed lines.
+ * then a terminal outside CI gets the live view (or with `--verbose` the step tree), unless
+ * `--plain` or `TERM=dumb`; everything else gets plain prefixed lines.
  */
 export function chooseReporterMode(inputs: ModeInputs): ReporterMode {
   if (inputs.json) return 'json';
-  if (inputs.forcePlain) return 'plain';
+  if (inputs.forcePlain || inputs.term === 'dumb') return 'plain';
   return inputs.isTTY && !inputs.ci ? 'tty' : 'plain';
 }
 

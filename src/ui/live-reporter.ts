@@ -1,6 +1,7 @@
-// The compact live view on a terminal: redraws the frame of live-view.ts in place (cursor up, clear
-// down), follows resizes, holds stray writes so they never tear the frame, and leaves the final
-// lines on a clean screen.
+// The compact live view on a terminal: redraws the frame of live-view.ts in place, line by line,
+// follows resizes, holds stray writes so they never tear the frame, and leaves the final lines on a
+// clean screen.
+import stringWidth from 'string-width';
 import type { Plan } from '../plan/types.js';
 import type { Reporter, RunEvent } from '../run/events.js';
 import { applyLiveEvent, finalLines, initialLiveState, liveFrame, type LiveState } from './live-view.js';
@@ -18,9 +19,14 @@ const TICK_MS = 100;
 
 const HIDE_CURSOR = '\u001b[?25l';
 const SHOW_CURSOR = '\u001b[?25h';
-const CLEAR_DOWN = '\u001b[J';
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+// Only lines are erased, each in place, never "the screen from here down": a frame drawn from the
+// top of the screen would make that a clear of the whole screen, which tmux (scroll-on-clear) and
+// other terminals push into the scrollback, a stale frame per redraw.
+/** Erase the whole line the cursor is on. */
+const ERASE_LINE = '\u001b[2K';
+/** Erase from the cursor to the end of its line. */
+const ERASE_LINE_END = '\u001b[K';
+const up = (rows: number): string => `\u001b[${rows}A`;
 
 /** Options of the live view. */
 export interface LiveReporterOptions {
@@ -44,7 +50,7 @@ export class LiveReporter implements Reporter {
   private readonly now: () => number;
   /** Writes to the terminal past the hold. */
   private out: (text: string) => void;
-  /** Visible lengths of the lines of the frame on screen (none when nothing is drawn). */
+  /** Widths in columns of the lines of the frame on screen (none when nothing is drawn). */
   private drawn: number[] = [];
   private drawnColumns = 0;
   private lastFrame = '';
@@ -144,28 +150,42 @@ export class LiveReporter implements Reporter {
   }
 
   /**
-   * Moves the cursor back to the first line of the frame on screen and clears to the end of the
-   * screen. After a resize to fewer columns, a terminal that reflows has wrapped each old line
-   * onto several rows: the rows to go up are counted at the new width.
+   * Rows the frame on screen takes. After a resize to fewer columns, a terminal that reflows has
+   * wrapped each old line onto several rows: they are counted at the new width.
    */
-  private erase(): string {
-    if (this.drawn.length === 0) return '';
+  private drawnRows(): number {
     const columns = this.size().columns;
-    const rows = columns < this.drawnColumns ? this.drawn.reduce((sum, len) => sum + Math.max(1, Math.ceil(len / columns)), 0) : this.drawn.length;
-    return `\r\u001b[${rows}A${CLEAR_DOWN}`;
+    return columns < this.drawnColumns ? this.drawn.reduce((sum, width) => sum + Math.max(1, Math.ceil(width / columns)), 0) : this.drawn.length;
   }
 
+  /** Erases the frame on screen, line by line from its last, and leaves the cursor at its first. */
+  private erase(): string {
+    const rows = this.drawnRows();
+    return rows === 0 ? '' : `\r${`${up(1)}${ERASE_LINE}`.repeat(rows)}`;
+  }
+
+  /**
+   * Draws the frame over the one on screen: back to its first line, each new line written over the
+   * old one and the rest of it erased; old lines below the new frame are erased, and the cursor
+   * comes back to the line under the new frame. No row is added below what the old frame took, so
+   * nothing scrolls.
+   */
   private draw(): void {
     if (this.closed) return;
     const size = this.size();
     const lines = liveFrame(this.state, size, this.now(), this.paint);
     const frame = lines.join('\n');
     if (frame === this.lastFrame && size.columns === this.drawnColumns) return;
+    const rows = this.drawnRows();
     const lead = this.strayOpen ? '\n' : '';
     this.strayOpen = false;
-    this.out(`${this.erase()}${lead}${frame}\n`);
+    let text = rows > 0 ? `\r${up(rows)}` : lead;
+    for (const line of lines) text += `${line}${ERASE_LINE_END}\n`;
+    const left = rows - lines.length;
+    if (left > 0) text += `${`${ERASE_LINE}\n`.repeat(left)}${up(left)}`;
+    this.out(text);
     this.lastFrame = frame;
-    this.drawn = lines.map((line) => [...line.replace(ANSI, '')].length);
+    this.drawn = lines.map((line) => stringWidth(line));
     this.drawnColumns = size.columns;
   }
 }

@@ -1,6 +1,8 @@
 // The compact terminal view of a run, as data: what each host is doing, folded from RunEvents, and
 // the frame for a terminal of a given size (a header with the counts, a line per running host,
 // failed hosts kept in view). Pure: the live reporter draws it, tests read it.
+import { stripVTControlCharacters } from 'node:util';
+import stringWidth from 'string-width';
 import type { Plan } from '../plan/types.js';
 import { describeOutcome, diffSummary, formatDuration } from '../report/index.js';
 import { FAILED_OUTCOMES, type HostOutcome, type Phase, type RunEvent } from '../run/events.js';
@@ -98,6 +100,15 @@ function settleBuild(build: LiveBuild, host: string, output: string | undefined,
   if (build.pending.size === 0 && build.finishedAt === 0) build.finishedAt = now;
 }
 
+/**
+ * Nix's note that it retries a busy store database (two builds on one store): `warning: error:
+ * SQLite database '…' is busy`. Nothing failed, so the compact view does not show it as a host's
+ * or the build's newest line; --verbose and the log keep it.
+ */
+export function isNixRetryNoise(line: string): boolean {
+  return /^warning: (?:error: )?SQLite database .* is busy/.test(stripVTControlCharacters(line).trim());
+}
+
 /** Folds one event into the state (in place). */
 export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): void {
   switch (event.type) {
@@ -113,7 +124,7 @@ export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): 
       return;
     }
     case 'build-line':
-      state.build.lastLine = event.line;
+      if (!isNixRetryNoise(event.line)) state.build.lastLine = event.line;
       return;
     case 'build-done':
       if (event.output === 'toplevel') state.build.built.add(event.host);
@@ -136,7 +147,7 @@ export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): 
       return;
     }
     case 'step-line': {
-      if (event.quiet) return;
+      if (event.quiet || isNixRetryNoise(event.line)) return;
       const host = hostOf(state, event.host, now);
       if (!host) return;
       if (host.step === undefined) {
@@ -244,17 +255,28 @@ export function headerText(counts: LiveCounts): string {
   return parts.join(' · ');
 }
 
+/** Splits text into what a terminal draws as one character (made on the first line that needs cutting). */
+let graphemes: Intl.Segmenter | undefined;
+
 /**
- * One line of a terminal: control characters out (a tool's `\r` progress or escape codes would
- * move the cursor), cut to `width` characters with `…` when cut.
+ * One line of a terminal: escape sequences and control characters out (a tool's `\r` progress or
+ * colours would move the cursor), cut to `width` columns with `…` when cut. Widths are the
+ * terminal's (string-width: a CJK character or an emoji takes two columns).
  */
 export function fitLine(text: string, width: number): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-  const chars = [...clean];
   if (width <= 0) return '';
-  if (chars.length <= width) return clean;
-  return `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  // eslint-disable-next-line no-control-regex
+  const clean = stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  if (stringWidth(clean) <= width) return clean;
+  let kept = '';
+  let used = 0;
+  for (const { segment } of (graphemes ??= new Intl.Segmenter()).segment(clean)) {
+    const columns = stringWidth(segment);
+    if (used + columns > width - 1) break;
+    kept += segment;
+    used += columns;
+  }
+  return `${kept}…`;
 }
 
 function buildLine(state: LiveState, now: number): string | undefined {

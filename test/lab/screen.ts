@@ -1,7 +1,7 @@
 // A small, strict terminal for the pty tests: replays what fleet wrote to a pseudo-terminal onto a
-// grid of rows × columns, the way an xterm does, and counts what a user would see go wrong: lines
-// scrolled off the top and lines that wrapped. Escape sequences it does not know are an error, not
-// silently ignored.
+// grid of rows × columns, the way an xterm does, with a scrollback as tmux keeps one, and counts
+// what a user would see go wrong: lines pushed into the scrollback and lines that wrapped. Escape
+// sequences it does not know are an error, not silently ignored.
 
 /** A grid the output is drawn on. */
 export class Screen {
@@ -10,8 +10,10 @@ export class Screen {
   private col = 0;
   /** The cursor is past the last column: the next printable character wraps (xterm's deferred wrap). */
   private pendingWrap = false;
-  /** Lines pushed off the top. */
+  /** Lines pushed into the scrollback: scrolled off the top, or by a clear of the whole screen. */
   scrolls = 0;
+  /** The scrollback, oldest first. */
+  readonly history: string[] = [];
   /** Printable characters that did not fit their line and wrapped onto the next one. */
   wraps = 0;
 
@@ -33,6 +35,7 @@ export class Screen {
 
   private lineFeed(): void {
     if (this.row === this.rows - 1) {
+      this.history.push(this.grid[0]!.join('').trimEnd());
       this.grid.shift();
       this.grid.push(this.blank());
       this.scrolls += 1;
@@ -87,6 +90,15 @@ export class Screen {
     }
   }
 
+  /** tmux's scroll-on-clear: the lines down to the last non-blank one go into the scrollback. */
+  private clearIntoHistory(): void {
+    const lines = this.lines();
+    let last = lines.length;
+    while (last > 0 && lines[last - 1] === '') last -= 1;
+    this.history.push(...lines.slice(0, last));
+    this.scrolls += last;
+  }
+
   private escape(params: string, final: string): void {
     if (params.startsWith('?')) {
       // Private modes (cursor shown or hidden, bracketed paste): nothing to draw.
@@ -119,6 +131,9 @@ export class Screen {
       }
       case 'J': {
         const mode = n(0);
+        // Clearing the whole screen (ESC[2J, or ESC[J from the home position) pushes what it shows
+        // into the scrollback in tmux (scroll-on-clear, on by default) and other terminals.
+        if (mode === 2 || (mode === 0 && this.row === 0 && this.col === 0)) this.clearIntoHistory();
         if (mode === 0) {
           this.clearRow(this.row, this.col, this.columns);
           for (let r = this.row + 1; r < this.rows; r++) this.clearRow(r, 0, this.columns);
@@ -141,8 +156,8 @@ export class Screen {
   }
 }
 
-/** Where a redraw of the live view starts: back to column 1, up over the old frame, clear down. */
-const REDRAW = /(?=\r\u001b\[\d+A\u001b\[J)/;
+/** Where a redraw of the live view starts: back to column 1, up over the old frame. */
+const REDRAW = /(?=\r\u001b\[\d+A)/;
 
 /** Feeds output frame by frame, calling `onFrame` with the screen as each complete frame left it. */
 export function replayFrames(screen: Screen, raw: string, onFrame: (lines: string[]) => void): void {

@@ -1,5 +1,6 @@
 // The compact live view on a real pseudo-terminal, replayed onto a strict 12-row screen: one line per
-// running host, nothing scrolled away while the run goes, no line wider than the terminal.
+// running host, nothing scrolled away while the run goes, no line wider than the terminal; and in a
+// real tmux pane, whose scrollback must not grow while the view redraws.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './lab.js';
 import { runFleetInTerminal, writeLabManifest } from './fleet-harness.js';
 import { replayFrames, Screen } from './screen.js';
+import { runFleetInTmux } from './tmux.js';
 
 const NAMES = Array.from({ length: 30 }, (_, i) => `v${String(i + 1).padStart(2, '0')}`);
 const FIRST_EIGHT = NAMES.slice(0, 8);
@@ -103,4 +105,22 @@ describe('the compact live view on a terminal', () => {
     expect(screen.scrolls).toBe(0);
     expect(screen.lines()).toContainEqual(expect.stringMatching(/^fleet {2}30\/30 done · 0 failed · 0 running {2}\S+$/));
   }, 300_000);
+
+  it('in a fresh tmux pane (cursor at home): the scrollback does not grow while the view redraws', async () => {
+    lab.setRevision(4);
+    const { code, samples } = await runFleetInTmux(lab, ['apply', '-f', manifest, ...FIRST_EIGHT], { columns: 100, rows: ROWS });
+    const last = samples.at(-1)?.screen.join('\n') ?? '';
+    expect(code, last).toBe(0);
+    for (const name of FIRST_EIGHT) expect(lab.currentSystem(name)).toMatch(new RegExp(`-nixos-system-${name}-.*-r4$`));
+
+    const summaryShown = (screen: string[]) => SUMMARY.test(`\n${screen.join('\n')}`);
+    const viewOver = samples.findIndex((s) => summaryShown(s.screen));
+    expect(viewOver, last).toBeGreaterThan(0);
+    const whileViewRuns = samples.slice(0, viewOver);
+    // The view was on screen, redrawn many times (counts and elapsed times change), in place.
+    const frames = whileViewRuns.filter((s) => s.screen.some((line) => HEADER.test(line)));
+    expect(frames.length).toBeGreaterThan(5);
+    expect(new Set(frames.map((s) => s.screen.join('\n'))).size).toBeGreaterThan(3);
+    expect(whileViewRuns.map((s) => s.history)).toEqual(whileViewRuns.map(() => 0));
+  }, 240_000);
 });

@@ -1,4 +1,4 @@
-// The module rules of STYLE.md, enforced: who may import what, and no import cycles.
+// The module rules of ../shared/STYLE.md (beside the repository), enforced: who may import what, and no import cycles.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

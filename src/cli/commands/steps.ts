@@ -36,7 +36,8 @@ export function pushSecretsCommand(done: (r: Promise<CommandResult>) => void): C
     describe: "upload each host's secrets that are missing or different on the target (e.g. after a reboot emptied /run/keys); builds and activates nothing",
     builder: (y) =>
       withOutput(withHostSelection(y))
-        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' }),
+        .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
+        .option('verbose', VERBOSE_OPTION),
     handler: (args) => done(run(args, STEP_SCOPES['push-secrets'])),
   };
 }

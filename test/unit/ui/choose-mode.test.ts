@@ -17,3 +17,11 @@ describe('chooseReporterMode', () => {
     expect(chooseReporterMode(inputs)).toBe(mode);
   });
 });
+
+describe('chooseReporterMode on a dumb terminal', () => {
+  it('TERM=dumb gets plain lines on a terminal (it cannot move its cursor); --json still wins', () => {
+    expect(chooseReporterMode({ isTTY: true, ci: false, json: false, term: 'dumb' })).toBe('plain');
+    expect(chooseReporterMode({ isTTY: true, ci: false, json: true, term: 'dumb' })).toBe('json');
+    expect(chooseReporterMode({ isTTY: true, ci: false, json: false, term: 'xterm-256color' })).toBe('tty');
+  });
+});

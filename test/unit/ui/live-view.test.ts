@@ -82,6 +82,25 @@ describe('compact live view', () => {
     expect(fitLine('a\rb\u001b[31mc\u001b[0m\td', 10)).toBe('a bc d');
   });
 
+  it('counts the columns a terminal gives a character: two for CJK and emoji, none for a combining mark', () => {
+    // 日本語テキスト is 14 columns: cut to 6, five columns of it and the ellipsis.
+    expect(fitLine('日本語テキスト', 6)).toBe('日本…');
+    expect(fitLine('ok 👍👍👍', 6)).toBe('ok 👍…');
+    // e + U+0301 is one column: the whole word fits in 5.
+    expect(fitLine('cafe\u0301s', 5)).toBe('cafe\u0301s');
+    expect(fitLine('日本', 4)).toBe('日本');
+  });
+
+  it("keeps Nix's busy-database retry notes out of the build line and a host's line", () => {
+    const s = stateFor(1);
+    play(s, [{ type: 'build-start', hosts: ['web-01'], chunk: 1, chunks: 1 }, { type: 'build-line', hosts: ['web-01'], line: 'building the system' }], T0);
+    play(s, [{ type: 'build-line', hosts: ['web-01'], line: "warning: error: SQLite database '/nix/var/nix/db/db.sqlite' is busy" }], T0);
+    expect(s.build.lastLine).toBe('building the system');
+    play(s, [...running('web-01', 'copying path a'), { type: 'step-line', host: 'web-01', step: 'deploy', line: "warning: SQLite database '/nix/var/nix/db/db.sqlite' is busy" }]);
+    expect(s.hosts.get('web-01')!.lastLine).toBe('copying path a');
+    expect(liveFrame(s, { columns: 200, rows: 10 }, T0 + 6_000).join('\n')).not.toMatch(/SQLite/);
+  });
+
   it('leaves the counts, the build, each failure and the notes on the final screen', () => {
     const s = stateFor(2);
     play(s, [{ type: 'build-start', hosts: ['web-01', 'web-02'], chunk: 1, chunks: 1 }], T0);

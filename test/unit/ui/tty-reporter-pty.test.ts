@@ -1,8 +1,10 @@
-// The live tree on a real pseudo-terminal (util-linux `script`), sized and unsized, as `fleet apply` draws it.
+// The live tree and the compact live view on a real pseudo-terminal (util-linux `script`), sized and
+// unsized, as `fleet apply` draws them; the compact view replayed onto a terminal with a scrollback.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { collapsedHostLine } from '../../../src/ui/index.js';
+import { Screen } from '../../lab/screen.js';
 import { AFTER_LINE, PACMAN, STRAY_LINE, WEB1, WEB2 } from './event-script.js';
 
 // eslint-disable-next-line no-control-regex
@@ -16,16 +18,19 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 const driver = fileURLToPath(new URL('./pty-driver.ts', import.meta.url));
 
-/** The raw bytes the driver leaves on a pty of that `stty` size (`script` must exist: no skip). */
-function runOnPty(size: string): Promise<string> {
+/**
+ * The bytes the driver leaves on a pty of that `stty` size (`script` must exist: no skip), `\r`
+ * taken out unless `raw`; `view: 'compact'` plays the compact view instead of the tree.
+ */
+function runOnPty(size: string, view: 'tree' | 'compact' = 'tree', raw = false): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'script',
       ['-qefc', `stty ${size} && "$PTY_TSX" "$PTY_DRIVER"`, '/dev/null'],
-      { cwd: root, timeout: 60_000, env: { ...process.env, PTY_TSX: tsx, PTY_DRIVER: driver } },
+      { cwd: root, timeout: 60_000, env: { ...process.env, PTY_TSX: tsx, PTY_DRIVER: driver, PTY_VIEW: view } },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`script failed: ${error.message}\n${stdout}\n${stderr}`));
-        else resolve(stdout.replaceAll('\r', ''));
+        else resolve(raw ? stdout : stdout.replaceAll('\r', ''));
       },
     );
   });
@@ -64,5 +69,29 @@ describe('tty renderer on a pseudo-terminal', () => {
       AFTER_LINE,
     ]);
     expect(plain(raw).filter((line) => line === STRAY_LINE)).toHaveLength(1);
+  });
+
+  // A fresh terminal: the frame starts at the home position, where "clear to the end of the screen"
+  // clears all of it, which tmux (scroll-on-clear) pushes into the scrollback, a frame per redraw.
+  it.each([
+    ['cols 0 rows 0', 80, 24],
+    ['cols 100 rows 12', 100, 12],
+  ])('the compact view redraws in place and leaves nothing in the scrollback (%s)', async (size, columns, rows) => {
+    const raw = await runOnPty(size, 'compact', true);
+    expect(raw).not.toMatch(/\u001b\[[0-2]?J/);
+    const redraws = raw.match(/\r\u001b\[\d+A/g) ?? [];
+    expect(redraws.length).toBeGreaterThan(3);
+
+    const screen = new Screen(columns, rows);
+    screen.feed(raw);
+    expect(screen.history).toEqual([]);
+    expect(screen.wraps).toBe(0);
+    const shown = screen.lines().filter(Boolean);
+    // The stray write where the frame was, then the final lines, then what came after the view.
+    expect(shown[0]).toBe(STRAY_LINE);
+    expect(shown[1]).toMatch(/^fleet {2}3\/3 done · 1 failed · 0 running {2}\S+$/);
+    expect(shown).toContain('✖ web-2       FAILED at deploy: switch-to-configuration exited with 1');
+    expect(shown.at(-1)).toBe(AFTER_LINE);
+    expect(shown.filter((line) => line === STRAY_LINE)).toHaveLength(1);
   });
 });
