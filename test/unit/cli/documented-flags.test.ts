@@ -120,9 +120,11 @@ describe('docs/cli.md and the command line', () => {
       for (const command of commands) {
         const words = await commandWords(command);
         for (const flag of flags) {
-          const row = tables.get(command)?.find((r) => r.spellings.includes(flag));
+          // yargs negates every boolean: `--no-eval-cache` is the row `--eval-cache` (boolean).
+          const negated = flag.startsWith('--no-') ? `--${flag.slice('--no-'.length)}` : undefined;
+          const row = tables.get(command)?.find((r) => r.spellings.includes(flag) || (r.type === 'boolean' && negated !== undefined && r.spellings.includes(negated)));
           expect(row, `${heading}: ${flag} is not in the flag table of fleet ${command}`).toBeDefined();
-          const argv = [...words, flag, ...valueFor(row!.type)];
+          const argv = [...words, flag, ...(row!.spellings.includes(flag) ? valueFor(row!.type) : [])];
           expect(await parse(argv), `fleet ${argv.join(' ')}`).toBe(true);
         }
       }
