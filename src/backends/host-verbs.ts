@@ -33,6 +33,7 @@ import type { HostBuild } from './build.js';
 import { SECRETS_NO_OWNER, secretRedactions, secretUploadFailure } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
 import { fastKexFor } from './fast-kex.js';
+import { COPY_BACKOFF, retryDelayMs } from './backoff.js';
 import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
 export const ARM_TIMEOUT_MS = ARM_TIMEOUT_SECONDS * 1000;
@@ -198,7 +199,7 @@ export class HostVerbs extends OperatingVerbs {
         throw new HostError(this.name, step, `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
       }
       this.ctx.onLine(step, `copy ${result.stalled ? `made no progress for ${idleSeconds}s` : 'failed'} (attempt ${attempt} of ${attempts}), retrying`);
-      await this.ctx.sleep(2000 * attempt);
+      await this.ctx.sleep(retryDelayMs(attempt - 1, COPY_BACKOFF));
     }
   }
 

@@ -7,6 +7,7 @@ export * from './keys.js';
 export * from './deploy.js';
 export * from './lock.js';
 export * from './watchdog.js';
+export * from './backoff.js';
 export * from './status.js';
 export * from './health.js';
 export * from './generations.js';
