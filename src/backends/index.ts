@@ -19,3 +19,5 @@ export * from './operating-verbs.js';
 export * from './host-verbs.js';
 export * from './secrets.js';
 export * from './closure-diff.js';
+export * from './result-roots.js';
+export * from './cache-push.js';

@@ -311,6 +311,7 @@ export class HostRun {
       steps: this.steps,
       ...(this.closureDiff ? { diff: this.closureDiff } : {}),
       ...(history ? { history } : {}),
+      ...(this.verbs.uploaded ? { uploaded: this.verbs.uploaded } : {}),
     };
     this.ctx.emit({ type: 'host-done', outcome });
     return outcome;
