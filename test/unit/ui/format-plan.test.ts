@@ -140,6 +140,7 @@ describe('formatPlan', () => {
       '    new-box diskoScript  /srv/fleet#nixosConfigurations."new-box".config.system.build.diskoScript',
       '    $ nix eval --json',
       "    $ nix build --json --option substituters '' <derivations>",
+      '  results  rooted in /tmp/f/results while the run lasts (a garbage collection cannot delete them before they are copied)',
       '',
       'host new-box  switch on root@10.0.0.7',
       '  watchdog  armed: rolls back after 120s unless a new ssh connection confirms',
