@@ -23,6 +23,9 @@ function writeState(state: CliState): void {
 
 const USAGE = `usage: npm run lab -- <command>
   up [N] [--bare K] [--prefix P]   start N hosts (default 3); the last K of them bare (default 0)
+     [--cache] [--uplink MBIT] [--rtt MS]
+                                   with a binary-cache host the hosts trust, this machine's uplink
+                                   capped, every ssh connection delayed (docs/lab.md)
   down [PREFIX]                    stop the lab(s) started with \`up\` (or the one with PREFIX)
   status                           list labs, hosts, addresses and how to reach them
   check                            explain what the lab needs on this machine`;
@@ -54,10 +57,16 @@ async function main(argv: string[]): Promise<number> {
       let n = 3;
       let bare = 0;
       let prefix: string | undefined;
+      let cache = false;
+      let uplinkMbit: number | undefined;
+      let rttMs: number | undefined;
       for (let i = 0; i < rest.length; i++) {
         const a = rest[i]!;
         if (a === '--bare') bare = Number(rest[++i]);
         else if (a === '--prefix') prefix = rest[++i];
+        else if (a === '--cache') cache = true;
+        else if (a === '--uplink') uplinkMbit = Number(rest[++i]);
+        else if (a === '--rtt') rttMs = Number(rest[++i]);
         else if (/^\d+$/.test(a)) n = Number(a);
         else {
           console.error(`unknown argument: ${a}\n${USAGE}`);
@@ -69,12 +78,15 @@ async function main(argv: string[]): Promise<number> {
         state: i >= n - bare ? 'bare' : 'installed',
       }));
       const t0 = Date.now();
-      const lab = await startLab({ hosts, prefix, keepOnExit: true });
+      const lab = await startLab({ hosts, prefix, keepOnExit: true, cache, uplinkMbit, rttMs });
       const state = readState();
       state.labs.push(lab.dir);
       writeState(state);
       console.log(`started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       console.log(describe(lab.dir));
+      if (lab.cache) console.log(`  binary cache: ${lab.cache.url} (key ${lab.cache.publicKey}); push: nix copy --to '${lab.cache.pushUrl}' PATH`);
+      if (lab.network === 'bridge') console.log(`  network: bridge fb-${lab.prefix}${uplinkMbit ? `, this machine's uplink capped at ${uplinkMbit} Mbit/s` : ''}`);
+      if (lab.rttMs) console.log(`  round-trip time: +${lab.rttMs} ms on every ssh connection (ssh option ${lab.fleetSshOptions.join(' ')})`);
       return 0;
     }
     case 'down': {

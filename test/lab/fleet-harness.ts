@@ -23,10 +23,14 @@ export interface LabManifestHost {
  */
 export function writeLabManifest(lab: Lab, dir: string, hosts: LabManifestHost[], top: Record<string, unknown> = {}): string {
   mkdirSync(dir, { recursive: true });
+  // A lab with round-trip time reaches its hosts through a ProxyCommand: fleet's connections too.
+  const topSsh = (top.ssh ?? {}) as { options?: string[] };
+  const ssh = lab.fleetSshOptions.length > 0 ? { ssh: { ...topSsh, options: [...lab.fleetSshOptions, ...(topSsh.options ?? [])] } } : {};
   const manifest = {
     version: 1,
     flake: lab.flakeDir,
     ...top,
+    ...ssh,
     defaults: { identityFile: lab.clientKey, rollback: { timeout: 20 } },
     hosts: Object.fromEntries(
       hosts.map((h) => {

@@ -1,7 +1,7 @@
 // Owns the lab: NixOS-like test hosts on this machine (netns + private mounts + own sshd and Nix store),
 // the test flake, the stand-ins' environment, fault injection and complete teardown.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   appendFileSync,
   chmodSync,
@@ -69,12 +69,95 @@ export interface LabOptions {
   slowSeconds?: number;
   /** Evaluation weight of the flake (default none); see {@link EvalWeight}. */
   weight?: EvalWeight;
-  /** Size of each host's fake disk (tmpfs) in MiB (default 64). */
+  /** Size of each host's fake disk (tmpfs) in MiB (default 64; with a payload, 64 + 4 × its sharedMiB). */
   diskMiB?: number;
   /** Size of each host's installer RAM (tmpfs) in MiB (default 64). */
   ramMiB?: number;
   /** Leave the lab running when this process exits (the CLI's `lab up`). */
   keepOnExit?: boolean;
+  /**
+   * A binary-cache host in its own network namespace (default off: hosts have no substituters, as
+   * before): a static HTTP binary cache signed with a lab key that every host trusts (its nix.conf
+   * gets `substituters = <lab.cache.url>` and `trusted-public-keys = <lab.cache.publicKey>`).
+   * Puts the lab on a bridge (see {@link Lab.network}).
+   */
+  cache?: boolean;
+  /**
+   * Caps what the deploying machine (this root namespace) sends to the lab at this many Mbit/s: a
+   * `tbf` qdisc on the lab's bridge device, which carries only what this machine sends; traffic
+   * between the cache and the hosts is bridged port to port and never passes it (netem is not in
+   * this kernel). Puts the lab on a bridge. {@link Lab.setUplink} changes it later.
+   */
+  uplinkMbit?: number;
+  /**
+   * Round-trip time added to every ssh connection of the lab (the lab's own, fleet's through
+   * {@link Lab.fleetSshOptions}, nix's and the baseline loop's through NIX_SSHOPTS =
+   * {@link Lab.sshOptionsString}, the ssh config): each goes through `ProxyCommand <dir>/rtt/%h`,
+   * which execs `delaycat <host> 22 <rttMs/2>` (../shared/bench/delaycat.c, built at lab start),
+   * delaying each direction by half of it. Default 0: none.
+   */
+  rttMs?: number;
+  /** Incompressible payload in every host's system (default none); see {@link LabPayload}. */
+  payload?: LabPayload;
+  /**
+   * `veth` (a veth pair per host, at most 63 hosts) unless `cache` or `uplinkMbit` is given, which
+   * need `bridge` (one bridge for all, up to 250 hosts); see {@link Lab.network}.
+   */
+  network?: 'veth' | 'bridge';
+}
+
+/**
+ * What the lab systems carry when the option is on, the shape of a real update: one path shared by
+ * every host (`sharedMiB`, incompressible, deterministic for its `seed`: the same seed and size give
+ * the same store path in any lab, so it can sit in the lab cache like a kernel on cache.nixos.org;
+ * made at lab start and added with `nix-store --add-fixed`, behind a fixed-output derivation) and
+ * a small path of each host's own (`hostKiB` of random bytes, new for every host and revision, in
+ * no cache). Both are in the host's toplevel closure from the first deploy on; an installed host's
+ * first generation carries neither (its base system), so the first deploy brings them as new.
+ */
+export interface LabPayload {
+  sharedMiB: number;
+  hostKiB: number;
+  /** [a-z0-9]{1,16}; default "1". A new seed is a new shared path (the next kernel). */
+  seed?: string;
+}
+
+/** The lab binary cache (option `cache`). */
+export interface LabCache {
+  /** The cache's address (in its own namespace, on the lab bridge) and port. */
+  address: string;
+  port: number;
+  /** `http://<address>:<port>`: what the hosts substitute from. */
+  url: string;
+  /** `<name>:<base64>`, trusted by every host. */
+  publicKey: string;
+  /** The secret key file (`nix-store --generate-binary-cache-key`), for signing what is pushed. */
+  secretKeyFile: string;
+  /** The directory served (a `file://` binary cache). */
+  dir: string;
+  /**
+   * A store URL that pushes to the cache over the lab network (HTTP PUT, signed, uncompressed), as
+   * to a remote cache: what crosses the uplink cap and {@link Lab.uplinkBytes}. For `cache.push`.
+   */
+  pushUrl: string;
+  /** Copies store paths (with their closures) from this machine's store into the cache, signed, without using the network. */
+  add(paths: string[]): Promise<void>;
+  /** Whether the cache has this store path (its narinfo). */
+  has(path: string): boolean;
+  /** Stops the HTTP server (hosts then get connection refused and must fall back to the upload). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Requests the server answered, oldest first (`remote` is the client's address). */
+  requests(): CacheRequest[];
+}
+
+export interface CacheRequest {
+  time: string;
+  remote: string;
+  method: string;
+  path: string;
+  status: number;
+  bytes: number;
 }
 
 /** Directories of one host, as seen from this machine. */
@@ -146,6 +229,35 @@ export interface Lab {
   prefix: string;
   dir: string;
   hosts: LabHost[];
+  /**
+   * `veth`: a veth pair per host, a /30 each, no bridge (the default). `bridge`: with `cache`,
+   * `uplinkMbit` or `network: 'bridge'`, every host and the cache hang on one bridge in a /24, this
+   * machine at .1, the hosts from .2 on, the cache at .254.
+   */
+  network: 'veth' | 'bridge';
+  /** The binary cache, when started with `cache: true`. */
+  cache: LabCache | null;
+  /**
+   * Bytes this machine has sent into the lab network since it started (headers included): the
+   * bridge device's transmit counter, or the root-side veths' together. Never counts traffic
+   * between the cache and the hosts.
+   */
+  uplinkBytes(): number;
+  /** Sets (Mbit/s) or lifts (null) the cap on what this machine sends; bridge network only. */
+  setUplink(mbit: number | null): Promise<void>;
+  /** Round-trip time added to every ssh connection (0: none). */
+  rttMs: number;
+  /**
+   * ssh options as Key=Value for a fleet manifest's `ssh.options` (no white space, which
+   * NIX_SSHOPTS cannot carry): the ProxyCommand of `rttMs`, or none.
+   */
+  fleetSshOptions: string[];
+  /** Connections that went through the delaying ProxyCommand, per host address, since the lab started. */
+  rttConnections(): Record<string, number>;
+  /** Sets the payload of the systems from the next build on (null: none); see {@link LabPayload}. */
+  setPayload(payload: LabPayload | null): Promise<void>;
+  /** The shared payload's store path (present in this machine's store), or null without a payload. */
+  sharedPayload(): string | null;
   /** Private key of the client (authorised for root and deploy on every host). */
   clientKey: string;
   clientPublicKey: string;
@@ -208,6 +320,10 @@ const LAB_SRC = dirname(fileURLToPath(import.meta.url));
 export const labBinDir = join(LAB_SRC, 'bin');
 const HOST_SCRIPT = join(LAB_SRC, 'host', 'lab-host.sh');
 const FLAKE_TEMPLATE = join(LAB_SRC, 'flake', 'flake.nix');
+const CACHE_SERVER = join(LAB_SRC, 'host', 'cache-server.mjs');
+/** The delaying ProxyCommand lives beside the repository (../shared/bench), read-only; built per lab. */
+const DELAYCAT_SRC = join(LAB_SRC, '..', '..', '..', 'shared', 'bench', 'delaycat.c');
+const CACHE_PORT = 8080;
 const NETS_DIR = '/tmp/fleet-lab-nets';
 const SUBNET_BASE = '10.231';
 const DEPLOY_UID = 2931;
@@ -231,6 +347,7 @@ interface LabRecord {
   prefix: string;
   dir: string;
   subnet: number | null;
+  network?: 'veth' | 'bridge';
   ownerPid: number;
   keepOnExit: boolean;
   createdAt: string;
@@ -535,7 +652,16 @@ export function listLabDirs(): string[] {
 // ------------------------------------------------------------------------------------------------
 // The flake
 
-function labNix(system: string, revision: number, slowSeconds: number, hosts: HostRecord[], weight: EvalWeight): string {
+/** The shared payload as the flake sees it: a fixed-output path whose file the lab made. */
+interface PreparedPayload {
+  name: string;
+  sha256: string;
+  source: string;
+  storePath: string;
+  hostKiB: number;
+}
+
+function labNix(system: string, revision: number, slowSeconds: number, hosts: HostRecord[], weight: EvalWeight, payload: PreparedPayload | null = null): string {
   const packages = (h: HostRecord) => {
     const entries = Object.entries(h.packages ?? {});
     if (entries.length === 0) return '';
@@ -550,12 +676,53 @@ function labNix(system: string, revision: number, slowSeconds: number, hosts: Ho
     `  revision = ${revision};`,
     `  slowSeconds = ${slowSeconds};`,
     `  weight = { shared = ${Math.trunc(weight.shared)}; perHost = ${Math.trunc(weight.perHost)}; };`,
+    ...(payload
+      ? [`  payload = { name = ${JSON.stringify(payload.name)}; sha256 = ${JSON.stringify(payload.sha256)}; source = ${JSON.stringify(payload.source)}; hostKiB = ${payload.hostKiB}; };`]
+      : []),
     '  hosts = {',
     ...hostLines,
     '  };',
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * Makes the shared payload's file (AES-256-CTR keystream of the seed: incompressible, the same
+ * bytes for the same seed and size) unless it exists, and adds it to this machine's store with
+ * `nix-store --add-fixed`, the path the flake's fixed-output derivation names.
+ */
+async function preparePayload(dir: string, payload: LabPayload, nixEnv: NodeJS.ProcessEnv): Promise<PreparedPayload> {
+  const seed = payload.seed ?? '1';
+  if (!/^[a-z0-9]{1,16}$/.test(seed)) throw new Error(`lab: payload seed must be 1-16 characters of [a-z0-9] (got ${JSON.stringify(seed)})`);
+  if (!Number.isInteger(payload.sharedMiB) || payload.sharedMiB < 1 || payload.sharedMiB > 1024) throw new Error(`lab: payload sharedMiB must be a whole number from 1 to 1024`);
+  if (!Number.isInteger(payload.hostKiB) || payload.hostKiB < 1 || payload.hostKiB > 1 << 20) throw new Error(`lab: payload hostKiB must be a whole number from 1 to 1048576`);
+  const name = `lab-shared-payload-${seed}-${payload.sharedMiB}m`;
+  const payloadDir = join(dir, 'payload');
+  mkdirSync(payloadDir, { recursive: true });
+  const source = join(payloadDir, name);
+  const hash = createHash('sha256');
+  if (existsSync(source)) {
+    hash.update(readFileSync(source));
+  } else {
+    const key = createHash('sha256').update(`fleet-lab-payload:${seed}`).digest();
+    const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+    const zeros = Buffer.alloc(1 << 20);
+    const fd = openSync(`${source}.tmp`, 'w');
+    try {
+      for (let i = 0; i < payload.sharedMiB; i++) {
+        const chunk = cipher.update(zeros);
+        hash.update(chunk);
+        writeSync(fd, chunk);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(`${source}.tmp`, source);
+  }
+  const sha256 = hash.digest('hex');
+  const added = await must('nix-store', ['--add-fixed', 'sha256', source], { env: nixEnv });
+  return { name, sha256, source, storePath: added.stdout.trim(), hostKiB: payload.hostKiB };
 }
 
 const FLAKE_LOCK = JSON.stringify({ nodes: { root: {} }, root: 'root', version: 7 }, null, 2) + '\n';
@@ -565,12 +732,22 @@ const FLAKE_LOCK = JSON.stringify({ nodes: { root: {} }, root: 'root', version: 
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 
+function labNetwork(options: LabOptions): 'veth' | 'bridge' {
+  return options.network ?? (options.cache || options.uplinkMbit !== undefined ? 'bridge' : 'veth');
+}
+
 /** Starts a lab with the given hosts. Throws (with the explanation) when prerequisites are missing. */
 export async function startLab(options: LabOptions): Promise<Lab> {
   const pre = checkLabPrerequisites();
   if (!pre.ok) throw new Error(pre.explanation);
   if (options.hosts.length === 0) throw new Error('lab: no hosts');
-  if (options.hosts.length > 63) throw new Error('lab: at most 63 hosts per lab');
+  if (options.network === 'veth' && (options.cache || options.uplinkMbit !== undefined)) {
+    throw new Error("lab: cache and uplinkMbit need network: 'bridge'");
+  }
+  const maxHosts = labNetwork(options) === 'bridge' ? 250 : 63;
+  if (options.hosts.length > maxHosts) {
+    throw new Error(`lab: at most ${maxHosts} hosts per lab${maxHosts === 63 ? " on the veth network (network: 'bridge' takes up to 250)" : ''}`);
+  }
   const names = new Set<string>();
   for (const h of options.hosts) {
     if (!NAME_RE.test(h.name)) throw new Error(`lab: invalid host name ${JSON.stringify(h.name)} (want [a-z][a-z0-9-]*)`);
@@ -580,6 +757,15 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   }
   if (options.prefix !== undefined && !/^[a-z0-9]{1,6}$/.test(options.prefix)) {
     throw new Error('lab: prefix must be 1-6 characters of [a-z0-9]');
+  }
+  if (options.uplinkMbit !== undefined && !(options.uplinkMbit > 0 && options.uplinkMbit <= 100_000)) {
+    throw new Error(`lab: uplinkMbit must be more than 0 and at most 100000 (got ${options.uplinkMbit})`);
+  }
+  if (options.rttMs !== undefined && !(Number.isInteger(options.rttMs) && options.rttMs >= 0 && options.rttMs <= 10_000)) {
+    throw new Error(`lab: rttMs must be a whole number from 0 to 10000 (got ${options.rttMs})`);
+  }
+  if (options.rttMs && !existsSync(DELAYCAT_SRC)) {
+    throw new Error(`lab: rttMs needs ${DELAYCAT_SRC} (the delaying ssh ProxyCommand, beside the repository), which is missing`);
   }
 
   // A unique prefix: the lab directory is created exclusively.
@@ -626,6 +812,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
   const { dir, prefix } = rec;
   rec.subnet = claimSubnet(dir);
+  const network = labNetwork(options);
+  rec.network = network;
   saveRecord(rec);
 
   // The anchor: a process in this machine's namespaces through which a host's `reboot` escapes.
@@ -653,8 +841,9 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     index,
     netns: `fleet-${prefix}-${h.name}`,
     vethRoot: `fl-${prefix}-${index}`,
-    rootAddress: `${SUBNET_BASE}.${rec.subnet}.${index * 4 + 1}`,
-    address: `${SUBNET_BASE}.${rec.subnet}.${index * 4 + 2}`,
+    rootAddress: `${SUBNET_BASE}.${rec.subnet}.${network === 'bridge' ? 1 : index * 4 + 1}`,
+    // On the bridge, one /24 for all: .1 this machine, .2 onwards the hosts, .254 the cache.
+    address: `${SUBNET_BASE}.${rec.subnet}.${network === 'bridge' ? index + 2 : index * 4 + 2}`,
     dir: join(dir, 'hosts', h.name),
     state: h.state,
     variant: h.variant ?? 'good',
@@ -662,7 +851,8 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
   }));
   saveRecord(rec);
   let weight: EvalWeight = options.weight ?? { shared: 0, perHost: 0 };
-  const writeFlake = () => writeAtomic(join(flakeDir, 'lab.nix'), labNix(system, revision, slowSeconds, rec.hosts, weight));
+  let payload: PreparedPayload | null = null;
+  const writeFlake = () => writeAtomic(join(flakeDir, 'lab.nix'), labNix(system, revision, slowSeconds, rec.hosts, weight, payload));
   writeFlake();
 
   const logPath = join(dir, 'tool.log');
@@ -679,6 +869,58 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     XDG_CACHE_HOME: join(dir, 'cache'),
   };
   const nixEnv = { ...process.env, NIX_CONFIG: nixConfig };
+  if (options.payload) payload = await preparePayload(dir, options.payload, nixEnv);
+
+  // The network's shape (issue 21): a bridge when a cache or an uplink cap is asked for, the
+  // cache host on it, the delaying ProxyCommand.
+  const bridge = `fb-${prefix}`;
+  const bridgeAddress = `${SUBNET_BASE}.${rec.subnet}.1`;
+  if (network === 'bridge') {
+    await must('ip', ['link', 'add', bridge, 'type', 'bridge', 'forward_delay', '0']);
+    rec.links.push(bridge);
+    saveRecord(rec);
+    await must('ip', ['addr', 'add', `${bridgeAddress}/24`, 'dev', bridge]);
+    await must('ip', ['link', 'set', bridge, 'up']);
+  }
+  const setUplink = async (mbit: number | null) => {
+    if (network !== 'bridge') throw new Error('lab: an uplink cap needs the bridge network (start the lab with uplinkMbit or cache)');
+    if (mbit === null) {
+      await run('tc', ['qdisc', 'del', 'dev', bridge, 'root']);
+      return;
+    }
+    if (!(mbit > 0)) throw new Error(`lab: uplink must be more than 0 Mbit/s (got ${mbit})`);
+    // burst: 10 ms at the rate, at least 64 KiB (one GSO packet); the queue holds 100 ms more.
+    const burst = Math.max(64 * 1024, Math.ceil((mbit * 1e6) / 8 / 100));
+    await must('tc', ['qdisc', 'replace', 'dev', bridge, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burst), 'latency', '100ms']);
+  };
+  if (options.uplinkMbit !== undefined) await setUplink(options.uplinkMbit);
+  const cache = options.cache ? await startCache(rec, bridge, nixEnv) : null;
+
+  const rttMs = options.rttMs ?? 0;
+  const rttDir = join(dir, 'rtt');
+  if (rttMs > 0) {
+    mkdirSync(rttDir);
+    const delaycat = join(dir, 'delaycat');
+    await must('gcc', ['-O2', '-o', delaycat, DELAYCAT_SRC]);
+    // One ProxyCommand per host address, so that ssh's option carries no white space (NIX_SSHOPTS
+    // is split at every space by Nix 2.8 and fleet refuses such options): `ProxyCommand=<rtt>/%h`.
+    // Each connection leaves a line in connections.log, the proof that it went through.
+    for (const h of rec.hosts) {
+      writeFileSync(
+        join(rttDir, h.address),
+        [
+          '#!/bin/sh',
+          `# ssh ProxyCommand of fleet lab ${prefix}: ${rttMs} ms more round-trip time to ${h.name} (${h.address}:22)`,
+          `echo ${h.address} >> ${join(rttDir, 'connections.log')}`,
+          `exec ${delaycat} ${h.address} 22 ${rttMs / 2}`,
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+    }
+    writeFileSync(join(rttDir, 'connections.log'), '');
+  }
+  const fleetSshOptions = rttMs > 0 ? [`ProxyCommand=${rttDir}/%h`] : [];
 
   const installable = (name: string, attr = 'toplevel') =>
     `${flakeDir}#nixosConfigurations.${JSON.stringify(name)}.config.system.build.${attr}`;
@@ -721,10 +963,13 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     rec.hosts.map((h) =>
       createHost(rec, h, {
         clientPublicKey,
-        diskMiB: options.diskMiB ?? 64,
+        // Room for a few shared payloads (each deploy of a new seed adds one).
+        diskMiB: options.diskMiB ?? (options.payload ? 64 + 4 * options.payload.sharedMiB : 64),
         ramMiB: options.ramMiB ?? 64,
         toplevel: firstToplevels[h.name] ?? null,
         nixEnv,
+        bridge: network === 'bridge' ? bridge : null,
+        cache,
       }),
     ),
   );
@@ -740,6 +985,7 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     '-o', 'BatchMode=yes',
     '-o', 'ConnectTimeout=5',
     '-o', 'LogLevel=ERROR',
+    ...fleetSshOptions.flatMap((o) => ['-o', o]),
   ];
   const sshConfig = join(clientDir, 'ssh_config');
   writeFileSync(
@@ -759,6 +1005,7 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
       '  ControlMaster no',
       '  ControlPath none',
       '  LogLevel ERROR',
+      ...fleetSshOptions.map((o) => `  ${o.replace('=', ' ')}`),
       '',
     ].join('\n'),
   );
@@ -828,6 +1075,25 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     prefix,
     dir,
     hosts,
+    network,
+    cache,
+    uplinkBytes: () => {
+      const devices = network === 'bridge' ? [bridge] : rec.hosts.map((h) => h.vethRoot);
+      return devices.reduce((sum, d) => sum + Number(readOr(`/sys/class/net/${d}/statistics/tx_bytes`, '0').trim()), 0);
+    },
+    setUplink,
+    rttMs,
+    fleetSshOptions,
+    rttConnections: () => {
+      const counts: Record<string, number> = {};
+      for (const a of readOr(join(rttDir, 'connections.log'), '').split('\n').filter(Boolean)) counts[a] = (counts[a] ?? 0) + 1;
+      return counts;
+    },
+    setPayload: async (p) => {
+      payload = p ? await preparePayload(dir, p, nixEnv) : null;
+      writeFlake();
+    },
+    sharedPayload: () => payload?.storePath ?? null,
     clientKey,
     clientPublicKey,
     knownHosts,
@@ -987,7 +1253,17 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
 async function createHost(
   rec: LabRecord,
   h: HostRecord,
-  o: { clientPublicKey: string; diskMiB: number; ramMiB: number; toplevel: string | null; nixEnv: NodeJS.ProcessEnv },
+  o: {
+    clientPublicKey: string;
+    diskMiB: number;
+    ramMiB: number;
+    toplevel: string | null;
+    nixEnv: NodeJS.ProcessEnv;
+    /** The lab bridge the host hangs on, or null for a point-to-point veth pair. */
+    bridge: string | null;
+    /** The lab cache the host substitutes from, or null: no substituters. */
+    cache: LabCache | null;
+  },
 ): Promise<string> {
   const H = h.dir;
   for (const d of ['disk', 'ram', 'run', 'mnt', 'tmp', 'newroot', 'lab/bin/_lib', 'lab/keys', 'lab/disk']) {
@@ -1052,6 +1328,7 @@ async function createHost(
     `LAB_ADDRESS=${h.address}`,
     `LAB_ANCHOR_PID=${rec.anchorPid}`,
     `LAB_DEPLOY_UID=${DEPLOY_UID}`,
+    ...(o.cache ? [`LAB_SUBSTITUTERS=${o.cache.url}`, `LAB_TRUSTED_PUBLIC_KEYS=${o.cache.publicKey}`] : []),
     '',
   ].join('\n');
   writeFileSync(join(H, 'host.env'), hostEnv);
@@ -1083,15 +1360,105 @@ async function createHost(
   rec.links.push(h.vethRoot);
   saveRecord(rec);
   await must('ip', ['-n', h.netns, 'link', 'set', vethHost, 'name', 'eth0']);
-  await must('ip', ['addr', 'add', `${h.rootAddress}/30`, 'dev', h.vethRoot]);
+  if (o.bridge) {
+    await must('ip', ['link', 'set', h.vethRoot, 'master', o.bridge]);
+  } else {
+    await must('ip', ['addr', 'add', `${h.rootAddress}/30`, 'dev', h.vethRoot]);
+  }
   await must('ip', ['link', 'set', h.vethRoot, 'up']);
-  await must('ip', ['-n', h.netns, 'addr', 'add', `${h.address}/30`, 'dev', 'eth0']);
+  await must('ip', ['-n', h.netns, 'addr', 'add', `${h.address}/${o.bridge ? 24 : 30}`, 'dev', 'eth0']);
   await must('ip', ['-n', h.netns, 'link', 'set', 'eth0', 'up']);
   await must('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up']);
 
   await must(join(bin, 'lab-host.sh'), ['boot', H], { timeoutMs: 30_000 });
   await waitForPort(h.address, 22, 10_000);
   return hostKey;
+}
+
+/**
+ * Starts the lab binary cache: a signing key, a `file://` cache directory, and an HTTP server for it
+ * in a network namespace of its own, on the lab bridge at .254.
+ */
+async function startCache(rec: LabRecord, bridge: string, nixEnv: NodeJS.ProcessEnv): Promise<LabCache> {
+  const { dir, prefix } = rec;
+  const cacheRoot = join(dir, 'binary-cache');
+  const served = join(cacheRoot, 'www');
+  mkdirSync(served, { recursive: true });
+  const secretKeyFile = join(cacheRoot, 'secret-key');
+  const publicKeyFile = join(cacheRoot, 'public-key');
+  await must('nix-store', ['--generate-binary-cache-key', `fleet-lab-${prefix}-1`, secretKeyFile, publicKeyFile], { env: nixEnv });
+  const publicKey = readFileSync(publicKeyFile, 'utf8').trim();
+  // What `nix copy --to file://` writes first; present from the start, so that a host asking an
+  // empty cache gets "no such path" rather than a cache that does not exist.
+  writeFileSync(join(served, 'nix-cache-info'), 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n');
+
+  // A host name may not start with "-": this namespace name cannot be a host's.
+  const netns = `fleet-${prefix}--cache`;
+  const vethRoot = `fl-${prefix}-c`;
+  const address = `${SUBNET_BASE}.${rec.subnet}.254`;
+  await must('ip', ['netns', 'add', netns]);
+  rec.netns.push(netns);
+  saveRecord(rec);
+  await must('ip', ['link', 'add', vethRoot, 'type', 'veth', 'peer', 'name', `fc-${prefix}`, 'netns', netns]);
+  rec.links.push(vethRoot);
+  saveRecord(rec);
+  await must('ip', ['-n', netns, 'link', 'set', `fc-${prefix}`, 'name', 'eth0']);
+  await must('ip', ['link', 'set', vethRoot, 'master', bridge]);
+  await must('ip', ['link', 'set', vethRoot, 'up']);
+  await must('ip', ['-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
+  await must('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+  await must('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+
+  const log = join(cacheRoot, 'requests.log');
+  let server: number | null = null;
+  const start = async () => {
+    if (server !== null) return;
+    const out = openSync(log, 'a');
+    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, CACHE_SERVER, served, address, String(CACHE_PORT)], {
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    child.unref();
+    server = child.pid ?? null;
+    await waitForPort(address, CACHE_PORT, 10_000);
+  };
+  const stop = async () => {
+    if (server === null) return;
+    const pid = server;
+    server = null;
+    killPid(pid, 'SIGKILL');
+    // Gone when nothing listens any more (connection refused, as from a cache that is down).
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}/status`) && !/^State:\s+Z/m.test(readOr(`/proc/${pid}/status`, '')); i++) await sleep(20);
+  };
+  await start();
+
+  const url = `http://${address}:${CACHE_PORT}`;
+  const storeUrl = (base: string) => `${base}?secret-key=${secretKeyFile}&compression=none`;
+  return {
+    address,
+    port: CACHE_PORT,
+    url,
+    publicKey,
+    secretKeyFile,
+    dir: served,
+    pushUrl: storeUrl(url),
+    add: async (paths) => {
+      if (paths.length === 0) return;
+      await must('nix', [...NIX_FLAGS, 'copy', '--to', storeUrl(`file://${served}`), ...paths], { env: nixEnv });
+    },
+    has: (path) => {
+      const hash = /^\/nix\/store\/([a-z0-9]{32})-/.exec(path)?.[1];
+      return hash !== undefined && existsSync(join(served, `${hash}.narinfo`));
+    },
+    stop,
+    start,
+    requests: () =>
+      readOr(log, '')
+        .split('\n')
+        .filter((l) => l.startsWith('{"time"'))
+        .map((l) => JSON.parse(l) as CacheRequest),
+  };
 }
 
 function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {

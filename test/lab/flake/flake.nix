@@ -161,6 +161,29 @@
         '' ];
       };
 
+      # Payload (knob `payload`, issue 21): one incompressible path shared by every host, a
+      # fixed-output derivation whose file lab.ts made from a seed and already added to the store
+      # (so it is never built, and the same seed is the same path in any lab, in the lab cache like
+      # a kernel on cache.nixos.org; should it be collected, the builder copies the file again),
+      # and a path of each host's own, `hostKiB` of random bytes, new with every revision.
+      payload = lab.payload or null;
+      sharedPayload = derivation {
+        inherit (payload) name source;
+        inherit system;
+        builder = "/bin/sh";
+        outputHashMode = "flat";
+        outputHashAlgo = "sha256";
+        outputHash = payload.sha256;
+        args = [ "-c" "/bin/cp \"$source\" $out" ];
+      };
+      hostPayload = name: derivation {
+        name = "lab-host-payload-${name}-r${rev}";
+        inherit system;
+        builder = "/bin/sh";
+        kib = toString payload.hostKiB;
+        args = [ "-c" "/bin/dd if=/dev/urandom of=$out bs=1024 count=$kib 2>/dev/null" ];
+      };
+
       mkHost = name: host:
         let
           packages = builtins.attrValues (builtins.mapAttrs labPackage (host.packages or { }));
@@ -170,6 +193,15 @@
           linkPackages = if packages == [ ] then "" else ''
               /bin/mkdir -p $out/packages
               for p in $labPackages; do /bin/ln -s "$p" "$out/packages/''${p#*-}"; done
+          '';
+          # Without a payload, the toplevel is exactly the one built before the knob existed.
+          withPayload = if payload == null then { } else {
+            labSharedPayload = sharedPayload;
+            labHostPayload = hostPayload name;
+          };
+          linkPayload = if payload == null then "" else ''
+              /bin/ln -s "$labSharedPayload" $out/payload-shared
+              /bin/ln -s "$labHostPayload" $out/payload-host
           '';
           variant = host.variant or "good";
           version = "25.11.lab-r${rev}";
@@ -192,8 +224,8 @@
               printf '%s' "$version" > $out/nixos-version
               printf '%s' "$labVariant" > $out/lab-variant
               /bin/ln -s "$sw" $out/sw
-            '' + linkPackages) ];
-          } // withPackages))));
+            '' + linkPackages + linkPayload) ];
+          } // withPackages // withPayload))));
         in {
           config.networking.hostName = name;
           config.system.build = {

@@ -110,12 +110,18 @@ EOF
   cp "$H/lab/authorized_keys" "$R/etc/ssh/authorized_keys.d/deploy"
   chmod 0644 "$R/etc/ssh/authorized_keys.d/root" "$R/etc/ssh/authorized_keys.d/deploy"
   {
-    grep -v -E '^(trusted-users|substituters|experimental-features|gc-reserved-space|build-users-group|sandbox)' /etc/nix/nix.conf 2>/dev/null || true
+    grep -v -E '^(trusted-users|substituters|trusted-public-keys|experimental-features|gc-reserved-space|build-users-group|sandbox)' /etc/nix/nix.conf 2>/dev/null || true
     echo "trusted-users = root deploy"
     # Debian's nix-bin has no nixbld build users; a host never builds, it only receives closures.
     echo "build-users-group ="
     echo "sandbox = false"
-    echo "substituters ="
+    if [[ -n "${LAB_SUBSTITUTERS:-}" ]]; then
+      # The lab binary cache (lab.ts, option `cache`), as cache.nixos.org is to a real host.
+      echo "substituters = $LAB_SUBSTITUTERS"
+      echo "trusted-public-keys = ${LAB_TRUSTED_PUBLIC_KEYS:-}"
+    else
+      echo "substituters ="
+    fi
     echo "experimental-features = nix-command flakes"
     echo "gc-reserved-space = 0"
   } >"$R/etc/nix/nix.conf"
