@@ -43,9 +43,11 @@ export class CopyProgress {
       return true;
     }
     const one = ONE_PATH.exec(trimmed);
-    if (one) {
+    // `… from '<cache>'` in a copy to a target: the target substituting, relayed; nix neither
+    // counts it among the paths it copies nor sends it.
+    if (one?.[2] === 'to') {
       this.copied += 1;
-      if (one[2] === 'to') this.paths.push(one[1]!);
+      this.paths.push(one[1]!);
       // A nix that never said its count: the total is at least what was copied.
       if (this.total < this.copied) this.total = this.copied;
       return true;
