@@ -140,7 +140,10 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     onReady: (host, result) => {
       built.set(host, result);
       readiness.get(host)?.resolve();
-      void travel.pushed(host, result).then(() => realised.get(host)?.resolve(undefined));
+      void travel.pushed(host, result).then(
+        () => realised.get(host)?.resolve(undefined),
+        () => realised.get(host)?.resolve(undefined),
+      );
     },
   };
   // A run that installs, deploys and verifies nothing (push-keys, push-secrets) builds nothing.
