@@ -33,18 +33,23 @@ export function closureTravel(plan: Plan, deps: { exec: Exec; signal: AbortSigna
     : undefined;
   const warn = (host: string, message: string) => deps.emit({ type: 'host-note', host, level: 'warn', message });
   let finished = false;
+  /** Pushes under way: the run ends after them (fleet build has no host copy to wait for them). */
+  const pushes = new Set<Promise<unknown>>();
   return {
     resultLink: results.nextLink,
     async pushed(host, build) {
       // A system built on its target is not here to push.
       if (!pusher || !cache || !build.toplevel || !existsSync(build.toplevel)) return;
-      const result = await pusher.push(build.toplevel);
+      const pushing = pusher.push(build.toplevel);
+      pushes.add(pushing);
+      const result = await pushing.finally(() => pushes.delete(pushing));
       if (result.kind === 'failed') warn(host, `pushing to the cache ${cache.url} failed (${result.reason}): what the cache lacks is uploaded from here`);
       else deps.emit({ type: 'build-line', hosts: [host], line: `pushed ${build.toplevel} to the cache ${cache.url}` });
     },
     async finish(built) {
       if (finished) return;
       finished = true;
+      await Promise.allSettled([...pushes]);
       const local = new Map([...built].filter(([, b]) => b.toplevel && existsSync(b.toplevel)).map(([host, b]) => [host, b.toplevel]));
       for (const problem of await results.keep(local, deps.exec)) warn(problem.slice(0, problem.indexOf(':')), problem.slice(problem.indexOf(':') + 2));
       results.release();
