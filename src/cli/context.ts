@@ -44,6 +44,10 @@ export interface ContextArgs {
   diff?: DiffUse;
   /** --canary, --waves, --pause, --on-failure, --no-rollout. */
   rollout?: RolloutOptions;
+  /** --no-substitutes (false). */
+  substitutes?: boolean;
+  /** --keep-result. */
+  keepResult?: boolean;
   /**
    * Whether this command may activate systems through nixos-rebuild. The operating commands do
    * not: they never ask the installed nixos-rebuild and their plans activate as fleet itself does.
@@ -131,6 +135,8 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     ...(args.rollout ? { rollout: args.rollout } : {}),
     ...(args.impure ? { impure: true } : {}),
     ...(evalCache ? { evalCache } : {}),
+    ...(args.substitutes === false ? { substitutes: false } : {}),
+    ...(args.keepResult ? { keepResult: true } : {}),
   });
   return { inventory, plan };
 }

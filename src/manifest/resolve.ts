@@ -57,6 +57,7 @@ export const BUILTIN = {
   port: 22,
   mode: 'switch' as Mode,
   buildHost: 'local',
+  substitutes: true,
   keys: { push: 'bootstrap', generate: false, agenixKeyName: 'global_ed25519', destination: '/etc/ssh' },
   bootstrap: { phases: ['disko', 'install', 'reboot'], waitTimeout: 300 },
   rollback: { enabled: true, timeout: 90 },
@@ -188,7 +189,13 @@ export function resolveInventory(
       return undefined;
     };
 
-    const buildHost = resolveBuildHost(pick('buildHost'), targets, hostsData, report);
+    const pickedBuildHost = pick('buildHost');
+    // `target`: evaluated here, built on the host itself (a local target: built here, which is it).
+    const buildOnTarget = pickedBuildHost?.value === 'target' && target?.kind === 'ssh';
+    if (buildOnTarget && (host.bootstrap ?? defaults.bootstrap) !== undefined && once([...pickedBuildHost.at, name])) {
+      report(pickedBuildHost.at, `${formatPath(pickedBuildHost.at)} "target" cannot build for ${name}, which has bootstrap options: its target is not NixOS (nor has Nix) until it is installed; build it here or on a build host`);
+    }
+    const buildHost = pickedBuildHost?.value === 'target' ? ({ kind: 'local' } as const) : resolveBuildHost(pickedBuildHost, targets, hostsData, report);
     const identity = pick('identityFile');
     const identityFile = identity ? localPath(identity.value as string, identity.at) : undefined;
     if (identity && identityFile !== undefined && once(identity.at)) {
@@ -217,6 +224,8 @@ export function resolveInventory(
       trustOnFirstUse: pick('trustOnFirstUse')?.value ?? false,
       mode: pick('mode')?.value ?? BUILTIN.mode,
       buildHost,
+      buildOnTarget,
+      substitutes: pick('substitutes')?.value ?? BUILTIN.substitutes,
       tags: [...(pick('tags')?.value ?? [])],
       ...(keys ? { keys } : {}),
       ...(bootstrap ? { bootstrap } : {}),
@@ -240,6 +249,8 @@ export function resolveInventory(
   // Canary selectors are checked against every host's tags: only when every host and its tags were read.
   const everyHostRead = hosts.length === ctx.hostOrder.length && !ctx.isDirty(['defaults', 'tags']) && !ctx.hostOrder.some((name) => ctx.isDirty(['hosts', name, 'tags']));
   if (rollout && everyHostRead) checkCanary(rollout, hosts, report);
+  const cache = top('cache');
+  const signingKey = cache?.signingKey !== undefined ? localPath(cache.signingKey, ['cache', 'signingKey']) : undefined;
   return {
     manifestPath: ctx.manifestPath,
     flake,
@@ -252,6 +263,7 @@ export function resolveInventory(
     commands,
     sshOptions,
     ...(rollout ? { rollout: resolveRollout(rollout) } : {}),
+    ...(cache ? { cache: { push: cache.push, ...(signingKey !== undefined ? { signingKey } : {}) } } : {}),
     hosts,
   };
 }
@@ -348,7 +360,7 @@ function resolveTarget(
   return toEndpoint(endpoint, user, port);
 }
 
-/** buildHost: `local`, a host of this manifest (reached as that host is), or `[user@]host[:port]`. */
+/** buildHost: `local`, a host of this manifest (reached as that host is), or `[user@]host[:port]` (`target` is taken before). */
 function resolveBuildHost(
   picked: Picked<string | undefined> | undefined,
   targets: Map<string, Endpoint>,
@@ -362,7 +374,7 @@ function resolveBuildHost(
   if (!parsed.ok) {
     report(
       picked.at,
-      `${formatPath(picked.at)} must be "local", a host of this manifest or [user@]host[:port]: ${parsed.reason}`,
+      `${formatPath(picked.at)} must be "local", "target", a host of this manifest or [user@]host[:port]: ${parsed.reason}`,
     );
     return undefined;
   }

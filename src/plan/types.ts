@@ -5,7 +5,19 @@ import type { BootstrapOptions, Endpoint, HealthCheck, Mode, RolloutFailurePolic
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey';
+export type Ref =
+  | 'toplevel'
+  | 'diskoScript'
+  | 'deployId'
+  | 'derivations'
+  | 'historyRecord'
+  | 'digestKey'
+  /** The out-link of one `nix build` in the run's result directory (see ResultRoots). */
+  | 'resultLink'
+  /** The store paths a closure copy sent. */
+  | 'uploadedPaths'
+  /** The built systems one cache push takes. */
+  | 'toplevels';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with
@@ -51,6 +63,41 @@ export interface BuildChunk {
   buildHostKeys: string[];
   evaluate: PlannedCommand;
   build: PlannedCommand;
+  /**
+   * Hosts with `buildHost: target`: evaluated here with the others of the chunk, then built by
+   * their targets (`build` does not run for them).
+   */
+  targetBuilds?: TargetBuild[];
+}
+
+/** `buildHost: target`: the host's derivations go to it and it builds them (colmena's buildOnTarget). */
+export interface TargetBuild {
+  host: string;
+  /** nix copy --derivation to the target. */
+  copyDerivations: PlannedCommand;
+  /** On the target: nix-store --realise, with the target's own substituters. */
+  realise: PlannedCommand;
+}
+
+/**
+ * What keeps the built systems alive for the run: every `nix build` makes its out-links in `dir`
+ * (indirect GC roots), removed when the run ends; with --keep-result each built system also gets a
+ * root kept in `keep.dir` (one per host, replaced by the next run).
+ */
+export interface ResultRoots {
+  dir: string;
+  keep?: { dir: string; command: PlannedCommand };
+}
+
+/**
+ * cache.push: each built system is pushed once, as soon as it is built (signed first when a key is
+ * given); the copies of the hosts that run it wait for its push, so their targets substitute from
+ * the cache. A failed push is a warning: those hosts get the closure uploaded from here.
+ */
+export interface CachePush {
+  url: string;
+  sign?: PlannedCommand;
+  push: PlannedCommand;
 }
 
 /** The fleet-wide build stage. */
@@ -79,6 +126,8 @@ export interface BuildStage {
   evalCache?: EvalCacheState;
   /** Hosts whose every output came from the evaluation cache (valid in the local store when planned): not evaluated. */
   cached?: CachedHost[];
+  /** Where the built systems are rooted while the run lasts. */
+  results: ResultRoots;
 }
 
 /** One evaluated output: the derivation and the store path it builds. */
@@ -375,6 +424,15 @@ export interface HostPlan {
   ssh?: SshSettings;
   /** Keys fleet pins for this host in its known_hosts (manifest pins). */
   pinnedKeys: string[];
+  /** The target substitutes from its own caches during the copies (`substitutes`, --no-substitutes). */
+  substitutes: boolean;
+  /** Sizes what a copy to this host sent (ssh targets whose systems are built here). */
+  uploadSizes?: PlannedCommand;
+  /**
+   * The copy without substitution, for the tries after a substituting copy failed: a target whose
+   * cache went unreachable after it first used it makes Nix 2.8's copy fail, not fall back.
+   */
+  copyFallback?: PlannedCommand;
   /** Seconds of the rollback watchdog for live changes (apply, fleet rollback); null: rollback disabled. */
   watchdogSeconds: number | null;
   /** The key policy as resolved (fleet install and fleet reboot use it too); undefined: none. */
@@ -445,5 +503,7 @@ export interface Plan {
   provenance: Provenance;
   /** The rollout's waves; undefined: every host in one pool, each as soon as it is evaluated. */
   rollout?: RolloutPlan;
+  /** The binary cache each built system is pushed to once; undefined: none. */
+  cache?: CachePush;
   hosts: HostPlan[];
 }

@@ -100,6 +100,11 @@ export interface LabOptions {
   rttMs?: number;
   /** Incompressible payload in every host's system (default none); see {@link LabPayload}. */
   payload?: LabPayload;
+  /**
+   * `veth` (a veth pair per host, at most 63 hosts) unless `cache` or `uplinkMbit` is given, which
+   * need `bridge` (one bridge for all, up to 250 hosts); see {@link Lab.network}.
+   */
+  network?: 'veth' | 'bridge';
 }
 
 /**
@@ -226,8 +231,9 @@ export interface Lab {
   dir: string;
   hosts: LabHost[];
   /**
-   * `veth`: a veth pair per host, a /30 each, no bridge (the default). `bridge`: with `cache` or
-   * `uplinkMbit`, every host and the cache hang on one bridge in a /24, this machine at .1.
+   * `veth`: a veth pair per host, a /30 each, no bridge (the default). `bridge`: with `cache`,
+   * `uplinkMbit` or `network: 'bridge'`, every host and the cache hang on one bridge in a /24, this
+   * machine at .1, the hosts from .2 on, the cache at .254.
    */
   network: 'veth' | 'bridge';
   /** The binary cache, when started with `cache: true`. */
@@ -716,12 +722,22 @@ const FLAKE_LOCK = JSON.stringify({ nodes: { root: {} }, root: 'root', version: 
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 
+function labNetwork(options: LabOptions): 'veth' | 'bridge' {
+  return options.network ?? (options.cache || options.uplinkMbit !== undefined ? 'bridge' : 'veth');
+}
+
 /** Starts a lab with the given hosts. Throws (with the explanation) when prerequisites are missing. */
 export async function startLab(options: LabOptions): Promise<Lab> {
   const pre = checkLabPrerequisites();
   if (!pre.ok) throw new Error(pre.explanation);
   if (options.hosts.length === 0) throw new Error('lab: no hosts');
-  if (options.hosts.length > 63) throw new Error('lab: at most 63 hosts per lab');
+  if (options.network === 'veth' && (options.cache || options.uplinkMbit !== undefined)) {
+    throw new Error("lab: cache and uplinkMbit need network: 'bridge'");
+  }
+  const maxHosts = labNetwork(options) === 'bridge' ? 250 : 63;
+  if (options.hosts.length > maxHosts) {
+    throw new Error(`lab: at most ${maxHosts} hosts per lab${maxHosts === 63 ? " on the veth network (network: 'bridge' takes up to 250)" : ''}`);
+  }
   const names = new Set<string>();
   for (const h of options.hosts) {
     if (!NAME_RE.test(h.name)) throw new Error(`lab: invalid host name ${JSON.stringify(h.name)} (want [a-z][a-z0-9-]*)`);
@@ -786,7 +802,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
   const { dir, prefix } = rec;
   rec.subnet = claimSubnet(dir);
-  const network: 'veth' | 'bridge' = options.cache || options.uplinkMbit !== undefined ? 'bridge' : 'veth';
+  const network = labNetwork(options);
   rec.network = network;
   saveRecord(rec);
 
@@ -817,7 +833,8 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     netns: `fleet-${prefix}-${h.name}`,
     vethRoot: `fl-${prefix}-${index}`,
     rootAddress: `${SUBNET_BASE}.${rec.subnet}.${network === 'bridge' ? 1 : index * 4 + 1}`,
-    address: `${SUBNET_BASE}.${rec.subnet}.${index * 4 + 2}`,
+    // On the bridge, one /24 for all: .1 this machine, .2 onwards the hosts, .254 the cache.
+    address: `${SUBNET_BASE}.${rec.subnet}.${network === 'bridge' ? index + 2 : index * 4 + 2}`,
     dir: join(dir, 'hosts', h.name),
     state: h.state,
     variant: h.variant ?? 'good',

@@ -66,6 +66,7 @@ export function buildCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('eval-jobs', EVAL_JOBS_OPTION)
         .option('eval-cache', EVAL_CACHE_OPTION)
         .option('impure', IMPURE_OPTION)
+        .option('keep-result', { type: 'boolean', describe: 'keep a GC root of each built system in .fleet/gcroots/<host> beside the manifest' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION),
     handler: (args) => done(run(args, STEP_SCOPES.build)),

@@ -378,6 +378,60 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     for (const kind of activation) expect(fake.kinds()).not.toContain(kind);
   });
 
+  it('changed: the copy lets the target substitute; after a failed try, it uploads without substitution', async () => {
+    let copies = 0;
+    const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), copy: () => (++copies === 1 ? { exitCode: 1, stderr: 'error: unexpected end-of-file' } : {}), confirm: confirmed() } });
+    expect(outcome.kind).toBe('changed');
+    const [first, second] = fake.of('copy');
+    expect(first?.argv).toContain('--substitute-on-destination');
+    expect(second?.argv).not.toContain('--substitute-on-destination');
+  });
+
+  it('changed: the outcome says what the copy sent: the paths nix sent (not those the target substituted), with their NAR sizes from here', async () => {
+    const sent = ["copying path '/nix/store/aaaa-own' to 'ssh://root@web-1.example.org'...", "copying path '/nix/store/bbbb-kernel' from 'https://cache.example.org'...", "copying path '/nix/store/cccc-system' to 'ssh://root@web-1.example.org'..."];
+    const { outcome, fake } = await apply({
+      flavour,
+      respond: {
+        lock: locked(BEFORE),
+        copy: (request) => {
+          for (const line of sent) request.onLine?.(line, 'stderr');
+          return { stderr: sent.join('\n') };
+        },
+        'path-info': () => ({ stdout: JSON.stringify([{ path: '/nix/store/aaaa-own', narSize: 1000 }, { path: '/nix/store/cccc-system', narSize: 234 }]) }),
+        confirm: confirmed(),
+      },
+    });
+    expect(outcome.uploaded).toEqual({ paths: 2, bytes: 1234 });
+    expect(fake.of('path-info')[0]?.argv.slice(-2)).toEqual(['/nix/store/aaaa-own', '/nix/store/cccc-system']);
+  });
+
+  it('changed: with cache.push the copy starts once the system is in the cache; a failed push warns and the copy uploads', async () => {
+    const cache = { push: 'https://cache.example.org/upload' };
+    const { outcome, fake } = await apply({ flavour, inventory: { cache }, respond: { lock: locked(BEFORE), confirm: confirmed() } });
+    expect(outcome.kind).toBe('changed');
+    const kinds = fake.kinds();
+    expect(kinds.indexOf('cache-push')).toBeGreaterThan(kinds.indexOf('build'));
+    expect(kinds.indexOf('copy')).toBeGreaterThan(kinds.indexOf('cache-push'));
+    expect(fake.of('cache-push')[0]?.argv.slice(-3)).toEqual(['--to', cache.push, toplevel]);
+
+    const failing = await apply({ flavour, inventory: { cache }, respond: { lock: locked(BEFORE), 'cache-push': () => ({ exitCode: 1, stderr: 'error: HTTP error 403\n' }), confirm: confirmed() } });
+    expect(failing.outcome.kind).toBe('changed');
+    expect(failing.fake.of('copy')).toHaveLength(1);
+    const warnings = failing.events.filter((e) => e.type === 'host-note' && e.level === 'warn');
+    expect(warnings).toEqual([{ type: 'host-note', host: 'web-1', level: 'warn', message: `pushing to the cache ${cache.push} failed (error: HTTP error 403): what the cache lacks is uploaded from here` }]);
+  });
+
+  it('changed: a failed copy is tried again after 250 ms, then 500 ms (no fixed seconds between tries)', async () => {
+    const base = fakeClock();
+    const slept: number[] = [];
+    const clock = { now: base.now, sleep: async (ms: number) => (slept.push(ms), base.sleep(ms)) };
+    let copies = 0;
+    const { outcome, fake } = await apply({ flavour, clock, respond: { lock: locked(BEFORE), copy: () => (++copies < 3 ? { exitCode: 1, stderr: 'error: unexpected end-of-file' } : {}), confirm: confirmed() } });
+    expect(outcome.kind).toBe('changed');
+    expect(fake.kinds().filter((k) => k === 'copy')).toHaveLength(3);
+    expect(slept.slice(0, 2)).toEqual([250, 500]);
+  });
+
   it('failed: an activation past activationTimeout is stopped, and the watchdog is settled', async () => {
     const { outcome, fake } = await apply({
       flavour,
