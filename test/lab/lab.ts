@@ -1246,7 +1246,8 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     },
   };
 
-  await Promise.all(hosts.map((h) => waitForSsh(h.name)));
+  // Many hosts answering their first connection at once on a busy machine take longer.
+  await Promise.all(hosts.map((h) => waitForSsh(h.name, Math.max(20_000, 1000 * hosts.length))));
   return lab;
 }
 
