@@ -2,7 +2,7 @@
 // chunk realised as soon as it is evaluated; every host reported ready as soon as its own outputs exist.
 import { existsSync } from 'node:fs';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
-import { EVALUATED_MARK, nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage } from '../plan/index.js';
+import { EVALUATED_MARK, nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage, type TargetBuild } from '../plan/index.js';
 import type { ToolCommands } from '../manifest/inventory.js';
 
 /** Built store paths of one host. */
@@ -45,6 +45,8 @@ export interface BuildOptions {
   /** Bounds the evaluators (`nix eval`) that run at once: `plan.build.evalJobs` of them. */
   evaluators: Limiter;
   signal?: AbortSignal;
+  /** A fresh out-link for each `nix build` (RunResults.nextLink): what it builds stays rooted for the run. */
+  resultLink?: () => string;
 }
 
 /** What one evaluation said of each host: `{ host: { toplevel: { drv, out }, diskoScript?: … } }`. */
@@ -229,13 +231,20 @@ export async function runBuildStage(
   const runChunk = async (chunk: Chunk, index: number): Promise<void> => {
     const hosts = hostsOf(chunk.attributes);
     const builds = queueOf(chunk);
+    const onTarget = new Map((chunk.targetBuilds ?? []).map((t) => [t.host, t]));
+    const targetBuilds: Promise<void>[] = [];
     const evaluated = (results: [string, Evaluated[string]][]) => {
       if (signal?.aborted || results.length === 0) return;
       for (const [host, outputs] of results) {
         if (!outputs.toplevel) continue;
         callbacks.onEvaluated?.(host, { toplevel: outputs.toplevel.out, ...(outputs.diskoScript ? { diskoScript: outputs.diskoScript.out } : {}) });
       }
-      builds.add(...results.map(([host, outputs]) => ({ attributes: chunk.attributes.filter((a) => a.host === host), outputs })));
+      const here = results.filter(([host]) => !onTarget.has(host));
+      for (const [host, outputs] of results) {
+        const target = onTarget.get(host);
+        if (target) targetBuilds.push(buildOnTarget(target, outputs));
+      }
+      if (here.length > 0) builds.add(...here.map(([host, outputs]) => ({ attributes: chunk.attributes.filter((a) => a.host === host), outputs })));
     };
     const whole = await evaluate(chunk.attributes, hosts, evaluated, () => callbacks.onStart(hosts, index + 1, stage.chunks.length));
     if (whole !== undefined && 'reason' in whole) {
@@ -253,7 +262,31 @@ export async function runBuildStage(
         });
       }
     }
+    await Promise.all(targetBuilds);
     await builds.settled();
+  };
+
+  /**
+   * `buildHost: target`: the host's derivations go to its target, which realises them with its
+   * own substituters and builders; the result stays there (nothing comes back here).
+   */
+  const buildOnTarget = async (target: TargetBuild, outputs: Evaluated[string]): Promise<void> => {
+    const { host } = target;
+    const toplevel = outputs.toplevel;
+    if (!toplevel || signal?.aborted || result.failed.has(host)) return;
+    const lines = (line: string) => callbacks.onLine([host], line);
+    const derivations = [toplevel.drv];
+    const copy = await exec({ argv: resolveArgv(target.copyDerivations.argv, { derivations }), env: target.copyDerivations.env, signal, onLine: lines });
+    if (copy.exitCode !== 0) return fail(host, failureOf(copy, 'copying the derivations to the target failed'));
+    const realise = await exec({ argv: resolveArgv(target.realise.argv, { derivations }), signal, onLine: (line, stream) => stream === 'stderr' && lines(line) });
+    if (realise.exitCode !== 0) return fail(host, failureOf(realise, 'the build on the target failed'));
+    if (!realise.stdout.split('\n').includes(toplevel.out)) {
+      return fail(host, { reason: `the build on the target did not print ${toplevel.out}`, tail: tailLines(realise) });
+    }
+    const entry: HostBuild = { toplevel: toplevel.out };
+    callbacks.onBuilt(host, 'toplevel', toplevel.out);
+    result.built.set(host, entry);
+    callbacks.onReady(host, entry);
   };
 
   /** Realises the evaluated outputs of some hosts (of one build host); each host is ready once its outputs exist. */
@@ -263,8 +296,9 @@ export async function runBuildStage(
     const wanted = batch.flatMap(({ attributes }) => attributes).filter((a) => evaluated[a.host]?.[a.output] !== undefined && !result.failed.has(a.host));
     if (wanted.length === 0 || signal?.aborted) return;
     const derivations = [...new Set(wanted.map((a) => `${evaluated[a.host]![a.output]!.drv}${stage.derivationSuffix}`))];
+    const resultLink = options.resultLink?.() ?? `${stage.results.dir}/build`;
     const build = await exec({
-      argv: resolveArgv(command.argv, { derivations }),
+      argv: resolveArgv(command.argv, { derivations, resultLink }),
       env: command.env,
       signal,
       onLine: (line, stream) => stream === 'stderr' && callbacks.onLine(hostsOf(wanted), line),

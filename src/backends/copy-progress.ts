@@ -2,7 +2,24 @@
 // (`copying 12 paths...`), then prints a line per path it copies (`copying path '/nix/store/…' to …`).
 
 const TOTAL = /^copying (\d+) paths?\.\.\.\s*$/;
-const ONE_PATH = /^copying path '\/nix\/store\/[^']+' (?:to|from) '/;
+const ONE_PATH = /^copying path '(\/nix\/store\/[^']+)' (?:to|from) '/;
+
+/** Store paths a closure copy sent from this machine, and the sum of their NAR sizes. */
+export interface Upload {
+  paths: number;
+  bytes: number;
+}
+
+/** The NAR sizes `nix path-info --json` reports (Nix 2.8: a list of `{ path, narSize, … }`), summed. */
+export function narBytes(pathInfoJson: string): number | undefined {
+  try {
+    const list = JSON.parse(pathInfoJson) as unknown;
+    if (!Array.isArray(list)) return undefined;
+    return list.reduce((sum: number, info: { narSize?: unknown }) => sum + (typeof info?.narSize === 'number' ? info.narSize : 0), 0);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Counts one copy attempt's paths. Nix 2.8's line output tells no byte counts, so none are
@@ -11,6 +28,8 @@ const ONE_PATH = /^copying path '\/nix\/store\/[^']+' (?:to|from) '/;
 export class CopyProgress {
   copied = 0;
   total = 0;
+  /** The paths nix said it copies (what crosses the link; a path the target substituted is not among them). */
+  readonly paths: string[] = [];
 
   /** Takes one line of the copy's output; true when the count changed. */
   read(line: string): boolean {
@@ -20,8 +39,10 @@ export class CopyProgress {
       this.total = Number(total[1]);
       return true;
     }
-    if (ONE_PATH.test(trimmed)) {
+    const one = ONE_PATH.exec(trimmed);
+    if (one) {
       this.copied += 1;
+      this.paths.push(one[1]!);
       // A nix that never said its count: the total is at least what was copied.
       if (this.total < this.copied) this.total = this.copied;
       return true;

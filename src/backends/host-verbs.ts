@@ -23,7 +23,7 @@ import {
 } from '../plan/index.js';
 import { knownHostsLines } from './known-hosts.js';
 import { activationVerdict, type ActivationVerdict } from './deploy.js';
-import { CopyProgress } from './copy-progress.js';
+import { CopyProgress, narBytes, type Upload } from './copy-progress.js';
 import { HealthCheckFailed, healthCheckBudgetMs, healthCheckDetail } from './health.js';
 import type { KeyFile } from './keys.js';
 import { acquireLock, openLockSession, type HeldLock, type LockSession } from './lock.js';
@@ -33,6 +33,7 @@ import type { HostBuild } from './build.js';
 import { SECRETS_NO_OWNER, secretRedactions, secretUploadFailure } from './secrets.js';
 import { diffClosures, parseClosureListing, type ClosureDiff } from './closure-diff.js';
 import { fastKexFor } from './fast-kex.js';
+import { COPY_BACKOFF, retryDelayMs } from './backoff.js';
 import { OperatingVerbs, PROBE_TIMEOUT_MS, type VerbContext, type VerbStep } from './operating-verbs.js';
 
 export const ARM_TIMEOUT_MS = ARM_TIMEOUT_SECONDS * 1000;
@@ -184,6 +185,7 @@ export class HostVerbs extends OperatingVerbs {
    * prints nothing for `idleSeconds` (nix prints a line per path) is killed. Bounded retries.
    */
   async copyClosure(command: PlannedCommand, idleSeconds: number, step: 'diff' | 'deploy' = 'deploy', attempts = 3): Promise<void> {
+    const sent = new Set<string>();
     for (let attempt = 1; ; attempt++) {
       // Each attempt counts anew: nix asks the target again which paths it lacks.
       const progress = new CopyProgress();
@@ -191,15 +193,32 @@ export class HostVerbs extends OperatingVerbs {
         if (progress.read(line)) this.ctx.onProgress?.(step, progress.copied, progress.total);
       };
       const result = await this.run(step, command, { idleTimeoutMs: idleSeconds * 1000, watch });
-      if (result.exitCode === 0) return;
+      for (const path of progress.paths) sent.add(path);
+      if (result.exitCode === 0) return this.countUpload([...sent]);
       if (this.ctx.signal.aborted) throw new HostError(this.name, step, 'interrupted while copying the closure; nothing was activated', tailLines(result));
       if (attempt >= attempts) {
         const last = result.stalled ? `no progress for ${idleSeconds}s (copyTimeout), killed` : (tailLines(result).at(-1) ?? `exit ${result.exitCode ?? result.signal}`);
         throw new HostError(this.name, step, `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
       }
       this.ctx.onLine(step, `copy ${result.stalled ? `made no progress for ${idleSeconds}s` : 'failed'} (attempt ${attempt} of ${attempts}), retrying`);
-      await this.ctx.sleep(2000 * attempt);
+      await this.ctx.sleep(retryDelayMs(attempt - 1, COPY_BACKOFF));
     }
+  }
+
+  /** What the closure copies sent from this machine (absent: none ran). */
+  uploaded?: Upload;
+
+  /**
+   * Adds what one copy sent to `uploaded`: its paths' NAR sizes from this machine's store (nix
+   * copy prints no byte counts). Sizing is only a report: when it fails, the bytes stay unknown (0).
+   */
+  private async countUpload(paths: string[]): Promise<void> {
+    const total = (this.uploaded ??= { paths: 0, bytes: 0 });
+    total.paths += paths.length;
+    const sizes = this.host.uploadSizes;
+    if (paths.length === 0 || !sizes) return;
+    const result = await this.ctx.exec({ argv: resolveArgv(sizes.argv, { uploadedPaths: paths }), timeoutMs: 60_000, signal: this.ctx.signal });
+    total.bytes += (result.exitCode === 0 ? narBytes(result.stdout) : undefined) ?? 0;
   }
 
   /**

@@ -4,6 +4,7 @@ import { probeCommand, rebootCommand, resolveArgv } from '../plan/index.js';
 import type { SshSettings } from '../ssh/index.js';
 import { parseProbe, type ProbeFacts } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+import { REBOOT_POLL_BACKOFF, retryDelayMs } from './backoff.js';
 
 export interface RebootResult {
   kind: 'rebooted' | 'failed' | 'unreachable';
@@ -71,6 +72,7 @@ export async function rebootAndWait(options: RebootOptions): Promise<RebootResul
 
   say(`waiting up to ${options.waitTimeout}s for a new boot id`);
   let last = 'no answer yet';
+  let poll = 0;
   while (now() < deadline) {
     if (signal?.aborted) return { kind: 'failed', detail: 'interrupted while waiting for the host', bootIdBefore: before.bootId };
     const remaining = deadline - now();
@@ -99,7 +101,7 @@ export async function rebootAndWait(options: RebootOptions): Promise<RebootResul
         bootDefault: facts.profile,
       };
     } else last = 'still the old boot id (not down yet)';
-    await sleep(Math.min(1000, Math.max(0, deadline - now())));
+    await sleep(Math.min(retryDelayMs(poll++, REBOOT_POLL_BACKOFF), Math.max(0, deadline - now())));
   }
   return {
     kind: 'unreachable',

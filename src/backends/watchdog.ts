@@ -3,6 +3,7 @@
 import { tailLines, type Exec } from '../exec/index.js';
 import { parseProbe } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+import { CONFIRM_BACKOFF, retryDelayMs } from './backoff.js';
 
 export interface ArmedWatchdog {
   id: string;
@@ -34,7 +35,8 @@ export type WatchdogSettlement =
 
 /**
  * After a live activation: prove a brand-new connection works by confirming the watchdog, retrying
- * until shortly before its deadline. If no new connection succeeds, say so (`onLost`), wait past
+ * until shortly before its deadline: quickly at first (CONFIRM_BACKOFF), since sshd restarted by
+ * the activation refuses connections only for a moment. If no new connection succeeds, say so (`onLost`), wait past
  * the deadline for the target to roll itself back, and check which system is live.
  */
 export async function settleWatchdog(options: {
@@ -53,6 +55,7 @@ export async function settleWatchdog(options: {
 }): Promise<WatchdogSettlement> {
   const { armed, exec, now, sleep } = options;
   let lastFailure = '';
+  let retry = 0;
   while (now() < armed.deadline - 2000) {
     if (options.signal?.aborted) return { kind: 'interrupted', reason: 'interrupted before the watchdog was confirmed; the target rolls back on its own' };
     const result = await exec({ argv: options.confirmArgv, timeoutMs: Math.max(5000, armed.deadline - now()) });
@@ -62,7 +65,7 @@ export async function settleWatchdog(options: {
       if (answer.kind === 'fired') return { kind: 'rolled-back', reason: `the watchdog rolled the host back to ${answer.system} before it could be confirmed` };
     }
     lastFailure = result.exitCode === SSH_FAILED ? describeSshFailure(result.stderr) : (tailLines(result).at(-1) ?? `exit ${result.exitCode}`);
-    await sleep(2000);
+    await sleep(Math.max(0, Math.min(retryDelayMs(retry++, CONFIRM_BACKOFF), armed.deadline - 2000 - now())));
   }
   const at = new Date(armed.deadline).toISOString().slice(11, 19);
   options.onLost?.(at, lastFailure);

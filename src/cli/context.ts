@@ -43,6 +43,10 @@ export interface ContextArgs {
   diff?: DiffUse;
   /** --canary, --waves, --pause, --on-failure, --no-rollout. */
   rollout?: RolloutOptions;
+  /** --no-substitutes (false). */
+  substitutes?: boolean;
+  /** --keep-result. */
+  keepResult?: boolean;
   /**
    * Whether this command may activate systems through nixos-rebuild. The operating commands do
    * not: they never ask the installed nixos-rebuild and their plans activate as fleet itself does.
@@ -179,6 +183,8 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     ...(args.scope ? { scope: args.scope } : {}),
     ...(args.diff ? { diff: args.diff } : {}),
     ...(args.rollout ? { rollout: args.rollout } : {}),
+    ...(args.substitutes === false ? { substitutes: false } : {}),
+    ...(args.keepResult ? { keepResult: true } : {}),
   });
   return { inventory, plan };
 }

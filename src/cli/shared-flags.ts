@@ -58,3 +58,11 @@ export function withRollout<T>(y: Argv<T>) {
     .option('rollout', { type: 'boolean', hidden: true })
     .option('no-rollout', { type: 'boolean', describe: "ignore the manifest's rollout: every host at once (up to --parallel)" });
 }
+
+/** How closures travel (apply, plan): --no-substitutes overrides the manifest's `substitutes`; --keep-result roots the results. */
+export function withClosureFlags<T>(y: Argv<T>) {
+  return y
+    .option('substitutes', { type: 'boolean', hidden: true })
+    .option('no-substitutes', { type: 'boolean', describe: 'targets substitute nothing from their binary caches: all they lack is uploaded from here (overrides substitutes)' })
+    .option('keep-result', { type: 'boolean', describe: 'keep a GC root of each built system in .fleet/gcroots/<host> beside the manifest after the run' });
+}

@@ -111,7 +111,12 @@ export interface HostSpec {
   /** Accept an unknown host key on first contact (and print its fingerprint). */
   trustOnFirstUse: boolean;
   mode: Mode;
+  /** Where the system is built: this machine (`local`) or a remote builder; `local` when it builds on its target. */
   buildHost: Endpoint;
+  /** `buildHost: target`: the derivations go to the target, which builds (and substitutes) them itself. */
+  buildOnTarget: boolean;
+  /** The target substitutes what its own binary caches have while the closure is copied. */
+  substitutes: boolean;
   tags: string[];
   keys?: KeyPolicy;
   bootstrap?: BootstrapOptions;
@@ -171,5 +176,13 @@ export interface Inventory {
   sshOptions: string[];
   /** The manifest's rollout; undefined: every selected host at once (up to parallel). */
   rollout?: RolloutSpec;
+  /** The binary cache every built system is pushed to once; undefined: none. */
+  cache?: CacheSpec;
   hosts: HostSpec[];
+}
+
+/** `cache:` as resolved: a Nix store URL, and the signing key file (absolute) if any. */
+export interface CacheSpec {
+  push: string;
+  signingKey?: string;
 }

@@ -54,6 +54,7 @@ export const BUILTIN = {
   port: 22,
   mode: 'switch' as Mode,
   buildHost: 'local',
+  substitutes: true,
   keys: { push: 'bootstrap', generate: false, agenixKeyName: 'global_ed25519', destination: '/etc/ssh' },
   bootstrap: { phases: ['disko', 'install', 'reboot'], waitTimeout: 300 },
   rollback: { enabled: true, timeout: 90 },
@@ -156,7 +157,13 @@ export function resolveInventory(
       return undefined;
     };
 
-    const buildHost = resolveBuildHost(pick('buildHost'), targets, hostsData, report);
+    const pickedBuildHost = pick('buildHost');
+    // `target`: evaluated here, built on the host itself (a local target: built here, which is it).
+    const buildOnTarget = pickedBuildHost?.value === 'target' && target?.kind === 'ssh';
+    if (buildOnTarget && (host.bootstrap ?? defaults.bootstrap) !== undefined && once([...pickedBuildHost.at, name])) {
+      report(pickedBuildHost.at, `${formatPath(pickedBuildHost.at)} "target" cannot build for ${name}, which has bootstrap options: its target is not NixOS (nor has Nix) until it is installed; build it here or on a build host`);
+    }
+    const buildHost = pickedBuildHost?.value === 'target' ? ({ kind: 'local' } as const) : resolveBuildHost(pickedBuildHost, targets, hostsData, report);
     const identity = pick('identityFile');
     const identityFile = identity ? localPath(identity.value as string, identity.at) : undefined;
     if (identity && identityFile !== undefined && once(identity.at)) {
@@ -185,6 +192,8 @@ export function resolveInventory(
       trustOnFirstUse: pick('trustOnFirstUse')?.value ?? false,
       mode: pick('mode')?.value ?? BUILTIN.mode,
       buildHost,
+      buildOnTarget,
+      substitutes: pick('substitutes')?.value ?? BUILTIN.substitutes,
       tags: [...(pick('tags')?.value ?? [])],
       ...(keys ? { keys } : {}),
       ...(bootstrap ? { bootstrap } : {}),
@@ -206,6 +215,8 @@ export function resolveInventory(
 
   const rollout = top('rollout');
   if (rollout) checkCanary(rollout, hosts, report);
+  const cache = top('cache');
+  const signingKey = cache?.signingKey !== undefined ? localPath(cache.signingKey, ['cache', 'signingKey']) : undefined;
   return {
     manifestPath: ctx.manifestPath,
     flake,
@@ -218,6 +229,7 @@ export function resolveInventory(
     commands,
     sshOptions,
     ...(rollout ? { rollout: resolveRollout(rollout) } : {}),
+    ...(cache ? { cache: { push: cache.push, ...(signingKey !== undefined ? { signingKey } : {}) } } : {}),
     hosts,
   };
 }

@@ -6,6 +6,10 @@
  */
 export type FlakeRef = string;
 /**
+ * A file or directory on this machine: absolute, starting with "~/" (the home directory), or relative to the manifest's directory. No NUL or line breaks.
+ */
+export type Path = string;
+/**
  * A host name, a glob over host names ("web-*", "db-?"), or @tag.
  */
 export type HostSelector = string;
@@ -31,10 +35,6 @@ export type ManifestEndpoint = string;
  * Letters, digits, ".", "_" and "-", starting with a letter or digit.
  */
 export type SafeWord = string;
-/**
- * A file or directory on this machine: absolute, starting with "~/" (the home directory), or relative to the manifest's directory. No NUL or line breaks.
- */
-export type Path = string;
 /**
  * An SSH public key as in known_hosts without the host part: "<type> <base64>", optionally followed by a comment, e.g. "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…".
  */
@@ -117,6 +117,7 @@ export interface FleetManifest {
    * Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.
    */
   activationTimeout?: number;
+  cache?: ManifestCache;
   rollout?: ManifestRollout;
   commands?: ManifestCommands;
   ssh?: ManifestSsh;
@@ -127,6 +128,16 @@ export interface FleetManifest {
   hosts?: {
     [k: string]: ManifestHost | undefined;
   };
+}
+/**
+ * A binary cache fleet pushes every built system to, once, as soon as it is built (before any host copies it), so that the hosts substitute it from there: this machine uploads each store path once, whatever the number of hosts. A failed push fails nothing: fleet warns and the hosts get what the cache lacks uploaded from here. Hosts fetch from the cache only if it is among their own substituters (and its key among their trusted-public-keys).
+ */
+export interface ManifestCache {
+  /**
+   * Where fleet pushes: any Nix store URL `nix copy --to` accepts (s3://bucket?region=…, ssh-ng://cache-host, file:///srv/cache, https://… with its upload options), e.g. the upload side of the cache your hosts substitute from.
+   */
+  push: string;
+  signingKey?: Path;
 }
 /**
  * How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.
@@ -193,6 +204,10 @@ export interface ManifestHost {
    */
   mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
   buildHost?: ManifestEndpoint;
+  /**
+   * Let the target fetch what its own binary caches (its nix.conf substituters) have while the closure is copied (nix copy --substitute-on-destination; nixos-anywhere without --no-substitute-on-destination); only what no cache has is uploaded from this machine, and a target whose cache is unreachable still gets everything uploaded. false: upload the whole missing closure from here (a target without a usable cache, or a fast link to it). --no-substitutes turns it off for a run.
+   */
+  substitutes?: boolean;
   /**
    * Labels for selecting hosts (fleet apply --tag homelab).
    */

@@ -12,7 +12,13 @@ import {
   confirmWatchdogCommand,
   derivationSuffixFor,
   nixEvalCommand,
+  cachePushCommand,
   copyClosureCommand,
+  copyDerivationsCommand,
+  keepResultCommand,
+  realiseOnTargetCommand,
+  signClosureCommand,
+  uploadSizesCommand,
   diffCommand,
   keygenCommand,
   lockCommand,
@@ -26,7 +32,7 @@ import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
 import { inRolloutOrder, planRollout, type RolloutOptions } from './rollout.js';
-import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
+import type { BootstrapStep, BuildAttribute, BuildChunk, CachePush, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION } from '../ssh/argv.js';
 import { UsageError } from '../errors.js';
@@ -73,6 +79,10 @@ export interface PlanOptions {
   diff?: DiffUse;
   /** --canary, --waves, --pause, --on-failure, --no-rollout: override the manifest's rollout. */
   rollout?: RolloutOptions;
+  /** --no-substitutes (false): no host substitutes during its copies, whatever the manifest says. */
+  substitutes?: boolean;
+  /** --keep-result: keep a GC root of each built system after the run. */
+  keepResult?: boolean;
 }
 
 /** Where per-run files go for a manifest; `runtimeBase` is e.g. /tmp, `stateDir` beside the manifest. */
@@ -178,7 +188,7 @@ function bootstrapStep(spec: HostSpec, ssh: SshSettings | undefined, keys: Plann
       'only if the probe proves the target is not NixOS (no /etc/NIXOS, no /run/current-system), ' +
       'and with consent (--yes, or a prompt on a terminal); then wait for the installed system to answer',
     options: spec.bootstrap,
-    install: nixosAnywhereCommand({ commands: inventory.commands, target: spec.target, ssh, bootstrap: spec.bootstrap, extraFilesDir: staging }),
+    install: nixosAnywhereCommand({ commands: inventory.commands, target: spec.target, ssh, bootstrap: spec.bootstrap, extraFilesDir: staging, substitutes: substitutesFor(spec, options) }),
     waitForInstalled: probeCommand(ssh, { closure: false, keyDir: keys?.destination ?? '/etc/ssh', keyNames: [] }, FRESH_CONNECTION, 'wait for the installed system'),
     waitSeconds: spec.bootstrap.noReboot ? 0 : spec.bootstrap.waitTimeout,
   };
@@ -221,7 +231,17 @@ const DIFF_USE_WORDS: Record<DiffUse, string> = {
   confirm: 'no host goes on until every host\'s diff is shown and one question is answered yes (--confirm)',
 };
 
-function diffStep(ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): HostPlan['diff'] {
+/** Whether a host's target substitutes during its copies: the manifest's `substitutes`, unless --no-substitutes. */
+function substitutesFor(spec: HostSpec, options: PlanOptions): boolean {
+  return spec.substitutes && options.substitutes !== false;
+}
+
+/** The closure copy to an ssh target whose system is built here (one built on its target is there already). */
+function closureCopy(spec: HostSpec, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory) {
+  return ssh && !spec.buildOnTarget ? copyClosureCommand(inventory.commands, ssh, substitutesFor(spec, options)) : undefined;
+}
+
+function diffStep(spec: HostSpec, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): HostPlan['diff'] {
   if (!options.diff) return { kind: 'diff', never: 'not asked (fleet diff, apply --diff or --confirm)' };
   const step: HostPlan['diff'] = {
     kind: 'diff',
@@ -233,12 +253,13 @@ function diffStep(ssh: SshSettings | undefined, options: PlanOptions, inventory:
     compare: diffCommand(ssh),
     copyTimeoutSeconds: inventory.copyTimeout,
   };
-  if (ssh) step.copy = copyClosureCommand(inventory.commands, ssh);
+  const copy = closureCopy(spec, ssh, options, inventory);
+  if (copy) step.copy = copy;
   return step;
 }
 
 function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): DeployStep['activation'] {
-  const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot });
+  const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot, substitutes: substitutesFor(spec, options) });
   const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
   const live = mode === 'switch' || mode === 'test';
   if (live && ssh && spec.rollback.enabled) {
@@ -287,7 +308,11 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
       mode === 'dry-activate'
         ? 'always (dry-activate changes nothing)'
         : `skipped when the target already runs <toplevel> as ${liveOrBoot}${options.force ? ' (--force: never skipped)' : ''}; ` +
-          `the closure is copied before anything is activated, unless it is there already (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
+          (spec.buildOnTarget && ssh
+            ? 'the target built <toplevel> itself (buildHost: target): nothing to copy'
+            : `the closure is copied before anything is activated, unless it is there already (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
+              (!ssh ? '' : substitutesFor(spec, options) ? '; the target substitutes what its binary caches have, the rest is uploaded from here' : '; no substitution on the target: all it lacks is uploaded from here') +
+              (ssh && inventory.cache ? `; the copy starts once <toplevel> is pushed to the cache ${inventory.cache.push}` : '')) +
           (act.kind === 'watched'
             ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation${act.arm === 'in-activate' ? ', in the activation\'s own call (nothing activates unless it is armed)' : ''}`
             : `; no rollback watchdog (${act.unwatched})`),
@@ -297,7 +322,8 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     copyTimeoutSeconds: inventory.copyTimeout,
     activationTimeoutSeconds: inventory.activationTimeout,
   };
-  if (ssh) deploy.copy = copyClosureCommand(inventory.commands, ssh);
+  const copy = closureCopy(spec, ssh, options, inventory);
+  if (copy) deploy.copy = copy;
 
   const plannedChecks = spec.healthChecks.map((check) => ({ check, command: { purpose: `health check ${check.name}`, argv: healthCheckCommand(ssh, check) } }));
   let verify: HostPlan['verify'];
@@ -323,6 +349,8 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     mode,
     target: spec.target,
     pinnedKeys: spec.hostKeys,
+    substitutes: substitutesFor(spec, options),
+    ...(copy ? { uploadSizes: uploadSizesCommand(inventory.commands) } : {}),
     watchdogSeconds: spec.rollback.enabled ? spec.rollback.timeout : null,
     healthChecks: plannedChecks,
     connect: ssh
@@ -335,7 +363,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
           waitSeconds: options.lockTimeout,
         }
       : { kind: 'probe', command: probeCommand(undefined, firstProbe) },
-    diff: diffStep(ssh, options, inventory),
+    diff: diffStep(spec, ssh, options, inventory),
     pushKeys: pushKeysStep(spec, ssh, keys),
     bootstrap: bootstrapStep(spec, ssh, keys, options, inventory),
     secrets: secretsStep(spec, mode, ssh, options),
@@ -381,7 +409,8 @@ export function chunkSize(hosts: number, options: Pick<PlanOptions, 'evalLimit' 
 function buildChunks(inventory: Inventory, hosts: HostSpec[], size: number, options: PlanOptions): BuildChunk[] {
   const byBuildHost = new Map<string, { endpoint: Endpoint; hosts: HostSpec[] }>();
   for (const host of hosts) {
-    const key = host.buildHost.kind === 'local' ? 'local' : `${host.buildHost.user}@${host.buildHost.host}:${host.buildHost.port}`;
+    // Hosts built on their own targets are evaluated together, apart from those built here.
+    const key = host.buildOnTarget ? 'target' : host.buildHost.kind === 'local' ? 'local' : `${host.buildHost.user}@${host.buildHost.host}:${host.buildHost.port}`;
     const group = byBuildHost.get(key) ?? { endpoint: host.buildHost, hosts: [] };
     group.hosts.push(host);
     byBuildHost.set(key, group);
@@ -409,16 +438,31 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], size: number, opti
         options.paths,
         options.connectTimeout,
       );
+      const targetBuilds = slice.flatMap((h) => {
+        const ssh = h.buildOnTarget ? sshSettingsFor({ ...h, pinned: hasPinnedKey(h) }, inventory, options.paths, options.connectTimeout) : undefined;
+        return ssh ? [{ host: h.name, copyDerivations: copyDerivationsCommand(inventory.commands, ssh), realise: realiseOnTargetCommand(ssh) }] : [];
+      });
       chunks.push({
         attributes,
         buildHost: group.endpoint,
         buildHostKeys: builderSpec?.hostKeys ?? [],
         evaluate: nixEvalCommand(inventory.commands, inventory.flake, attributes),
         build: nixBuildCommand(inventory.commands, group.endpoint, builderSsh),
+        ...(targetBuilds.length > 0 ? { targetBuilds } : {}),
       });
     }
   }
   return chunks;
+}
+
+/** cache.push as commands: sign (with a key), then push, once per batch of built systems. */
+function cachePlan(inventory: Inventory): CachePush {
+  const cache = inventory.cache!;
+  return {
+    url: cache.push,
+    ...(cache.signingKey ? { sign: signClosureCommand(inventory.commands, cache.signingKey) } : {}),
+    push: cachePushCommand(inventory.commands, cache.push),
+  };
 }
 
 /** The plan `fleet apply` runs and `fleet plan` prints. */
@@ -462,7 +506,12 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
       derivationSuffix: derivationSuffixFor(options.nixVersion),
       // The first wave's hosts are built first, so that the canary starts as soon as it can.
       chunks: buildChunks(inventory, inRolloutOrder(hosts, rollout), size, options),
+      results: {
+        dir: posix.join(options.paths.runtimeDir, 'results'),
+        ...(options.keepResult ? { keep: { dir: posix.join(options.paths.stateDir, 'gcroots'), command: keepResultCommand() } } : {}),
+      },
     },
+    ...(inventory.cache && needsSystems(scope) ? { cache: cachePlan(inventory) } : {}),
     provenance: options.provenance ?? { operator: options.operator, ci: null, revision: null, fleetVersion: 'unknown' },
     ...(rollout ? { rollout } : {}),
     hosts: hosts.map((spec) => {

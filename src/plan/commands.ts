@@ -73,7 +73,9 @@ export function nixEvalCommand(commands: ToolCommands, flake: string, attributes
  * building does the work (`--builders`, no local jobs) and copies the results back.
  */
 export function nixBuildCommand(commands: ToolCommands, buildHost: Endpoint, buildHostSsh?: SshSettings): PlannedCommand {
-  const argv: Arg[] = [...commands.nix, 'build', '--json', '--no-link', '--keep-going', ...NIX_FEATURES];
+  // Out-links in the run's result directory root what is built until the run ends (--no-link would
+  // leave it to the next garbage collection, which may come before a later wave copies it).
+  const argv: Arg[] = [...commands.nix, 'build', '--json', '--out-link', { ref: 'resultLink' }, '--keep-going', ...NIX_FEATURES];
   const command: PlannedCommand = { purpose: 'build', argv };
   if (buildHost.kind === 'ssh') {
     const port = buildHost.port === 22 ? '' : `?port=${buildHost.port}`;
@@ -98,6 +100,8 @@ export function activateCommand(opts: {
   ssh?: SshSettings;
   /** fleet runs as root (a local target needs no sudo then). */
   localRoot: boolean;
+  /** The target may substitute (nixos-rebuild's --use-substitutes). */
+  substitutes?: boolean;
 }): PlannedCommand {
   if (opts.flavour === 'bash') {
     const remote: Arg[] = ['sh', '-c', ACTIVATE_SCRIPT, 'fleet-activate', { ref: 'toplevel' }, opts.mode];
@@ -105,6 +109,8 @@ export function activateCommand(opts: {
     return { purpose: `activate ${opts.mode} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : local };
   }
   const argv: Arg[] = [...opts.commands.nixosRebuild, opts.mode, '--store-path', { ref: 'toplevel' }];
+  // Its own copy finds the closure there (fleet copied it); said anyway, as the manifest asks.
+  if (opts.substitutes && opts.target.kind === 'ssh') argv.push('--use-substitutes');
   const needsSudo = opts.target.kind === 'ssh' ? opts.target.user !== 'root' : !opts.localRoot;
   if (needsSudo) argv.push('--sudo');
   argv.push('--no-reexec');
@@ -128,6 +134,8 @@ export function nixosAnywhereCommand(opts: {
   bootstrap: BootstrapOptions;
   /** --extra-files directory (keys and the manifest's extra files), if any. */
   extraFilesDir?: string;
+  /** false: --no-substitute-on-destination (nixos-anywhere substitutes on the destination by default). */
+  substitutes?: boolean;
 }): PlannedCommand {
   const { bootstrap } = opts;
   const argv: Arg[] = [
@@ -155,6 +163,7 @@ export function nixosAnywhereCommand(opts: {
   if (bootstrap.noDiskoDeps) argv.push('--no-disko-deps');
   if (bootstrap.noReboot) argv.push('--no-reboot');
   if (bootstrap.debug) argv.push('--debug');
+  if (opts.substitutes === false) argv.push('--no-substitute-on-destination');
   argv.push('--target-host', destination(opts.target));
   return { purpose: 'nixos-anywhere', argv };
 }
@@ -236,13 +245,58 @@ export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: strin
   };
 }
 
-/** Copies the built closure to the target before anything is activated (a failed copy changes nothing). */
-export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings): PlannedCommand {
+/**
+ * Copies the built closure to the target before anything is activated (a failed copy changes
+ * nothing). With `substitutes`, the target first substitutes what its own binary caches have (Nix
+ * falls back to sending a path no cache gives it); only the rest crosses this machine's uplink.
+ */
+export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings, substitutes: boolean): PlannedCommand {
   return {
-    purpose: 'copy closure',
-    argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', nixSshStoreUri(ssh.endpoint), { ref: 'toplevel' }],
+    purpose: substitutes ? 'copy closure (the target substitutes what its caches have)' : 'copy closure',
+    argv: [...commands.nix, ...NIX_FEATURES, 'copy', ...(substitutes ? ['--substitute-on-destination'] : []), '--to', nixSshStoreUri(ssh.endpoint), { ref: 'toplevel' }],
     env: { NIX_SSHOPTS: nixSshOpts(ssh) },
   };
+}
+
+/** The NAR sizes of the store paths a copy sent (from this machine's store), to say how much was uploaded. */
+export function uploadSizesCommand(commands: ToolCommands): PlannedCommand {
+  return { purpose: 'size what the copy uploaded', argv: [...commands.nix, ...NIX_FEATURES, 'path-info', '--json', { ref: 'uploadedPaths' }] };
+}
+
+/**
+ * `buildHost: target`, first half: the derivations (and the derivations they need, not their
+ * outputs) go to the target.
+ */
+export function copyDerivationsCommand(commands: ToolCommands, ssh: SshSettings): PlannedCommand {
+  return {
+    purpose: 'copy derivations to the target',
+    argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--derivation', '--to', nixSshStoreUri(ssh.endpoint), { ref: 'derivations' }],
+    env: { NIX_SSHOPTS: nixSshOpts(ssh) },
+  };
+}
+
+/**
+ * `buildHost: target`, second half: the target realises them, with its own substituters and
+ * builders (nix-store --realise of a bare .drv: the same on every Nix version); it prints the
+ * output paths.
+ */
+export function realiseOnTargetCommand(ssh: SshSettings): PlannedCommand {
+  return { purpose: 'build on the target', argv: onTarget(ssh, ['nix-store', '--realise', { ref: 'derivations' }]) };
+}
+
+/** Signs a closure in this machine's store with the cache's key before it is pushed. */
+export function signClosureCommand(commands: ToolCommands, keyFile: string): PlannedCommand {
+  return { purpose: 'sign for the cache', argv: [...commands.nix, ...NIX_FEATURES, 'store', 'sign', '--key-file', keyFile, '--recursive', { ref: 'toplevels' }] };
+}
+
+/** Pushes closures to the binary cache (any store URL `nix copy --to` takes); paths it has are skipped. */
+export function cachePushCommand(commands: ToolCommands, url: string): PlannedCommand {
+  return { purpose: 'push to the cache', argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', url, { ref: 'toplevels' }] };
+}
+
+/** --keep-result: a GC root of the host's built system, kept after the run (colmena's --keep-result). */
+export function keepResultCommand(): PlannedCommand {
+  return { purpose: 'keep the result', argv: ['nix-store', '--add-root', { ref: 'resultLink' }, '--indirect', '--realise', { ref: 'toplevel' }] };
 }
 
 /** On the target (where both closures are): lists the live system's closure and the built one's, with sizes. */

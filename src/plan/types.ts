@@ -5,7 +5,21 @@ import type { BootstrapOptions, Endpoint, HealthCheck, Mode, RolloutFailurePolic
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey' | 'freshKex' | 'sessionKex';
+export type Ref =
+  | 'toplevel'
+  | 'diskoScript'
+  | 'deployId'
+  | 'derivations'
+  | 'historyRecord'
+  | 'digestKey'
+  | 'freshKex'
+  | 'sessionKex'
+  /** The out-link of one `nix build` in the run's result directory (see ResultRoots). */
+  | 'resultLink'
+  /** The store paths a closure copy sent. */
+  | 'uploadedPaths'
+  /** The built systems one cache push takes. */
+  | 'toplevels';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with
@@ -51,6 +65,41 @@ export interface BuildChunk {
   buildHostKeys: string[];
   evaluate: PlannedCommand;
   build: PlannedCommand;
+  /**
+   * Hosts with `buildHost: target`: evaluated here with the others of the chunk, then built by
+   * their targets (`build` does not run for them).
+   */
+  targetBuilds?: TargetBuild[];
+}
+
+/** `buildHost: target`: the host's derivations go to it and it builds them (colmena's buildOnTarget). */
+export interface TargetBuild {
+  host: string;
+  /** nix copy --derivation to the target. */
+  copyDerivations: PlannedCommand;
+  /** On the target: nix-store --realise, with the target's own substituters. */
+  realise: PlannedCommand;
+}
+
+/**
+ * What keeps the built systems alive for the run: every `nix build` makes its out-links in `dir`
+ * (indirect GC roots), removed when the run ends; with --keep-result each built system also gets a
+ * root kept in `keep.dir` (one per host, replaced by the next run).
+ */
+export interface ResultRoots {
+  dir: string;
+  keep?: { dir: string; command: PlannedCommand };
+}
+
+/**
+ * cache.push: each built system is pushed once, as soon as it is built (signed first when a key is
+ * given); the copies of the hosts that run it wait for its push, so their targets substitute from
+ * the cache. A failed push is a warning: those hosts get the closure uploaded from here.
+ */
+export interface CachePush {
+  url: string;
+  sign?: PlannedCommand;
+  push: PlannedCommand;
 }
 
 /** The fleet-wide build stage. */
@@ -70,6 +119,8 @@ export interface BuildStage {
   /** Appended to a .drv path to build its outputs: `^*` from Nix 2.13 on, nothing before. */
   derivationSuffix: '' | '^*';
   chunks: BuildChunk[];
+  /** Where the built systems are rooted while the run lasts. */
+  results: ResultRoots;
 }
 
 /** Per-run files at fixed places, so the plan is concrete and stable. */
@@ -332,6 +383,10 @@ export interface HostPlan {
   ssh?: SshSettings;
   /** Keys fleet pins for this host in its known_hosts (manifest pins). */
   pinnedKeys: string[];
+  /** The target substitutes from its own caches during the copies (`substitutes`, --no-substitutes). */
+  substitutes: boolean;
+  /** Sizes what a copy to this host sent (ssh targets whose systems are built here). */
+  uploadSizes?: PlannedCommand;
   /** Seconds of the rollback watchdog for live changes (apply, fleet rollback); null: rollback disabled. */
   watchdogSeconds: number | null;
   /** The key policy as resolved (fleet install and fleet reboot use it too); undefined: none. */
@@ -402,5 +457,7 @@ export interface Plan {
   provenance: Provenance;
   /** The rollout's waves; undefined: every host in one pool, each as soon as it is evaluated. */
   rollout?: RolloutPlan;
+  /** The binary cache each built system is pushed to once; undefined: none. */
+  cache?: CachePush;
   hosts: HostPlan[];
 }

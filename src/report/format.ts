@@ -1,4 +1,5 @@
 // Small display helpers shared by the summary, the GitHub summary and the renderers.
+import { formatBytes } from '../backends/closure-diff.js';
 import type { HostOutcome, OutcomeKind } from '../run/events.js';
 
 /**
@@ -58,4 +59,10 @@ export function describeOutcome(outcome: HostOutcome): string {
       throw new Error(`unknown outcome kind ${String(never)}`);
     }
   }
+}
+
+/** What the closure copies sent to a host from this machine, for the summary: `24.1 MB (3 paths)`, or `-`. */
+export function formatUpload(upload: { paths: number; bytes: number } | undefined): string {
+  if (!upload) return '-';
+  return `${formatBytes(upload.bytes)} (${upload.paths} path${upload.paths === 1 ? '' : 's'})`;
 }

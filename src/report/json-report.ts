@@ -71,6 +71,7 @@ function jsonHost(o: HostOutcome, planned: Plan['hosts'][number] | undefined): J
     hint: o.hint ?? null,
     history: o.history ? { written: o.history.written, reason: o.history.written ? null : o.history.reason } : null,
     diff: o.diff ?? null,
+    uploaded: o.uploaded ?? null,
   };
 }
 

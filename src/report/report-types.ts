@@ -217,6 +217,10 @@ export interface ReportHost {
    * What the deploy changes (fleet diff, apply --diff/--confirm): `same`, `not-installed`, or `changes` with the packages changed, added and removed and both closures' totals; null when no diff was asked for or the host did not get that far.
    */
   diff: ClosureDiff | null;
+  /**
+   * What the closure copies to this host sent from the deploying machine: the store paths nix copy said it copied (`copying path '…'`; those the target substituted from its caches are not among them) and the sum of their NAR sizes in the local store. null when no copy ran (the closure was there, a local target, built on its target).
+   */
+  uploaded: ReportUpload | null;
 }
 /**
  * One step of one host.
@@ -279,4 +283,11 @@ export interface ClosureTotals {
   pathsRemoved: number;
   fromBytes: number;
   toBytes: number;
+}
+/**
+ * Store paths sent from the deploying machine to one host, and their NAR size.
+ */
+export interface ReportUpload {
+  paths: number;
+  bytes: number;
 }

@@ -1,6 +1,6 @@
-// The end-of-run table (host, outcome, step, time, reason) and the tail of each failed host.
+// The end-of-run table (host, outcome, step, time, uploaded when a copy ran, reason) and the tail of each failed host.
 import { FAILED_OUTCOMES, type HostOutcome } from '../run/events.js';
-import { formatDuration, outcomeDuration } from './format.js';
+import { formatDuration, formatUpload, outcomeDuration } from './format.js';
 
 /** At most this many lines of a failing command are shown per host. */
 export const TAIL_LINES = 20;
@@ -30,9 +30,11 @@ export function alignColumns(rows: readonly (readonly string[])[]): string[] {
  * lines of its failing command. No colour; the caller decides.
  */
 export function formatSummaryTable(outcomes: readonly HostOutcome[]): string[] {
-  const rows: string[][] = [['HOST', 'OUTCOME', 'STEP', 'TIME', 'REASON']];
+  // UPLOADED (what the closure copies sent from this machine) only when some copy ran.
+  const uploads = outcomes.some((o) => o.uploaded);
+  const rows: string[][] = [['HOST', 'OUTCOME', 'STEP', 'TIME', ...(uploads ? ['UPLOADED'] : []), 'REASON']];
   for (const o of outcomes) {
-    rows.push([o.host, o.kind, o.step, formatDuration(outcomeDuration(o)), oneLine(o.reason)]);
+    rows.push([o.host, o.kind, o.step, formatDuration(outcomeDuration(o)), ...(uploads ? [formatUpload(o.uploaded)] : []), oneLine(o.reason)]);
   }
   const lines = alignColumns(rows);
   for (const o of outcomes) {

@@ -5,6 +5,9 @@ import type { ClosureDiff } from '../backends/closure-diff.js';
 
 export type { ClosureDiff, ClosureTotals, PackageChange } from '../backends/closure-diff.js';
 import type { HistoryWrite } from '../backends/history.js';
+import type { Upload } from '../backends/copy-progress.js';
+
+export type { Upload } from '../backends/copy-progress.js';
 
 /** How one host ended. */
 export type OutcomeKind =
@@ -48,7 +51,10 @@ export interface HostOutcome {
   diff?: ClosureDiff;
   /** The deploy-history record of a verified change, or why it was not written; absent when none was due. */
   history?: HistoryWrite;
+  /** What the closure copies sent from this machine (paths nix copied, their NAR size); absent when none ran. */
+  uploaded?: Upload;
 }
+
 
 export interface StepRecord {
   step: Phase;

@@ -18,6 +18,8 @@ import {
   parseProbe,
   provenNotNixos,
   resolveKeys,
+  retryDelayMs,
+  REBOOT_POLL_BACKOFF,
   stageBootstrapFiles,
   type Activated,
   type ArmedWatchdog,
@@ -309,6 +311,7 @@ export class HostRun {
       steps: this.steps,
       ...(this.closureDiff ? { diff: this.closureDiff } : {}),
       ...(history ? { history } : {}),
+      ...(this.verbs.uploaded ? { uploaded: this.verbs.uploaded } : {}),
     };
     this.ctx.emit({ type: 'host-done', outcome });
     return outcome;
@@ -563,6 +566,7 @@ export class HostRun {
     const pinned = this.verbs.pinInstalledKey(step.waitForInstalled, this.resolvedKeys?.hostPublicKey, this.ctx.plan.paths.runtimeDir);
     const deadline = this.ctx.now() + step.waitSeconds * 1000;
     let last: HostError | undefined;
+    let poll = 0;
     for (;;) {
       if (this.ctx.signal.aborted) throw new HostError(this.name, 'bootstrap', 'interrupted while waiting for the installed system');
       try {
@@ -575,7 +579,7 @@ export class HostRun {
         if (!(error instanceof HostError)) throw error;
         last = error;
         if (!/cannot reach/.test(error.message) || this.ctx.now() >= deadline) break;
-        await this.ctx.sleep(1000);
+        await this.ctx.sleep(retryDelayMs(poll++, REBOOT_POLL_BACKOFF));
       }
     }
     throw new HostError(

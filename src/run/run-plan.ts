@@ -2,6 +2,7 @@
 // host starting as soon as its own system is evaluated (a pipeline: it locks and probes while it builds, and other chunks may still evaluate).
 import { mkdirSync, chmodSync } from 'node:fs';
 import { knownHostsLines, lockEarly, newDigestKey, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HeldLock, type HostBuild, type LockSession } from '../backends/index.js';
+import { closureTravel } from './closure-travel.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import { sshControlExit } from '../ssh/index.js';
 import { needsSystems, type Plan } from '../plan/index.js';
@@ -118,6 +119,8 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     const outputs = new Promise<BuildFailure | undefined>((r) => (settle = r));
     realised.set(host.name, { promise: outputs, resolve: settle });
   }
+  // Built systems stay rooted for the run; with cache.push, each goes to the cache before its hosts copy it.
+  const travel = closureTravel(plan, { exec, signal, emit });
   const callbacks: Parameters<typeof runBuildStage>[4] = {
     onStart: (hosts, chunk, chunks) => emit({ type: 'build-start', hosts, chunk, chunks }),
     onLine: (hosts, line) => emit({ type: 'build-line', hosts, line }),
@@ -137,12 +140,12 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
     onReady: (host, result) => {
       built.set(host, result);
       readiness.get(host)?.resolve();
-      realised.get(host)?.resolve(undefined);
+      void travel.pushed(host, result).then(() => realised.get(host)?.resolve(undefined));
     },
   };
   // A run that installs, deploys and verifies nothing (push-keys, push-secrets) builds nothing.
   const buildStage = needsSystems(plan.scope)
-    ? runBuildStage(plan.build, plan.commands, plan.flake, exec, callbacks, { evaluators: bounded(plan.build.evalJobs), signal })
+    ? runBuildStage(plan.build, plan.commands, plan.flake, exec, callbacks, { evaluators: bounded(plan.build.evalJobs), signal, resultLink: travel.resultLink })
     : Promise.resolve(noBuild(plan, callbacks));
   // The evaluators start first (within a few microtasks): they are the run's longest path, and
   // every process started before them would delay them.
@@ -188,6 +191,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       emit({ type: 'host-done', outcome });
       return outcome;
     });
+    await travel.finish(build.built);
     return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
   }
 
@@ -284,6 +288,6 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   );
 
   // Every host has ended, so has the build stage (each waited for it); a stage that threw throws here.
-  const build = await buildStage;
+  const build = await buildStage.finally(() => travel.finish(built));
   return { outcomes, interrupted: signal.aborted, startedAt, finishedAt: now(), evaluations: build.evaluations };
 }

@@ -187,13 +187,27 @@ export function formatPlan(plan: Plan): string[] {
   );
   chunks.forEach((chunk, i) => {
     const hosts = [...new Set(chunk.attributes.map((a) => a.host))];
-    lines.push(`  chunk ${i + 1}/${chunks.length} on ${formatEndpoint(chunk.buildHost)}: ${hosts.join(', ')}`);
+    const where = chunk.targetBuilds ? 'their own targets (buildHost: target)' : formatEndpoint(chunk.buildHost);
+    lines.push(`  chunk ${i + 1}/${chunks.length} on ${where}: ${hosts.join(', ')}`);
     const width = Math.max(...chunk.attributes.map((a) => `${a.host} ${a.output}`.length));
     for (const a of chunk.attributes) {
       lines.push(`    ${`${a.host} ${a.output}`.padEnd(width)}  ${a.installable}`);
     }
-    lines.push(`    $ ${formatCommand(chunk.evaluate)}`, `    $ ${formatCommand(chunk.build)}`);
+    lines.push(`    $ ${formatCommand(chunk.evaluate)}`);
+    const onTarget = new Set(chunk.targetBuilds?.map((t) => t.host));
+    if (hosts.some((h) => !onTarget.has(h))) lines.push(`    $ ${formatCommand(chunk.build)}`);
+    for (const t of chunk.targetBuilds ?? []) lines.push(`    ${t.host}: $ ${formatCommand(t.copyDerivations)}`, `    ${t.host}: $ ${formatCommand(t.realise)}`);
   });
+  lines.push(
+    plan.build.results.keep
+      ? `  results  rooted in ${plan.build.results.dir} for the run, and kept in ${plan.build.results.keep.dir}/<host> (--keep-result)`
+      : `  results  rooted in ${plan.build.results.dir} while the run lasts (a garbage collection cannot delete them before they are copied)`,
+  );
+  if (plan.cache) {
+    lines.push(`cache  each built system is pushed once, as soon as it is built, before its hosts copy it; a failed push is a warning (the hosts upload instead)`);
+    if (plan.cache.sign) lines.push(`  $ ${formatCommand(plan.cache.sign)}`);
+    lines.push(`  $ ${formatCommand(plan.cache.push)}`);
+  }
   if (plan.scope.buildOnly) return lines;
   for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));
   return lines;

@@ -216,6 +216,8 @@ export interface ReportHost {
   finishedAt: string;
   steps: { step: string; status: string; detail: string; startedAt: string; finishedAt: string; durationMs: number }[];
   tail: string[];
+  /** What the closure copies sent from this machine; null when none ran. */
+  uploaded?: { paths: number; bytes: number } | null;
 }
 
 /** fleet's JSON report (`--report`), as the lab tests read it. */

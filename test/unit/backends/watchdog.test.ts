@@ -14,10 +14,13 @@ function result(exitCode: number, stdout = '', stderr = ''): ExecResult {
 function world(answer: (what: string, at: number) => ExecResult) {
   let clock = 1_000_000;
   const calls: string[] = [];
+  const slept: number[] = [];
   return {
     calls,
+    slept,
     now: () => clock,
     sleep: async (ms: number) => {
+      slept.push(ms);
       clock += ms;
     },
     exec: async (request: ExecRequest) => {
@@ -48,6 +51,19 @@ describe('settleWatchdog', () => {
     const w = world(() => (++tries < 3 ? result(255, '', 'ssh: connect to host web-1 port 22: Connection refused') : result(0, 'confirmed\n')));
     expect(await settle(w)).toMatchObject({ kind: 'confirmed' });
     expect(w.calls).toEqual(['confirm', 'confirm', 'confirm']);
+    // A refused connection right after sshd restarted is tried again at once, not 2 s later.
+    expect(w.slept).toEqual([50, 100]);
+  });
+
+  it('backs off up to 2 s between tries, and the last wait ends 2 s before the deadline', async () => {
+    const w = world((what, at) => (what === 'confirm' ? result(255, '', 'ssh: connect to host web-1 port 22: Connection refused') : at > 1_020_000 ? probe(OLD) : result(255)));
+    await settle(w);
+    const confirms = w.calls.filter((c) => c === 'confirm').length;
+    const between = w.slept.slice(0, confirms);
+    expect(between.slice(0, 7)).toEqual([50, 100, 200, 400, 800, 1600, 2000]);
+    expect(Math.max(...between)).toBe(2000);
+    // 18 s of tries before the 20 s deadline: every wait fits inside it.
+    expect(between.reduce((a, b) => a + b, 0)).toBe(18_000);
   });
 
   it('reports a watchdog that fired before the confirmation as rolled back', async () => {

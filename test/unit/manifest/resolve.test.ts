@@ -34,6 +34,8 @@ describe('built-in defaults', () => {
           trustOnFirstUse: false,
           mode: 'switch',
           buildHost: { kind: 'local' },
+          buildOnTarget: false,
+          substitutes: true,
           tags: [],
           rollback: { enabled: true, timeout: 90 },
           healthChecks: [],

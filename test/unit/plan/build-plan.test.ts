@@ -113,7 +113,7 @@ describe('buildPlan', () => {
     const apply = evaluate.at(-1)!;
     for (const h of ['workstation', 'vps-pacman', 'web-1', 'web-2']) expect(apply).toContain(`{ host = "${h}";`);
     expect(apply).toContain('cs."vps-pacman".config.system.build."diskoScriptNoDeps"');
-    expect(argvOf(plan.build.chunks[0]!.build)).toEqual(['nix', 'build', '--json', '--no-link', '--keep-going', '--extra-experimental-features', 'nix-command flakes', '<derivations>']);
+    expect(argvOf(plan.build.chunks[0]!.build)).toEqual(['nix', 'build', '--json', '--out-link', '<resultLink>', '--keep-going', '--extra-experimental-features', 'nix-command flakes', '<derivations>']);
     expect(plan.build.derivationSuffix).toBe('');
     expect(buildPlan(fleet, planOptions({ nixVersion: 'nix (Nix) 2.24.9' })).build.derivationSuffix).toBe('^*');
   });
@@ -225,10 +225,10 @@ describe('buildPlan', () => {
     // nixos-rebuild-ng activates from this machine: the watchdog is armed by a call of its own first.
     if (arm === 'in-activate') throw new Error('nixos-rebuild-ng cannot arm the watchdog');
     const copy = web.deploy.copy!;
-    expect(argvOf(copy)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--to', 'ssh://root@web-1.example.org', '<toplevel>']);
+    expect(argvOf(copy)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--substitute-on-destination', '--to', 'ssh://root@web-1.example.org', '<toplevel>']);
     expect(arm.purpose).toBe('arm watchdog');
     expect(remoteWords(resolveArgv(arm.argv, { deployId: '0123abcd' })).slice(-3)).toEqual(['0123abcd', '90', 'switch']);
-    expect(argvOf(deploy)).toEqual(['nixos-rebuild', 'switch', '--store-path', '<toplevel>', '--no-reexec', '--target-host', 'root@web-1.example.org']);
+    expect(argvOf(deploy)).toEqual(['nixos-rebuild', 'switch', '--store-path', '<toplevel>', '--use-substitutes', '--no-reexec', '--target-host', 'root@web-1.example.org']);
     expect(deploy.env?.NIX_SSHOPTS).toContain('UserKnownHostsFile=/tmp/fleet-x/known_hosts');
     expect(deploy.env?.NIX_SSHOPTS).toContain('StrictHostKeyChecking=yes');
     expect(activation.timeoutSeconds).toBe(90);

@@ -10,6 +10,8 @@ export function host(name: string, overrides: Partial<HostSpec> = {}): HostSpec 
     trustOnFirstUse: false,
     mode: 'switch',
     buildHost: { kind: 'local' },
+    buildOnTarget: false,
+    substitutes: true,
     tags: [],
     rollback: { enabled: true, timeout: 90 },
     healthChecks: [],

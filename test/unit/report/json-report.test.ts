@@ -45,7 +45,7 @@ describe('buildJsonReport', () => {
     expect(report.hosts.map((h) => h.host)).toEqual(['vps-pacman', 'web-1', 'web-2']);
     const pacman = report.hosts[0]!;
     expect(Object.keys(pacman)).toEqual([
-      'host', 'outcome', 'mode', 'target', 'step', 'reason', 'storePath', 'startedAt', 'finishedAt', 'durationMs', 'steps', 'tail', 'hint', 'history', 'diff',
+      'host', 'outcome', 'mode', 'target', 'step', 'reason', 'storePath', 'startedAt', 'finishedAt', 'durationMs', 'steps', 'tail', 'hint', 'history', 'diff', 'uploaded',
     ]);
     expect(pacman.target).toBe('root@vps-pacman:22');
     expect(pacman.history).toBeNull();

@@ -392,6 +392,17 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     for (const kind of activation) expect(fake.kinds()).not.toContain(kind);
   });
 
+  it('changed: a failed copy is tried again after 250 ms, then 500 ms (no fixed seconds between tries)', async () => {
+    const base = fakeClock();
+    const slept: number[] = [];
+    const clock = { now: base.now, sleep: async (ms: number) => (slept.push(ms), base.sleep(ms)) };
+    let copies = 0;
+    const { outcome, fake } = await apply({ flavour, clock, respond: { lock: locked(BEFORE), copy: () => (++copies < 3 ? { exitCode: 1, stderr: 'error: unexpected end-of-file' } : {}), confirm: confirmed() } });
+    expect(outcome.kind).toBe('changed');
+    expect(fake.kinds().filter((k) => k === 'copy')).toHaveLength(3);
+    expect(slept.slice(0, 2)).toEqual([250, 500]);
+  });
+
   it('failed: an activation past activationTimeout is stopped, and the watchdog is settled', async () => {
     const { outcome, fake } = await apply({
       flavour,

@@ -30,6 +30,7 @@ const plan: Plan = {
         build: { purpose: 'build', argv: ['nix', 'build', '--json', '--option', 'substituters', '', { ref: 'derivations' }] },
       },
     ],
+    results: { dir: '/tmp/f/results' },
   },
   provenance: { operator: 'octocat', ci: { system: 'github-actions', actor: 'octocat', runUrl: 'https://github.com/o/r/actions/runs/7' }, revision: '1a2b3c4-dirty', fleetVersion: '0.1.0' },
   hosts: [
@@ -38,6 +39,7 @@ const plan: Plan = {
       mode: 'switch',
       target: { kind: 'ssh', user: 'root', host: '10.0.0.7', port: 22 },
       pinnedKeys: [],
+      substitutes: true,
       watchdogSeconds: 120,
       healthChecks: [],
       connect: {
@@ -100,6 +102,7 @@ const plan: Plan = {
       mode: 'boot',
       target: { kind: 'local' },
       pinnedKeys: [],
+      substitutes: true,
       watchdogSeconds: 90,
       healthChecks: [],
       connect: { kind: 'probe', command: { purpose: 'probe', argv: ['sh', '-c', "echo it's me"] } },
@@ -137,6 +140,7 @@ describe('formatPlan', () => {
       '    new-box diskoScript  /srv/fleet#nixosConfigurations."new-box".config.system.build.diskoScript',
       '    $ nix eval --json',
       "    $ nix build --json --option substituters '' <derivations>",
+      '  results  rooted in /tmp/f/results while the run lasts (a garbage collection cannot delete them before they are copied)',
       '',
       'host new-box  switch on root@10.0.0.7',
       '  watchdog  armed: rolls back after 120s unless a new ssh connection confirms',
