@@ -1246,8 +1246,14 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     },
   };
 
-  // Many hosts answering their first connection at once on a busy machine take longer.
-  await Promise.all(hosts.map((h) => waitForSsh(h.name, Math.max(20_000, 1000 * hosts.length))));
+  // At most 8 first connections at once, each with more time in a large lab: dozens of key
+  // exchanges at once on a busy 2-core machine each missed their 10 s and started over.
+  const waiting = [...hosts];
+  await Promise.all(
+    Array.from({ length: Math.min(8, waiting.length) }, async () => {
+      for (let h = waiting.shift(); h; h = waiting.shift()) await waitForSsh(h.name, Math.max(20_000, 1000 * hosts.length));
+    }),
+  );
   return lab;
 }
 
