@@ -2,7 +2,7 @@
 // (`copying 12 paths...`), then prints a line per path it copies (`copying path '/nix/store/…' to …`).
 
 const TOTAL = /^copying (\d+) paths?\.\.\.\s*$/;
-const ONE_PATH = /^copying path '(\/nix\/store\/[^']+)' (?:to|from) '/;
+const ONE_PATH = /^copying path '(\/nix\/store\/[^']+)' (to|from) '/;
 
 /** Store paths a closure copy sent from this machine, and the sum of their NAR sizes. */
 export interface Upload {
@@ -28,7 +28,10 @@ export function narBytes(pathInfoJson: string): number | undefined {
 export class CopyProgress {
   copied = 0;
   total = 0;
-  /** The paths nix said it copies (what crosses the link; a path the target substituted is not among them). */
+  /**
+   * The paths nix said it sends (`copying path '…' to '…'`): what crosses the link. A target that
+   * substitutes relays its own lines (`copying path '…' from 'https://cache…'`): not sent from here.
+   */
   readonly paths: string[] = [];
 
   /** Takes one line of the copy's output; true when the count changed. */
@@ -40,7 +43,9 @@ export class CopyProgress {
       return true;
     }
     const one = ONE_PATH.exec(trimmed);
-    if (one) {
+    // `… from '<cache>'` in a copy to a target: the target substituting, relayed; nix neither
+    // counts it among the paths it copies nor sends it.
+    if (one?.[2] === 'to') {
       this.copied += 1;
       this.paths.push(one[1]!);
       // A nix that never said its count: the total is at least what was copied.

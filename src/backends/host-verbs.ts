@@ -186,13 +186,14 @@ export class HostVerbs extends OperatingVerbs {
    */
   async copyClosure(command: PlannedCommand, idleSeconds: number, step: 'diff' | 'deploy' = 'deploy', attempts = 3): Promise<void> {
     const sent = new Set<string>();
+    let copy = command;
     for (let attempt = 1; ; attempt++) {
       // Each attempt counts anew: nix asks the target again which paths it lacks.
       const progress = new CopyProgress();
       const watch = (line: string) => {
         if (progress.read(line)) this.ctx.onProgress?.(step, progress.copied, progress.total);
       };
-      const result = await this.run(step, command, { idleTimeoutMs: idleSeconds * 1000, watch });
+      const result = await this.run(step, copy, { idleTimeoutMs: idleSeconds * 1000, watch });
       for (const path of progress.paths) sent.add(path);
       if (result.exitCode === 0) return this.countUpload([...sent]);
       if (this.ctx.signal.aborted) throw new HostError(this.name, step, 'interrupted while copying the closure; nothing was activated', tailLines(result));
@@ -201,6 +202,12 @@ export class HostVerbs extends OperatingVerbs {
         throw new HostError(this.name, step, `copying the closure failed after ${attempts} attempts: ${last}`, tailLines(result), 'nothing was activated; the host still runs its previous system');
       }
       this.ctx.onLine(step, `copy ${result.stalled ? `made no progress for ${idleSeconds}s` : 'failed'} (attempt ${attempt} of ${attempts}), retrying`);
+      // The target's cache may be what failed it: the next tries upload everything from here.
+      const fallback = this.host.copyFallback;
+      if (fallback && copy !== fallback && !result.stalled) {
+        copy = fallback;
+        this.ctx.onLine(step, 'the next tries copy without substitution on the target (its binary cache may be unreachable): everything it lacks is uploaded from here');
+      }
       await this.ctx.sleep(retryDelayMs(attempt - 1, COPY_BACKOFF));
     }
   }

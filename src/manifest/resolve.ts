@@ -342,7 +342,7 @@ function resolveTarget(
   return toEndpoint(endpoint, user, port);
 }
 
-/** buildHost: `local`, a host of this manifest (reached as that host is), or `[user@]host[:port]`. */
+/** buildHost: `local`, a host of this manifest (reached as that host is), or `[user@]host[:port]` (`target` is taken before). */
 function resolveBuildHost(
   picked: Picked<string | undefined> | undefined,
   targets: Map<string, Endpoint>,
@@ -356,7 +356,7 @@ function resolveBuildHost(
   if (!parsed.ok) {
     report(
       picked.at,
-      `${formatPath(picked.at)} must be "local", a host of this manifest or [user@]host[:port]: ${parsed.reason}`,
+      `${formatPath(picked.at)} must be "local", "target", a host of this manifest or [user@]host[:port]: ${parsed.reason}`,
     );
     return undefined;
   }

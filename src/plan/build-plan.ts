@@ -351,6 +351,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     pinnedKeys: spec.hostKeys,
     substitutes: substitutesFor(spec, options),
     ...(copy ? { uploadSizes: uploadSizesCommand(inventory.commands) } : {}),
+    ...(copy && ssh && substitutesFor(spec, options) ? { copyFallback: copyClosureCommand(inventory.commands, ssh, false) } : {}),
     watchdogSeconds: spec.rollback.enabled ? spec.rollback.timeout : null,
     healthChecks: plannedChecks,
     connect: ssh

@@ -387,6 +387,11 @@ export interface HostPlan {
   substitutes: boolean;
   /** Sizes what a copy to this host sent (ssh targets whose systems are built here). */
   uploadSizes?: PlannedCommand;
+  /**
+   * The copy without substitution, for the tries after a substituting copy failed: a target whose
+   * cache went unreachable after it first used it makes Nix 2.8's copy fail, not fall back.
+   */
+  copyFallback?: PlannedCommand;
   /** Seconds of the rollback watchdog for live changes (apply, fleet rollback); null: rollback disabled. */
   watchdogSeconds: number | null;
   /** The key policy as resolved (fleet install and fleet reboot use it too); undefined: none. */

@@ -94,7 +94,7 @@ describe.each(['ng', 'bash', 'ng-old'] as const)('fleet apply in the lab (%s nix
     expect(run.stdout).toMatch(/^\[web1\] deploy: /m);
     expect(run.stdout).toMatch(/^\[bare\] bootstrap: /m);
     expect(run.stdout).not.toContain('\u001b[');
-    expect(run.stdout).toMatch(/HOST\s+OUTCOME\s+STEP\s+TIME\s+REASON/);
+    expect(run.stdout).toMatch(/HOST\s+OUTCOME\s+STEP\s+TIME\s+(UPLOADED\s+)?REASON/);
     // nixos-anywhere's ssh warnings (its own UserKnownHostsFile=/dev/null) stay off the screen.
     expect(run.stdout).not.toMatch(/Permanently added/);
 

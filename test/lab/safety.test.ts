@@ -292,7 +292,7 @@ exec nix "$@"
     process.kill(pid, 'SIGINT');
     const run = await running;
     expect(run.code, run.stdout).toBe(130);
-    expect(run.stdout).toMatch(/HOST\s+OUTCOME\s+STEP\s+TIME\s+REASON/);
+    expect(run.stdout).toMatch(/HOST\s+OUTCOME\s+STEP\s+TIME\s+(UPLOADED\s+)?REASON/);
     const json = readReport(report);
     expect(json.interrupted).toBe(true);
     // Not "skipped": its activation had started, so the host is failed until its watchdog settles it.

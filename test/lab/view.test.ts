@@ -14,7 +14,7 @@ const ROWS = 12;
 /** `fleet  3/30 done · 0 failed · 10 running · 17 waiting  4s` */
 const HEADER = /^fleet {2}(\d+)\/(\d+) done · (\d+) failed · (\d+) running(?: · (\d+) waiting)? {2}\S+$/;
 /** Where the summary table starts: the live view is over. */
-const SUMMARY = /\r?\nHOST +OUTCOME +STEP +TIME +REASON/;
+const SUMMARY = /\r?\nHOST +OUTCOME +STEP +TIME +(UPLOADED +)?REASON/;
 
 describe('the compact live view on a terminal', () => {
   let lab: Lab;

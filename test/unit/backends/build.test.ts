@@ -320,3 +320,56 @@ describe('runBuildStage', () => {
     expect(result.evaluations).toBe(3);
   });
 });
+
+describe('runBuildStage with buildHost: target', () => {
+  it('copies a target-built host\'s derivation to it and realises it there; the others build here; each build gets its own out-link', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('here'), host('there', { buildOnTarget: true })]), planOptions({ evalJobs: 1, evalLimit: 8, evalLimitSource: 'given' }));
+    expect(plan.build.chunks.map((c) => c.targetBuilds?.map((t) => t.host))).toEqual([undefined, ['there']]);
+    const calls: string[][] = [];
+    const local = fakeNix(store, calls);
+    const exec: Exec = async (request) => {
+      if (request.argv.includes('--derivation')) {
+        calls.push([...request.argv]);
+        return { exitCode: 0, signal: null, stdout: '', stderr: '', timedOut: false };
+      }
+      if (request.argv[0] === 'ssh') {
+        calls.push([...request.argv]);
+        // nix-store --realise prints the outputs it realised.
+        return { exitCode: 0, signal: null, stdout: `${join(store, 'there-system')}\n`, stderr: '', timedOut: false };
+      }
+      return local(request);
+    };
+    const ready: string[] = [];
+    let links = 0;
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, exec, { ...noop, onReady: (h: string) => ready.push(h) }, { ...oneAtATime, resultLink: () => `/run/r/${++links}` });
+    expect(result.failed).toEqual(new Map());
+    expect(ready.sort()).toEqual(['here', 'there']);
+    expect(result.built.get('there')).toEqual({ toplevel: join(store, 'there-system') });
+    const copy = calls.find((c) => c.includes('--derivation'))!;
+    expect(copy.slice(-4)).toEqual(['--derivation', '--to', 'ssh://root@there.example.org', '/nix/store/there.drv']);
+    const realise = calls.find((c) => c[0] === 'ssh')!;
+    // The remote command line, quoted once: the words, then the derivation.
+    expect(realise.slice(-2)).toEqual(['nix-store --realise', '/nix/store/there.drv']);
+    // Only "here" was built by this machine, with an out-link of its own.
+    const builds = calls.filter((c) => c[1] === 'build');
+    expect(builds).toHaveLength(1);
+    expect(builds[0]).toContain('/nix/store/here.drv');
+    expect(builds[0]).not.toContain('/nix/store/there.drv');
+    expect(builds[0]![builds[0]!.indexOf('--out-link') + 1]).toBe('/run/r/1');
+  });
+
+  it('fails only the target-built host whose build on the target fails, with the target\'s error', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const plan = buildPlan(inventory([host('there', { buildOnTarget: true })]), planOptions());
+    const local = fakeNix(store, []);
+    const exec: Exec = async (request) => {
+      if (request.argv.includes('--derivation')) return { exitCode: 0, signal: null, stdout: '', stderr: '', timedOut: false };
+      if (request.argv[0] === 'ssh') return { exitCode: 1, signal: null, stdout: '', stderr: 'error: builder for \'/nix/store/there.drv\' failed with exit code 2\n', timedOut: false };
+      return local(request);
+    };
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, exec, noop, oneAtATime);
+    expect(result.built.size).toBe(0);
+    expect(result.failed.get('there')?.reason).toBe("error: builder for '/nix/store/there.drv' failed with exit code 2");
+  });
+});

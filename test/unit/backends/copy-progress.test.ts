@@ -22,4 +22,14 @@ describe('copy progress', () => {
     expect([p.copied, p.total]).toEqual([2, 2]);
     expect(p.read("error: cannot add path '/nix/store/bbbb-b' because it lacks a valid signature")).toBe(false);
   });
+
+  it('counts what is sent from here, not what the target substitutes from its cache (its relayed lines)', () => {
+    const p = new CopyProgress();
+    p.read("copying path '/nix/store/61179mhfawxg114q5c3yvhbyybqng23a-lab-shared-payload-rdme1-24m' from 'http://10.231.56.254:8080'...");
+    p.read('copying 2 paths...');
+    p.read("copying path '/nix/store/nrjrp8bg0l0vfhhkz4r8nawrzqdd37yv-lab-host-payload-web1-r2' to 'ssh://root@10.231.56.2'...");
+    p.read("copying path '/nix/store/h9q5il1g4j7fskibrrrk6cnd69xiz6b9-nixos-system-web1-25.11.lab-r2' to 'ssh://root@10.231.56.2'...");
+    expect([p.copied, p.total]).toEqual([2, 2]);
+    expect(p.paths).toEqual(['/nix/store/nrjrp8bg0l0vfhhkz4r8nawrzqdd37yv-lab-host-payload-web1-r2', '/nix/store/h9q5il1g4j7fskibrrrk6cnd69xiz6b9-nixos-system-web1-25.11.lab-r2']);
+  });
 });

@@ -300,7 +300,14 @@ const cases: { name: string; text: string; expected: string[]; env?: Record<stri
     name: 'build host with a port out of range',
     text: yaml('version: 1', 'hosts:', '  web-1:', '    buildHost: "[::1]:99999"'),
     expected: [
-      '4:16: hosts.web-1.buildHost must be "local", a host of this manifest or [user@]host[:port]: port 99999 is out of range (1 to 65535)',
+      '4:16: hosts.web-1.buildHost must be "local", "target", a host of this manifest or [user@]host[:port]: port 99999 is out of range (1 to 65535)',
+    ],
+  },
+  {
+    name: 'build on a target that is to be bootstrapped',
+    text: yaml('version: 1', 'hosts:', '  web-1:', '    buildHost: target', '    bootstrap: {}'),
+    expected: [
+      '4:16: hosts.web-1.buildHost "target" cannot build for web-1, which has bootstrap options: its target is not NixOS (nor has Nix) until it is installed; build it here or on a build host',
     ],
   },
   {

@@ -257,6 +257,27 @@ describe('targets and build hosts', () => {
       ['e', { kind: 'ssh', user: 'root', host: '2001:db8::9', port: 2022 }],
     ]);
   });
+
+  it('buildHost: target builds on the host itself (a local target: here); substitutes defaults to true; cache keys resolve beside the manifest', () => {
+    const inventory = parse(
+      yaml(
+        'version: 1',
+        'cache: { push: "s3://fleet-cache?region=eu-west-1", signingKey: keys/cache.sec }',
+        'defaults: { substitutes: false }',
+        'hosts:',
+        '  arm: { buildHost: target, substitutes: true }',
+        '  desk: { target: local, buildHost: target }',
+        '  web: {}',
+      ),
+    );
+    expect(inventory.hosts.map((h) => [h.name, h.buildOnTarget, h.buildHost.kind, h.substitutes])).toEqual([
+      ['arm', true, 'local', true],
+      ['desk', false, 'local', false],
+      ['web', false, 'local', false],
+    ]);
+    expect(inventory.cache).toEqual({ push: 's3://fleet-cache?region=eu-west-1', signingKey: expect.stringMatching(/\/keys\/cache\.sec$/) });
+    expect(parse(yaml('version: 1', 'hosts:', '  a: {}')).hosts[0]?.substitutes).toBe(true);
+  });
 });
 
 describe('paths', () => {

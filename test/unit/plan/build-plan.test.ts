@@ -454,3 +454,60 @@ describe('the diff step', () => {
     expect(web.diff.guard).toMatch(/one question is answered yes \(--confirm\)$/);
   });
 });
+
+describe('how closures travel', () => {
+  const bootstrapOptions = { phases: ['disko', 'install', 'reboot'], waitTimeout: 300, noReboot: false, noDiskoDeps: false, debug: false, diskEncryptionKeys: [], extraFiles: undefined } as never;
+
+  it('copies let the target substitute unless the host or --no-substitutes says no; nixos-anywhere is told so; the fallback copy uploads', () => {
+    const fleet = inventory([host('web-1'), host('web-2', { substitutes: false }), host('new', { bootstrap: bootstrapOptions })]);
+    const plan = buildPlan(fleet, planOptions({ rebuildFlavour: 'ng' }));
+    const [web1, web2, fresh] = plan.hosts;
+    expect(argvOf(web1!.deploy.copy!)).toContain('--substitute-on-destination');
+    expect(web1!.substitutes).toBe(true);
+    expect(argvOf(web1!.copyFallback!)).not.toContain('--substitute-on-destination');
+    expect(web1!.deploy.guard).toContain('the target substitutes what its binary caches have, the rest is uploaded from here');
+    expect(argvOf(web2!.deploy.copy!)).not.toContain('--substitute-on-destination');
+    expect(web2!.copyFallback).toBeUndefined();
+    expect(web2!.deploy.guard).toContain('no substitution on the target: all it lacks is uploaded from here');
+    const install = 'never' in fresh!.bootstrap ? [] : argvOf(fresh!.bootstrap.install);
+    expect(install).not.toContain('--no-substitute-on-destination');
+
+    const off = buildPlan(fleet, planOptions({ rebuildFlavour: 'ng', substitutes: false }));
+    for (const h of off.hosts) {
+      expect(argvOf(h.deploy.copy!)).not.toContain('--substitute-on-destination');
+      const activation = h.deploy.activation;
+      expect(argvOf(activation.activate)).not.toContain('--use-substitutes');
+    }
+    const bootstrap = off.hosts[2]!.bootstrap;
+    expect('never' in bootstrap ? [] : argvOf(bootstrap.install)).toContain('--no-substitute-on-destination');
+  });
+
+  it('buildHost: target: evaluated here apart from the others, built by the target, nothing copied or sized', () => {
+    const plan = buildPlan(inventory([host('x86'), host('arm', { buildOnTarget: true })]), planOptions({ evalLimit: 8, evalLimitSource: 'given' }));
+    expect(plan.build.chunks.map((c) => [c.attributes.map((a) => a.host), c.targetBuilds?.map((t) => t.host)])).toEqual([
+      [['x86'], undefined],
+      [['arm'], ['arm']],
+    ]);
+    const target = plan.build.chunks[1]!.targetBuilds![0]!;
+    expect(argvOf(target.copyDerivations)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--derivation', '--to', 'ssh://root@arm.example.org', '<derivations>']);
+    expect(resolveArgv(target.realise.argv, { derivations: ['/nix/store/a.drv'] }).slice(-2)).toEqual(['nix-store --realise', '/nix/store/a.drv']);
+    const arm = plan.hosts[1]!;
+    expect(arm.deploy.copy).toBeUndefined();
+    expect(arm.uploadSizes).toBeUndefined();
+    expect(arm.deploy.guard).toContain('the target built <toplevel> itself (buildHost: target): nothing to copy');
+    expect(plan.hosts[0]!.uploadSizes).toBeDefined();
+  });
+
+  it('roots the results in the run directory, keeps them with --keep-result, and plans the cache push (signed with a key)', () => {
+    const fleet = inventory([host('web-1')], { cache: { push: 's3://c?region=x', signingKey: '/keys/c.sec' } });
+    const plan = buildPlan(fleet, planOptions({ keepResult: true }));
+    expect(plan.build.results).toEqual({ dir: `${plan.paths.runtimeDir}/results`, keep: { dir: `${plan.paths.stateDir}/gcroots`, command: expect.anything() } });
+    expect(argvOf(plan.build.results.keep!.command)).toEqual(['nix-store', '--add-root', '<resultLink>', '--indirect', '--realise', '<toplevel>']);
+    expect(argvOf(plan.cache!.sign!)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'store', 'sign', '--key-file', '/keys/c.sec', '--recursive', '<toplevels>']);
+    expect(argvOf(plan.cache!.push)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--to', 's3://c?region=x', '<toplevels>']);
+    expect(plan.hosts[0]!.deploy.guard).toContain('the copy starts once <toplevel> is pushed to the cache s3://c?region=x');
+    expect(buildPlan(fleet, planOptions()).build.results.keep).toBeUndefined();
+    // A run that builds nothing pushes nothing.
+    expect(buildPlan(fleet, planOptions({ scope: { steps: ['secrets'] } })).cache).toBeUndefined();
+  });
+});

@@ -35,6 +35,11 @@ export type CommandKind =
   | 'reboot'
   /** A manifest health check (`timeout <seconds> <command>` on the target). */
   | 'health'
+  /** cache.push: nix copy to the cache (any store URL but a host's ssh://), and its signing. */
+  | 'cache-push'
+  | 'sign'
+  /** The NAR sizes of what a copy sent (nix path-info --json). */
+  | 'path-info'
   | 'unknown';
 
 export interface Call {
@@ -75,7 +80,9 @@ export function classify(argv: readonly string[]): CommandKind {
   if (program === 'nix') {
     if (argv.includes('eval')) return 'eval';
     if (argv.includes('build')) return 'build';
-    if (argv.includes('copy')) return 'copy';
+    if (argv.includes('sign')) return 'sign';
+    if (argv.includes('path-info')) return 'path-info';
+    if (argv.includes('copy')) return argv[argv.indexOf('--to') + 1]?.startsWith('ssh://') ? 'copy' : 'cache-push';
     return 'unknown';
   }
   if (program === 'nixos-rebuild') return 'activate';

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostSpec } from '../../../src/manifest/inventory.js';
+import type { HostSpec, Inventory } from '../../../src/manifest/inventory.js';
 import { buildPlan, type PlanOptions, type RebuildFlavour } from '../../../src/plan/index.js';
 import { runPlan, type AskConfirm, type GateArrival, type HostOutcome, type RunEvent } from '../../../src/run/index.js';
 import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
@@ -51,6 +51,8 @@ interface Setup {
   confirmBootstrap?: (host: string, target: string) => Promise<boolean>;
   confirmApply?: AskConfirm;
   clock?: ReturnType<typeof fakeClock>;
+  /** Manifest-wide fields (e.g. cache). */
+  inventory?: Partial<Inventory>;
 }
 
 /** A fake clock: sleeping moves time on at once. */
@@ -72,7 +74,7 @@ async function apply(setup: Setup) {
     runtimeDir: join(dir, 'run'),
   };
   const plan = buildPlan(
-    inventory([host('web-1', setup.spec)]),
+    inventory([host('web-1', setup.spec)], setup.inventory),
     planOptions({ rebuildFlavour: setup.flavour ?? 'bash', paths, ...setup.options }),
   );
   const fake = fakeExec({
@@ -390,6 +392,49 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(outcome.hint).toMatch(/nothing was activated/);
     expect(fake.kinds().filter((k) => k === 'copy')).toHaveLength(3);
     for (const kind of activation) expect(fake.kinds()).not.toContain(kind);
+  });
+
+  it('changed: the copy lets the target substitute; after a failed try, it uploads without substitution', async () => {
+    let copies = 0;
+    const { outcome, fake } = await apply({ flavour, respond: { lock: locked(BEFORE), copy: () => (++copies === 1 ? { exitCode: 1, stderr: 'error: unexpected end-of-file' } : {}), confirm: confirmed() } });
+    expect(outcome.kind).toBe('changed');
+    const [first, second] = fake.of('copy');
+    expect(first?.argv).toContain('--substitute-on-destination');
+    expect(second?.argv).not.toContain('--substitute-on-destination');
+  });
+
+  it('changed: the outcome says what the copy sent: the paths nix sent (not those the target substituted), with their NAR sizes from here', async () => {
+    const sent = ["copying path '/nix/store/aaaa-own' to 'ssh://root@web-1.example.org'...", "copying path '/nix/store/bbbb-kernel' from 'https://cache.example.org'...", "copying path '/nix/store/cccc-system' to 'ssh://root@web-1.example.org'..."];
+    const { outcome, fake } = await apply({
+      flavour,
+      respond: {
+        lock: locked(BEFORE),
+        copy: (request) => {
+          for (const line of sent) request.onLine?.(line, 'stderr');
+          return { stderr: sent.join('\n') };
+        },
+        'path-info': () => ({ stdout: JSON.stringify([{ path: '/nix/store/aaaa-own', narSize: 1000 }, { path: '/nix/store/cccc-system', narSize: 234 }]) }),
+        confirm: confirmed(),
+      },
+    });
+    expect(outcome.uploaded).toEqual({ paths: 2, bytes: 1234 });
+    expect(fake.of('path-info')[0]?.argv.slice(-2)).toEqual(['/nix/store/aaaa-own', '/nix/store/cccc-system']);
+  });
+
+  it('changed: with cache.push the copy starts once the system is in the cache; a failed push warns and the copy uploads', async () => {
+    const cache = { push: 'https://cache.example.org/upload' };
+    const { outcome, fake } = await apply({ flavour, inventory: { cache }, respond: { lock: locked(BEFORE), confirm: confirmed() } });
+    expect(outcome.kind).toBe('changed');
+    const kinds = fake.kinds();
+    expect(kinds.indexOf('cache-push')).toBeGreaterThan(kinds.indexOf('build'));
+    expect(kinds.indexOf('copy')).toBeGreaterThan(kinds.indexOf('cache-push'));
+    expect(fake.of('cache-push')[0]?.argv.slice(-3)).toEqual(['--to', cache.push, toplevel]);
+
+    const failing = await apply({ flavour, inventory: { cache }, respond: { lock: locked(BEFORE), 'cache-push': () => ({ exitCode: 1, stderr: 'error: HTTP error 403\n' }), confirm: confirmed() } });
+    expect(failing.outcome.kind).toBe('changed');
+    expect(failing.fake.of('copy')).toHaveLength(1);
+    const warnings = failing.events.filter((e) => e.type === 'host-note' && e.level === 'warn');
+    expect(warnings).toEqual([{ type: 'host-note', host: 'web-1', level: 'warn', message: `pushing to the cache ${cache.push} failed (error: HTTP error 403): what the cache lacks is uploaded from here` }]);
   });
 
   it('changed: a failed copy is tried again after 250 ms, then 500 ms (no fixed seconds between tries)', async () => {
