@@ -93,7 +93,7 @@ export interface LabOptions {
    * Round-trip time added to every ssh connection of the lab (the lab's own, fleet's through
    * {@link Lab.fleetSshOptions}, nix's and the baseline loop's through NIX_SSHOPTS =
    * {@link Lab.sshOptionsString}, the ssh config): each goes through `ProxyCommand <dir>/rtt/%h`,
-   * which execs `delaycat <host> 22 <rttMs/2>` (../shared/bench/delaycat.c, built at lab start),
+   * which execs `delaycat <host> 22 <rttMs/2, rounded>` (../shared/bench/delaycat.c, built at lab start),
    * delaying each direction by half of it. Default 0: none.
    */
   rttMs?: number;
@@ -912,7 +912,7 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
           '#!/bin/sh',
           `# ssh ProxyCommand of fleet lab ${prefix}: ${rttMs} ms more round-trip time to ${h.name} (${h.address}:22)`,
           `echo ${h.address} >> ${join(rttDir, 'connections.log')}`,
-          `exec ${delaycat} ${h.address} 22 ${rttMs / 2}`,
+          `exec ${delaycat} ${h.address} 22 ${Math.round(rttMs / 2)}`,
           '',
         ].join('\n'),
         { mode: 0o755 },
