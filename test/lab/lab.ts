@@ -94,7 +94,7 @@ export interface LabOptions {
    * Round-trip time added to every ssh connection of the lab (the lab's own, fleet's through
    * {@link Lab.fleetSshOptions}, nix's and the baseline loop's through NIX_SSHOPTS =
    * {@link Lab.sshOptionsString}, the ssh config): each goes through `ProxyCommand <dir>/rtt/%h`,
-   * which execs `delaycat <host> 22 <rttMs/2>` (../shared/bench/delaycat.c, built at lab start),
+   * which execs `delaycat <host> 22 <rttMs/2, rounded>` (../shared/bench/delaycat.c, built at lab start),
    * delaying each direction by half of it. Default 0: none.
    */
   rttMs?: number;
@@ -903,7 +903,7 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
           '#!/bin/sh',
           `# ssh ProxyCommand of fleet lab ${prefix}: ${rttMs} ms more round-trip time to ${h.name} (${h.address}:22)`,
           `echo ${h.address} >> ${join(rttDir, 'connections.log')}`,
-          `exec ${delaycat} ${h.address} 22 ${rttMs / 2}`,
+          `exec ${delaycat} ${h.address} 22 ${Math.round(rttMs / 2)}`,
           '',
         ].join('\n'),
         { mode: 0o755 },
@@ -1237,7 +1237,14 @@ async function buildLab(rec: LabRecord, options: LabOptions): Promise<Lab> {
     },
   };
 
-  await Promise.all(hosts.map((h) => waitForSsh(h.name)));
+  // At most 8 first connections at once, each with more time in a large lab: dozens of key
+  // exchanges at once on a busy 2-core machine each missed their 10 s and started over.
+  const waiting = [...hosts];
+  await Promise.all(
+    Array.from({ length: Math.min(8, waiting.length) }, async () => {
+      for (let h = waiting.shift(); h; h = waiting.shift()) await waitForSsh(h.name, Math.max(20_000, 1000 * hosts.length));
+    }),
+  );
   return lab;
 }
 
