@@ -1,6 +1,7 @@
 // `npm run bench [N…]`: fleet --help start-up, manifest scale, then fleet apply against
 // ../shared/bench/rebuild-loop.sh (the bash nixos-rebuild's calls) on lab hosts, plain and with
-// evaluation weight (see each file's header for its knobs). Prints figures; exits non-zero if a
+// evaluation weight, then how closures travel on the lab's real network shape (see each file's
+// header for its knobs). Prints figures; exits non-zero if a
 // benchmark could not run. Needs root (the lab).
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,6 +25,11 @@ const pieces: { title: string; file: string; args: string[] }[] = [
     title: 'fleet apply vs. the bash nixos-rebuild loop (../shared/bench/rebuild-loop.sh), plain and with evaluation weight',
     file: 'bench/apply-vs-loop.ts',
     args: process.argv.slice(2),
+  },
+  {
+    title: 'closures by the shortest path: uplink cap, binary cache, round-trip time, tail, scale (bench/network.ts; NET_SCENARIOS=… for some)',
+    file: 'bench/network.ts',
+    args: [],
   },
 ];
 
