@@ -1,9 +1,9 @@
 // The human tree of a Plan for `fleet plan` and `fleet apply --dry-run`: build stage, then each host.
-import type { Endpoint } from '../manifest/inventory.js';
+import type { Endpoint, Escalation } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
-import { quoteShellWord } from '../ssh/index.js';
+import { escalationWords, quoteShellWord } from '../ssh/index.js';
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
 export function formatEndpoint(endpoint: Endpoint): string {
@@ -57,6 +57,16 @@ function watchdogLine(host: HostPlan): string {
   return `none (${activation.unwatched})`;
 }
 
+/** How the host's privileged commands become root, in the words of the tool. */
+function escalationLine(escalation: Escalation): string {
+  const method = escalation.method;
+  if (escalation.askPassword) {
+    return 'sudo with the password fleet asks once on the terminal, handed to each privileged command on its stdin (sudo -S -k -p \'\'; never in an argv, environment or file)';
+  }
+  const words = escalationWords(method).join(' ');
+  return typeof method === 'string' ? `${method} without a password (${words})` : `your own command before each privileged one (${words})`;
+}
+
 function commandLines(commands: readonly (PlannedCommand | undefined)[]): string[] {
   return commands.filter((c): c is PlannedCommand => c !== undefined).map((c) => `    ${c.purpose}: $ ${formatCommand(c)}`);
 }
@@ -64,6 +74,7 @@ function commandLines(commands: readonly (PlannedCommand | undefined)[]): string
 function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}`];
   lines.push(`  watchdog  ${watchdogLine(host)}`);
+  if (host.escalation) lines.push(`  root  ${escalationLine(host.escalation)}`);
   const connect = host.connect;
   if (connect.kind === 'lock-and-probe') {
     const when = connect.early
