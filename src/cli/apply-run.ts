@@ -12,6 +12,7 @@ import { appendGithubSummary, buildJsonReport, exitCodeFor, formatDiffBlock, for
 import { keepLastRun, lastRunPath } from './retry-failed.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 import { interruptSignal } from './interrupt.js';
+import { execWithSudoPassword } from './sudo-password.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -36,6 +37,8 @@ interface RunRecord {
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
   if (args.diff === 'confirm') requireTerminalForConfirm();
   const { plan } = await planFromArgs({ ...args, scope: steps });
+  // Asked before the view is drawn and before anything runs.
+  const exec = await execWithSudoPassword(plan.hosts);
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = useColor(mode, process.env);
@@ -59,6 +62,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
   let result;
   try {
     result = await runPlan(plan, {
+      exec,
       reporter,
       signal: interrupt.signal,
       confirmBootstrap: mode === 'tty' ? consentInTree((event) => reporter.emit(event), interrupt.signal) : undefined,

@@ -48,6 +48,8 @@ export interface ContextArgs {
    * not: they never ask the installed nixos-rebuild and their plans activate as fleet itself does.
    */
   activates?: boolean;
+  /** --ask-sudo-password: hosts that escalate with sudo take the password fleet asks for. */
+  askSudoPassword?: boolean;
 }
 
 /** Loads the manifest named by -f, $FLEET_FILE or ./fleet.yaml. */
@@ -172,6 +174,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     rebuildFlavour,
     nixVersion,
     localRoot: typeof process.getuid === 'function' ? process.getuid() === 0 : false,
+    ...(args.askSudoPassword ? { askSudoPassword: true } : {}),
     connectTimeout: args.connectTimeout ?? 10,
     lockTimeout: args.lockTimeout ?? 30,
     operator: `${userInfo().username}@${hostname()}`,

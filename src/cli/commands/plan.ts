@@ -1,7 +1,7 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
 import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, rolloutFrom, selectionFrom, type CommonArgs, type RolloutArgs } from '../options.js';
-import { withHostSelection, withModes, withRollout } from '../shared-flags.js';
+import { withHostSelection, withModes, withRollout, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
 import type { DiffUse, Selection } from '../../plan/index.js';
@@ -18,6 +18,7 @@ export interface PlanArgs extends CommonArgs, RolloutArgs {
   diff?: boolean;
   /** apply --confirm: every host's diff, then one question before any host activates. */
   confirm?: boolean;
+  'ask-sudo-password'?: boolean;
 }
 
 /** Plans of the single-step commands, for `fleet plan --for`. */
@@ -52,6 +53,7 @@ export function contextArgsFrom(args: PlanArgs) {
     rollout: rolloutFrom(args),
     ...(args['rebuild-flavour'] ? { rebuildFlavour: args['rebuild-flavour'] } : {}),
     ...(diffUseFrom(args) ? { diff: diffUseFrom(args) } : {}),
+    ...(args['ask-sudo-password'] ? { askSudoPassword: true } : {}),
   };
 }
 
@@ -92,7 +94,7 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
     command: 'plan [hosts..]',
     describe: 'show what `fleet apply` would run, without touching any host',
     builder: (y) =>
-      withRollout(withModes(withHostSelection(y)))
+      withSudoPassword(withRollout(withModes(withHostSelection(y))))
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)

@@ -1,7 +1,7 @@
 // `fleet status`: per host, reachable or not, live system, boot default, the wanted system, and a verdict.
 import type { CommandModule } from 'yargs';
 import { operateArgsFrom, type CommonArgs } from '../options.js';
-import { withHostSelection } from '../shared-flags.js';
+import { withHostSelection, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export function statusCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, CommonArgs & { plain?: boolean }> {
@@ -9,7 +9,7 @@ export function statusCommand(done: (r: Promise<CommandResult>) => void): Comman
     command: 'status [hosts..]',
     describe: 'compare what each host runs and boots with what the flake wants (evaluation only, no build)',
     builder: (y) =>
-      withHostSelection(y)
+      withSudoPassword(withHostSelection(y))
         .option('json', { type: 'boolean', describe: 'print the statuses as JSON' })
         .option('plain', { type: 'boolean', describe: 'no live tree on a terminal: only the table' })
         .epilog('Exit 0: every host up to date; 3: some host outdated, pending reboot or not installed; 1: a host unreachable or an evaluation failed.'),
