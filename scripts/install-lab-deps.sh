@@ -2,7 +2,7 @@
 # Installs what the fleet lab (test/lab) needs on Debian/Ubuntu: Nix, sshd, namespaces and mount tools.
 set -euo pipefail
 
-PACKAGES=(nix-bin openssh-server openssh-client iproute2 sudo util-linux mount psmisc tar procps)
+PACKAGES=(nix-bin openssh-server openssh-client iproute2 sudo opendoas util-linux mount psmisc tar procps)
 
 if [[ "$(id -u)" != 0 ]]; then
   echo "install-lab-deps: must run as root (the lab itself also needs root: network namespaces, mounts)." >&2
