@@ -32,6 +32,8 @@ export function openTerminal(why: string): { input: ReadStream; output: WriteStr
     );
   }
   const input = new ReadStream(fd);
+  // Raw (no echo) before any prompt is written: what is typed ahead of the read is not echoed either.
+  input.setRawMode(true);
   const output = new WriteStream(fd);
   return {
     input,
@@ -44,7 +46,7 @@ export function openTerminal(why: string): { input: ReadStream; output: WriteStr
 }
 
 /**
- * Reads one line from the terminal without echoing it (raw mode, as sudo's own prompt); Ctrl-C
+ * Reads one line from a terminal in raw mode (no echo, as sudo's own prompt); Ctrl-C
  * leaves with 130, Ctrl-D or an empty line answer nothing.
  */
 export function readHidden(input: ReadStream): Promise<string> {
@@ -67,7 +69,6 @@ export function readHidden(input: ReadStream): Promise<string> {
         else if (char >= ' ') typed += char;
       }
     };
-    input.setRawMode(true);
     input.on('data', onData);
     input.resume();
   });

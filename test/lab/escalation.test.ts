@@ -2,8 +2,8 @@
 // once on its terminal and hands it to each privileged command on stdin; the password sampled in
 // no argv or environment of any process, and in no file the run leaves), a wrong password failing
 // only its host and locking nothing, and a user that escalates with doas.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,18 @@ describe('privilege escalation in the lab', () => {
 
   const asAdmin = (name: string, extra: Record<string, unknown> = {}) => ({ name, extra: { target: `admin@${lab.host(name).address}`, ...extra } });
 
+  it('the sampler and the file search find the password where it is put (so their empty answers mean something)', async () => {
+    const child = spawn('sh', ['-c', 'sleep 1.5', 'planted', LAB_SUDO_PASSWORD], { env: { ...process.env, FLEET_PLANTED: LAB_SUDO_PASSWORD }, stdio: 'ignore' });
+    const sampled = await sampleProcesses(LAB_SUDO_PASSWORD, new Promise((resolve) => child.on('close', resolve)));
+    expect(sampled.found.some((f) => f.includes(' cmdline: ')), sampled.found.join('\n')).toBe(true);
+    expect(sampled.found.some((f) => f.includes(' environ: ')), sampled.found.join('\n')).toBe(true);
+    const planting = join(dir, 'planted');
+    mkdirSync(planting, { recursive: true });
+    writeFileSync(join(planting, 'leak'), `x${LAB_SUDO_PASSWORD}x`);
+    expect(filesHolding(LAB_SUDO_PASSWORD, [planting])).toEqual([join(planting, 'leak')]);
+    rmSync(planting, { recursive: true });
+  }, T);
+
   it('the lab user admin`s sudo asks for its password; doer has doas and no sudo', async () => {
     const noPassword = await lab.ssh('web1', ['sudo', '-n', 'true'], { user: 'admin' });
     expect(noPassword.exitCode).toBe(1);
@@ -89,7 +101,7 @@ describe('privilege escalation in the lab', () => {
   it('deploys with password sudo: asked once on the terminal, on every privileged step`s stdin, in no argv, environment or file', async () => {
     const manifest = writeLabManifest(lab, join(dir, 'password'), [
       asAdmin('web1', {
-        secrets: { token: { source: { env: 'LAB_TOKEN' }, destination: '/run/keys/token' } },
+        secrets: { token: { env: 'LAB_TOKEN', destination: '/run/keys/token' } },
         healthChecks: [{ name: 'as-root', command: ['sh', '-c', 'test "$(id -u)" = 0'], timeout: 10 }],
       }),
     ]);
@@ -128,9 +140,14 @@ describe('privilege escalation in the lab', () => {
     // Every privileged command fleet ran went through the wrapper: the lock, the activation, the
     // confirmation, the secrets, the health check, each over ssh as admin.
     const traced = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; env: Record<string, string> });
-    const overSsh = traced.filter((t) => t.argv[0] === 'ssh' && t.argv.includes('--') && !t.argv.includes('-O'));
-    expect(overSsh.length).toBeGreaterThanOrEqual(4);
-    for (const t of overSsh) expect(t.argv.at(-1)!.startsWith("sh -c 'IFS= read -r pw") || t.argv.some((w) => w.startsWith("sh -c 'IFS= read -r pw")), t.argv.join(' ')).toBe(true);
+    // (ssh -G only prints ssh's configuration; -O stops the shared master: neither runs a command.)
+    const overSsh = traced.filter((t) => t.argv[0] === 'ssh' && !t.argv.includes('-O') && !t.argv.includes('-G'));
+    const remote = overSsh.map((t) => t.argv.slice(t.argv.indexOf('--') + 2).join(' '));
+    expect(remote.length).toBeGreaterThanOrEqual(5);
+    for (const line of remote) expect(line.startsWith("sh -c 'IFS= read -r pw"), line.slice(0, 200)).toBe(true);
+    for (const script of ['fleet-lock', 'fleet-armed-activate', 'fleet-confirm', 'fleet-push-secrets', 'timeout 10 sh -c']) {
+      expect(remote.some((line) => line.includes(script)), script).toBe(true);
+    }
     // nixos-rebuild-ng would ask on the terminal itself: fleet activated as the bash flavour does.
     expect(lab.toolLog().filter((t) => t.tool === 'nixos-rebuild' && !(t.argv?.length === 1 && t.argv[0] === '--store-path'))).toEqual([]);
 
@@ -164,7 +181,7 @@ describe('privilege escalation in the lab', () => {
     const run = await runFleetInTerminal(lab, ['apply', '-f', manifest, '--ask-sudo-password', '--plain', '--report', report], { when: /sudo password for admin@/, keys: 'not-the-password\r' });
     expect(run.code, run.screen).toBe(1);
     const web2 = hostOf(readReport(report), 'web2');
-    expect(web2).toMatchObject({ outcome: 'failed', step: 'lock', reason: 'sudo refused the password: nothing was locked or changed' });
+    expect(web2).toMatchObject({ outcome: 'failed', step: 'probe', reason: 'sudo refused the password: nothing was locked or changed' });
     expect(lab.currentSystem('web2')).toBe(before);
     expect((await lab.ssh('web2', ['sh', '-c', 'test ! -e /run/fleet/deploy.lock.info && echo unlocked'])).stdout.trim()).toBe('unlocked');
     // The other host went on: doas needs no password.
