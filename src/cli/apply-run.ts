@@ -12,7 +12,8 @@ import { appendGithubSummary, buildJsonReport, exitCodeFor, formatDiffBlock, for
 import { keepLastRun, lastRunPath } from './retry-failed.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 import { interruptSignal } from './interrupt.js';
-import { execWithSudoPassword } from './sudo-password.js';
+import { askAgainOnTerminal, execWithSudoPassword } from './sudo-password.js';
+import type { AskPasswordAgain } from '../backends/index.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -37,8 +38,9 @@ interface RunRecord {
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
   if (args.diff === 'confirm') requireTerminalForConfirm();
   const { plan } = await planFromArgs({ ...args, scope: steps });
-  // Asked before the view is drawn and before anything runs.
-  const exec = await execWithSudoPassword(plan.hosts);
+  // Asked before the view is drawn and before anything runs; asked again (per host) inside the run.
+  let askAgain: AskPasswordAgain | undefined;
+  const exec = await execWithSudoPassword(plan.hosts, undefined, (subject) => askAgain?.(subject) ?? Promise.resolve(undefined));
   const ci = Boolean(process.env.CI);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain });
   const color = useColor(mode, process.env);
@@ -59,6 +61,7 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
     },
   });
 
+  askAgain = askAgainOnTerminal(plan.hosts, interrupt.signal, mode === 'tty' ? (host, line) => reporter.emit({ type: 'step-line', host, step: 'probe', line }) : undefined);
   let result;
   try {
     result = await runPlan(plan, {

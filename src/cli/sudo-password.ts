@@ -2,7 +2,7 @@
 // echoed) and handed to each privileged command's stdin by backends/sudo-password.ts.
 import { openSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
-import { withSudoPassword } from '../backends/index.js';
+import { withSudoPassword, type AskPasswordAgain } from '../backends/index.js';
 import { UsageError } from '../errors.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import type { HostPlan } from '../plan/index.js';
@@ -79,7 +79,7 @@ export function readHidden(input: ReadStream): Promise<string> {
  * the password fleet asks for now, once, on the terminal. Asked before anything runs, so no live
  * view is drawn over the prompt.
  */
-export async function execWithSudoPassword(hosts: readonly HostPlan[], exec: Exec = execProcess): Promise<Exec> {
+export async function execWithSudoPassword(hosts: readonly HostPlan[], exec: Exec = execProcess, askAgain?: AskPasswordAgain): Promise<Exec> {
   const asking = hostsAskingPassword(hosts);
   if (asking.length === 0) return exec;
   const terminal = openTerminal('--ask-sudo-password (askSudoPassword) asks for the sudo password on the terminal');
@@ -89,8 +89,40 @@ export async function execWithSudoPassword(hosts: readonly HostPlan[], exec: Exe
     terminal.output.write('\n');
     if (password === '') throw new UsageError('no sudo password given', 'type the password of the deploy user on the target, or leave out --ask-sudo-password');
     if (/[\n\r\0]/.test(password)) throw new UsageError('a sudo password with a line break cannot be handed to sudo on its stdin');
-    return withSudoPassword(exec, password);
+    return withSudoPassword(exec, password, askAgain);
   } finally {
     terminal.close();
   }
+}
+
+/**
+ * Asks for a host's own password after its sudo refused the run's, one question at a time (hosts
+ * run in parallel). With `show` (the live view, which redraws many times a second and would erase a
+ * prompt beside it) the question is the host's own output line; else it is written to the terminal.
+ * Enter alone gives up: that host fails and nothing on it was locked or changed.
+ */
+export function askAgainOnTerminal(hosts: readonly HostPlan[], signal: AbortSignal, show?: (host: string, line: string) => void): AskPasswordAgain {
+  const names = new Map<string, string>();
+  for (const h of hosts) names.set(h.target.kind === 'ssh' ? destination(h.target) : 'local', h.name);
+  let queue: Promise<unknown> = Promise.resolve();
+  return (subject) => {
+    const answer = queue.then(async () => {
+      if (signal.aborted) return undefined;
+      const who = subject === 'local' ? 'this machine' : subject;
+      const question = `sudo refused the password for ${who}: type its own (Enter gives up)`;
+      const terminal = openTerminal('a sudo password was refused');
+      try {
+        const host = names.get(subject);
+        if (show && host) show(host, `${question} ›`);
+        else terminal.output.write(`[fleet] ${question}: `);
+        const typed = await readHidden(terminal.input);
+        if (!(show && host)) terminal.output.write('\n');
+        return typed === '' ? undefined : typed;
+      } finally {
+        terminal.close();
+      }
+    });
+    queue = answer.catch(() => undefined);
+    return answer;
+  };
 }

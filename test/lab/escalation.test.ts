@@ -178,8 +178,13 @@ describe('privilege escalation in the lab', () => {
     const wanted = await lab.toplevels(['web2', 'web3']);
     const before = lab.currentSystem('web2');
     const report = join(dir, 'wrong', 'report.json');
-    const run = await runFleetInTerminal(lab, ['apply', '-f', manifest, '--ask-sudo-password', '--plain', '--report', report], { when: /sudo password for admin@/, keys: 'not-the-password\r' });
+    const run = await runFleetInTerminal(lab, ['apply', '-f', manifest, '--ask-sudo-password', '--plain', '--report', report], [
+      { when: /sudo password for admin@/, keys: 'not-the-password\r' },
+      // Asked for web2's own, given nothing: it gives up on that host.
+      { when: /sudo refused the password for admin@10\.[0-9.]+: type its own \(Enter gives up\): /, keys: '\r' },
+    ]);
     expect(run.code, run.screen).toBe(1);
+    expect(run.screen.match(/sudo refused the password for/g)).toHaveLength(1);
     const web2 = hostOf(readReport(report), 'web2');
     expect(web2).toMatchObject({ outcome: 'failed', step: 'probe', reason: 'sudo refused the password: nothing was locked or changed' });
     expect(lab.currentSystem('web2')).toBe(before);
@@ -188,6 +193,36 @@ describe('privilege escalation in the lab', () => {
     expect(hostOf(readReport(report), 'web3').outcome).toBe('changed');
     expect(lab.currentSystem('web3')).toBe(wanted.web3);
     expect(run.raw).not.toContain('not-the-password');
+  }, T);
+
+  it('one password for all hosts, and a host`s own, asked in the live view, where its sudo refuses it', async () => {
+    const other = 'web2-own-password-Zt8w';
+    const set = async (password: string) => expect((await lab.ssh('web2', ['chpasswd'], { input: `admin:${password}\n` })).exitCode).toBe(0);
+    await set(other);
+    try {
+      const manifest = writeLabManifest(lab, join(dir, 'per-host'), [asAdmin('web1'), asAdmin('web2')]);
+      lab.setRevision(5);
+      const wanted = await lab.toplevels(['web1', 'web2']);
+      const report = join(dir, 'per-host', 'report.json');
+      const run = await sampleProcesses(
+        other,
+        runFleetInTerminal(lab, ['apply', '-f', manifest, '--ask-sudo-password', '--report', report], [
+          { when: /sudo password for admin@/, keys: `${LAB_SUDO_PASSWORD}\r` },
+          { when: new RegExp(`sudo refused the password for admin@${lab.host('web2').address.replace(/\./g, '\\.')}: type its own`), keys: `${other}\r` },
+        ]),
+      );
+      expect(run.result.code, run.result.screen).toBe(0);
+      expect(lab.currentSystem('web1')).toBe(wanted.web1);
+      expect(lab.currentSystem('web2')).toBe(wanted.web2);
+      expect(readReport(report).hosts.map((h) => [h.host, h.outcome])).toEqual([['web1', 'changed'], ['web2', 'changed']]);
+      // web1 took the first one: asked again for web2 only.
+      expect(run.result.screen).not.toContain(`refused the password for admin@${lab.host('web1').address}:`);
+      expect(run.result.screen).toContain(`refused the password for admin@${lab.host('web2').address}:`);
+      for (const secret of [LAB_SUDO_PASSWORD, other]) expect(run.result.raw).not.toContain(secret);
+      expect(run.found).toEqual([]);
+    } finally {
+      await set(LAB_SUDO_PASSWORD);
+    }
   }, T);
 
   it('deploys through doas (fleet activates itself: nixos-rebuild-ng knows only sudo)', async () => {
