@@ -3,7 +3,7 @@ import type { Endpoint, Escalation } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
-import { escalationWords, quoteShellWord } from '../ssh/index.js';
+import { escalationWords, quoteShellWord, takesPassword } from '../ssh/index.js';
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
 export function formatEndpoint(endpoint: Endpoint): string {
@@ -38,7 +38,10 @@ export function abbreviateScripts(text: string): string {
 export function formatCommand(command: PlannedCommand): string {
   const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${quoteShellWord(v)}`);
   const line = [...env, ...command.argv.map(formatArg)].join(' ');
-  return command.stdin ? `${line}  (stdin: ${command.stdin})` : line;
+  // The password wrapper reads the sudo password first, ahead of what the command itself reads.
+  const password = takesPassword(command.argv.map((a) => (typeof a === 'string' ? a : `<${a.ref}>`))) ? 'the sudo password' : undefined;
+  const stdin = [password, command.stdin].filter((s) => s !== undefined).join(', then ');
+  return stdin ? `${line}  (stdin: ${stdin})` : line;
 }
 
 function yesNo(value: boolean): string {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../../src/plan/types.js';
 import { formatCommand, formatEndpoint, formatPlan } from '../../../src/ui/index.js';
+import { sshCommand } from '../../../src/ssh/index.js';
 
 const plan: Plan = {
   version: 2,
@@ -180,6 +181,16 @@ describe('formatCommand / formatEndpoint', () => {
     expect(formatCommand({ purpose: 'x', argv: ['echo', 'a b', '$(rm -rf /)', "it's", { ref: 'toplevel' }] })).toBe(
       "echo 'a b' '$(rm -rf /)' 'it'\\''s' <toplevel>",
     );
+  });
+
+  it('says a command that takes the sudo password reads it first, ahead of its own stdin', () => {
+    const settings = { endpoint: { kind: 'ssh' as const, user: 'admin', host: 'h', port: 22 }, knownHostsFiles: [], trustOnFirstUse: false, extraOptions: [], connectTimeout: 5 };
+    const withPassword = { ...settings, escalation: { method: 'sudo' as const, askPassword: true } };
+    expect(formatCommand({ purpose: 'push keys', argv: sshCommand(withPassword, ['sh', '-c', 'x']), stdin: 'key files' })).toMatch(
+      /-- admin@h 'sh -c <sudo-password script> fleet-sudo-password sh -c x'  \(stdin: the sudo password, then key files\)$/,
+    );
+    expect(formatCommand({ purpose: 'x', argv: sshCommand(withPassword, ['true']) })).toMatch(/\(stdin: the sudo password\)$/);
+    expect(formatCommand({ purpose: 'x', argv: sshCommand(settings, ['true']) })).toMatch(/'sudo -n -- true'$/);
   });
 
   it('names endpoints the way users write them', () => {
