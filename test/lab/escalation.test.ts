@@ -169,6 +169,30 @@ describe('privilege escalation in the lab', () => {
     expect(lab.generations('web1').find((g) => g.current)!.generation).toBeLessThan(generation);
   }, T);
 
+  it('push-keys, status, check and reboot run their privileged steps through sudo with the password too', async () => {
+    const keyFile = join(dir, 'agenix_key');
+    writeFileSync(keyFile, 'AGE-SECRET-KEY-1LABESCALATIONKEY\n', { mode: 0o600 });
+    const manifest = writeLabManifest(lab, join(dir, 'steps'), [
+      asAdmin('web1', { askSudoPassword: true, keys: { push: 'always', agenixKeyFile: keyFile }, healthChecks: [{ name: 'as-root', command: ['sh', '-c', 'test "$(id -u)" = 0'], timeout: 10 }] }),
+    ]);
+    const password = { when: /sudo password for admin@/, keys: `${LAB_SUDO_PASSWORD}\r` };
+    await lab.ssh('web1', ['rm', '-f', '/etc/ssh/global_ed25519']);
+    const keys = await runFleetInTerminal(lab, ['push-keys', 'web1', '-f', manifest, '--plain'], password);
+    expect(keys.code, keys.screen).toBe(0);
+    expect((await lab.ssh('web1', ['cat', '/etc/ssh/global_ed25519'])).stdout).toBe('AGE-SECRET-KEY-1LABESCALATIONKEY\n');
+    const status = await runFleetInTerminal(lab, ['status', 'web1', '-f', manifest, '--plain'], password);
+    expect([0, 3], status.screen).toContain(status.code);
+    expect(status.screen).toMatch(/web1\s+(up-to-date|outdated)/);
+    const check = await runFleetInTerminal(lab, ['check', 'web1', '-f', manifest, '--plain'], password);
+    expect(check.code, check.screen).toBe(0);
+    expect(check.screen).toMatch(/web1\s+healthy\s.*1\/1 ok/);
+    const bootId = lab.bootId('web1');
+    const reboot = await runFleetInTerminal(lab, ['reboot', 'web1', '-f', manifest, '--plain'], password);
+    expect(reboot.code, reboot.screen).toBe(0);
+    expect(lab.bootId('web1')).not.toBe(bootId);
+    for (const run of [keys, status, check, reboot]) expect(run.raw).not.toContain(LAB_SUDO_PASSWORD);
+  }, T);
+
   it('a wrong password fails only its host, which it leaves unlocked and unchanged', async () => {
     const manifest = writeLabManifest(lab, join(dir, 'wrong'), [
       asAdmin('web2'),
