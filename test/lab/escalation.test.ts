@@ -158,7 +158,7 @@ describe('privilege escalation in the lab', () => {
     expect(filesHolding(LAB_SUDO_PASSWORD, [lab.dir, join(dir, 'password'), ...runtime])).toEqual([]);
   }, T);
 
-  it('asks again for history and rollback, each through sudo with the password', async () => {
+  it('history and rollback ask for the password too and run through sudo with it', async () => {
     const manifest = writeLabManifest(lab, join(dir, 'operate'), [asAdmin('web1', { askSudoPassword: true })]);
     const generation = lab.generations('web1').find((g) => g.current)!.generation;
     const history = await runFleetInTerminal(lab, ['history', 'web1', '-f', manifest], { when: /sudo password for admin@/, keys: `${LAB_SUDO_PASSWORD}\r` });
