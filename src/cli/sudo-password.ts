@@ -46,17 +46,23 @@ export function openTerminal(why: string): { input: ReadStream; output: WriteStr
 }
 
 /**
- * Reads one line from a terminal in raw mode (no echo, as sudo's own prompt); Ctrl-C
- * leaves with 130, Ctrl-D or an empty line answer nothing.
+ * Reads one line from a terminal in raw mode (no echo, as sudo's own prompt); Ctrl-D or an empty
+ * line answer nothing. Ctrl-C (a key in raw mode) leaves with 130 before the run; during it,
+ * `interrupted` hands it to fleet's own SIGINT handling and the question answers nothing.
  */
-export function readHidden(input: ReadStream): Promise<string> {
+export function readHidden(input: ReadStream, interrupted?: () => void): Promise<string> {
   return new Promise((resolve) => {
     let typed = '';
     const onData = (chunk: Buffer) => {
       for (const char of chunk.toString('utf8')) {
         if (char === '\u0003') {
           input.setRawMode(false);
-          process.exit(EXIT.interrupted);
+          if (!interrupted) process.exit(EXIT.interrupted);
+          input.off('data', onData);
+          input.pause();
+          interrupted();
+          resolve('');
+          return;
         }
         if (char === '\r' || char === '\n' || char === '\u0004') {
           input.off('data', onData);
@@ -115,7 +121,7 @@ export function askAgainOnTerminal(hosts: readonly HostPlan[], signal: AbortSign
         const host = names.get(subject);
         if (show && host) show(host, `${question} ›`);
         else terminal.output.write(`[fleet] ${question}: `);
-        const typed = await readHidden(terminal.input);
+        const typed = await readHidden(terminal.input, () => process.kill(process.pid, 'SIGINT'));
         if (!(show && host)) terminal.output.write('\n');
         return typed === '' ? undefined : typed;
       } finally {
