@@ -159,7 +159,7 @@ export function openLockSession(host: string, argv: string[] | Promise<string[]>
 function lockFailure(host: string, result: ExecResult): HostError {
   if (refusedPassword(result)) {
     // The wrapper refused before flock ran: this host is not locked, and nothing on it changed.
-    return new HostError(host, 'lock', 'sudo refused the password: nothing was locked or changed', [], 'run again with the right password: fleet apply --retry-failed');
+    return new HostError(host, 'lock', 'sudo refused the password: nothing was locked or changed', [], 'run again and type the right password (for this host alone: fleet apply --retry-failed --ask-sudo-password)');
   }
   if (result.exitCode === LOCK_BUSY) {
     const holder = result.stdout.match(/^busy=(.*)$/m)?.[1] ?? 'another run';
