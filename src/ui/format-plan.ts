@@ -3,6 +3,7 @@ import type { Endpoint, Escalation } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
+import { rebuildCanEscalate } from '../plan/commands.js';
 import { escalationWords, quoteShellWord, takesPassword } from '../ssh/index.js';
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
@@ -124,7 +125,9 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
         break;
       case 'deploy': {
         const a = step.activation;
-        lines.push(`    flavour: ${step.flavour === 'ng' ? 'nixos-rebuild-ng --store-path' : 'as the bash nixos-rebuild does, run by fleet'}`);
+        // A host nixos-rebuild-ng could not make root (doas, run0, own words, a password) says why it is fleet's.
+        const why = step.flavour === 'bash' && host.escalation && !rebuildCanEscalate(host.escalation) ? ' (this host\'s escalation is not one nixos-rebuild-ng runs itself)' : '';
+        lines.push(`    flavour: ${step.flavour === 'ng' ? 'nixos-rebuild-ng --store-path' : `as the bash nixos-rebuild does, run by fleet${why}`}`);
         lines.push(...commandLines(a.kind === 'watched' && a.arm !== 'in-activate' ? [step.copy, a.arm, a.activate] : [step.copy, a.activate]));
         break;
       }
