@@ -14,7 +14,7 @@ const run = (cmd, args) => {
 const onPath = (cmd) =>
   [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'].some((dir) => dir && existsSync(join(dir, cmd)));
 
-const missing = ['nix', 'nix-store', 'sshd', 'ssh', 'ip', 'unshare', 'nsenter', 'sudo', 'script'].filter((c) => !onPath(c));
+const missing = ['nix', 'nix-store', 'sshd', 'ssh', 'ip', 'unshare', 'nsenter', 'sudo', 'doas', 'script'].filter((c) => !onPath(c));
 if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
     console.error(`fleet: the lab needs ${missing.join(', ')}; run as root: sudo bash scripts/install-lab-deps.sh`);
