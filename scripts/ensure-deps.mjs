@@ -18,7 +18,7 @@ if (!existsSync(join(root, 'node_modules', '.bin', 'vitest'))) {
   console.error('fleet: installing node packages (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
-const missing = ['nix', 'nix-store', 'sshd', 'ssh', 'ip', 'unshare', 'nsenter', 'sudo', 'script'].filter((c) => !onPath(c));
+const missing = ['nix', 'nix-store', 'sshd', 'ssh', 'ip', 'unshare', 'nsenter', 'sudo', 'doas', 'script'].filter((c) => !onPath(c));
 if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
     console.error(`fleet: the lab needs ${missing.join(', ')}; run as root: sudo npx tsx scripts/install-lab-deps.ts`);

@@ -3,7 +3,7 @@
 import { $, which } from 'zx';
 
 /** Debian packages of the lab: Nix (single-user, as root), sshd per lab host, namespaces, mounts, a pty. */
-const LAB_PACKAGES = ['nix-bin', 'openssh-server', 'openssh-client', 'iproute2', 'sudo', 'util-linux', 'mount', 'psmisc', 'tar', 'procps'];
+const LAB_PACKAGES = ['nix-bin', 'openssh-server', 'openssh-client', 'iproute2', 'sudo', 'opendoas', 'util-linux', 'mount', 'psmisc', 'tar', 'procps'];
 
 if (process.getuid?.() !== 0) {
   console.error('install-lab-deps: must run as root (the lab itself also needs root: network namespaces, mounts).');

@@ -22,3 +22,4 @@ export * from './secrets.js';
 export * from './closure-diff.js';
 export * from './result-roots.js';
 export * from './cache-push.js';
+export * from './sudo-password.js';

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { HostError } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
+import { refusedPassword } from '../ssh/index.js';
 
 /** A held lock; `release()` closes the session's stdin so the target drops the flock. */
 export interface HeldLock {
@@ -154,6 +155,10 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
 }
 
 function lockFailure(host: string, result: ExecResult): HostError {
+  if (refusedPassword(result)) {
+    // The wrapper refused before flock ran: this host is not locked, and nothing on it changed.
+    return new HostError(host, 'lock', 'sudo refused the password: nothing was locked or changed', [], 'run again and type the right password (for this host alone: fleet apply --retry-failed --ask-sudo-password)');
+  }
   if (result.exitCode === LOCK_BUSY) {
     const holder = result.stdout.match(/^busy=(.*)$/m)?.[1] ?? 'another run';
     return new HostError(host, 'lock', `locked by ${holder}`, [], 'another fleet run is deploying this host; wait for it, or raise --lock-timeout');

@@ -13,6 +13,8 @@ import { keepLastRun, lastRunPath } from './retry-failed.js';
 import { runsInCi } from '../ci-environment.js';
 import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
 import { interruptSignal } from './interrupt.js';
+import { askAgainOnTerminal, execWithSudoPassword } from './sudo-password.js';
+import type { AskPasswordAgain } from '../backends/index.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -39,6 +41,9 @@ interface RunRecord {
 export async function applyPlan(args: ContextArgs, output: OutputOptions, steps: StepSelection = {}): Promise<CommandResult> {
   if (args.diff === 'confirm') requireTerminalForConfirm();
   const { plan } = await planFromArgs({ ...args, scope: steps });
+  // Asked before the view is drawn and before anything runs; asked again (per host) inside the run.
+  let askAgain: AskPasswordAgain | undefined;
+  const exec = await execWithSudoPassword(plan.hosts, undefined, (subject) => askAgain?.(subject) ?? Promise.resolve(undefined));
   const ci = runsInCi(process.env);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain, term: process.env.TERM });
   const color = useColor(mode, process.env);
@@ -59,9 +64,11 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
     },
   });
 
+  askAgain = askAgainOnTerminal(plan.hosts, interrupt.signal, mode === 'tty' ? (host, line) => reporter.emit({ type: 'step-line', host, step: 'probe', line }) : undefined);
   let result;
   try {
     result = await runPlan(plan, {
+      exec,
       reporter,
       signal: interrupt.signal,
       confirmBootstrap: mode === 'tty' ? consentInTree((event) => reporter.emit(event), interrupt.signal) : undefined,

@@ -59,6 +59,8 @@ export interface ContextArgs {
   evalCache?: boolean;
   /** Whether the command evaluates the hosts' systems (default: when its steps need them; fleet status does). */
   evaluates?: boolean;
+  /** --ask-sudo-password: hosts that escalate with sudo take the password fleet asks for. */
+  askSudoPassword?: boolean;
 }
 
 /** Loads the manifest named by -f, $FLEET_FILE or ./fleet.yaml. */
@@ -126,6 +128,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     rebuildFlavour,
     nixVersion: version,
     localRoot: typeof process.getuid === 'function' ? process.getuid() === 0 : false,
+    ...(args.askSudoPassword ? { askSudoPassword: true } : {}),
     connectTimeout: args.connectTimeout ?? 10,
     lockTimeout: args.lockTimeout ?? 30,
     operator: `${userInfo().username}@${hostname()}`,

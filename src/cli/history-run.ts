@@ -8,8 +8,8 @@ import { interruptSignal } from './interrupt.js';
 import { singleHost } from './operate-run.js';
 import type { CommandResult } from './result.js';
 
-export async function runHistory(args: { file?: string; host: string; json: boolean; limit?: number }, exec?: Exec): Promise<CommandResult> {
-  const { plan, host } = await singleHost(args.file, args.host);
+export async function runHistory(args: { file?: string; host: string; json: boolean; limit?: number; askSudoPassword?: boolean }, given?: Exec): Promise<CommandResult> {
+  const { plan, host, exec } = await singleHost(args.file, args.host, { exec: given, askSudoPassword: args.askSudoPassword });
   const { signal, dispose } = interruptSignal();
   const answer = await historyOf(plan, { exec, signal }).finally(dispose);
   if ('error' in answer) {

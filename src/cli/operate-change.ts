@@ -19,9 +19,9 @@ import { applyPlan } from './apply-run.js';
 
 export async function runRollback(
   args: OperateArgs & { to?: number; boot: boolean; lockTimeout?: number; plain?: boolean },
-  exec?: Exec,
+  given?: Exec,
 ): Promise<CommandResult> {
-  const { plan, hosts } = await operateTargets(args);
+  const { plan, hosts, exec } = await operateTargets(args, given);
   const { signal, dispose } = interruptSignal();
   const view = hostProgress(plan, hosts, args);
   try {
@@ -47,8 +47,8 @@ function jsonOutcome(o: HostOutcome) {
 // ------------------------------------------------------------------------------------------------
 // fleet reboot
 
-export async function runReboot(args: OperateArgs & { waitTimeout?: number; plain?: boolean }, exec?: Exec): Promise<CommandResult> {
-  const { plan, hosts } = await operateTargets(args);
+export async function runReboot(args: OperateArgs & { waitTimeout?: number; plain?: boolean }, given?: Exec): Promise<CommandResult> {
+  const { plan, hosts, exec } = await operateTargets(args, given);
   const { signal, dispose } = interruptSignal();
   const view = hostProgress(plan, hosts, args);
   try {

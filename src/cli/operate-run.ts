@@ -8,6 +8,7 @@ import { checkHosts, execOnHosts, execStatus, generationsOf, openShell, statusOf
 import { interruptSignal } from './interrupt.js';
 import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable } from '../ui/index.js';
 import { planFromArgs } from './context.js';
+import { execWithSudoPassword } from './sudo-password.js';
 import { EXIT } from './exit.js';
 import { hostProgress, progress, viewEvents } from './host-progress.js';
 import type { CommandResult } from './result.js';
@@ -18,18 +19,31 @@ export interface OperateArgs {
   selection: Selection;
   parallel?: number;
   json: boolean;
+  /** --ask-sudo-password (askSudoPassword in the manifest works without it). */
+  askSudoPassword?: boolean;
 }
 
 /**
  * The plan of the selected hosts (nothing activates); the runner reaches them with one-shot ssh.
+ * `exec` is what the runner gets: with the sudo password where a host's privileged commands take
+ * one (asked here, before anything runs); `asUser` commands (exec, ssh) run nothing privileged.
  * With `evaluation` (fleet status) the plan says which hosts the evaluation cache answers.
  */
 export async function operateTargets(
-  args: Pick<OperateArgs, 'file' | 'selection' | 'parallel'>,
+  args: Pick<OperateArgs, 'file' | 'selection' | 'parallel' | 'askSudoPassword'>,
+  exec?: Exec,
+  asUser = false,
   evaluation?: { evalCache?: boolean; impure?: boolean },
-): Promise<{ plan: Plan; hosts: HostPlan[] }> {
-  const { plan } = await planFromArgs({ file: args.file, selection: args.selection, parallel: args.parallel, activates: false, ...(evaluation ? { evaluates: true, ...evaluation } : {}) });
-  return { plan, hosts: plan.hosts };
+): Promise<{ plan: Plan; hosts: HostPlan[]; exec: Exec | undefined }> {
+  const { plan } = await planFromArgs({
+    file: args.file,
+    selection: args.selection,
+    parallel: args.parallel,
+    activates: false,
+    ...(args.askSudoPassword ? { askSudoPassword: true } : {}),
+    ...(evaluation ? { evaluates: true, ...evaluation } : {}),
+  });
+  return { plan, hosts: plan.hosts, exec: asUser ? exec : await execWithSudoPassword(plan.hosts, exec) };
 }
 
 export { interruptSignal } from './interrupt.js';
@@ -41,8 +55,8 @@ function json(value: unknown): string[] {
 // ------------------------------------------------------------------------------------------------
 // fleet status
 
-export async function runStatus(args: OperateArgs & { plain?: boolean; evalCache?: boolean; impure?: boolean }, exec?: Exec): Promise<CommandResult> {
-  const { plan, hosts } = await operateTargets(args, { evalCache: args.evalCache, impure: args.impure });
+export async function runStatus(args: OperateArgs & { plain?: boolean; evalCache?: boolean; impure?: boolean }, given?: Exec): Promise<CommandResult> {
+  const { plan, hosts, exec } = await operateTargets(args, given, false, { evalCache: args.evalCache, impure: args.impure });
   const { signal, dispose } = interruptSignal();
   // A live tree on a terminal only: in CI and with --plain, status prints just its table.
   const view = hostProgress(plan, hosts, args);
@@ -61,8 +75,8 @@ export async function runStatus(args: OperateArgs & { plain?: boolean; evalCache
 // ------------------------------------------------------------------------------------------------
 // fleet check
 
-export async function runCheck(args: OperateArgs & { plain?: boolean }, exec?: Exec): Promise<CommandResult> {
-  const { plan, hosts } = await operateTargets(args);
+export async function runCheck(args: OperateArgs & { plain?: boolean }, given?: Exec): Promise<CommandResult> {
+  const { plan, hosts, exec } = await operateTargets(args, given);
   const { signal, dispose } = interruptSignal();
   // A live tree on a terminal only: in CI and with --plain, check prints just its table.
   const view = hostProgress(plan, hosts, args);
@@ -81,7 +95,7 @@ export async function runCheck(args: OperateArgs & { plain?: boolean }, exec?: E
 
 export async function runExec(args: OperateArgs & { command: string[]; timeout?: number; plain?: boolean }, exec?: Exec): Promise<CommandResult> {
   if (args.command.length === 0) throw new UsageError('no command to run', 'put it after --, e.g. fleet exec -- uptime');
-  const { plan, hosts } = await operateTargets(args);
+  const { plan, hosts } = await operateTargets(args, exec, true);
   const { signal, dispose } = interruptSignal();
   // On a terminal each host's output runs live in the tree, and the grouped blocks follow it;
   // in CI a host's block is printed when it finishes.
@@ -115,10 +129,15 @@ export async function runExec(args: OperateArgs & { command: string[]; timeout?:
 // fleet ssh
 
 /** The one host a single-host command names. */
-export async function singleHost(file: string | undefined, name: string): Promise<{ plan: Plan; host: HostPlan }> {
+export async function singleHost(
+  file: string | undefined,
+  name: string,
+  privileged?: { exec?: Exec; askSudoPassword?: boolean },
+): Promise<{ plan: Plan; host: HostPlan; exec: Exec | undefined }> {
   if (/[*?@,]/.test(name)) throw new UsageError(`name one host (got ${name})`);
-  const { plan, hosts } = await operateTargets({ file, selection: { only: [name], tags: [], exclude: [] } });
-  return { plan, host: hosts[0]! };
+  const selection = { only: [name], tags: [], exclude: [] };
+  const { plan, hosts, exec } = await operateTargets({ file, selection, ...(privileged?.askSudoPassword ? { askSudoPassword: true } : {}) }, privileged?.exec, !privileged);
+  return { plan, host: hosts[0]!, exec };
 }
 
 export async function runSsh(args: { file?: string; host: string; command: string[] }, exec?: Exec): Promise<CommandResult> {
@@ -137,8 +156,8 @@ export async function runSsh(args: { file?: string; host: string; command: strin
 // ------------------------------------------------------------------------------------------------
 // fleet generations
 
-export async function runGenerations(args: { file?: string; host: string; json: boolean }, exec?: Exec): Promise<CommandResult> {
-  const { plan, host } = await singleHost(args.file, args.host);
+export async function runGenerations(args: { file?: string; host: string; json: boolean; askSudoPassword?: boolean }, given?: Exec): Promise<CommandResult> {
+  const { plan, host, exec } = await singleHost(args.file, args.host, { exec: given, askSudoPassword: args.askSudoPassword });
   const { signal, dispose } = interruptSignal();
   const answer = await generationsOf(plan, { exec, signal }).finally(dispose);
   if ('error' in answer) {

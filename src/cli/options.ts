@@ -19,6 +19,7 @@ export interface CommonArgs {
   boot?: boolean;
   test?: boolean;
   'dry-activate'?: boolean;
+  'ask-sudo-password'?: boolean;
 }
 
 /** The selection from --only, the positional hosts, --tag and --exclude; a blank selector is a usage error naming its flag. */
@@ -34,8 +35,15 @@ export function selectionFrom(args: CommonArgs): Selection {
 const isEmptyList = (value: unknown): boolean => Array.isArray(value) && value.length === 0;
 
 /** What every operating command (status, check, exec, rollback, reboot) takes from its flags. */
-export function operateArgsFrom(args: CommonArgs & { plain?: boolean }): { file?: string; selection: Selection; parallel?: number; json: boolean; plain: boolean } {
-  return { file: args.file, selection: selectionFrom(args), parallel: parallelFrom(args.parallel), json: args.json ?? false, plain: args.plain ?? false };
+export function operateArgsFrom(args: CommonArgs & { plain?: boolean }): { file?: string; selection: Selection; parallel?: number; json: boolean; plain: boolean; askSudoPassword?: boolean } {
+  return {
+    file: args.file,
+    selection: selectionFrom(args),
+    parallel: parallelFrom(args.parallel),
+    json: args.json ?? false,
+    plain: args.plain ?? false,
+    ...(args['ask-sudo-password'] ? { askSudoPassword: true } : {}),
+  };
 }
 
 /** The one mode flag given, if any; two at once is a usage error. */

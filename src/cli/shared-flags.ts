@@ -45,6 +45,14 @@ export function withOutput<T>(y: Argv<T>) {
     .option('report', { type: 'string', describe: 'also write the JSON report to this file' });
 }
 
+/** `--ask-sudo-password` (nixos-rebuild-ng's name): for every command that runs privileged steps. */
+export function withSudoPassword<T>(y: Argv<T>) {
+  return y.option('ask-sudo-password', {
+    type: 'boolean',
+    describe: 'ask for the sudo password once on the terminal and hand it to every privileged command on its stdin (hosts that escalate with sudo; same as askSudoPassword: true)',
+  });
+}
+
 /** `--verbose`: on a terminal, the per-step tree of every host instead of one line per running host. */
 export const VERBOSE_OPTION = { type: 'boolean', describe: 'on a terminal: every host\'s steps as a tree, not one line per running host' } as const;
 

@@ -4,7 +4,7 @@
 export type Mode = 'switch' | 'boot' | 'test' | 'dry-activate';
 export const MODES: readonly Mode[] = ['switch', 'boot', 'test', 'dry-activate'];
 
-/** An ssh endpoint. `user` other than root means sudo on the target. */
+/** An ssh endpoint. `user` other than root means privilege escalation on the target (sudo by default). */
 export interface SshEndpoint {
   kind: 'ssh';
   user: string;
@@ -102,6 +102,21 @@ export interface SecretSpec {
   allowEmpty?: boolean;
 }
 
+/**
+ * How a host's privileged commands become root (for a non-root ssh user, or a local target when
+ * fleet is not root): a known tool, or the manifest's own words put before each command.
+ */
+export type EscalationMethod = 'sudo' | 'doas' | 'run0' | { argv: string[] };
+
+export interface Escalation {
+  method: EscalationMethod;
+  /**
+   * Hand sudo the password fleet asked for on its stdin (askSudoPassword, --ask-sudo-password):
+   * only with `sudo`, the one tool that reads a password from somewhere other than a terminal.
+   */
+  askPassword: boolean;
+}
+
 /** One host, fully resolved. */
 export interface HostSpec {
   name: string;
@@ -128,6 +143,8 @@ export interface HostSpec {
   secrets: SecretSpec[];
   /** switch-to-configuration exit 4 (some units failed) counts as success. */
   tolerateUnitFailures: boolean;
+  /** How privileged commands become root where the ssh user (or fleet, locally) is not root. */
+  escalation: Escalation;
 }
 
 /** How many hosts a wave of a rollout takes: a count, or a percentage of the hosts the waves split (rounded up). */

@@ -4,6 +4,7 @@ import { parseEndpoint, type ParsedEndpoint } from './endpoint.js';
 import type {
   BootstrapOptions,
   Endpoint,
+  EscalationMethod,
   HealthCheck,
   HostSpec,
   Inventory,
@@ -64,6 +65,8 @@ export const BUILTIN = {
   healthCheckTimeout: 30,
   secret: { owner: 'root', group: 'root', mode: '0400', upload: 'before-activation', directory: '/run/keys' },
   rollout: { canary: [], pause: 0, onFailure: 'stop' },
+  privilegeEscalation: 'sudo',
+  askSudoPassword: false,
 } as const;
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -214,6 +217,7 @@ export function resolveInventory(
     const healthChecks = resolveHealthChecks(pick('healthChecks'), report);
     const secrets = resolveSecrets(name, host, hostDefaults, ctx.baseDir, localPath, report, once);
     const rollback = { ...hostDefaults.rollback, ...host.rollback };
+    const escalation = resolveEscalation(pick('privilegeEscalation'), pick('askSudoPassword'), report, once);
 
     if (!target || !buildHost) continue;
     hosts.push({
@@ -236,6 +240,7 @@ export function resolveInventory(
       healthChecks,
       secrets,
       tolerateUnitFailures: pick('tolerateUnitFailures')?.value ?? false,
+      escalation,
     });
   }
 
@@ -266,6 +271,35 @@ export function resolveInventory(
     ...(cache ? { cache: { push: cache.push, ...(signingKey !== undefined ? { signingKey } : {}) } } : {}),
     hosts,
   };
+}
+
+/**
+ * privilegeEscalation and askSudoPassword. A password goes only to sudo: doas reads one only from a
+ * terminal and run0 asks polkit's agent, and fleet's commands have none (the same words as the
+ * plan's refusal of --ask-sudo-password for such a host).
+ */
+function resolveEscalation(
+  method: Picked<ManifestHost['privilegeEscalation']> | undefined,
+  ask: Picked<ManifestHost['askSudoPassword']> | undefined,
+  report: Report,
+  once: (at: PathSegment[]) => boolean,
+): HostSpec['escalation'] {
+  const given = method?.value ?? BUILTIN.privilegeEscalation;
+  // The schema's pattern admits only the three names.
+  const resolved: EscalationMethod = typeof given === 'string' ? (given as 'sudo' | 'doas' | 'run0') : { argv: [...given] };
+  const askPassword = ask?.value ?? BUILTIN.askSudoPassword;
+  // Once per place and kind of escalation: a default's problem is said once for each kind it meets.
+  if (askPassword && resolved !== 'sudo' && ask && once([...ask.at, JSON.stringify(resolved)])) {
+    report(ask.at, `${formatPath(ask.at)}: ${passwordRefusal(resolved)}`);
+  }
+  return { method: resolved, askPassword: askPassword && resolved === 'sudo' };
+}
+
+/** Why a password cannot be handed to this escalation (fleet's commands run without a terminal). */
+export function passwordRefusal(method: Exclude<EscalationMethod, 'sudo'>): string {
+  if (method === 'doas') return 'doas reads a password only from a terminal, which fleet\'s commands do not have: permit the user with nopass in doas.conf, or use privilegeEscalation: sudo';
+  if (method === 'run0') return 'run0 asks polkit\'s agent on a terminal, which fleet\'s commands do not have: allow the user with a polkit rule (org.freedesktop.systemd1.manage-units), or use privilegeEscalation: sudo';
+  return 'fleet hands a password only to privilegeEscalation: sudo (as `sudo -S -k -p \'\'`), not to a command of your own';
 }
 
 /**

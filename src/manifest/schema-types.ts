@@ -229,6 +229,16 @@ export interface ManifestHost {
    * Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.
    */
   tolerateUnitFailures?: boolean;
+  /**
+   * How a non-root ssh user (or fleet itself, for a local target when it does not run as root) becomes root for every privileged step: sudo (`sudo -n --`), doas (`doas -n --`), run0 (`run0 --no-ask-password --`, systemd 256 or newer; without a terminal it hands the command its stdin and output directly), or your own words put before each command, e.g. [sudo, -H, --] (colmena's privilegeEscalationCommand; deploy-rs's sudo; nixos-rebuild-ng's --sudo/--elevate). Without a password each must work non-interactively: NOPASSWD in sudoers, nopass in doas.conf, a polkit rule for run0.
+   *
+   * @minItems 1
+   */
+  privilegeEscalation?: string | NonEmptyString[];
+  /**
+   * fleet asks for the sudo password once per run on the terminal (never echoed) and hands it to each privileged command on its stdin (`sudo -S -k -p ''`), never in an argv, environment, file, log or report (nixos-rebuild-ng's --ask-sudo-password; the same as `fleet apply --ask-sudo-password`). Only with privilegeEscalation sudo: doas reads a password only from a terminal and run0 asks polkit, and fleet's commands have no terminal. Without a terminal it is a usage error.
+   */
+  askSudoPassword?: boolean;
 }
 /**
  * Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.

@@ -99,6 +99,7 @@ const POINTER_PHRASES: Record<string, string> = {
   '/definitions/secret/properties/mode': 'an octal mode such as "0400" or "640" (a string: quote it in YAML)',
   '/definitions/rollout/properties/waves': 'a number of hosts of at least 1, or a percentage from "1%" to "100%"',
   '/definitions/rollout/properties/canary': `${SELECTOR_LIKE}, or a list of them`,
+  '/definitions/host/properties/privilegeEscalation': 'sudo, doas, run0, or a non-empty list of words put before each privileged command',
 };
 
 /**

@@ -1,7 +1,7 @@
 // buildPlan: inventory + options → Plan. Pure: no I/O, no clock, no environment.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Endpoint, HostSpec, Inventory, Mode } from '../manifest/inventory.js';
+import type { Endpoint, Escalation, HostSpec, Inventory, Mode } from '../manifest/inventory.js';
 import type { SshSettings } from '../ssh/index.js';
 import {
   activateCommand,
@@ -25,6 +25,7 @@ import {
   nixBuildCommand,
   nixosAnywhereCommand,
   probeCommand,
+  rebuildCanEscalate,
   pushKeysCommand,
   pushSecretsCommand,
 } from './commands.js';
@@ -65,6 +66,8 @@ export interface PlanOptions {
   nixVersion: string;
   /** fleet runs as root (a local target then needs no sudo). */
   localRoot: boolean;
+  /** --ask-sudo-password: every selected host that escalates with sudo takes the run's password. */
+  askSudoPassword?: boolean;
   /** Seconds for ssh ConnectTimeout. */
   connectTimeout: number;
   /** Seconds to wait for another run's deploy lock on a host. */
@@ -132,7 +135,7 @@ export function hasPinnedKey(spec: Pick<HostSpec, 'hostKeys' | 'keys'>): boolean
 
 /** How fleet reaches a host over ssh, from its spec and the run's paths. */
 export function sshSettingsFor(
-  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean; pinned: boolean },
+  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean; pinned: boolean; escalation?: Escalation },
   inventory: Pick<Inventory, 'sshOptions'>,
   paths: RunPaths,
   connectTimeout: number,
@@ -146,7 +149,20 @@ export function sshSettingsFor(
     controlDir: paths.runtimeDir,
     extraOptions: inventory.sshOptions,
     connectTimeout,
+    ...(spec.escalation ? { escalation: spec.escalation } : {}),
   };
+}
+
+/**
+ * How the host's privileged commands become root, with --ask-sudo-password applied (to the hosts
+ * that escalate with sudo: doas, run0 and the user's own words never take a password); undefined
+ * where they need not (root over ssh, a local target when fleet is root).
+ */
+export function escalationFor(spec: Pick<HostSpec, 'target' | 'escalation'>, options: Pick<PlanOptions, 'localRoot' | 'askSudoPassword'>): Escalation | undefined {
+  const escalates = spec.target.kind === 'ssh' ? spec.target.user !== 'root' : !options.localRoot;
+  if (!escalates) return undefined;
+  const askPassword = spec.escalation.askPassword || (options.askSudoPassword === true && spec.escalation.method === 'sudo');
+  return { method: spec.escalation.method, askPassword };
 }
 
 function plannedKeys(spec: HostSpec): PlannedKeys | undefined {
@@ -210,7 +226,7 @@ export function describeSecretSource(source: HostSpec['secrets'][number]['source
   return `env ${source.name}`;
 }
 
-function secretsStep(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions): HostPlan['secrets'] {
+function secretsStep(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, escalation: Escalation | undefined): HostPlan['secrets'] {
   if (spec.secrets.length === 0) return { kind: 'secrets', never: 'no secrets' };
   const before = spec.secrets.filter((s) => s.upload === 'before-activation');
   const after = spec.secrets.filter((s) => s.upload === 'after-activation');
@@ -227,8 +243,8 @@ function secretsStep(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, o
     secrets: spec.secrets,
     uploads,
   };
-  if (before.length > 0) step.beforeActivation = { secrets: before, push: pushSecretsCommand(ssh, before, options.localRoot, 'before activation') };
-  if (after.length > 0) step.afterActivation = { secrets: after, push: pushSecretsCommand(ssh, after, options.localRoot, 'after activation') };
+  if (before.length > 0) step.beforeActivation = { secrets: before, push: pushSecretsCommand(ssh, before, options.localRoot, 'before activation', escalation) };
+  if (after.length > 0) step.afterActivation = { secrets: after, push: pushSecretsCommand(ssh, after, options.localRoot, 'after activation', escalation) };
   return step;
 }
 
@@ -265,8 +281,18 @@ function diffStep(spec: HostSpec, ssh: SshSettings | undefined, options: PlanOpt
   return step;
 }
 
-function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): DeployStep['activation'] {
-  const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot, substitutes: substitutesFor(spec, options) });
+/**
+ * The flavour a host is activated with: the run's, except that a host whose escalation
+ * nixos-rebuild-ng cannot do itself (doas, run0, words of the user's own, a password) is activated
+ * by fleet, as the bash flavour is, through that escalation.
+ */
+export function hostFlavour(escalation: Escalation | undefined, options: Pick<PlanOptions, 'rebuildFlavour'>): PlanOptions['rebuildFlavour'] {
+  return escalation && !rebuildCanEscalate(escalation) ? 'bash' : options.rebuildFlavour;
+}
+
+function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory, escalation: Escalation | undefined): DeployStep['activation'] {
+  const flavour = hostFlavour(escalation, options);
+  const activate = activateCommand({ commands: inventory.commands, flavour, mode, target: spec.target, ssh, localRoot: options.localRoot, substitutes: substitutesFor(spec, options), ...(escalation ? { escalation } : {}) });
   const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
   const live = mode === 'switch' || mode === 'test';
   if (live && ssh && spec.rollback.enabled) {
@@ -278,7 +304,7 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
     };
     // The bash flavour's activation is fleet's own script on the target: it arms the watchdog in
     // the same session (one session less per host). nixos-rebuild-ng activates from here.
-    return options.rebuildFlavour === 'bash'
+    return flavour === 'bash'
       ? { ...watch, arm: 'in-activate', activate: armedActivateCommand(ssh, spec.rollback.timeout, mode) }
       : { ...watch, arm: armWatchdogCommand(ssh, spec.rollback.timeout, mode), activate };
   }
@@ -294,7 +320,10 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
 function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lockEarly: boolean): HostPlan {
   const mode = options.modeOverride ?? spec.mode;
   const keys = plannedKeys(spec);
-  const ssh: SshSettings | undefined = sshSettingsFor({ ...spec, pinned: hasPinnedKey(spec) }, inventory, options.paths, options.connectTimeout);
+  // A sudo password crosses every privileged command's connection (never an argv).
+  const escalation = escalationFor(spec, options);
+  const { escalation: _manifest, ...reach } = spec;
+  const ssh: SshSettings | undefined = sshSettingsFor({ ...reach, pinned: hasPinnedKey(spec), ...(escalation ? { escalation } : {}) }, inventory, options.paths, options.connectTimeout);
   const firstProbe = {
     closure: needsSystems(options.scope),
     keyDir: keys?.destination ?? '/etc/ssh',
@@ -302,7 +331,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     secrets: spec.secrets.map((s) => s.destination),
   };
 
-  const act = activation(spec, mode, ssh, options, inventory);
+  const act = activation(spec, mode, ssh, options, inventory, escalation);
   const liveOrBoot = mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
   const deploy: DeployStep = {
     kind: 'deploy',
@@ -318,7 +347,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
           (act.kind === 'watched'
             ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation${act.arm === 'in-activate' ? ', in the activation\'s own call (nothing activates unless it is armed)' : ''}`
             : `; no rollback watchdog (${act.unwatched})`),
-    flavour: options.rebuildFlavour,
+    flavour: hostFlavour(escalation, options),
     activation: act,
     tolerateUnitFailures: spec.tolerateUnitFailures,
     copyTimeoutSeconds: inventory.copyTimeout,
@@ -369,7 +398,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     diff: diffStep(spec, ssh, options, inventory),
     pushKeys: pushKeysStep(spec, ssh, keys),
     bootstrap: bootstrapStep(spec, ssh, keys, options, inventory),
-    secrets: secretsStep(spec, mode, ssh, options),
+    secrets: secretsStep(spec, mode, ssh, options, escalation),
     deploy,
     verify,
     history:
@@ -379,11 +408,12 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
             kind: 'record-history',
             guard: `after a verified deploy or install: one record (time, operator, revision, system, generation) appended to ${HISTORY_FILE}; a failed write is a warning, never a failure`,
             file: HISTORY_FILE,
-            append: appendHistoryCommand(ssh, options.localRoot),
+            append: appendHistoryCommand(ssh, options.localRoot, escalation),
             overLockSession: ssh !== undefined,
           },
   };
   if (ssh) plan.ssh = ssh;
+  if (escalation) plan.escalation = escalation;
   if (keys) plan.keys = keys;
   return plan;
 }

@@ -1,7 +1,7 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import { base64Bytes } from '../bytes.js';
-import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
-import { CONTROL_PERSIST_SECONDS, controlPath, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
+import type { BootstrapOptions, Endpoint, Escalation, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
+import { asRoot, CONTROL_PERSIST_SECONDS, controlPath, DEFAULT_ESCALATION, destination, escalate, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, type SshSettings } from '../ssh/index.js';
 import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
 import type { Arg, ArmingActivateCommand, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
@@ -108,6 +108,24 @@ export function nixBuildCommand(commands: ToolCommands, buildHost: Endpoint, bui
 }
 
 /**
+ * A privileged command for a local target: as it is when fleet runs as root, else through the
+ * host's escalation (sudo by default), as a non-root ssh user's would be.
+ */
+function locally(remote: readonly Arg[], localRoot: boolean, escalation: Escalation = DEFAULT_ESCALATION): Arg[] {
+  return localRoot ? [...remote] : escalate<Arg>(escalation, remote);
+}
+
+/**
+ * Whether the host's escalation is one nixos-rebuild-ng can do itself (`--sudo`, which runs
+ * `sudo` without a password): with doas, run0, words of the user's own or a password, fleet
+ * activates as the bash flavour does, through that escalation (nixos-rebuild-ng would ask for the
+ * password on the terminal itself, under fleet's view).
+ */
+export function rebuildCanEscalate(escalation: Escalation): boolean {
+  return escalation.method === 'sudo' && !escalation.askPassword;
+}
+
+/**
  * Activation of the prebuilt system in one mode. nixos-rebuild-ng takes it with --store-path (its
  * own copy finds the closure already there). For the bash nixos-rebuild, which can only evaluate
  * the flake again, fleet runs that tool's own target sequence itself (ACTIVATE_SCRIPT): one
@@ -123,11 +141,12 @@ export function activateCommand(opts: {
   localRoot: boolean;
   /** The target may substitute (nixos-rebuild's --use-substitutes). */
   substitutes?: boolean;
+  /** How a local target's activation becomes root when fleet is not (a remote one's is in `ssh`). */
+  escalation?: Escalation;
 }): PlannedCommand {
   if (opts.flavour === 'bash') {
     const remote: Arg[] = ['sh', '-c', ACTIVATE_SCRIPT, 'fleet-activate', { ref: 'toplevel' }, opts.mode];
-    const local = !opts.ssh && !opts.localRoot ? ['sudo', '-n', '--', ...remote] : remote;
-    return { purpose: `activate ${opts.mode} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : local };
+    return { purpose: `activate ${opts.mode} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : locally(remote, opts.localRoot, opts.escalation) };
   }
   const argv: Arg[] = [...opts.commands.nixosRebuild, opts.mode, '--store-path', { ref: 'toplevel' }];
   // Its own copy finds the closure there (fleet copied it); said anyway, as the manifest asks.
@@ -223,11 +242,11 @@ export function statusProbeCommand(ssh: SshSettings | undefined, args: ProbeArgs
 
 /**
  * Appends the run-time `<historyRecord>` to the host's deploy history (APPEND_HISTORY_SCRIPT),
- * over ssh, or on this machine for a local target (through sudo unless fleet runs as root).
+ * over ssh, or on this machine for a local target (escalated unless fleet runs as root).
  */
-export function appendHistoryCommand(ssh: SshSettings | undefined, localRoot: boolean): PlannedCommand {
+export function appendHistoryCommand(ssh: SshSettings | undefined, localRoot: boolean, escalation?: Escalation): PlannedCommand {
   const remote: Arg[] = ['sh', '-c', APPEND_HISTORY_SCRIPT, 'fleet-history', HISTORY_FILE, { ref: 'historyRecord' }];
-  const argv = ssh ? onTarget(ssh, remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
+  const argv = ssh ? onTarget(ssh, remote) : locally(remote, localRoot, escalation);
   return { purpose: 'record the deploy in the host history', argv };
 }
 
@@ -239,7 +258,7 @@ export function onTarget(ssh: SshSettings | undefined, remote: readonly Arg[], o
   if (!ssh) return [...remote];
   const out: Arg[] = [...sshBase(ssh, overrides)];
   let literal: string[] = [];
-  for (const word of withSudo<Arg>(ssh.endpoint, remote)) {
+  for (const word of asRoot<Arg>(ssh, remote)) {
     if (typeof word === 'string') {
       literal.push(word);
       continue;
@@ -367,13 +386,13 @@ export function pushKeysInput(files: readonly { name: string; mode: string; cont
 }
 
 /**
- * Uploads secrets: one ssh call (or a local sh, through `sudo -n` when fleet is not root) naming
+ * Uploads secrets: one ssh call (or a local sh, escalated when fleet is not root) naming
  * every file of the upload in its argv (path, owner, group, mode: no content); stdin carries
  * `<index> <base64>` records for the files to write (see SECRETS_PUSH_SCRIPT).
  */
-export function pushSecretsCommand(ssh: SshSettings | undefined, secrets: readonly PlannedSecret[], localRoot: boolean, when: string): PlannedCommand {
+export function pushSecretsCommand(ssh: SshSettings | undefined, secrets: readonly PlannedSecret[], localRoot: boolean, when: string, escalation?: Escalation): PlannedCommand {
   const remote = ['sh', '-c', SECRETS_PUSH_SCRIPT, 'fleet-push-secrets', ...secrets.flatMap((s) => [s.destination, s.owner, s.group, s.mode])];
-  const argv = ssh ? onTarget(ssh, remote) : localRoot ? remote : ['sudo', '-n', '--', ...remote];
+  const argv = ssh ? onTarget(ssh, remote) : locally(remote, localRoot, escalation);
   return { purpose: `upload secrets ${when}`, argv, stdin: 'secret contents (only those missing or different on the target)' };
 }
 

@@ -1,7 +1,7 @@
 // The remote scripts and pure argv builders of the operating commands (status, check, exec, ssh,
 // generations, rollback, reboot, install). Arguments reach scripts as $1…, never spliced in.
 import type { HealthCheck, ToolCommands } from '../manifest/inventory.js';
-import { FRESH_CONNECTION, quoteRemoteCommand, sshBase, withSudo, type SshSettings } from '../ssh/index.js';
+import { FRESH_CONNECTION, quoteRemoteCommand, sshBase, asRoot, type SshSettings } from '../ssh/index.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 
 /** The system profile whose generations fleet lists and switches. */
@@ -77,10 +77,10 @@ fi
 exec reboot
 `;
 
-/** ssh running a remote argv (quoted once, with sudo for a non-root user), or the argv itself locally. */
+/** ssh running a remote argv as root (quoted once, escalated for a non-root user), or the argv itself locally. */
 export function onTargetArgv(ssh: SshSettings | undefined, remote: readonly string[], overrides: string[] = []): string[] {
   if (!ssh) return [...remote];
-  return [...sshBase(ssh, overrides), quoteRemoteCommand(withSudo(ssh.endpoint, remote))];
+  return [...sshBase(ssh, overrides), quoteRemoteCommand(asRoot(ssh, remote))];
 }
 
 /** ssh settings for a one-shot command: no shared master connection is left behind. */

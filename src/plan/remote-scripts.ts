@@ -1,4 +1,5 @@
 // The small POSIX sh programs fleet runs on targets. Arguments are passed as argv ($1…), never spliced in.
+import { SUDO_PASSWORD_SCRIPT } from '../ssh/escalation.js';
 
 /**
  * The probe as a shell function: prints `key=value` facts the guards need, ending with `end=ok` so
@@ -398,4 +399,5 @@ export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   diff: DIFF_SCRIPT,
   'append-history': APPEND_HISTORY_SCRIPT,
   'status-probe': STATUS_PROBE_SCRIPT,
+  'sudo-password': SUDO_PASSWORD_SCRIPT,
 };

@@ -1,7 +1,7 @@
 // The plan: pure, serialisable data that says what `fleet apply` will run, host by host, down to
 // each command. Every command the runner runs is a named field here: a missing safety command
 // (arming the watchdog, confirming it) is a type error, never a lookup that silently found nothing.
-import type { BootstrapOptions, Endpoint, HealthCheck, Mode, RolloutFailurePolicy, SecretSpec, ToolCommands } from '../manifest/inventory.js';
+import type { BootstrapOptions, Endpoint, Escalation, HealthCheck, Mode, RolloutFailurePolicy, SecretSpec, ToolCommands } from '../manifest/inventory.js';
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
@@ -422,6 +422,12 @@ export interface HostPlan {
   target: Endpoint;
   /** How this host is reached over ssh (undefined for a `local` target). */
   ssh?: SshSettings;
+  /**
+   * How the host's privileged commands become root, present only where they need to (a non-root
+   * ssh user, a local target when fleet is not root); with `askPassword`, each of them takes the
+   * run's sudo password on its stdin.
+   */
+  escalation?: Escalation;
   /** Keys fleet pins for this host in its known_hosts (manifest pins). */
   pinnedKeys: string[];
   /** The target substitutes from its own caches during the copies (`substitutes`, --no-substitutes). */

@@ -324,7 +324,7 @@ export function rollbackHosts(plan: Plan, request: RollbackRequest, deps: Operat
             ...historyRecord(plan.provenance, { time: now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
             revision: result.record?.revision ?? null,
           };
-          history = await verbs.appendHistory(appendHistoryCommand(host.ssh, false), record, 'rollback', true);
+          history = await verbs.appendHistory(appendHistoryCommand(host.ssh, !host.escalation, host.escalation), record, 'rollback', true);
         }
         return {
           host: host.name,

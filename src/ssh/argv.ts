@@ -1,5 +1,6 @@
 // ssh argv: the options fleet always passes, per host, and the commands built on them.
-import type { SshEndpoint } from '../manifest/inventory.js';
+import type { Escalation, SshEndpoint } from '../manifest/inventory.js';
+import { escalate } from './escalation.js';
 import { quoteRemoteCommand } from './quote.js';
 
 /** How fleet reaches one host over ssh. */
@@ -18,6 +19,8 @@ export interface SshSettings {
   /** Extra `Key=Value` options from the manifest. */
   extraOptions: string[];
   connectTimeout: number;
+  /** How a non-root user becomes root for privileged commands; absent: `sudo -n --`. */
+  escalation?: Escalation;
 }
 
 /**
@@ -81,19 +84,23 @@ export function sshBase(settings: SshSettings, overrides: string[] = []): string
   ];
 }
 
-/** Full ssh argv running `remoteArgv` on the host, quoted once; `sudo -n` for a non-root user. */
+/** Full ssh argv running `remoteArgv` on the host as root, quoted once; escalated for a non-root user. */
 export function sshCommand(
   settings: SshSettings,
   remoteArgv: readonly string[],
   overrides: string[] = [],
 ): string[] {
-  return [...sshBase(settings, overrides), quoteRemoteCommand(withSudo(settings.endpoint, remoteArgv))];
+  return [...sshBase(settings, overrides), quoteRemoteCommand(asRoot(settings, remoteArgv))];
 }
 
-/** Prefixes `sudo -n --` when the ssh user is not root. */
-export function withSudo<Word = string>(endpoint: SshEndpoint, argv: readonly Word[]): (Word | string)[] {
-  return endpoint.user === 'root' ? [...argv] : ['sudo', '-n', '--', ...argv];
+/** `argv` as root on the host: as it is for root, else through the host's escalation (sudo by default). */
+export function asRoot<Word = string>(settings: Pick<SshSettings, 'endpoint' | 'escalation'>, argv: readonly Word[]): (Word | string)[] {
+  if (settings.endpoint.user === 'root') return [...argv];
+  return escalate(settings.escalation ?? DEFAULT_ESCALATION, argv);
 }
+
+/** What a manifest without privilegeEscalation gets. */
+export const DEFAULT_ESCALATION: Escalation = { method: 'sudo', askPassword: false };
 
 /**
  * NIX_SSHOPTS for nix copy and nixos-rebuild. Nix splits it on white space without quote

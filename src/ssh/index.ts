@@ -2,3 +2,4 @@
 export * from './quote.js';
 export * from './argv.js';
 export * from './known-hosts.js';
+export * from './escalation.js';

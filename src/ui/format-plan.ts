@@ -1,9 +1,10 @@
 // The human tree of a Plan for `fleet plan` and `fleet apply --dry-run`: build stage, then each host.
-import type { Endpoint } from '../manifest/inventory.js';
+import type { Endpoint, Escalation } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
-import { quoteShellWord } from '../ssh/index.js';
+import { rebuildCanEscalate } from '../plan/commands.js';
+import { escalationWords, quoteShellWord, takesPassword } from '../ssh/index.js';
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
 export function formatEndpoint(endpoint: Endpoint): string {
@@ -38,7 +39,10 @@ export function abbreviateScripts(text: string): string {
 export function formatCommand(command: PlannedCommand): string {
   const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${quoteShellWord(v)}`);
   const line = [...env, ...command.argv.map(formatArg)].join(' ');
-  return command.stdin ? `${line}  (stdin: ${command.stdin})` : line;
+  // The password wrapper reads the sudo password first, ahead of what the command itself reads.
+  const password = takesPassword(command.argv.map((a) => (typeof a === 'string' ? a : `<${a.ref}>`))) ? 'the sudo password' : undefined;
+  const stdin = [password, command.stdin].filter((s) => s !== undefined).join(', then ');
+  return stdin ? `${line}  (stdin: ${stdin})` : line;
 }
 
 function yesNo(value: boolean): string {
@@ -57,6 +61,16 @@ function watchdogLine(host: HostPlan): string {
   return `none (${activation.unwatched})`;
 }
 
+/** How the host's privileged commands become root, in the words of the tool. */
+function escalationLine(escalation: Escalation): string {
+  const method = escalation.method;
+  if (escalation.askPassword) {
+    return 'sudo with the password fleet asks once on the terminal, handed to each privileged command on its stdin (sudo -S -k -p \'\'; never in an argv, environment or file)';
+  }
+  const words = escalationWords(method).join(' ');
+  return typeof method === 'string' ? `${method} without a password (${words})` : `your own command before each privileged one (${words})`;
+}
+
 function commandLines(commands: readonly (PlannedCommand | undefined)[]): string[] {
   return commands.filter((c): c is PlannedCommand => c !== undefined).map((c) => `    ${c.purpose}: $ ${formatCommand(c)}`);
 }
@@ -64,6 +78,7 @@ function commandLines(commands: readonly (PlannedCommand | undefined)[]): string
 function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
   const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}`];
   lines.push(`  watchdog  ${watchdogLine(host)}`);
+  if (host.escalation) lines.push(`  root  ${escalationLine(host.escalation)}`);
   const connect = host.connect;
   if (connect.kind === 'lock-and-probe') {
     const when = connect.early
@@ -107,7 +122,9 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
         break;
       case 'deploy': {
         const a = step.activation;
-        lines.push(`    flavour: ${step.flavour === 'ng' ? 'nixos-rebuild-ng --store-path' : 'as the bash nixos-rebuild does, run by fleet'}`);
+        // A host nixos-rebuild-ng could not make root (doas, run0, own words, a password) says why it is fleet's.
+        const why = step.flavour === 'bash' && host.escalation && !rebuildCanEscalate(host.escalation) ? ' (this host\'s escalation is not one nixos-rebuild-ng runs itself)' : '';
+        lines.push(`    flavour: ${step.flavour === 'ng' ? 'nixos-rebuild-ng --store-path' : `as the bash nixos-rebuild does, run by fleet${why}`}`);
         lines.push(...commandLines(a.kind === 'watched' && a.arm !== 'in-activate' ? [step.copy, a.arm, a.activate] : [step.copy, a.activate]));
         break;
       }

@@ -96,12 +96,13 @@ export interface TerminalRun {
 
 /**
  * Runs fleet on a pseudo-terminal (util-linux `script`), 120×40 unless `size` says, without CI:
- * the live view. With `answer`, types `answer.keys` once the output shows `answer.when` (a prompt).
+ * the live view. With `answer`, types `answer.keys` once the output shows `answer.when` (a prompt);
+ * with a list, each in turn, each prompt looked for in what came after the answer before.
  */
 export function runFleetInTerminal(
   lab: Lab,
   args: string[],
-  answer?: { when: RegExp; keys: string },
+  answer?: { when: RegExp; keys: string } | { when: RegExp; keys: string }[],
   timeoutMs = 120_000,
   size: { columns: number; rows: number } = { columns: 120, rows: 40 },
 ): Promise<TerminalRun> {
@@ -117,12 +118,16 @@ export function runFleetInTerminal(
   return new Promise((resolve) => {
     const child = spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let raw = '';
-    let answered = !answer;
+    // Several answers are given in order, each once its prompt shows after the one before.
+    const answers = answer === undefined ? [] : Array.isArray(answer) ? [...answer] : [answer];
+    let from = 0;
     child.stdout.on('data', (d: Buffer) => {
       raw += d.toString();
-      if (!answered && answer && answer.when.test(strip(raw))) {
-        answered = true;
-        child.stdin.write(answer.keys);
+      const next = answers[0];
+      if (next && next.when.test(strip(raw.slice(from)))) {
+        answers.shift();
+        from = raw.length;
+        child.stdin.write(next.keys);
       }
     });
     child.stderr.on('data', (d: Buffer) => (raw += d.toString()));

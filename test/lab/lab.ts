@@ -328,6 +328,8 @@ const CACHE_PORT = 8080;
 const NETS_DIR = '/tmp/fleet-lab-nets';
 const SUBNET_BASE = '10.231';
 const DEPLOY_UID = 2931;
+/** The lab user `admin`'s password, which its sudo asks for (lab-host.sh keeps only its hash). */
+export const LAB_SUDO_PASSWORD = 'fleet-lab-sudo-password-3kTq';
 const VARIANTS: Variant[] = ['good', 'breaks-ssh', 'units-fail', 'needs-reboot', 'fails', 'slow', 'eval-fails'];
 export const NIX_FLAGS = ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', ''];
 
@@ -448,6 +450,7 @@ const REQUIRED: { cmd: string; pkg: string; why: string }[] = [
   { cmd: 'nix-env', pkg: 'nix-bin', why: 'system profiles and generations' },
   { cmd: 'nix-store', pkg: 'nix-bin', why: 'nix copy over ssh (nix-store --serve)' },
   { cmd: 'sudo', pkg: 'sudo', why: 'the non-root deploy user' },
+  { cmd: 'doas', pkg: 'opendoas', why: 'a deploy user that escalates with doas' },
   { cmd: 'tar', pkg: 'tar', why: 'nixos-anywhere --extra-files' },
   { cmd: 'bash', pkg: 'bash', why: 'the host life-cycle script' },
 ];

@@ -1,6 +1,6 @@
 // `fleet apply`: argv → options, then build once and run every selected host's steps.
 import type { CommandModule } from 'yargs';
-import { VERBOSE_OPTION, withClosureFlags, withHostSelection, withModes, withOutput, withRollout } from '../shared-flags.js';
+import { VERBOSE_OPTION, withClosureFlags, withHostSelection, withModes, withOutput, withRollout, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import { CONFIRM_OPTION, contextArgsFrom, DIFF_OPTION, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
 
@@ -18,7 +18,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
     command: 'apply [hosts..]',
     describe: 'build every selected host once, then push keys, bootstrap and deploy, in parallel',
     builder: (y) =>
-      withClosureFlags(withRollout(withOutput(withModes(withHostSelection(y)))))
+      withSudoPassword(withClosureFlags(withRollout(withOutput(withModes(withHostSelection(y))))))
         .option('yes', { alias: 'y', type: 'boolean', describe: 'allow bootstrap (disk wipe) of bare hosts without a prompt' })
         .option('force', { type: 'boolean', describe: 'redeploy hosts that already run the built system' })
         .option('fail-fast', { type: 'boolean', describe: 'start no new host after one fails' })

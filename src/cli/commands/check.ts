@@ -1,7 +1,7 @@
 // `fleet check`: load, uptime, failed units, free space and the manifest's health checks, per host.
 import type { CommandModule } from 'yargs';
 import { operateArgsFrom, type CommonArgs } from '../options.js';
-import { withHostSelection } from '../shared-flags.js';
+import { withHostSelection, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export function checkCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, CommonArgs & { plain?: boolean }> {
@@ -9,7 +9,7 @@ export function checkCommand(done: (r: Promise<CommandResult>) => void): Command
     command: 'check [hosts..]',
     describe: "check each host's health: load, uptime, failed units, free space on / and /nix, its healthChecks",
     builder: (y) =>
-      withHostSelection(y)
+      withSudoPassword(withHostSelection(y))
         .option('json', { type: 'boolean', describe: 'print the results as JSON' })
         .option('plain', { type: 'boolean', describe: 'no live tree on a terminal: only the table' })
         .epilog('Unhealthy: unreachable, failed systemd units, less than 5% free on / or /nix, or a failing health check. Exit 1 when any host is unhealthy.'),

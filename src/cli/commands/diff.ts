@@ -1,6 +1,6 @@
 // `fleet diff`: per host, what its deploy would change (packages added, removed, changed; closure size).
 import type { CommandModule } from 'yargs';
-import { withHostSelection, withOutput } from '../shared-flags.js';
+import { withHostSelection, withOutput, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import { contextArgsFrom, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
@@ -15,7 +15,7 @@ export function diffCommand(done: (r: Promise<CommandResult>) => void): CommandM
     command: 'diff [hosts..]',
     describe: "show what apply would change on each host: packages added, removed and changed, and the closure size (builds and copies, activates nothing)",
     builder: (y) =>
-      withOutput(withHostSelection(y))
+      withSudoPassword(withOutput(withHostSelection(y)))
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)
         .option('eval-cache', EVAL_CACHE_OPTION)

@@ -1,6 +1,6 @@
 // `fleet history <host>`: who deployed what to a host, when, from which revision.
 import type { CommandModule } from 'yargs';
-import { withFile } from '../shared-flags.js';
+import { withFile, withSudoPassword } from '../shared-flags.js';
 import { positiveCount } from '../options.js';
 import type { CommandResult } from '../result.js';
 
@@ -8,6 +8,7 @@ export interface HistoryArgs {
   file?: string;
   host: string;
   json?: boolean;
+  'ask-sudo-password'?: boolean;
   limit?: number;
 }
 
@@ -16,7 +17,7 @@ export function historyCommand(done: (r: Promise<CommandResult>) => void): Comma
     command: 'history <host>',
     describe: "list a host's deploy history, newest first: every deploy, install and rollback through fleet, with who, when and which revision",
     builder: (y) =>
-      withFile(y)
+      withSudoPassword(withFile(y))
         .positional('host', { type: 'string', demandOption: true, describe: 'a host name from the manifest' })
         .option('limit', { alias: 'n', type: 'number', describe: 'the newest N records only' })
         .option('json', { type: 'boolean', describe: 'print the records as JSON (newest first)' }),
@@ -24,7 +25,7 @@ export function historyCommand(done: (r: Promise<CommandResult>) => void): Comma
       done(
         (async () => {
           const { runHistory } = await import('../history-run.js');
-          return runHistory({ file: args.file, host: args.host, json: args.json ?? false, limit: positiveCount('limit', args.limit) });
+          return runHistory({ file: args.file, host: args.host, json: args.json ?? false, askSudoPassword: args['ask-sudo-password'] ?? false, limit: positiveCount('limit', args.limit) });
         })(),
       ),
   };

@@ -1,7 +1,7 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
 import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, rolloutFrom, selectionFrom, type CommonArgs, type RolloutArgs } from '../options.js';
-import { withClosureFlags, withHostSelection, withModes, withRollout } from '../shared-flags.js';
+import { withClosureFlags, withHostSelection, withModes, withRollout, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
 import type { DiffUse, Selection } from '../../plan/index.js';
@@ -24,6 +24,7 @@ export interface PlanArgs extends CommonArgs, RolloutArgs {
   /** false with --no-substitutes. */
   substitutes?: boolean;
   'keep-result'?: boolean;
+  'ask-sudo-password'?: boolean;
 }
 
 /** Plans of the single-step commands, for `fleet plan --for`. */
@@ -61,6 +62,7 @@ export function contextArgsFrom(args: PlanArgs) {
     ...evaluationFrom(args),
     ...(args.substitutes === false ? { substitutes: false } : {}),
     ...(args['keep-result'] ? { keepResult: true } : {}),
+    ...(args['ask-sudo-password'] ? { askSudoPassword: true } : {}),
   };
 }
 
@@ -116,7 +118,7 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
     command: 'plan [hosts..]',
     describe: 'show what `fleet apply` would run, without touching any host',
     builder: (y) =>
-      withClosureFlags(withRollout(withModes(withHostSelection(y))))
+      withSudoPassword(withClosureFlags(withRollout(withModes(withHostSelection(y)))))
         .option('json', { type: 'boolean', describe: 'print the plan as JSON' })
         .option('eval-limit', EVAL_LIMIT_OPTION)
         .option('eval-jobs', EVAL_JOBS_OPTION)

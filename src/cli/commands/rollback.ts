@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { nonNegativeSeconds, operateArgsFrom, type CommonArgs } from '../options.js';
-import { withHostSelection } from '../shared-flags.js';
+import { withHostSelection, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 
 export interface RollbackArgs extends CommonArgs {
@@ -24,7 +24,7 @@ export function rollbackCommand(done: (r: Promise<CommandResult>) => void): Comm
     command: 'rollback [hosts..]',
     describe: 'switch selected hosts back to their previous system generation (or --to N)',
     builder: (y) =>
-      withHostSelection(y)
+      withSudoPassword(withHostSelection(y))
         .option('to', { type: 'number', describe: 'the generation to go to (default: the one before the boot default)' })
         .option('boot', { type: 'boolean', describe: 'make it the boot default only; activates at next boot' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })

@@ -1,7 +1,7 @@
 // `fleet status`: per host, reachable or not, live system, boot default, the wanted system, and a verdict.
 import type { CommandModule } from 'yargs';
 import { operateArgsFrom, type CommonArgs } from '../options.js';
-import { withHostSelection } from '../shared-flags.js';
+import { withHostSelection, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import { EVAL_CACHE_OPTION, evaluationFrom, IMPURE_OPTION } from './plan.js';
 
@@ -10,7 +10,7 @@ export function statusCommand(done: (r: Promise<CommandResult>) => void): Comman
     command: 'status [hosts..]',
     describe: 'compare what each host runs and boots with what the flake wants (evaluation only, no build)',
     builder: (y) =>
-      withHostSelection(y)
+      withSudoPassword(withHostSelection(y))
         .option('json', { type: 'boolean', describe: 'print the statuses as JSON' })
         .option('plain', { type: 'boolean', describe: 'no live tree on a terminal: only the table' })
         .option('eval-cache', EVAL_CACHE_OPTION)

@@ -1,6 +1,6 @@
 // `fleet push-keys`, `fleet push-secrets`, `fleet bootstrap`, `fleet build`: single steps of apply, with apply's guards and reports.
 import type { CommandModule } from 'yargs';
-import { VERBOSE_OPTION, withFile, withHostSelection, withOutput } from '../shared-flags.js';
+import { VERBOSE_OPTION, withFile, withHostSelection, withOutput, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import { contextArgsFrom, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, STEP_SCOPES, type PlanArgs } from './plan.js';
 import type { StepSelection } from '../apply-run.js';
@@ -23,7 +23,7 @@ export function pushKeysCommand(done: (r: Promise<CommandResult>) => void): Comm
     command: 'push-keys [hosts..]',
     describe: "push each host's keys (key policy) when missing or different on the target, whatever keys.push says (except never)",
     builder: (y) =>
-      withOutput(withHostSelection(y))
+      withSudoPassword(withOutput(withHostSelection(y)))
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION),
     handler: (args) => done(run(args, STEP_SCOPES['push-keys'])),
@@ -35,7 +35,7 @@ export function pushSecretsCommand(done: (r: Promise<CommandResult>) => void): C
     command: 'push-secrets [hosts..]',
     describe: "upload each host's secrets that are missing or different on the target (e.g. after a reboot emptied /run/keys); builds and activates nothing",
     builder: (y) =>
-      withOutput(withHostSelection(y))
+      withSudoPassword(withOutput(withHostSelection(y)))
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION),
     handler: (args) => done(run(args, STEP_SCOPES['push-secrets'])),
@@ -47,7 +47,7 @@ export function bootstrapCommand(done: (r: Promise<CommandResult>) => void): Com
     command: 'bootstrap <host>',
     describe: 'install NixOS on a bare host with nixos-anywhere (only if the probe proves it is not NixOS)',
     builder: (y) =>
-      withOutput(withFile(y))
+      withSudoPassword(withOutput(withFile(y)))
         .positional('host', { type: 'string', demandOption: true, describe: 'a host with bootstrap options' })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'allow the disk wipe without a prompt' })
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })

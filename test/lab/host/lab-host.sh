@@ -95,23 +95,47 @@ prepare_etc() {
     ssh-keygen -q -t ed25519 -N '' -C "root@$LAB_HOST" -f "$R/etc/ssh/ssh_host_ed25519_key"
   fi
   chmod 0600 "$R/etc/ssh/ssh_host_ed25519_key"
-  { grep -v '^deploy:' /etc/passwd; echo "deploy:x:$LAB_DEPLOY_UID:$LAB_DEPLOY_UID:fleet lab deploy user:/home/deploy:/bin/bash"; } >"$R/etc/passwd"
-  { grep -v '^deploy:' /etc/group; echo "deploy:x:$LAB_DEPLOY_UID:"; } >"$R/etc/group"
-  { grep -v '^deploy:' /etc/shadow; echo "deploy:*:19000:0:99999:7:::"; } >"$R/etc/shadow"
+  # deploy: passwordless sudo. admin: sudo that asks for its password (LAB_SUDO_PASSWORD in lab.ts;
+  # only its hash is here). doer: doas without a password, and no sudo at all.
+  local admin_uid=$((LAB_DEPLOY_UID + 1)) doer_uid=$((LAB_DEPLOY_UID + 2))
+  {
+    grep -v -E '^(deploy|admin|doer):' /etc/passwd
+    echo "deploy:x:$LAB_DEPLOY_UID:$LAB_DEPLOY_UID:fleet lab deploy user:/home/deploy:/bin/bash"
+    echo "admin:x:$admin_uid:$admin_uid:fleet lab admin (sudo with a password):/home/admin:/bin/bash"
+    echo "doer:x:$doer_uid:$doer_uid:fleet lab doas user:/home/doer:/bin/bash"
+  } >"$R/etc/passwd"
+  {
+    grep -v -E '^(deploy|admin|doer):' /etc/group
+    echo "deploy:x:$LAB_DEPLOY_UID:"
+    echo "admin:x:$admin_uid:"
+    echo "doer:x:$doer_uid:"
+  } >"$R/etc/group"
+  {
+    grep -v -E '^(deploy|admin|doer):' /etc/shadow
+    echo "deploy:*:19000:0:99999:7:::"
+    echo 'admin:$6$fleetlabsudo$w.oawvxLK8DpQIUdAUMKLQwUzLaBQeSBIA8OTjVq5Ai0IYp0QRYUQTtAL2wEHCJwTcJ21nGJuQ4zUanmTMUyB/:19000:0:99999:7:::'
+    echo "doer:*:19000:0:99999:7:::"
+  } >"$R/etc/shadow"
   chmod 0644 "$R/etc/passwd" "$R/etc/group"
   chown root:shadow "$R/etc/shadow" 2>/dev/null || true
   chmod 0640 "$R/etc/shadow"
   cat >"$R/etc/sudoers.d/fleet-lab" <<EOF
 Defaults secure_path="/run/lab/bin:/run/current-system/sw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 deploy ALL=(ALL:ALL) NOPASSWD: ALL
+admin ALL=(ALL:ALL) ALL
 EOF
   chmod 0440 "$R/etc/sudoers.d/fleet-lab"
+  # The same PATH as sudo's secure_path above (doas would give its own safe path).
+  echo "permit nopass setenv { PATH=/run/lab/bin:/run/current-system/sw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin } doer as root" >"$R/etc/doas.conf"
+  chmod 0600 "$R/etc/doas.conf"
   cp "$H/lab/authorized_keys" "$R/etc/ssh/authorized_keys.d/root"
-  cp "$H/lab/authorized_keys" "$R/etc/ssh/authorized_keys.d/deploy"
-  chmod 0644 "$R/etc/ssh/authorized_keys.d/root" "$R/etc/ssh/authorized_keys.d/deploy"
+  for b in deploy admin doer; do
+    cp "$H/lab/authorized_keys" "$R/etc/ssh/authorized_keys.d/$b"
+  done
+  chmod 0644 "$R/etc/ssh/authorized_keys.d/root" "$R/etc/ssh/authorized_keys.d/deploy" "$R/etc/ssh/authorized_keys.d/admin" "$R/etc/ssh/authorized_keys.d/doer"
   {
     grep -v -E '^(trusted-users|substituters|trusted-public-keys|experimental-features|gc-reserved-space|build-users-group|sandbox)' /etc/nix/nix.conf 2>/dev/null || true
-    echo "trusted-users = root deploy"
+    echo "trusted-users = root deploy admin doer"
     # Debian's nix-bin has no nixbld build users; a host never builds, it only receives closures.
     echo "build-users-group ="
     echo "sandbox = false"
@@ -141,9 +165,11 @@ do_init() {
   fi
   if [[ "$mode" == installed ]]; then R="$H/disk"; else R="$H/ram"; fi
   echo "$mode" >"$H/lab/mode"
-  mkdir -p "$R/nix" "$R/etc" "$R/.etc-work" "$R/boot" "$R/persist" "$R/root" "$R/home/deploy"
+  mkdir -p "$R/nix" "$R/etc" "$R/.etc-work" "$R/boot" "$R/persist" "$R/root" "$R/home/deploy" "$R/home/admin" "$R/home/doer"
   chmod 0700 "$R/root"
   chown "$LAB_DEPLOY_UID:$LAB_DEPLOY_UID" "$R/home/deploy"
+  chown "$((LAB_DEPLOY_UID + 1)):$((LAB_DEPLOY_UID + 1))" "$R/home/admin"
+  chown "$((LAB_DEPLOY_UID + 2)):$((LAB_DEPLOY_UID + 2))" "$R/home/doer"
   prepare_etc "$R"
   if [[ "$mode" == installed ]]; then touch "$R/etc/NIXOS"; else rm -f "$R/etc/NIXOS"; fi
 

@@ -41,6 +41,7 @@ describe('built-in defaults', () => {
           healthChecks: [],
           secrets: [],
           tolerateUnitFailures: false,
+          escalation: { method: 'sudo', askPassword: false },
         },
       ],
     });
@@ -414,5 +415,49 @@ describe('all problems at once', () => {
         'fleet.yaml:3:14: hosts.a.mode must be one of switch, boot, test, dry-activate (got "nope")',
       );
     }
+  });
+});
+
+describe('privilege escalation', () => {
+  it('takes sudo, doas, run0 or words of the user\'s own, from defaults or the host', () => {
+    const text = yaml(
+      'version: 1',
+      'defaults: { privilegeEscalation: doas }',
+      'hosts:',
+      '  a: {}',
+      '  b: { privilegeEscalation: run0 }',
+      '  c: { privilegeEscalation: [sudo, -H, --] }',
+      '  d: { privilegeEscalation: sudo, askSudoPassword: true }',
+    );
+    expect(['a', 'b', 'c', 'd'].map((name) => host(text, name).escalation)).toEqual([
+      { method: 'doas', askPassword: false },
+      { method: 'run0', askPassword: false },
+      { method: { argv: ['sudo', '-H', '--'] }, askPassword: false },
+      { method: 'sudo', askPassword: true },
+    ]);
+  });
+
+  it('refuses a password for doas, run0 and words of the user\'s own, at the askSudoPassword that asks for it', () => {
+    const text = yaml(
+      'version: 1',
+      'defaults: { askSudoPassword: true }',
+      'hosts:',
+      '  a: { privilegeEscalation: doas }',
+      '  b: { privilegeEscalation: run0, askSudoPassword: true }',
+      '  c: { privilegeEscalation: [pkexec] }',
+      '  d: {}',
+    );
+    expect(problems(text)).toEqual([
+      '2:30: defaults.askSudoPassword: doas reads a password only from a terminal, which fleet\'s commands do not have: permit the user with nopass in doas.conf, or use privilegeEscalation: sudo',
+      '2:30: defaults.askSudoPassword: fleet hands a password only to privilegeEscalation: sudo (as `sudo -S -k -p \'\'`), not to a command of your own',
+      '5:52: hosts.b.askSudoPassword: run0 asks polkit\'s agent on a terminal, which fleet\'s commands do not have: allow the user with a polkit rule (org.freedesktop.systemd1.manage-units), or use privilegeEscalation: sudo',
+    ]);
+  });
+
+  it('says what privilegeEscalation takes when it is neither a known tool nor a list of words', () => {
+    expect(problems(yaml('version: 1', 'hosts:', '  a: { privilegeEscalation: sudu }', '  b: { privilegeEscalation: [] }'))).toEqual([
+      '3:29: hosts.a.privilegeEscalation must be sudo, doas, run0, or a non-empty list of words put before each privileged command (got "sudu")',
+      '4:29: hosts.b.privilegeEscalation must be sudo, doas, run0, or a non-empty list of words put before each privileged command (got an empty list)',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { argvForDisplay, ARM_WATCHDOG_SCRIPT, buildPlan, EVALUATED_MARK, chunkSize, evalLimitFromMemory, evaluatorMemoryMiB, resolveArgv, selectHosts, STEP_ORDER, type PlanOptions, type PlannedCommand } from '../../../src/plan/index.js';
 import type { SecretSpec } from '../../../src/manifest/inventory.js';
 import { host, inventory, planOptions } from './inventory-fixture.js';
+import { SUDO_PASSWORD_NAME, SUDO_PASSWORD_SCRIPT } from '../../../src/ssh/index.js';
 
 const bootstrapOptions = { noDiskoDeps: true, noReboot: false, debug: false, phases: ['disko', 'install', 'reboot'], diskEncryptionKeys: [], waitTimeout: 300 };
 
@@ -506,5 +507,71 @@ describe('how closures travel', () => {
     expect(buildPlan(fleet, planOptions()).build.results.keep).toBeUndefined();
     // A run that builds nothing pushes nothing.
     expect(buildPlan(fleet, planOptions({ scope: { steps: ['secrets'] } })).cache).toBeUndefined();
+  });
+});
+
+describe('privilege escalation in the plan', () => {
+  const wrapped = (words: string[]) => words.slice(0, 4).join(' ') === `sh -c ${SUDO_PASSWORD_SCRIPT} ${SUDO_PASSWORD_NAME}`;
+  const admin = (overrides: Parameters<typeof host>[1] = {}) => host('db', { target: { kind: 'ssh', user: 'admin', host: 'db', port: 22 }, ...overrides });
+  const secret: SecretSpec = { name: 'token', source: { kind: 'env', name: 'T' }, destination: '/run/keys/token', owner: 'root', group: 'root', mode: '0400', upload: 'before-activation' };
+  const values = { toplevel: '/nix/store/abc-nixos-system-db', deployId: '0123abcd', historyRecord: '{}', digestKey: 'k' };
+  /** Every privileged command of a host's plan, as the remote shell gets it. */
+  function privileged(plan: ReturnType<typeof buildPlan>): string[][] {
+    const h = plan.hosts[0]!;
+    if ('never' in h.secrets || !h.secrets.beforeActivation) throw new Error('the host has secrets');
+    if ('never' in h.history || 'never' in h.verify) throw new Error('switch records and verifies');
+    const a = h.deploy.activation;
+    if (a.kind !== 'watched') throw new Error('switch is watched');
+    const commands = [h.connect.command, h.secrets.beforeActivation.push, a.activate, a.confirm, h.history.append, ...h.verify.healthChecks.map((c) => c.command)];
+    return commands.map((c) => remoteWords(resolveArgv(c.argv, values)));
+  }
+
+  it('with a password: every privileged command runs the wrapper, over a connection whose key exchange fleet leaves alone, activated as the bash flavour does', () => {
+    const fleet = inventory([admin({ secrets: [secret], healthChecks: [{ name: 'up', command: ['true'], timeout: 5 }], escalation: { method: 'sudo', askPassword: true } })]);
+    const plan = buildPlan(fleet, planOptions({ rebuildFlavour: 'ng' }));
+    expect(plan.hosts[0]!.escalation).toEqual({ method: 'sudo', askPassword: true });
+    const commands = privileged(plan);
+    expect(commands).toHaveLength(6);
+    for (const words of commands) expect(wrapped(words), words.slice(0, 6).join(' ')).toBe(true);
+    // nixos-rebuild-ng would ask for the password on the terminal itself.
+    expect(plan.hosts[0]!.deploy.flavour).toBe('bash');
+    expect(argvOf(plan.hosts[0]!.deploy.activation.activate)).not.toContain('nixos-rebuild');
+  });
+
+  it('--ask-sudo-password takes every host that escalates with sudo, not doas or root ones', () => {
+    const fleet = inventory([
+      admin(),
+      host('doer', { target: { kind: 'ssh', user: 'doer', host: 'd', port: 22 }, escalation: { method: 'doas', askPassword: false } }),
+      host('root'),
+    ]);
+    const plan = buildPlan(fleet, planOptions({ askSudoPassword: true }));
+    expect(plan.hosts.map((h) => h.escalation)).toEqual([{ method: 'sudo', askPassword: true }, { method: 'doas', askPassword: false }, undefined]);
+    const doas = remoteWords(resolveArgv(plan.hosts[1]!.connect.command.argv, values));
+    expect(doas.slice(0, 5)).toEqual(['doas', '-n', '--', 'sh', '-c']);
+    expect(remoteWords(resolveArgv(plan.hosts[2]!.connect.command.argv, values)).slice(0, 2)).toEqual(['sh', '-c']);
+  });
+
+  it('doas, run0 and own words before each privileged command; nixos-rebuild-ng (which knows only sudo) leaves the activation to fleet', () => {
+    for (const [method, words] of [
+      ['doas', ['doas', '-n', '--']],
+      ['run0', ['run0', '--no-ask-password', '--']],
+      [{ argv: ['sudo', '-H', '--'] }, ['sudo', '-H', '--']],
+    ] as const) {
+      const plan = buildPlan(inventory([admin({ secrets: [secret], healthChecks: [{ name: 'up', command: ['true'], timeout: 5 }], escalation: { method: typeof method === 'string' ? method : { argv: [...method.argv] }, askPassword: false } })]), planOptions({ rebuildFlavour: 'ng' }));
+      for (const remote of privileged(plan)) expect(remote.slice(0, 3)).toEqual(words);
+      expect(plan.hosts[0]!.deploy.flavour).toBe('bash');
+    }
+    // Plain sudo: nixos-rebuild-ng --sudo, as before.
+    const sudo = buildPlan(inventory([admin()]), planOptions({ rebuildFlavour: 'ng' })).hosts[0]!;
+    expect(sudo.deploy.flavour).toBe('ng');
+    expect(argvOf(sudo.deploy.activation.activate)).toContain('--sudo');
+  });
+
+  it('a local target escalates as the host says when fleet is not root, and not at all when it is', () => {
+    const local = (localRoot: boolean) =>
+      buildPlan(inventory([host('desk', { target: { kind: 'local' }, mode: 'boot', escalation: { method: 'doas', askPassword: false } })]), planOptions({ rebuildFlavour: 'bash', localRoot })).hosts[0]!;
+    expect(resolveArgv(local(false).deploy.activation.activate.argv, values).slice(0, 4)).toEqual(['doas', '-n', '--', 'sh']);
+    expect(resolveArgv(local(true).deploy.activation.activate.argv, values).slice(0, 2)).toEqual(['sh', '-c']);
+    expect(local(true).escalation).toBeUndefined();
   });
 });

@@ -17,6 +17,7 @@ export function host(name: string, overrides: Partial<HostSpec> = {}): HostSpec 
     healthChecks: [],
     secrets: [],
     tolerateUnitFailures: false,
+    escalation: { method: 'sudo', askPassword: false },
     ...overrides,
   };
 }

@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../../src/plan/types.js';
 import { formatCommand, formatEndpoint, formatPlan } from '../../../src/ui/index.js';
+import { sshCommand } from '../../../src/ssh/index.js';
+import { buildPlan } from '../../../src/plan/index.js';
+import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
 
 const plan: Plan = {
   version: 2,
@@ -208,6 +211,35 @@ describe('formatCommand / formatEndpoint', () => {
     expect(formatCommand({ purpose: 'x', argv: ['echo', 'a b', '$(rm -rf /)', "it's", { ref: 'toplevel' }] })).toBe(
       "echo 'a b' '$(rm -rf /)' 'it'\\''s' <toplevel>",
     );
+  });
+
+  it('says a command that takes the sudo password reads it first, ahead of its own stdin', () => {
+    const settings = { endpoint: { kind: 'ssh' as const, user: 'admin', host: 'h', port: 22 }, knownHostsFiles: [], trustOnFirstUse: false, extraOptions: [], connectTimeout: 5 };
+    const withPassword = { ...settings, escalation: { method: 'sudo' as const, askPassword: true } };
+    expect(formatCommand({ purpose: 'push keys', argv: sshCommand(withPassword, ['sh', '-c', 'x']), stdin: 'key files' })).toMatch(
+      /-- admin@h 'sh -c <sudo-password script> fleet-sudo-password sh -c x'  \(stdin: the sudo password, then key files\)$/,
+    );
+    expect(formatCommand({ purpose: 'x', argv: sshCommand(withPassword, ['true']) })).toMatch(/\(stdin: the sudo password\)$/);
+    expect(formatCommand({ purpose: 'x', argv: sshCommand(settings, ['true']) })).toMatch(/'sudo -n -- true'$/);
+  });
+
+  it('says per host how it becomes root, and why fleet activates a host nixos-rebuild-ng cannot make root', () => {
+    const built = buildPlan(
+      inventory([
+        host('doer', { target: { kind: 'ssh', user: 'doer', host: 'd', port: 22 }, escalation: { method: 'doas', askPassword: false } }),
+        host('admin', { target: { kind: 'ssh', user: 'admin', host: 'a', port: 22 }, escalation: { method: 'sudo', askPassword: true } }),
+        host('plain', { target: { kind: 'ssh', user: 'deploy', host: 'p', port: 22 } }),
+        host('root'),
+      ]),
+      planOptions({ rebuildFlavour: 'ng' }),
+    );
+    const text = formatPlan(built).join('\n');
+    expect(text).toContain('  root  doas without a password (doas -n --)');
+    expect(text).toContain("  root  sudo with the password fleet asks once on the terminal, handed to each privileged command on its stdin (sudo -S -k -p ''; never in an argv, environment or file)");
+    expect(text).toContain('  root  sudo without a password (sudo -n --)');
+    expect(text.match(/^ {2}root {2}/gm)).toHaveLength(3);
+    expect(text.match(/flavour: as the bash nixos-rebuild does, run by fleet \(this host's escalation is not one nixos-rebuild-ng runs itself\)/g)).toHaveLength(2);
+    expect(text.match(/flavour: nixos-rebuild-ng --store-path/g)).toHaveLength(2);
   });
 
   it('names endpoints the way users write them', () => {
