@@ -106,7 +106,7 @@ export interface FleetManifest {
    */
   evalJobs?: number;
   /**
-   * Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: "ng" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), "bash" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or "auto": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.
+   * Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: "ng" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), "bash" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or "auto": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value), and with no nixos-rebuild on PATH activate as "bash" (fleet's own activation needs none); an answer that is neither is an error, never a guess. "ng" without a nixos-rebuild on PATH is an error. --rebuild-flavour overrides it.
    */
   rebuildFlavour?: 'auto' | 'ng' | 'bash';
   /**

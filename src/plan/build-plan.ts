@@ -55,6 +55,8 @@ export interface PlanOptions {
   allowBootstrap: boolean;
   paths: RunPaths;
   rebuildFlavour: RebuildFlavour;
+  /** Why that flavour, in one line (see Plan.rebuildFlavourChoice). */
+  rebuildFlavourChoice?: string;
   /** `nix --version` of this machine ('' when unknown). */
   nixVersion: string;
   /** fleet runs as root (a local target then needs no sudo). */
@@ -464,6 +466,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
       chunks: buildChunks(inventory, inRolloutOrder(hosts, rollout), size, options),
     },
     provenance: options.provenance ?? { operator: options.operator, ci: null, revision: null, fleetVersion: 'unknown' },
+    ...(options.rebuildFlavourChoice && deploys ? { rebuildFlavourChoice: options.rebuildFlavourChoice } : {}),
     ...(rollout ? { rollout } : {}),
     hosts: hosts.map((spec) => {
       try {

@@ -400,6 +400,11 @@ export interface Plan {
   build: BuildStage;
   /** Who runs this and from which revision: what each host's deploy history records. */
   provenance: Provenance;
+  /**
+   * Which nixos-rebuild activates the hosts' systems and why, for people (`fleet plan` shows it in
+   * one line), e.g. `rebuildFlavour: auto, and no nixos-rebuild on PATH: fleet activates …`.
+   */
+  rebuildFlavourChoice?: string;
   /** The rollout's waves; undefined: every host in one pool, each as soon as it is evaluated. */
   rollout?: RolloutPlan;
   hosts: HostPlan[];

@@ -169,6 +169,7 @@ export function formatPlan(plan: Plan): string[] {
     `  hosts  ${plan.hosts.length} (${plan.parallel === 0 ? 'all at once' : `${plan.parallel} at once`})`,
     `  force: ${yesNo(plan.force)}, fail-fast: ${yesNo(plan.failFast)}, bootstrap without prompt: ${yesNo(plan.allowBootstrap)}`,
     `  recorded as  ${formatProvenance(plan.provenance)}`,
+    ...(plan.rebuildFlavourChoice ? [`  activation  ${plan.rebuildFlavourChoice}`] : []),
     '',
   ];
   if (plan.rollout && !plan.scope.buildOnly) lines.push(...rolloutLines(plan.rollout, plan.parallel), '');
