@@ -37,6 +37,8 @@ export interface ContextArgs {
   lockTimeout?: number;
   /** --rebuild-flavour; overrides the manifest's rebuildFlavour. */
   rebuildFlavour?: 'auto' | RebuildFlavour;
+  /** --specialisation; overrides each selected host's specialisation. */
+  specialisation?: string;
   /** Which steps run (apply: all). */
   scope?: Partial<StepScope>;
   /** Compare each host's live and built system first: fleet diff (report), apply --diff (show), --confirm. */
@@ -226,6 +228,7 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
   const plan = buildPlan(inventory, {
     selection: args.selection,
     modeOverride: args.modeOverride,
+    ...(args.specialisation ? { specialisationOverride: args.specialisation } : {}),
     parallel: args.parallel,
     evalLimit: evalLimit ?? evalLimitFromMemory(free, evalJobs),
     evalLimitSource: evalLimit === undefined ? 'memory' : 'given',

@@ -111,6 +111,8 @@ export interface HostSpec {
   /** Accept an unknown host key on first contact (and print its fingerprint). */
   trustOnFirstUse: boolean;
   mode: Mode;
+  /** Activate `<system>/specialisation/<name>` in switch and test mode (the system stays the boot default). */
+  specialisation?: string;
   buildHost: Endpoint;
   tags: string[];
   keys?: KeyPolicy;

@@ -184,6 +184,7 @@ export function resolveInventory(
       hostKeys,
       trustOnFirstUse: pick('trustOnFirstUse')?.value ?? false,
       mode: pick('mode')?.value ?? BUILTIN.mode,
+      ...(pick('specialisation') ? { specialisation: pick('specialisation')!.value as string } : {}),
       buildHost,
       tags: [...(pick('tags')?.value ?? [])],
       ...(keys ? { keys } : {}),

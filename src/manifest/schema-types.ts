@@ -192,6 +192,7 @@ export interface ManifestHost {
    * What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).
    */
   mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
+  specialisation?: SafeWord;
   buildHost?: ManifestEndpoint;
   /**
    * Labels for selecting hosts (fleet apply --tag homelab).

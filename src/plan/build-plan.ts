@@ -21,6 +21,7 @@ import {
   probeCommand,
   pushKeysCommand,
   pushSecretsCommand,
+  specialisationCommand,
 } from './commands.js';
 import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
@@ -36,6 +37,8 @@ export interface PlanOptions {
   selection: Selection;
   /** --switch/--boot/--test/--dry-activate for every selected host. */
   modeOverride?: Mode;
+  /** --specialisation for every selected host (switch and test). */
+  specialisationOverride?: string;
   /** --parallel; overrides the manifest. */
   parallel?: number;
   /** Hosts per evaluator at most (from --eval-limit, the manifest, or free memory). */
@@ -239,8 +242,17 @@ function diffStep(ssh: SshSettings | undefined, options: PlanOptions, inventory:
   return step;
 }
 
-function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): DeployStep['activation'] {
-  const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot });
+/**
+ * The specialisation a mode activates: switch and test only. nixos-rebuild refuses --specialisation
+ * with boot (and dry-activate): the boot default is the system itself, whose boot entries hold its
+ * specialisations.
+ */
+export function liveSpecialisation(mode: Mode, name: string | undefined): string | undefined {
+  return mode === 'switch' || mode === 'test' ? name : undefined;
+}
+
+function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory, specialisation: string | undefined): DeployStep['activation'] {
+  const activate = activateCommand({ commands: inventory.commands, flavour: options.rebuildFlavour, mode, target: spec.target, ssh, localRoot: options.localRoot, ...(specialisation ? { specialisation } : {}) });
   const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
   const live = mode === 'switch' || mode === 'test';
   if (live && ssh && spec.rollback.enabled) {
@@ -253,7 +265,7 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
     // The bash flavour's activation is fleet's own script on the target: it arms the watchdog in
     // the same session (one session less per host). nixos-rebuild-ng activates from here.
     return options.rebuildFlavour === 'bash'
-      ? { ...watch, arm: 'in-activate', activate: armedActivateCommand(ssh, spec.rollback.timeout, mode) }
+      ? { ...watch, arm: 'in-activate', activate: armedActivateCommand(ssh, spec.rollback.timeout, mode, specialisation) }
       : { ...watch, arm: armWatchdogCommand(ssh, spec.rollback.timeout, mode), activate };
   }
   if (mode === 'dry-activate') return { kind: 'plain', activate, unwatched: 'dry-activate changes nothing' };
@@ -281,8 +293,12 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     secrets: spec.secrets.map((s) => s.destination),
   };
 
-  const act = activation(spec, mode, ssh, options, inventory);
-  const liveOrBoot = mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
+  const wantedSpecialisation = options.specialisationOverride ?? spec.specialisation;
+  const specialisation = liveSpecialisation(mode, wantedSpecialisation);
+  const act = activation(spec, mode, ssh, options, inventory, specialisation);
+  const liveOrBoot = specialisation
+    ? `${mode === 'test' ? '' : 'its boot default and '}its specialisation ${specialisation} as its live system`
+    : mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
   const deploy: DeployStep = {
     kind: 'deploy',
     guard:
@@ -290,6 +306,11 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
         ? 'always (dry-activate changes nothing)'
         : `skipped when the target already runs <toplevel> as ${liveOrBoot}${options.force ? ' (--force: never skipped)' : ''}; ` +
           `the closure is copied before anything is activated, unless it is there already (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
+          (specialisation
+            ? `; specialisation ${specialisation} goes live (<toplevel>/specialisation/${specialisation}, found on the target before anything is armed or activated; <toplevel> stays the boot default)`
+            : wantedSpecialisation
+              ? `; specialisation ${wantedSpecialisation} is not activated in ${mode} mode: the boot default is <toplevel> itself (as nixos-rebuild, which takes --specialisation with switch and test only)`
+              : '') +
           (act.kind === 'watched'
             ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation${act.arm === 'in-activate' ? ', in the activation\'s own call (nothing activates unless it is armed)' : ''}`
             : `; no rollback watchdog (${act.unwatched})`),
@@ -300,7 +321,9 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     activationTimeoutSeconds: inventory.activationTimeout,
   };
   if (ssh) deploy.copy = copyClosureCommand(inventory.commands, ssh);
+  if (specialisation) deploy.specialisation = { name: specialisation, find: specialisationCommand(ssh, specialisation) };
 
+  const liveShown = specialisation ? `<toplevel>/specialisation/${specialisation}` : '<toplevel>';
   const plannedChecks = spec.healthChecks.map((check) => ({ check, command: { purpose: `health check ${check.name}`, argv: healthCheckCommand(ssh, check) } }));
   let verify: HostPlan['verify'];
   if (mode === 'dry-activate') verify = { kind: 'verify', never: 'dry-activate changes nothing' };
@@ -309,9 +332,9 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     const healthChecks = mode === 'switch' || mode === 'test' ? spec.healthChecks : [];
     const how =
       act.kind === 'watched'
-        ? 'one fresh connection (no shared one; <freshKex>: curve25519 first where ssh_config sets no KexAlgorithms) confirms the watchdog and shows <toplevel> as the live system; if ssh is lost, wait for the target to roll back'
+        ? `one fresh connection (no shared one; <freshKex>: curve25519 first where ssh_config sets no KexAlgorithms) confirms the watchdog and shows ${liveShown} as the live system; if ssh is lost, wait for the target to roll back`
         : act.check?.fresh
-          ? 'a fresh connection (no shared one) shows <toplevel> as the live system'
+          ? `a fresh connection (no shared one) shows ${liveShown} as the live system`
           : `the target shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}`;
     verify = {
       kind: 'verify',
@@ -323,6 +346,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
   const plan: HostPlan = {
     name: spec.name,
     mode,
+    ...(specialisation ? { specialisation } : {}),
     target: spec.target,
     pinnedKeys: spec.hostKeys,
     watchdogSeconds: spec.rollback.enabled ? spec.rollback.timeout : null,

@@ -1,7 +1,7 @@
 // Pure argv builders for every tool fleet drives, per ../shared/CONTRACTS.md. Nothing here runs anything.
 import type { BootstrapOptions, Endpoint, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { CONTROL_PERSIST_SECONDS, controlPath, destination, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, withoutSessionKex, withSudo, type SshSettings } from '../ssh/index.js';
-import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
+import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, SPECIALISATION_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
 import type { Arg, ArmingActivateCommand, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -30,6 +30,16 @@ export function buildAttributes(flake: string, host: string, bootstrap: Bootstra
   return attributes;
 }
 
+/** The toplevel of a host's specialisation, for fleet status (evaluated only, never built). */
+export function specialisationAttribute(flake: string, host: string, name: string): BuildAttribute {
+  return {
+    host,
+    output: 'specialisation',
+    specialisation: name,
+    installable: `${flake}#nixosConfigurations."${host}".config.specialisation."${name}".configuration.system.build.toplevel`,
+  };
+}
+
 /** A Nix string literal (JSON escapes, plus `$` so `${` cannot interpolate). */
 function nixString(text: string): string {
   return JSON.stringify(text).replace(/\$/g, '\\$');
@@ -45,6 +55,11 @@ export function evalApplyFunction(attributes: readonly BuildAttribute[]): string
   for (const a of attributes) hosts.set(a.host, [...(hosts.get(a.host) ?? []), a]);
   const entries = [...hosts].map(([host, attrs]) => {
     const fields = attrs.map((a) => {
+      if (a.output === 'specialisation') {
+        // NixOS: config.specialisation.<name>.configuration is the specialisation's evaluated config.
+        const special = `cs.${nixString(host)}.config.specialisation.${nixString(a.specialisation ?? '')}.configuration.system.build.toplevel`;
+        return `specialisation = let d = ${special}; in { drv = d.drvPath; out = d.outPath; };`;
+      }
       const attr = a.installable.slice(a.installable.lastIndexOf('.') + 1);
       return `${a.output} = let d = cs.${nixString(host)}.config.system.build.${nixString(attr)}; in { drv = d.drvPath; out = d.outPath; };`;
     });
@@ -98,17 +113,21 @@ export function activateCommand(opts: {
   ssh?: SshSettings;
   /** fleet runs as root (a local target needs no sudo then). */
   localRoot: boolean;
+  /** Activate this specialisation of the system (switch and test only, as nixos-rebuild). */
+  specialisation?: string;
 }): PlannedCommand {
+  const special = opts.specialisation ? ` specialisation ${opts.specialisation}` : '';
   if (opts.flavour === 'bash') {
-    const remote: Arg[] = ['sh', '-c', ACTIVATE_SCRIPT, 'fleet-activate', { ref: 'toplevel' }, opts.mode];
+    const remote: Arg[] = ['sh', '-c', ACTIVATE_SCRIPT, 'fleet-activate', { ref: 'toplevel' }, opts.mode, ...(opts.specialisation ? [opts.specialisation] : [])];
     const local = !opts.ssh && !opts.localRoot ? ['sudo', '-n', '--', ...remote] : remote;
-    return { purpose: `activate ${opts.mode} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : local };
+    return { purpose: `activate ${opts.mode}${special} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : local };
   }
   const argv: Arg[] = [...opts.commands.nixosRebuild, opts.mode, '--store-path', { ref: 'toplevel' }];
+  if (opts.specialisation) argv.push('--specialisation', opts.specialisation);
   const needsSudo = opts.target.kind === 'ssh' ? opts.target.user !== 'root' : !opts.localRoot;
   if (needsSudo) argv.push('--sudo');
   argv.push('--no-reexec');
-  const command: PlannedCommand = { purpose: `nixos-rebuild ${opts.mode}`, argv };
+  const command: PlannedCommand = { purpose: `nixos-rebuild ${opts.mode}${special}`, argv };
   if (opts.target.kind === 'ssh') {
     if (!opts.ssh) throw new Error('ssh target without ssh settings');
     argv.push('--target-host', destination(opts.target));
@@ -262,9 +281,20 @@ export function armWatchdogCommand(ssh: SshSettings, timeoutSeconds: number, mod
  * The bash flavour's live activation: one call on the target arms the watchdog (ARM_WATCHDOG_SCRIPT,
  * passed whole) and then activates as nixos-rebuild does; nothing activates unless it is armed.
  */
-export function armedActivateCommand(ssh: SshSettings, timeoutSeconds: number, mode: 'switch' | 'test'): ArmingActivateCommand {
-  const remote: Arg[] = ['sh', '-c', ARMED_ACTIVATE_SCRIPT, 'fleet-armed-activate', ARM_WATCHDOG_SCRIPT, { ref: 'deployId' }, String(timeoutSeconds), { ref: 'toplevel' }, mode];
-  return { purpose: `arm watchdog, activate ${mode} (as nixos-rebuild does)`, argv: onTarget(ssh, remote), arms: 'watchdog' };
+export function armedActivateCommand(ssh: SshSettings, timeoutSeconds: number, mode: 'switch' | 'test', specialisation?: string): ArmingActivateCommand {
+  const remote: Arg[] = ['sh', '-c', ARMED_ACTIVATE_SCRIPT, 'fleet-armed-activate', ARM_WATCHDOG_SCRIPT, { ref: 'deployId' }, String(timeoutSeconds), { ref: 'toplevel' }, mode, ...(specialisation ? [specialisation] : [])];
+  const special = specialisation ? ` specialisation ${specialisation}` : '';
+  return { purpose: `arm watchdog, activate ${mode}${special} (as nixos-rebuild does)`, argv: onTarget(ssh, remote), arms: 'watchdog' };
+}
+
+/**
+ * Whether the built system has the specialisation on the target (the closure is there by then),
+ * and its store path: the system the host runs live once it is activated (SPECIALISATION_SCRIPT).
+ */
+export function specialisationCommand(ssh: SshSettings | undefined, name: string): PlannedCommand {
+  // Reading the store needs no root: a local target runs it as fleet's own user.
+  const remote: Arg[] = ['sh', '-c', SPECIALISATION_SCRIPT, 'fleet-specialisation', { ref: 'toplevel' }, name];
+  return { purpose: `find specialisation ${name}`, argv: onTarget(ssh, remote) };
 }
 
 /**

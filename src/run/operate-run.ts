@@ -155,7 +155,7 @@ export async function statusOfHosts(plan: Plan, deps: OperateDeps<StatusAnswer>)
   const reader = new SecretReader(exec);
   try {
     const [wanted, probes] = await Promise.all([
-      evaluateWantedSystems(plan.commands, plan.flake, plan.hosts.map((h) => h.name), exec, deps.signal),
+      evaluateWantedSystems(plan.commands, plan.flake, plan.hosts.map((h) => h.name), exec, deps.signal, new Map(plan.hosts.flatMap((h) => (h.specialisation ? [[h.name, h.specialisation] as const] : [])))),
       operate<StatusAnswer>(
         plan,
         {
@@ -192,7 +192,7 @@ export async function statusOfHosts(plan: Plan, deps: OperateDeps<StatusAnswer>)
         const verdict = statusVerdict(facts, '', host.mode) === 'not-installed' ? 'not-installed' : 'error';
         return { ...base, ...seen, verdict, detail: `cannot evaluate the wanted system: ${wanted.errors.get(host.name) ?? 'unknown error'}` };
       }
-      const verdict = statusVerdict(facts, path, host.mode);
+      const verdict = statusVerdict(facts, path, host.mode, wanted.live.get(host.name));
       const detail = verdict === 'not-installed' ? 'not NixOS (no /etc/NIXOS, no /run/current-system)' : '';
       return { ...base, ...seen, verdict, detail, ...(probe.secrets && verdict !== 'not-installed' ? { secrets: probe.secrets } : {}) };
     });

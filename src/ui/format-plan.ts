@@ -111,7 +111,8 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
       case 'deploy': {
         const a = step.activation;
         lines.push(`    flavour: ${step.flavour === 'ng' ? 'nixos-rebuild-ng --store-path' : 'as the bash nixos-rebuild does, run by fleet'}`);
-        lines.push(...commandLines(a.kind === 'watched' && a.arm !== 'in-activate' ? [step.copy, a.arm, a.activate] : [step.copy, a.activate]));
+        const find = step.specialisation?.find;
+        lines.push(...commandLines(a.kind === 'watched' && a.arm !== 'in-activate' ? [step.copy, find, a.arm, a.activate] : [step.copy, find, a.activate]));
         break;
       }
       case 'verify': {
