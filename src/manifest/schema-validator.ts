@@ -12,7 +12,7 @@ function appendErrors(into, more) {
 }
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.","type":"integer","minimum":1},"evalJobs":{"description":"How many evaluators (chunks of at most evalLimit hosts) run at once; an evaluator hands on each host as soon as it has evaluated it, and that host is built and deployed while the evaluators go on. The evaluators share the free memory. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value), and with no nixos-rebuild on PATH activate as \"bash\" (fleet's own activation needs none); an answer that is neither is an error, never a guess. \"ng\" without a nixos-rebuild on PATH is an error. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"rollout":{"$ref":"#/definitions/rollout"},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order); with a rollout, in the order of its waves, canary first.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). A KexAlgorithms=… here (or in your ssh configuration) is used as it is on every connection: fleet then never moves curve25519 first (docs/safety.md, \"ssh connections per host\").","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"unixName":{"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"},"secret":{"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}},"hostSelector":{"description":"A host name, a glob over host names (\"web-*\", \"db-?\"), or @tag.","type":"string","pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"},"rollout":{"title":"ManifestRollout","description":"How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.","type":"object","additionalProperties":false,"properties":{"canary":{"description":"Hosts deployed first, alone, as a wave of their own: names, globs or @tags (one selector or a list). Only the selected ones count: a canary left out by --only or --exclude is not deployed, and the waves start at once.","type":["string","array"],"pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$","items":{"$ref":"#/definitions/hostSelector"},"default":[]},"waves":{"description":"The other hosts, in manifest order, in waves of this many: a number of hosts (2), or a percentage of them (\"25%\", rounded up, so 25% makes at most 4 waves). When absent, they form one wave.","type":["integer","string"],"minimum":1,"pattern":"^(100|[1-9][0-9]?)%$"},"pause":{"description":"Seconds to wait between waves (after the canary too); 0 = none. Ctrl-C during the pause stops the rollout.","type":"integer","minimum":0,"default":0},"onFailure":{"description":"When a wave fails: stop (start no later wave), or rollback (also switch the hosts of the failing wave that changed back to the generation they ran before, so they end rolled-back).","enum":["stop","rollback"],"default":"stop"}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.","type":"integer","minimum":1},"evalJobs":{"description":"How many evaluators (chunks of at most evalLimit hosts) run at once; an evaluator hands on each host as soon as it has evaluated it, and that host is built and deployed while the evaluators go on. The evaluators share the free memory. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value), and with no nixos-rebuild on PATH activate as \"bash\" (fleet's own activation needs none); an answer that is neither is an error, never a guess. \"ng\" without a nixos-rebuild on PATH is an error. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"rollout":{"$ref":"#/definitions/rollout"},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order); with a rollout, in the order of its waves, canary first.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"jumpEndpoint":{"description":"[user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).","type":"string","pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},"jump":{"title":"ManifestJump","description":"A jump host with its own pinned key and identity.","type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"description":"[user@]host[:port] of the jump host.","$ref":"#/definitions/jumpEndpoint"},"hostKey":{"description":"The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"identityFile":{"description":"The ssh identity for the jump host (default: the host's identityFile).","$ref":"#/definitions/path"}}},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). A KexAlgorithms=… here (or in your ssh configuration) is used as it is on every connection: fleet then never moves curve25519 first (docs/safety.md, \"ssh connections per host\").","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"jump":{"description":"A jump host (bastion) the host is reached through, for every connection fleet and Nix open to it (the copy included): [user@]host[:port], or {target, hostKey, identityFile} to pin the jump host's key and choose its identity. fleet gives the jump hop its own settings (BatchMode, strict host keys, timeouts, the identity), which ssh does not pass to a ProxyJump given in ssh.options, through an ssh config it writes for the run (ssh -F, including your own ~/.ssh/config and /etc/ssh/ssh_config). colmena: deployment.targetHost with ProxyJump in ssh_config; deploy-rs: sshOpts [\"-J\", …]; nixos-rebuild: NIX_SSHOPTS=\"-J …\". A ProxyJump=[user@]host[:port] in ssh.options (one hop) is taken as the jump host of every host without one.","oneOf":[{"$ref":"#/definitions/jumpEndpoint"},{"$ref":"#/definitions/jump"}]},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"unixName":{"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"},"secret":{"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}},"hostSelector":{"description":"A host name, a glob over host names (\"web-*\", \"db-?\"), or @tag.","type":"string","pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"},"rollout":{"title":"ManifestRollout","description":"How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.","type":"object","additionalProperties":false,"properties":{"canary":{"description":"Hosts deployed first, alone, as a wave of their own: names, globs or @tags (one selector or a list). Only the selected ones count: a canary left out by --only or --exclude is not deployed, and the waves start at once.","type":["string","array"],"pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$","items":{"$ref":"#/definitions/hostSelector"},"default":[]},"waves":{"description":"The other hosts, in manifest order, in waves of this many: a number of hosts (2), or a percentage of them (\"25%\", rounded up, so 25% makes at most 4 waves). When absent, they form one wave.","type":["integer","string"],"minimum":1,"pattern":"^(100|[1-9][0-9]?)%$"},"pause":{"description":"Seconds to wait between waves (after the canary too); 0 = none. Ctrl-C during the pause stops the rollout.","type":"integer","minimum":0,"default":0},"onFailure":{"description":"When a wave fails: stop (start no later wave), or rollback (also switch the hosts of the failing wave that changed back to the generation they ran before, so they end rolled-back).","enum":["stop","rollback"],"default":"stop"}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
 const schema12 = {"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"};
 const schema22 = {"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
 const func2 = Object.prototype.hasOwnProperty;
@@ -374,25 +374,183 @@ validate20.errors = vErrors;
 return errors === 0;
 }
 
-const schema20 = {"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}};
+const schema20 = {"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"jump":{"description":"A jump host (bastion) the host is reached through, for every connection fleet and Nix open to it (the copy included): [user@]host[:port], or {target, hostKey, identityFile} to pin the jump host's key and choose its identity. fleet gives the jump hop its own settings (BatchMode, strict host keys, timeouts, the identity), which ssh does not pass to a ProxyJump given in ssh.options, through an ssh config it writes for the run (ssh -F, including your own ~/.ssh/config and /etc/ssh/ssh_config). colmena: deployment.targetHost with ProxyJump in ssh_config; deploy-rs: sshOpts [\"-J\", …]; nixos-rebuild: NIX_SSHOPTS=\"-J …\". A ProxyJump=[user@]host[:port] in ssh.options (one hop) is taken as the jump host of every host without one.","oneOf":[{"$ref":"#/definitions/jumpEndpoint"},{"$ref":"#/definitions/jump"}]},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}};
 const schema21 = {"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"};
 const schema23 = {"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"};
 const schema24 = {"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"};
+const schema25 = {"description":"[user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).","type":"string","pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern5 = new RegExp("^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$", "u");
 const pattern7 = new RegExp("^[^\\u0000\\r\\n]+$", "u");
 const pattern8 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$", "u");
-const schema28 = {"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}};
-const schema33 = {"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"};
-const pattern17 = new RegExp("^/[^\\u0000\\r\\n]*$", "u");
+const pattern10 = new RegExp("^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$", "u");
+const schema26 = {"title":"ManifestJump","description":"A jump host with its own pinned key and identity.","type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"description":"[user@]host[:port] of the jump host.","$ref":"#/definitions/jumpEndpoint"},"hostKey":{"description":"The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"identityFile":{"description":"The ssh identity for the jump host (default: the host's identityFile).","$ref":"#/definitions/path"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.target === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema26.required,parentSchema:schema26,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "target") || (key0 === "hostKey")) || (key0 === "identityFile"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+let data0 = data.target;
+if(typeof data0 === "string"){
+if(!pattern10.test(data0)){
+const err2 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/jumpEndpoint/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},message:"must match pattern \""+"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"+"\"",schema:"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$",parentSchema:schema25,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/jumpEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.type,parentSchema:schema25,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.hostKey !== undefined){
+let data1 = data.hostKey;
+if((typeof data1 !== "string") && (!(Array.isArray(data1)))){
+const err4 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/type",keyword:"type",params:{type: schema26.properties.hostKey.type},message:"must be string,array",schema:schema26.properties.hostKey.type,parentSchema:schema26.properties.hostKey,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(!pattern8.test(data1)){
+const err5 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema26.properties.hostKey,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(Array.isArray(data1)){
+if(data1.length < 1){
+const err6 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema26.properties.hostKey,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(typeof data2 === "string"){
+if(!pattern8.test(data2)){
+const err7 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema24,data:data2};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+}
+if(data.identityFile !== undefined){
+let data3 = data.identityFile;
+if(typeof data3 === "string"){
+if(!pattern7.test(data3)){
+const err9 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data3};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data3};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate23.errors = vErrors;
+return errors === 0;
+}
+
+const schema33 = {"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}};
+const schema38 = {"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"};
+const pattern22 = new RegExp("^/[^\\u0000\\r\\n]*$", "u");
+
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((((key0 === "push") || (key0 === "hostKeyFile")) || (key0 === "hostKeySearch")) || (key0 === "generate")) || (key0 === "agenixKeyFile")) || (key0 === "agenixKeyName")) || (key0 === "destination"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -405,7 +563,7 @@ errors++;
 if(data.push !== undefined){
 let data0 = data.push;
 if(!(((data0 === "bootstrap") || (data0 === "always")) || (data0 === "never"))){
-const err1 = {instancePath:instancePath+"/push",schemaPath:"#/properties/push/enum",keyword:"enum",params:{allowedValues: schema28.properties.push.enum},message:"must be equal to one of the allowed values",schema:schema28.properties.push.enum,parentSchema:schema28.properties.push,data:data0};
+const err1 = {instancePath:instancePath+"/push",schemaPath:"#/properties/push/enum",keyword:"enum",params:{allowedValues: schema33.properties.push.enum},message:"must be equal to one of the allowed values",schema:schema33.properties.push.enum,parentSchema:schema33.properties.push,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -471,7 +629,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/hostKeySearch",schemaPath:"#/properties/hostKeySearch/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.hostKeySearch.type,parentSchema:schema28.properties.hostKeySearch,data:data2};
+const err6 = {instancePath:instancePath+"/hostKeySearch",schemaPath:"#/properties/hostKeySearch/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.hostKeySearch.type,parentSchema:schema33.properties.hostKeySearch,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -484,7 +642,7 @@ errors++;
 if(data.generate !== undefined){
 let data4 = data.generate;
 if(typeof data4 !== "boolean"){
-const err7 = {instancePath:instancePath+"/generate",schemaPath:"#/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema28.properties.generate.type,parentSchema:schema28.properties.generate,data:data4};
+const err7 = {instancePath:instancePath+"/generate",schemaPath:"#/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.generate.type,parentSchema:schema33.properties.generate,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -547,8 +705,8 @@ errors++;
 if(data.destination !== undefined){
 let data7 = data.destination;
 if(typeof data7 === "string"){
-if(!pattern17.test(data7)){
-const err12 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema33,data:data7};
+if(!pattern22.test(data7)){
+const err12 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -559,7 +717,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data7};
+const err13 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -571,7 +729,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -580,20 +738,20 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate23.errors = vErrors;
+validate25.errors = vErrors;
 return errors === 0;
 }
 
-const schema34 = {"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}};
-const schema41 = {"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1};
-const schema36 = {"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}};
+const schema39 = {"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}};
+const schema46 = {"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1};
+const schema41 = {"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}};
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.remote === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "remote"},message:"must have required property '"+"remote"+"'",schema:schema36.required,parentSchema:schema36,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "remote"},message:"must have required property '"+"remote"+"'",schema:schema41.required,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -603,7 +761,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.local === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "local"},message:"must have required property '"+"local"+"'",schema:schema36.required,parentSchema:schema36,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "local"},message:"must have required property '"+"local"+"'",schema:schema41.required,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -614,7 +772,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "remote") || (key0 === "local"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -627,8 +785,8 @@ errors++;
 if(data.remote !== undefined){
 let data0 = data.remote;
 if(typeof data0 === "string"){
-if(!pattern17.test(data0)){
-const err3 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema33,data:data0};
+if(!pattern22.test(data0)){
+const err3 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema38,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -639,7 +797,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data0};
+const err4 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -676,7 +834,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.type,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -685,18 +843,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate26.errors = vErrors;
+validate28.errors = vErrors;
 return errors === 0;
 }
 
-const schema39 = {"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}};
+const schema44 = {"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}};
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.backend === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "backend"},message:"must have required property '"+"backend"+"'",schema:schema39.required,parentSchema:schema39,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "backend"},message:"must have required property '"+"backend"+"'",schema:schema44.required,parentSchema:schema44,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -706,7 +864,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.path === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema39.required,parentSchema:schema39,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema44.required,parentSchema:schema44,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -717,7 +875,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "backend") || (key0 === "path"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema44,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -730,7 +888,7 @@ errors++;
 if(data.backend !== undefined){
 let data0 = data.backend;
 if(!((data0 === "nixos-facter") || (data0 === "nixos-generate-config"))){
-const err3 = {instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/enum",keyword:"enum",params:{allowedValues: schema39.properties.backend.enum},message:"must be equal to one of the allowed values",schema:schema39.properties.backend.enum,parentSchema:schema39.properties.backend,data:data0};
+const err3 = {instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/enum",keyword:"enum",params:{allowedValues: schema44.properties.backend.enum},message:"must be equal to one of the allowed values",schema:schema44.properties.backend.enum,parentSchema:schema44.properties.backend,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -767,7 +925,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.type,parentSchema:schema39,data};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -776,16 +934,16 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate30.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if((typeof data !== "boolean") && (!(data && typeof data == "object" && !Array.isArray(data)))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema34.type},message:"must be boolean,object",schema:schema34.type,parentSchema:schema34,data};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema39.type},message:"must be boolean,object",schema:schema39.type,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -797,7 +955,7 @@ errors++;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((((key0 === "noDiskoDeps") || (key0 === "noReboot")) || (key0 === "debug")) || (key0 === "phases")) || (key0 === "extraFiles")) || (key0 === "diskEncryptionKeys")) || (key0 === "generateHardwareConfig")) || (key0 === "waitTimeout"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -810,7 +968,7 @@ errors++;
 if(data.noDiskoDeps !== undefined){
 let data0 = data.noDiskoDeps;
 if(typeof data0 !== "boolean"){
-const err2 = {instancePath:instancePath+"/noDiskoDeps",schemaPath:"#/properties/noDiskoDeps/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.noDiskoDeps.type,parentSchema:schema34.properties.noDiskoDeps,data:data0};
+const err2 = {instancePath:instancePath+"/noDiskoDeps",schemaPath:"#/properties/noDiskoDeps/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.noDiskoDeps.type,parentSchema:schema39.properties.noDiskoDeps,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -823,7 +981,7 @@ errors++;
 if(data.noReboot !== undefined){
 let data1 = data.noReboot;
 if(typeof data1 !== "boolean"){
-const err3 = {instancePath:instancePath+"/noReboot",schemaPath:"#/properties/noReboot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.noReboot.type,parentSchema:schema34.properties.noReboot,data:data1};
+const err3 = {instancePath:instancePath+"/noReboot",schemaPath:"#/properties/noReboot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.noReboot.type,parentSchema:schema39.properties.noReboot,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -836,7 +994,7 @@ errors++;
 if(data.debug !== undefined){
 let data2 = data.debug;
 if(typeof data2 !== "boolean"){
-const err4 = {instancePath:instancePath+"/debug",schemaPath:"#/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.debug.type,parentSchema:schema34.properties.debug,data:data2};
+const err4 = {instancePath:instancePath+"/debug",schemaPath:"#/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.debug.type,parentSchema:schema39.properties.debug,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -850,7 +1008,7 @@ if(data.phases !== undefined){
 let data3 = data.phases;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err5 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema34.properties.phases,data:data3};
+const err5 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema39.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -863,7 +1021,7 @@ const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(!((((data4 === "disko") || (data4 === "install")) || (data4 === "reboot")) || (data4 === "kexec"))){
-const err6 = {instancePath:instancePath+"/phases/" + i0,schemaPath:"#/properties/phases/items/enum",keyword:"enum",params:{allowedValues: schema34.properties.phases.items.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.phases.items.enum,parentSchema:schema34.properties.phases.items,data:data4};
+const err6 = {instancePath:instancePath+"/phases/" + i0,schemaPath:"#/properties/phases/items/enum",keyword:"enum",params:{allowedValues: schema39.properties.phases.items.enum},message:"must be equal to one of the allowed values",schema:schema39.properties.phases.items.enum,parentSchema:schema39.properties.phases.items,data:data4};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -880,7 +1038,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(data3[i1], data3[j0])){
-const err7 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema34.properties.phases,data:data3};
+const err7 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema39.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -895,7 +1053,7 @@ break outer0;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.phases.type,parentSchema:schema34.properties.phases,data:data3};
+const err8 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema39.properties.phases.type,parentSchema:schema39.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -935,14 +1093,14 @@ let data6 = data.diskEncryptionKeys;
 if(Array.isArray(data6)){
 const len1 = data6.length;
 for(let i2=0; i2<len1; i2++){
-if(!(validate26(data6[i2], {instancePath:instancePath+"/diskEncryptionKeys/" + i2,parentData:data6,parentDataProperty:i2,rootData}))){
-vErrors = appendErrors(vErrors, validate26.errors);
+if(!(validate28(data6[i2], {instancePath:instancePath+"/diskEncryptionKeys/" + i2,parentData:data6,parentDataProperty:i2,rootData}))){
+vErrors = appendErrors(vErrors, validate28.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/diskEncryptionKeys",schemaPath:"#/properties/diskEncryptionKeys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.diskEncryptionKeys.type,parentSchema:schema34.properties.diskEncryptionKeys,data:data6};
+const err11 = {instancePath:instancePath+"/diskEncryptionKeys",schemaPath:"#/properties/diskEncryptionKeys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema39.properties.diskEncryptionKeys.type,parentSchema:schema39.properties.diskEncryptionKeys,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -953,15 +1111,15 @@ errors++;
 }
 }
 if(data.generateHardwareConfig !== undefined){
-if(!(validate28(data.generateHardwareConfig, {instancePath:instancePath+"/generateHardwareConfig",parentData:data,parentDataProperty:"generateHardwareConfig",rootData}))){
-vErrors = appendErrors(vErrors, validate28.errors);
+if(!(validate30(data.generateHardwareConfig, {instancePath:instancePath+"/generateHardwareConfig",parentData:data,parentDataProperty:"generateHardwareConfig",rootData}))){
+vErrors = appendErrors(vErrors, validate30.errors);
 errors = vErrors.length;
 }
 }
 if(data.waitTimeout !== undefined){
 let data9 = data.waitTimeout;
 if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err12 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data9};
+const err12 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.type,parentSchema:schema46,data:data9};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -972,7 +1130,7 @@ errors++;
 }
 if((typeof data9 == "number") && (isFinite(data9))){
 if(data9 < 1 || isNaN(data9)){
-const err13 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema41,data:data9};
+const err13 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46,data:data9};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -984,19 +1142,19 @@ errors++;
 }
 }
 }
-validate25.errors = vErrors;
+validate27.errors = vErrors;
 return errors === 0;
 }
 
-const schema42 = {"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}};
+const schema47 = {"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}};
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "enabled") || (key0 === "timeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema47,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1009,7 +1167,7 @@ errors++;
 if(data.enabled !== undefined){
 let data0 = data.enabled;
 if(typeof data0 !== "boolean"){
-const err1 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema42.properties.enabled.type,parentSchema:schema42.properties.enabled,data:data0};
+const err1 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema47.properties.enabled.type,parentSchema:schema47.properties.enabled,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1022,7 +1180,7 @@ errors++;
 if(data.timeout !== undefined){
 let data1 = data.timeout;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err2 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data1};
+const err2 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.type,parentSchema:schema46,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1033,7 +1191,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema41,data:data1};
+const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1046,7 +1204,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema47.type,parentSchema:schema47,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1055,18 +1213,18 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
 
-const schema44 = {"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}};
+const schema49 = {"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}};
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema44.required,parentSchema:schema44,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema49.required,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1076,7 +1234,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.command === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema44.required,parentSchema:schema44,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema49.required,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1087,7 +1245,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "name") || (key0 === "command")) || (key0 === "timeout"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema44,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1125,7 +1283,7 @@ errors++;
 if(data.command !== undefined){
 let data1 = data.command;
 if((typeof data1 !== "string") && (!(Array.isArray(data1)))){
-const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema44.properties.command.type},message:"must be string,array",schema:schema44.properties.command.type,parentSchema:schema44.properties.command,data:data1};
+const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema49.properties.command.type},message:"must be string,array",schema:schema49.properties.command.type,parentSchema:schema49.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1136,7 +1294,7 @@ errors++;
 }
 if(typeof data1 === "string"){
 if(func3(data1) < 1){
-const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema44.properties.command,data:data1};
+const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1148,7 +1306,7 @@ errors++;
 }
 if(Array.isArray(data1)){
 if(data1.length < 1){
-const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema44.properties.command,data:data1};
+const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema49.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1188,7 +1346,7 @@ errors++;
 if(data.timeout !== undefined){
 let data3 = data.timeout;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data3};
+const err10 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.type,parentSchema:schema46,data:data3};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1199,7 +1357,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 1 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema41,data:data3};
+const err11 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1212,7 +1370,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1221,23 +1379,23 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate33.errors = vErrors;
+validate35.errors = vErrors;
 return errors === 0;
 }
 
-const schema49 = {"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}};
-const schema52 = {"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"};
-const pattern24 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern26 = new RegExp("^[A-Za-z_][A-Za-z0-9_.-]*$", "u");
-const pattern28 = new RegExp("^0?[0-7]{3}$", "u");
+const schema54 = {"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}};
+const schema57 = {"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"};
+const pattern29 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern31 = new RegExp("^[A-Za-z_][A-Za-z0-9_.-]*$", "u");
+const pattern33 = new RegExp("^0?[0-7]{3}$", "u");
 
-function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((((key0 === "command") || (key0 === "file")) || (key0 === "env")) || (key0 === "destination")) || (key0 === "owner")) || (key0 === "group")) || (key0 === "mode")) || (key0 === "upload"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema54,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1281,8 +1439,8 @@ errors++;
 if(data.env !== undefined){
 let data2 = data.env;
 if(typeof data2 === "string"){
-if(!pattern24.test(data2)){
-const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema49.properties.env,data:data2};
+if(!pattern29.test(data2)){
+const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema54.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1293,7 +1451,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.env.type,parentSchema:schema49.properties.env,data:data2};
+const err4 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.env.type,parentSchema:schema54.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1306,8 +1464,8 @@ errors++;
 if(data.destination !== undefined){
 let data3 = data.destination;
 if(typeof data3 === "string"){
-if(!pattern17.test(data3)){
-const err5 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema33,data:data3};
+if(!pattern22.test(data3)){
+const err5 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema38,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1318,7 +1476,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data3};
+const err6 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1331,8 +1489,8 @@ errors++;
 if(data.owner !== undefined){
 let data4 = data.owner;
 if(typeof data4 === "string"){
-if(!pattern26.test(data4)){
-const err7 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema52,data:data4};
+if(!pattern31.test(data4)){
+const err7 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema57,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1343,7 +1501,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.type,parentSchema:schema52,data:data4};
+const err8 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.type,parentSchema:schema57,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1356,8 +1514,8 @@ errors++;
 if(data.group !== undefined){
 let data5 = data.group;
 if(typeof data5 === "string"){
-if(!pattern26.test(data5)){
-const err9 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema52,data:data5};
+if(!pattern31.test(data5)){
+const err9 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema57,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1368,7 +1526,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.type,parentSchema:schema52,data:data5};
+const err10 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.type,parentSchema:schema57,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1381,8 +1539,8 @@ errors++;
 if(data.mode !== undefined){
 let data6 = data.mode;
 if(typeof data6 === "string"){
-if(!pattern28.test(data6)){
-const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3}$"},message:"must match pattern \""+"^0?[0-7]{3}$"+"\"",schema:"^0?[0-7]{3}$",parentSchema:schema49.properties.mode,data:data6};
+if(!pattern33.test(data6)){
+const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3}$"},message:"must match pattern \""+"^0?[0-7]{3}$"+"\"",schema:"^0?[0-7]{3}$",parentSchema:schema54.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1393,7 +1551,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mode.type,parentSchema:schema49.properties.mode,data:data6};
+const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.mode.type,parentSchema:schema54.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1406,7 +1564,7 @@ errors++;
 if(data.upload !== undefined){
 let data7 = data.upload;
 if(!((data7 === "before-activation") || (data7 === "after-activation"))){
-const err13 = {instancePath:instancePath+"/upload",schemaPath:"#/properties/upload/enum",keyword:"enum",params:{allowedValues: schema49.properties.upload.enum},message:"must be equal to one of the allowed values",schema:schema49.properties.upload.enum,parentSchema:schema49.properties.upload,data:data7};
+const err13 = {instancePath:instancePath+"/upload",schemaPath:"#/properties/upload/enum",keyword:"enum",params:{allowedValues: schema54.properties.upload.enum},message:"must be equal to one of the allowed values",schema:schema54.properties.upload.enum,parentSchema:schema54.properties.upload,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1418,7 +1576,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1427,7 +1585,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate35.errors = vErrors;
+validate37.errors = vErrors;
 return errors === 0;
 }
 
@@ -1621,10 +1779,15 @@ errors++;
 }
 }
 }
-if(data.trustOnFirstUse !== undefined){
-let data6 = data.trustOnFirstUse;
-if(typeof data6 !== "boolean"){
-const err15 = {instancePath:instancePath+"/trustOnFirstUse",schemaPath:"#/properties/trustOnFirstUse/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.trustOnFirstUse.type,parentSchema:schema20.properties.trustOnFirstUse,data:data6};
+if(data.jump !== undefined){
+let data6 = data.jump;
+const _errs19 = errors;
+let valid7 = false;
+let passing0 = null;
+const _errs20 = errors;
+if(typeof data6 === "string"){
+if(!pattern10.test(data6)){
+const err15 = {instancePath:instancePath+"/jump",schemaPath:"#/definitions/jumpEndpoint/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},message:"must match pattern \""+"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"+"\"",schema:"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$",parentSchema:schema25,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1634,10 +1797,8 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data7 = data.mode;
-if(!((((data7 === "switch") || (data7 === "boot")) || (data7 === "test")) || (data7 === "dry-activate"))){
-const err16 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema20.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema20.properties.mode.enum,parentSchema:schema20.properties.mode,data:data7};
+else {
+const err16 = {instancePath:instancePath+"/jump",schemaPath:"#/definitions/jumpEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.type,parentSchema:schema25,data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1646,12 +1807,29 @@ vErrors.push(err16);
 }
 errors++;
 }
+var _valid0 = _errs20 === errors;
+if(_valid0){
+valid7 = true;
+passing0 = 0;
 }
-if(data.specialisation !== undefined){
-let data8 = data.specialisation;
-if(typeof data8 === "string"){
-if(!pattern6.test(data8)){
-const err17 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data8};
+const _errs23 = errors;
+if(!(validate23(data6, {instancePath:instancePath+"/jump",parentData:data,parentDataProperty:"jump",rootData}))){
+vErrors = appendErrors(vErrors, validate23.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs23 === errors;
+if(_valid0 && valid7){
+valid7 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid7 = true;
+passing0 = 1;
+}
+}
+if(!valid7){
+const err17 = {instancePath:instancePath+"/jump",schemaPath:"#/properties/jump/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema20.properties.jump.oneOf,parentSchema:schema20.properties.jump,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1660,9 +1838,22 @@ vErrors.push(err17);
 }
 errors++;
 }
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
 }
 else {
-const err18 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data8};
+vErrors = null;
+}
+}
+}
+}
+if(data.trustOnFirstUse !== undefined){
+let data7 = data.trustOnFirstUse;
+if(typeof data7 !== "boolean"){
+const err18 = {instancePath:instancePath+"/trustOnFirstUse",schemaPath:"#/properties/trustOnFirstUse/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.trustOnFirstUse.type,parentSchema:schema20.properties.trustOnFirstUse,data:data7};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1672,11 +1863,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data.buildHost !== undefined){
-let data9 = data.buildHost;
-if(typeof data9 === "string"){
-if(!pattern5.test(data9)){
-const err19 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema21,data:data9};
+if(data.mode !== undefined){
+let data8 = data.mode;
+if(!((((data8 === "switch") || (data8 === "boot")) || (data8 === "test")) || (data8 === "dry-activate"))){
+const err19 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema20.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema20.properties.mode.enum,parentSchema:schema20.properties.mode,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1686,8 +1876,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data9};
+if(data.specialisation !== undefined){
+let data9 = data.specialisation;
+if(typeof data9 === "string"){
+if(!pattern6.test(data9)){
+const err20 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1697,15 +1890,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data.tags !== undefined){
-let data10 = data.tags;
-if(Array.isArray(data10)){
-const len1 = data10.length;
-for(let i1=0; i1<len1; i1++){
-let data11 = data10[i1];
-if(typeof data11 === "string"){
-if(!pattern6.test(data11)){
-const err21 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data11};
+else {
+const err21 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1715,8 +1901,11 @@ vErrors.push(err21);
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data11};
+if(data.buildHost !== undefined){
+let data10 = data.buildHost;
+if(typeof data10 === "string"){
+if(!pattern5.test(data10)){
+const err22 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema21,data:data10};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1726,14 +1915,8 @@ vErrors.push(err22);
 errors++;
 }
 }
-let i2 = data10.length;
-let j0;
-if(i2 > 1){
-outer0:
-for(;i2--;){
-for(j0 = i2; j0--;){
-if(func0(data10[i2], data10[j0])){
-const err23 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema20.properties.tags,data:data10};
+else {
+const err23 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1741,14 +1924,17 @@ else {
 vErrors.push(err23);
 }
 errors++;
-break outer0;
 }
 }
-}
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.tags.type,parentSchema:schema20.properties.tags,data:data10};
+if(data.tags !== undefined){
+let data11 = data.tags;
+if(Array.isArray(data11)){
+const len1 = data11.length;
+for(let i1=0; i1<len1; i1++){
+let data12 = data11[i1];
+if(typeof data12 === "string"){
+if(!pattern6.test(data12)){
+const err24 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data12};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1758,37 +1944,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data.keys !== undefined){
-if(!(validate23(data.keys, {instancePath:instancePath+"/keys",parentData:data,parentDataProperty:"keys",rootData}))){
-vErrors = appendErrors(vErrors, validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.bootstrap !== undefined){
-if(!(validate25(data.bootstrap, {instancePath:instancePath+"/bootstrap",parentData:data,parentDataProperty:"bootstrap",rootData}))){
-vErrors = appendErrors(vErrors, validate25.errors);
-errors = vErrors.length;
-}
-}
-if(data.rollback !== undefined){
-if(!(validate31(data.rollback, {instancePath:instancePath+"/rollback",parentData:data,parentDataProperty:"rollback",rootData}))){
-vErrors = appendErrors(vErrors, validate31.errors);
-errors = vErrors.length;
-}
-}
-if(data.healthChecks !== undefined){
-let data15 = data.healthChecks;
-if(Array.isArray(data15)){
-const len2 = data15.length;
-for(let i3=0; i3<len2; i3++){
-if(!(validate33(data15[i3], {instancePath:instancePath+"/healthChecks/" + i3,parentData:data15,parentDataProperty:i3,rootData}))){
-vErrors = appendErrors(vErrors, validate33.errors);
-errors = vErrors.length;
-}
-}
-}
 else {
-const err25 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.healthChecks.type,parentSchema:schema20.properties.healthChecks,data:data15};
+const err25 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data12};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1798,14 +1955,14 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.secrets !== undefined){
-let data17 = data.secrets;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key1 in data17){
-const _errs40 = errors;
-if(typeof key1 === "string"){
-if(!pattern6.test(key1)){
-const err26 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:key1,propertyName:key1};
+let i2 = data11.length;
+let j0;
+if(i2 > 1){
+outer0:
+for(;i2--;){
+for(j0 = i2; j0--;){
+if(func0(data11[i2], data11[j0])){
+const err26 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema20.properties.tags,data:data11};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1813,10 +1970,14 @@ else {
 vErrors.push(err26);
 }
 errors++;
+break outer0;
+}
+}
+}
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:key1,propertyName:key1};
+const err27 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.tags.type,parentSchema:schema20.properties.tags,data:data11};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1825,9 +1986,38 @@ vErrors.push(err27);
 }
 errors++;
 }
-var valid15 = _errs40 === errors;
-if(!valid15){
-const err28 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema20.properties.secrets.propertyNames,parentSchema:schema20.properties.secrets,data:data17};
+}
+if(data.keys !== undefined){
+if(!(validate25(data.keys, {instancePath:instancePath+"/keys",parentData:data,parentDataProperty:"keys",rootData}))){
+vErrors = appendErrors(vErrors, validate25.errors);
+errors = vErrors.length;
+}
+}
+if(data.bootstrap !== undefined){
+if(!(validate27(data.bootstrap, {instancePath:instancePath+"/bootstrap",parentData:data,parentDataProperty:"bootstrap",rootData}))){
+vErrors = appendErrors(vErrors, validate27.errors);
+errors = vErrors.length;
+}
+}
+if(data.rollback !== undefined){
+if(!(validate33(data.rollback, {instancePath:instancePath+"/rollback",parentData:data,parentDataProperty:"rollback",rootData}))){
+vErrors = appendErrors(vErrors, validate33.errors);
+errors = vErrors.length;
+}
+}
+if(data.healthChecks !== undefined){
+let data16 = data.healthChecks;
+if(Array.isArray(data16)){
+const len2 = data16.length;
+for(let i3=0; i3<len2; i3++){
+if(!(validate35(data16[i3], {instancePath:instancePath+"/healthChecks/" + i3,parentData:data16,parentDataProperty:i3,rootData}))){
+vErrors = appendErrors(vErrors, validate35.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.healthChecks.type,parentSchema:schema20.properties.healthChecks,data:data16};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1837,15 +2027,14 @@ vErrors.push(err28);
 errors++;
 }
 }
-for(const key2 in data17){
-if(!(validate35(data17[key2], {instancePath:instancePath+"/secrets/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data17,parentDataProperty:key2,rootData}))){
-vErrors = appendErrors(vErrors, validate35.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err29 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.secrets.type,parentSchema:schema20.properties.secrets,data:data17};
+if(data.secrets !== undefined){
+let data18 = data.secrets;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+for(const key1 in data18){
+const _errs46 = errors;
+if(typeof key1 === "string"){
+if(!pattern6.test(key1)){
+const err29 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1855,10 +2044,8 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data.tolerateUnitFailures !== undefined){
-let data19 = data.tolerateUnitFailures;
-if(typeof data19 !== "boolean"){
-const err30 = {instancePath:instancePath+"/tolerateUnitFailures",schemaPath:"#/properties/tolerateUnitFailures/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.tolerateUnitFailures.type,parentSchema:schema20.properties.tolerateUnitFailures,data:data19};
+else {
+const err30 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1867,15 +2054,57 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-}
-else {
-const err31 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.type,parentSchema:schema20,data};
+var valid17 = _errs46 === errors;
+if(!valid17){
+const err31 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema20.properties.secrets.propertyNames,parentSchema:schema20.properties.secrets,data:data18};
 if(vErrors === null){
 vErrors = [err31];
 }
 else {
 vErrors.push(err31);
+}
+errors++;
+}
+}
+for(const key2 in data18){
+if(!(validate37(data18[key2], {instancePath:instancePath+"/secrets/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data18,parentDataProperty:key2,rootData}))){
+vErrors = appendErrors(vErrors, validate37.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.secrets.type,parentSchema:schema20.properties.secrets,data:data18};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data.tolerateUnitFailures !== undefined){
+let data20 = data.tolerateUnitFailures;
+if(typeof data20 !== "boolean"){
+const err33 = {instancePath:instancePath+"/tolerateUnitFailures",schemaPath:"#/properties/tolerateUnitFailures/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.tolerateUnitFailures.type,parentSchema:schema20.properties.tolerateUnitFailures,data:data20};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.type,parentSchema:schema20,data};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
 }
 errors++;
 }

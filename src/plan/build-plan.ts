@@ -1,8 +1,8 @@
 // buildPlan: inventory + options → Plan. Pure: no I/O, no clock, no environment.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Endpoint, HostSpec, Inventory, Mode } from '../manifest/inventory.js';
-import type { SshSettings } from '../ssh/index.js';
+import type { Endpoint, HostSpec, Inventory, JumpSpec, Mode } from '../manifest/inventory.js';
+import { jumpConfigFile, type JumpSettings, type SshSettings } from '../ssh/index.js';
 import {
   activateCommand,
   appendHistoryCommand,
@@ -120,7 +120,7 @@ export function hasPinnedKey(spec: Pick<HostSpec, 'hostKeys' | 'keys'>): boolean
 
 /** How fleet reaches a host over ssh, from its spec and the run's paths. */
 export function sshSettingsFor(
-  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean; pinned: boolean },
+  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean; pinned: boolean; jump?: JumpSpec },
   inventory: Pick<Inventory, 'sshOptions'>,
   paths: RunPaths,
   connectTimeout: number,
@@ -134,7 +134,19 @@ export function sshSettingsFor(
     controlDir: paths.runtimeDir,
     extraOptions: inventory.sshOptions,
     connectTimeout,
+    ...(spec.jump ? { jump: jumpSettingsFor({ ...spec.jump, identityFile: spec.jump.identityFile ?? spec.identityFile }, paths, connectTimeout) } : {}),
   };
+}
+
+/** How fleet reaches a jump host: its pinned keys in fleet's known_hosts, its config in the run's directory. */
+function jumpSettingsFor(jump: JumpSpec, paths: RunPaths, connectTimeout: number): JumpSettings {
+  const settings = {
+    endpoint: jump.endpoint,
+    ...(jump.identityFile !== undefined ? { identityFile: jump.identityFile } : {}),
+    hostKeys: jump.hostKeys,
+    knownHostsFiles: jump.hostKeys.length > 0 ? [paths.knownHosts] : [],
+  };
+  return { ...settings, configFile: jumpConfigFile(paths.runtimeDir, settings, connectTimeout) };
 }
 
 function plannedKeys(spec: HostSpec): PlannedKeys | undefined {
@@ -238,7 +250,7 @@ function diffStep(ssh: SshSettings | undefined, options: PlanOptions, inventory:
     compare: diffCommand(ssh),
     copyTimeoutSeconds: inventory.copyTimeout,
   };
-  if (ssh) step.copy = copyClosureCommand(inventory.commands, ssh);
+  if (ssh) step.copy = copyClosureCommand(inventory.commands, ssh, options.nixVersion);
   return step;
 }
 
@@ -320,7 +332,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     copyTimeoutSeconds: inventory.copyTimeout,
     activationTimeoutSeconds: inventory.activationTimeout,
   };
-  if (ssh) deploy.copy = copyClosureCommand(inventory.commands, ssh);
+  if (ssh) deploy.copy = copyClosureCommand(inventory.commands, ssh, options.nixVersion);
   if (specialisation) deploy.specialisation = { name: specialisation, find: specialisationCommand(ssh, specialisation) };
 
   const liveShown = specialisation ? `<toplevel>/specialisation/${specialisation}` : '<toplevel>';

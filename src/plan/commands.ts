@@ -6,11 +6,26 @@ import type { Arg, ArmingActivateCommand, BuildAttribute, PlannedCommand, Planne
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
-/** `ssh://user@host` for Nix, with an IPv6 address in brackets (the port travels in NIX_SSHOPTS). */
-export function nixSshStoreUri(endpoint: SshEndpoint): string {
+/**
+ * `ssh://user@host` for Nix (the port travels in NIX_SSHOPTS, as `-p`, which every Nix honours).
+ * An IPv6 address goes in brackets, which Nix strips before it calls ssh (from Nix 2.4, NixOS/nix#4319;
+ * from 2.31 they are required). A zone (`fe80::1%eth0`) stays as it is up to Nix 2.30, whose store
+ * URL pattern allows `%<zone>` (NixOS/nix#4646); from 2.31 Nix parses store URLs as RFC 3986 URLs,
+ * where it must be percent-encoded: `[fe80::1%25eth0]`.
+ */
+export function nixSshStoreUri(endpoint: SshEndpoint, nixVersion?: string): string {
   const at = destination(endpoint).lastIndexOf('@');
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  const zone = nixAtLeast(nixVersion, 2, 31) ? endpoint.host.replace('%', '%25') : endpoint.host;
+  const host = endpoint.host.includes(':') ? `[${zone}]` : endpoint.host;
   return `ssh://${destination(endpoint).slice(0, at)}@${host}`;
+}
+
+/** Whether `nix --version` says at least major.minor (unknown: no). */
+function nixAtLeast(nixVersion: string | undefined, major: number, minor: number): boolean {
+  const match = nixVersion?.match(/(\d+)\.(\d+)/);
+  if (!match) return false;
+  const [a, b] = [Number(match[1]), Number(match[2])];
+  return a > major || (a === major && b >= minor);
 }
 
 /** `<flake>#nixosConfigurations."<host>".config.system.build.<output>` */
@@ -256,10 +271,10 @@ export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: strin
 }
 
 /** Copies the built closure to the target before anything is activated (a failed copy changes nothing). */
-export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings): PlannedCommand {
+export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings, nixVersion?: string): PlannedCommand {
   return {
     purpose: 'copy closure',
-    argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', nixSshStoreUri(ssh.endpoint), { ref: 'toplevel' }],
+    argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', nixSshStoreUri(ssh.endpoint, nixVersion), { ref: 'toplevel' }],
     env: { NIX_SSHOPTS: nixSshOpts(ssh) },
   };
 }

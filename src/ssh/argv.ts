@@ -1,5 +1,6 @@
 // ssh argv: the options fleet always passes, per host, and the commands built on them.
 import type { SshEndpoint } from '../manifest/inventory.js';
+import { JUMP_ALIAS, type JumpSettings } from './jump.js';
 import { quoteRemoteCommand } from './quote.js';
 
 /** How fleet reaches one host over ssh. */
@@ -17,6 +18,8 @@ export interface SshSettings {
   controlDir?: string;
   /** Extra `Key=Value` options from the manifest. */
   extraOptions: string[];
+  /** The jump host every connection goes through (its own settings in a config given with -F). */
+  jump?: JumpSettings;
   connectTimeout: number;
   /**
    * `fast-first`: the host's shared connection carries no key or secret, so its master may take
@@ -51,6 +54,7 @@ export function sshOptions(settings: SshSettings, overrides: string[] = []): str
     ...(settings.knownHostsFiles.length > 0 ? [`UserKnownHostsFile=${settings.knownHostsFiles.join(' ')}`, 'GlobalKnownHostsFile=/dev/null'] : []),
     `StrictHostKeyChecking=${settings.trustOnFirstUse ? 'accept-new' : 'yes'}`,
     'UpdateHostKeys=no',
+    ...(settings.jump ? [`ProxyJump=${JUMP_ALIAS}`] : []),
     // The manifest's options come before fleet's defaults so they can tune timeouts and the like.
     ...settings.extraOptions,
     `ConnectTimeout=${settings.connectTimeout}`,
@@ -60,7 +64,8 @@ export function sshOptions(settings: SshSettings, overrides: string[] = []): str
   const socket = controlPath(settings);
   if (socket) options.push('ControlMaster=auto', `ControlPath=${socket}`, `ControlPersist=${CONTROL_PERSIST_SECONDS}`);
   if (settings.identityFile) options.push(`IdentityFile=${settings.identityFile}`, 'IdentitiesOnly=yes');
-  return options.flatMap((o) => ['-o', o]);
+  // -F: the jump host's config (which includes the user's own and the system's).
+  return [...(settings.jump ? ['-F', settings.jump.configFile] : []), ...options.flatMap((o) => ['-o', o])];
 }
 
 /**

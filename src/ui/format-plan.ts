@@ -8,7 +8,9 @@ import { quoteShellWord } from '../ssh/index.js';
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
 export function formatEndpoint(endpoint: Endpoint): string {
   if (endpoint.kind === 'local') return 'this machine';
-  return `${endpoint.user}@${endpoint.host}${endpoint.port === 22 ? '' : `:${endpoint.port}`}`;
+  if (endpoint.port === 22) return `${endpoint.user}@${endpoint.host}`;
+  // An IPv6 address with a port is written as the manifest writes it: [address]:port.
+  return `${endpoint.user}@${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 }
 
 /** One argv word for display: literals shell-quoted, run-time references as `<toplevel>`. */
@@ -62,7 +64,8 @@ function commandLines(commands: readonly (PlannedCommand | undefined)[]): string
 }
 
 function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
-  const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}`];
+  const via = host.ssh?.jump ? ` via ${formatEndpoint(host.ssh.jump.endpoint)} (jump host; its settings in ${host.ssh.jump.configFile}, given to every ssh with -F)` : '';
+  const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}${via}`];
   lines.push(`  watchdog  ${watchdogLine(host)}`);
   const connect = host.connect;
   if (connect.kind === 'lock-and-probe') {
