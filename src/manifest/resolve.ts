@@ -363,7 +363,7 @@ function resolveJump(
   report: Report,
   once: (at: PathSegment[]) => boolean,
 ): JumpSpec | undefined {
-  const fields: ManifestJump = typeof picked.value === 'object' ? picked.value : { target: picked.value ?? '' };
+  const fields: Exclude<ManifestJump, string> = typeof picked.value === 'object' ? picked.value : { target: picked.value ?? '' };
   const at: PathSegment[] = typeof picked.value === 'object' ? [...picked.at, 'target'] : picked.at;
   const fromOptions = picked.at[0] === 'ssh';
   if (target.kind !== 'ssh') {

@@ -40,6 +40,21 @@ export type Path = string;
  */
 export type PublicKey = string;
 /**
+ * A jump host: [user@]host[:port], or an object with its own pinned key and identity.
+ */
+export type ManifestJump =
+  | string
+  | {
+      target: JumpEndpoint;
+      /**
+       * The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.
+       *
+       * @minItems 1
+       */
+      hostKey?: string | PublicKey[];
+      identityFile?: Path;
+    };
+/**
  * [user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).
  */
 export type JumpEndpoint = string;
@@ -188,10 +203,7 @@ export interface ManifestHost {
    * @minItems 1
    */
   hostKey?: string | PublicKey[];
-  /**
-   * A jump host (bastion) the host is reached through, for every connection fleet and Nix open to it (the copy included): [user@]host[:port], or {target, hostKey, identityFile} to pin the jump host's key and choose its identity. fleet gives the jump hop its own settings (BatchMode, strict host keys, timeouts, the identity), which ssh does not pass to a ProxyJump given in ssh.options, through an ssh config it writes for the run (ssh -F, including your own ~/.ssh/config and /etc/ssh/ssh_config). colmena: deployment.targetHost with ProxyJump in ssh_config; deploy-rs: sshOpts ["-J", …]; nixos-rebuild: NIX_SSHOPTS="-J …". A ProxyJump=[user@]host[:port] in ssh.options (one hop) is taken as the jump host of every host without one.
-   */
-  jump?: JumpEndpoint | ManifestJump;
+  jump?: ManifestJump;
   /**
    * Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.
    */
@@ -223,19 +235,6 @@ export interface ManifestHost {
    * Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.
    */
   tolerateUnitFailures?: boolean;
-}
-/**
- * A jump host with its own pinned key and identity.
- */
-export interface ManifestJump {
-  target: JumpEndpoint;
-  /**
-   * The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.
-   *
-   * @minItems 1
-   */
-  hostKey?: string | PublicKey[];
-  identityFile?: Path;
 }
 /**
  * Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.

@@ -12,7 +12,7 @@ function appendErrors(into, more) {
 }
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.","type":"integer","minimum":1},"evalJobs":{"description":"How many evaluators (chunks of at most evalLimit hosts) run at once; an evaluator hands on each host as soon as it has evaluated it, and that host is built and deployed while the evaluators go on. The evaluators share the free memory. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value), and with no nixos-rebuild on PATH activate as \"bash\" (fleet's own activation needs none); an answer that is neither is an error, never a guess. \"ng\" without a nixos-rebuild on PATH is an error. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"rollout":{"$ref":"#/definitions/rollout"},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order); with a rollout, in the order of its waves, canary first.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"jumpEndpoint":{"description":"[user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).","type":"string","pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},"jump":{"title":"ManifestJump","description":"A jump host with its own pinned key and identity.","type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"description":"[user@]host[:port] of the jump host.","$ref":"#/definitions/jumpEndpoint"},"hostKey":{"description":"The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"identityFile":{"description":"The ssh identity for the jump host (default: the host's identityFile).","$ref":"#/definitions/path"}}},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). A KexAlgorithms=… here (or in your ssh configuration) is used as it is on every connection: fleet then never moves curve25519 first (docs/safety.md, \"ssh connections per host\").","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"jump":{"description":"A jump host (bastion) the host is reached through, for every connection fleet and Nix open to it (the copy included): [user@]host[:port], or {target, hostKey, identityFile} to pin the jump host's key and choose its identity. fleet gives the jump hop its own settings (BatchMode, strict host keys, timeouts, the identity), which ssh does not pass to a ProxyJump given in ssh.options, through an ssh config it writes for the run (ssh -F, including your own ~/.ssh/config and /etc/ssh/ssh_config). colmena: deployment.targetHost with ProxyJump in ssh_config; deploy-rs: sshOpts [\"-J\", …]; nixos-rebuild: NIX_SSHOPTS=\"-J …\". A ProxyJump=[user@]host[:port] in ssh.options (one hop) is taken as the jump host of every host without one.","oneOf":[{"$ref":"#/definitions/jumpEndpoint"},{"$ref":"#/definitions/jump"}]},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"unixName":{"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"},"secret":{"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}},"hostSelector":{"description":"A host name, a glob over host names (\"web-*\", \"db-?\"), or @tag.","type":"string","pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"},"rollout":{"title":"ManifestRollout","description":"How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.","type":"object","additionalProperties":false,"properties":{"canary":{"description":"Hosts deployed first, alone, as a wave of their own: names, globs or @tags (one selector or a list). Only the selected ones count: a canary left out by --only or --exclude is not deployed, and the waves start at once.","type":["string","array"],"pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$","items":{"$ref":"#/definitions/hostSelector"},"default":[]},"waves":{"description":"The other hosts, in manifest order, in waves of this many: a number of hosts (2), or a percentage of them (\"25%\", rounded up, so 25% makes at most 4 waves). When absent, they form one wave.","type":["integer","string"],"minimum":1,"pattern":"^(100|[1-9][0-9]?)%$"},"pause":{"description":"Seconds to wait between waves (after the canary too); 0 = none. Ctrl-C during the pause stops the rollout.","type":"integer","minimum":0,"default":0},"onFailure":{"description":"When a wave fails: stop (start no later wave), or rollback (also switch the hosts of the failing wave that changed back to the generation they ran before, so they end rolled-back).","enum":["stop","rollback"],"default":"stop"}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FleetManifest","description":"fleet.yaml: how each machine of a NixOS fleet is reached and deployed. The configurations themselves live in the flake as nixosConfigurations.<host>.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"flake":{"description":"The flake holding nixosConfigurations.<host> for every host: a path relative to this manifest (\".\", \"./nix\", \"~/src/infra\"), an absolute path, or a flake reference with a scheme (\"github:owner/repo\", \"git+https://…\", \"path:./nix\"). A registry name needs the \"flake:\" scheme (\"flake:infra\"). No \"#attribute\": fleet picks the attribute per host.","$ref":"#/definitions/flakeRef","default":"."},"parallel":{"description":"How many hosts are deployed at once. 0 means no limit.","type":"integer","minimum":0,"default":10},"evalLimit":{"description":"How many hosts one evaluator (`nix eval`, then one `nix build` of its derivations) takes. When absent, fleet chooses from the free memory (about 512 MiB per host) and, when there are at least as many hosts as evalJobs, cuts the hosts into at least evalJobs chunks so that every evaluator has one. --eval-limit overrides it.","type":"integer","minimum":1},"evalJobs":{"description":"How many evaluators (chunks of at most evalLimit hosts) run at once; an evaluator hands on each host as soon as it has evaluated it, and that host is built and deployed while the evaluators go on. The evaluators share the free memory. When absent: the number of cores of the machine fleet runs on. --eval-jobs overrides it.","type":"integer","minimum":1},"rebuildFlavour":{"description":"Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: \"ng\" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), \"bash\" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or \"auto\": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value), and with no nixos-rebuild on PATH activate as \"bash\" (fleet's own activation needs none); an answer that is neither is an error, never a guess. \"ng\" without a nixos-rebuild on PATH is an error. --rebuild-flavour overrides it.","enum":["auto","ng","bash"],"default":"auto"},"copyTimeout":{"description":"Seconds a closure copy to a host may go without progress (nix prints a line per store path it copies) before fleet kills it; a copy is tried 3 times, then the host fails with nothing activated.","type":"integer","minimum":1,"default":300},"activationTimeout":{"description":"Seconds an activation (nixos-rebuild, or switch-to-configuration on the target) may take before fleet stops it and fails the host; a live one's rollback watchdog then decides, as after any failed activation.","type":"integer","minimum":1,"default":3600},"rollout":{"$ref":"#/definitions/rollout"},"commands":{"$ref":"#/definitions/commands"},"ssh":{"$ref":"#/definitions/ssh"},"defaults":{"description":"Host fields applied to every host. A host's own field replaces the default; the mappings keys, bootstrap and rollback are merged one level deep (a host's keys.push replaces only keys.push). Lists such as tags, hostKey and healthChecks are replaced, not concatenated. target cannot be a default.","$ref":"#/definitions/host"},"hosts":{"description":"The machines, by name. The name is the attribute in nixosConfigurations and, unless target says otherwise, the address ssh connects to. When parallelism is limited, hosts start in the order they are evaluated: in manifest order within a chunk, and chunks are cut in manifest order (with evalJobs: 1, manifest order); with a rollout, in the order of its waves, canary first.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/host"},"default":{}}},"definitions":{"safeWord":{"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"nonEmptyString":{"description":"A string that is not empty.","type":"string","minLength":1},"path":{"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"},"absolutePath":{"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"},"flakeRef":{"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"},"endpoint":{"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},"jumpEndpoint":{"description":"[user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).","type":"string","pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},"jump":{"title":"ManifestJump","description":"A jump host: [user@]host[:port], or an object with its own pinned key and identity.","type":["string","object"],"pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$","additionalProperties":false,"required":["target"],"properties":{"target":{"description":"[user@]host[:port] of the jump host.","$ref":"#/definitions/jumpEndpoint"},"hostKey":{"description":"The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"identityFile":{"description":"The ssh identity for the jump host (default: the host's identityFile).","$ref":"#/definitions/path"}}},"publicKey":{"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},"sshOption":{"description":"An ssh option written Key=Value, passed as `-o Key=Value`.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*=[^\\u0000\\r\\n]+$"},"seconds":{"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1},"argv":{"description":"A command as a non-empty list of words; no shell is involved.","type":"array","minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"commands":{"title":"ManifestCommands","description":"The commands fleet runs for each tool, as argv prefixes, so that a tool can come from elsewhere: [\"nix\", \"run\", \"nixpkgs#nixos-rebuild\", \"--\"].","type":"object","additionalProperties":false,"properties":{"nix":{"description":"Command for nix (build, copy, eval).","$ref":"#/definitions/argv","default":["nix"]},"nixosRebuild":{"description":"Command for nixos-rebuild (deploy).","$ref":"#/definitions/argv","default":["nixos-rebuild"]},"nixosAnywhere":{"description":"Command for nixos-anywhere (bootstrap).","$ref":"#/definitions/argv","default":["nixos-anywhere"]},"nixosInstall":{"description":"Command for nixos-install (installing onto a mounted disk).","$ref":"#/definitions/argv","default":["nixos-install"]}}},"ssh":{"title":"ManifestSsh","description":"How fleet runs ssh for every host.","type":"object","additionalProperties":false,"properties":{"options":{"description":"Extra ssh options for every connection, each Key=Value and passed as `-o Key=Value` (also to nix and nixos-rebuild through NIX_SSHOPTS). fleet's host-key options come first and win; these override fleet's connection defaults (ConnectTimeout, ServerAliveInterval, ServerAliveCountMax). A KexAlgorithms=… here (or in your ssh configuration) is used as it is on every connection: fleet then never moves curve25519 first (docs/safety.md, \"ssh connections per host\").","type":"array","items":{"$ref":"#/definitions/sshOption"},"default":[]}}},"host":{"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"jump":{"description":"A jump host (bastion) the host is reached through, for every connection fleet and Nix open to it (the copy included): [user@]host[:port], or {target, hostKey, identityFile} to pin the jump host's key and choose its identity. fleet gives the jump hop its own settings (BatchMode, strict host keys, timeouts, the identity), which ssh does not pass to a ProxyJump given in ssh.options, through an ssh config it writes for the run (ssh -F, including your own ~/.ssh/config and /etc/ssh/ssh_config). colmena: deployment.targetHost with ProxyJump in ssh_config; deploy-rs: sshOpts [\"-J\", …]; nixos-rebuild: NIX_SSHOPTS=\"-J …\". A ProxyJump=[user@]host[:port] in ssh.options (one hop) is taken as the jump host of every host without one.","$ref":"#/definitions/jump"},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}},"keys":{"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}},"bootstrap":{"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}},"diskEncryptionKey":{"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}},"generateHardwareConfig":{"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}},"rollback":{"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}},"unixName":{"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"},"secret":{"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}},"hostSelector":{"description":"A host name, a glob over host names (\"web-*\", \"db-?\"), or @tag.","type":"string","pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$"},"rollout":{"title":"ManifestRollout","description":"How `fleet apply` rolls a change out: the canary hosts first, alone, then the rest in waves; a wave starts only when every host of the one before ended changed or unchanged (its health checks passed). When a wave fails, no later wave starts: their hosts end skipped, naming the cause. Without rollout, every selected host is deployed at once (up to parallel). --canary, --waves, --pause and --on-failure override these fields; --no-rollout ignores them.","type":"object","additionalProperties":false,"properties":{"canary":{"description":"Hosts deployed first, alone, as a wave of their own: names, globs or @tags (one selector or a list). Only the selected ones count: a canary left out by --only or --exclude is not deployed, and the waves start at once.","type":["string","array"],"pattern":"^@?[A-Za-z0-9*?][A-Za-z0-9._*?-]*$","items":{"$ref":"#/definitions/hostSelector"},"default":[]},"waves":{"description":"The other hosts, in manifest order, in waves of this many: a number of hosts (2), or a percentage of them (\"25%\", rounded up, so 25% makes at most 4 waves). When absent, they form one wave.","type":["integer","string"],"minimum":1,"pattern":"^(100|[1-9][0-9]?)%$"},"pause":{"description":"Seconds to wait between waves (after the canary too); 0 = none. Ctrl-C during the pause stops the rollout.","type":"integer","minimum":0,"default":0},"onFailure":{"description":"When a wave fails: stop (start no later wave), or rollback (also switch the hosts of the failing wave that changed back to the generation they ran before, so they end rolled-back).","enum":["stop","rollback"],"default":"stop"}}},"healthCheck":{"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}}}};
 const schema12 = {"description":"A flake path or reference, without \"#attribute\". No NUL or line breaks.","type":"string","pattern":"^[^#\\u0000\\r\\n]+$"};
 const schema22 = {"description":"Letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
 const func2 = Object.prototype.hasOwnProperty;
@@ -374,24 +374,23 @@ validate20.errors = vErrors;
 return errors === 0;
 }
 
-const schema20 = {"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"jump":{"description":"A jump host (bastion) the host is reached through, for every connection fleet and Nix open to it (the copy included): [user@]host[:port], or {target, hostKey, identityFile} to pin the jump host's key and choose its identity. fleet gives the jump hop its own settings (BatchMode, strict host keys, timeouts, the identity), which ssh does not pass to a ProxyJump given in ssh.options, through an ssh config it writes for the run (ssh -F, including your own ~/.ssh/config and /etc/ssh/ssh_config). colmena: deployment.targetHost with ProxyJump in ssh_config; deploy-rs: sshOpts [\"-J\", …]; nixos-rebuild: NIX_SSHOPTS=\"-J …\". A ProxyJump=[user@]host[:port] in ssh.options (one hop) is taken as the jump host of every host without one.","oneOf":[{"$ref":"#/definitions/jumpEndpoint"},{"$ref":"#/definitions/jump"}]},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}};
+const schema20 = {"title":"ManifestHost","description":"One machine: how to reach it and how to deploy it.","type":"object","additionalProperties":false,"properties":{"target":{"description":"Where the host is reached: [user@]host[:port], or \"local\" for the machine fleet runs on (no ssh). Defaults to the host's name.","$ref":"#/definitions/endpoint"},"user":{"description":"ssh user. Anyone but root deploys through sudo on the target. A user written in target wins over a default; a host's own user must agree with its target.","$ref":"#/definitions/safeWord","default":"root"},"port":{"description":"ssh port. A port written in target wins over a default; a host's own port must agree with its target.","type":"integer","minimum":1,"maximum":65535,"default":22},"identityFile":{"description":"Private key ssh authenticates with (ssh -i).","$ref":"#/definitions/path"},"hostKey":{"description":"The host's public SSH host key(s), pinned: ssh refuses any other, and your own known_hosts is not consulted for this host. One key or a list of keys. Without hostKey (and without a key policy that pushes the host key), ssh checks the host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"jump":{"description":"A jump host (bastion) the host is reached through, for every connection fleet and Nix open to it (the copy included): [user@]host[:port], or {target, hostKey, identityFile} to pin the jump host's key and choose its identity. fleet gives the jump hop its own settings (BatchMode, strict host keys, timeouts, the identity), which ssh does not pass to a ProxyJump given in ssh.options, through an ssh config it writes for the run (ssh -F, including your own ~/.ssh/config and /etc/ssh/ssh_config). colmena: deployment.targetHost with ProxyJump in ssh_config; deploy-rs: sshOpts [\"-J\", …]; nixos-rebuild: NIX_SSHOPTS=\"-J …\". A ProxyJump=[user@]host[:port] in ssh.options (one hop) is taken as the jump host of every host without one.","$ref":"#/definitions/jump"},"trustOnFirstUse":{"description":"Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.","type":"boolean","default":false},"mode":{"description":"What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).","enum":["switch","boot","test","dry-activate"],"default":"switch"},"specialisation":{"description":"Activate this specialisation of the built system (<system>/specialisation/<name>, NixOS's specialisation.<name>) instead of the system itself, in switch and test mode: nixos-rebuild's --specialisation/-c, nh's --specialisation/-s (--specialisation on fleet apply overrides it). The system itself stays the boot default (boot and dry-activate use it, as nixos-rebuild does). Checked to exist on the target before anything is activated; fleet status compares the live system with it.","$ref":"#/definitions/safeWord"},"buildHost":{"description":"Where the system is built: \"local\" (this machine), the name of a host in this manifest (reached the way that host is), or [user@]host[:port].","$ref":"#/definitions/endpoint","default":"local"},"tags":{"description":"Labels for selecting hosts (fleet apply --tag homelab).","type":"array","uniqueItems":true,"items":{"$ref":"#/definitions/safeWord"},"default":[]},"keys":{"$ref":"#/definitions/keys"},"bootstrap":{"$ref":"#/definitions/bootstrap"},"rollback":{"$ref":"#/definitions/rollback"},"healthChecks":{"description":"Commands run on the target after a live activation (switch, test), once the fresh connection is confirmed; a host succeeds only when all of them exit 0, and fleet check runs them too.","type":"array","items":{"$ref":"#/definitions/healthCheck"},"default":[]},"secrets":{"description":"Secret files fleet uploads to the host at deploy time (colmena's deployment.keys), by name: read on this machine at run time from a command, a file or an environment variable, sent over ssh's stdin, never through the Nix store, an argv or a log. A host's secrets are merged with those in defaults by name: a host's entry replaces the default entry of the same name whole.","type":"object","propertyNames":{"$ref":"#/definitions/safeWord"},"additionalProperties":{"$ref":"#/definitions/secret"},"default":{}},"tolerateUnitFailures":{"description":"Count an activation in which some systemd units failed (switch-to-configuration exit 4) as a success.","type":"boolean","default":false}}};
 const schema21 = {"title":"ManifestEndpoint","description":"\"local\", or [user@]host[:port] where host is a name, an IPv4 address or a bracketed IPv6 address (\"[2001:db8::1]:2222\"); an IPv6 address without a port may be written bare.","type":"string","pattern":"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"};
 const schema23 = {"description":"A file or directory on this machine: absolute, starting with \"~/\" (the home directory), or relative to the manifest's directory. No NUL or line breaks.","type":"string","pattern":"^[^\\u0000\\r\\n]+$"};
 const schema24 = {"description":"An SSH public key as in known_hosts without the host part: \"<type> <base64>\", optionally followed by a comment, e.g. \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…\".","type":"string","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"};
-const schema25 = {"description":"[user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).","type":"string","pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern5 = new RegExp("^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$", "u");
 const pattern7 = new RegExp("^[^\\u0000\\r\\n]+$", "u");
 const pattern8 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$", "u");
+const schema25 = {"title":"ManifestJump","description":"A jump host: [user@]host[:port], or an object with its own pinned key and identity.","type":["string","object"],"pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$","additionalProperties":false,"required":["target"],"properties":{"target":{"description":"[user@]host[:port] of the jump host.","$ref":"#/definitions/jumpEndpoint"},"hostKey":{"description":"The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"identityFile":{"description":"The ssh identity for the jump host (default: the host's identityFile).","$ref":"#/definitions/path"}}};
+const schema26 = {"description":"[user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).","type":"string","pattern":"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"};
 const pattern10 = new RegExp("^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$", "u");
-const schema26 = {"title":"ManifestJump","description":"A jump host with its own pinned key and identity.","type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"description":"[user@]host[:port] of the jump host.","$ref":"#/definitions/jumpEndpoint"},"hostKey":{"description":"The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.","type":["string","array"],"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$","minItems":1,"items":{"$ref":"#/definitions/publicKey"}},"identityFile":{"description":"The ssh identity for the jump host (default: the host's identityFile).","$ref":"#/definitions/path"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.target === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema26.required,parentSchema:schema26,data};
+if((typeof data !== "string") && (!(data && typeof data == "object" && !Array.isArray(data)))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema25.type},message:"must be string,object",schema:schema25.type,parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -400,9 +399,9 @@ vErrors.push(err0);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((key0 === "target") || (key0 === "hostKey")) || (key0 === "identityFile"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data};
+if(typeof data === "string"){
+if(!pattern10.test(data)){
+const err1 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},message:"must match pattern \""+"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"+"\"",schema:"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$",parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -412,11 +411,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.target !== undefined){
-let data0 = data.target;
-if(typeof data0 === "string"){
-if(!pattern10.test(data0)){
-const err2 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/jumpEndpoint/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},message:"must match pattern \""+"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"+"\"",schema:"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$",parentSchema:schema25,data:data0};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.target === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema25.required,parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -425,9 +422,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/jumpEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.type,parentSchema:schema25,data:data0};
+for(const key0 in data){
+if(!(((key0 === "target") || (key0 === "hostKey")) || (key0 === "identityFile"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -437,10 +434,11 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.hostKey !== undefined){
-let data1 = data.hostKey;
-if((typeof data1 !== "string") && (!(Array.isArray(data1)))){
-const err4 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/type",keyword:"type",params:{type: schema26.properties.hostKey.type},message:"must be string,array",schema:schema26.properties.hostKey.type,parentSchema:schema26.properties.hostKey,data:data1};
+if(data.target !== undefined){
+let data0 = data.target;
+if(typeof data0 === "string"){
+if(!pattern10.test(data0)){
+const err4 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/jumpEndpoint/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},message:"must match pattern \""+"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"+"\"",schema:"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$",parentSchema:schema26,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -449,9 +447,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(typeof data1 === "string"){
-if(!pattern8.test(data1)){
-const err5 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema26.properties.hostKey,data:data1};
+}
+else {
+const err5 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/jumpEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.type,parentSchema:schema26,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -461,9 +459,10 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(Array.isArray(data1)){
-if(data1.length < 1){
-const err6 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema26.properties.hostKey,data:data1};
+if(data.hostKey !== undefined){
+let data1 = data.hostKey;
+if((typeof data1 !== "string") && (!(Array.isArray(data1)))){
+const err6 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/type",keyword:"type",params:{type: schema25.properties.hostKey.type},message:"must be string,array",schema:schema25.properties.hostKey.type,parentSchema:schema25.properties.hostKey,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -472,12 +471,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-const len0 = data1.length;
-for(let i0=0; i0<len0; i0++){
-let data2 = data1[i0];
-if(typeof data2 === "string"){
-if(!pattern8.test(data2)){
-const err7 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema24,data:data2};
+if(typeof data1 === "string"){
+if(!pattern8.test(data1)){
+const err7 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema25.properties.hostKey,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -487,8 +483,9 @@ vErrors.push(err7);
 errors++;
 }
 }
-else {
-const err8 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2};
+if(Array.isArray(data1)){
+if(data1.length < 1){
+const err8 = {instancePath:instancePath+"/hostKey",schemaPath:"#/properties/hostKey/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema25.properties.hostKey,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -497,14 +494,12 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-}
-}
-if(data.identityFile !== undefined){
-let data3 = data.identityFile;
-if(typeof data3 === "string"){
-if(!pattern7.test(data3)){
-const err9 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data3};
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(typeof data2 === "string"){
+if(!pattern8.test(data2)){
+const err9 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,2}( [^\\u0000\\r\\n]*)?$",parentSchema:schema24,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -515,7 +510,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data3};
+const err10 = {instancePath:instancePath+"/hostKey/" + i0,schemaPath:"#/definitions/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -526,8 +521,12 @@ errors++;
 }
 }
 }
-else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data};
+}
+if(data.identityFile !== undefined){
+let data3 = data.identityFile;
+if(typeof data3 === "string"){
+if(!pattern7.test(data3)){
+const err11 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000\\r\\n]+$"},message:"must match pattern \""+"^[^\\u0000\\r\\n]+$"+"\"",schema:"^[^\\u0000\\r\\n]+$",parentSchema:schema23,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -536,12 +535,25 @@ vErrors.push(err11);
 }
 errors++;
 }
+}
+else {
+const err12 = {instancePath:instancePath+"/identityFile",schemaPath:"#/definitions/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data3};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
 validate23.errors = vErrors;
 return errors === 0;
 }
 
-const schema33 = {"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}};
-const schema38 = {"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"};
+const schema32 = {"title":"ManifestKeys","description":"Secret keys fleet puts on the host: its SSH host key (so it keeps its identity across reinstalls) and an agenix identity. Without keys, fleet pushes nothing.","type":"object","additionalProperties":false,"properties":{"push":{"description":"When keys are pushed: bootstrap (only with an install, through nixos-anywhere's extra files), always (also before every deploy when missing or different on the target), never.","enum":["bootstrap","always","never"],"default":"bootstrap"},"hostKeyFile":{"description":"Private ed25519 host key; its public half is <file>.pub.","$ref":"#/definitions/path"},"hostKeySearch":{"description":"Directories searched for <dir>/<host>/ssh_host_ed25519_key when hostKeyFile is not set. They need not exist when the manifest is validated.","type":"array","items":{"$ref":"#/definitions/path"},"default":[]},"generate":{"description":"Make an ed25519 host key when none is found, kept at hostKeyFile or <first hostKeySearch dir>/<host>/ssh_host_ed25519_key.","type":"boolean","default":false},"agenixKeyFile":{"description":"Private agenix (age/ssh) identity pushed beside the host key.","$ref":"#/definitions/path"},"agenixKeyName":{"description":"File name of the agenix identity in destination.","$ref":"#/definitions/safeWord","default":"global_ed25519"},"destination":{"description":"Directory on the target that receives the keys: /etc/ssh, or a persist root such as /persist/etc/ssh on impermanent hosts.","$ref":"#/definitions/absolutePath","default":"/etc/ssh"}}};
+const schema37 = {"description":"An absolute path on the target, starting with \"/\". No NUL or line breaks.","type":"string","pattern":"^/[^\\u0000\\r\\n]*$"};
 const pattern22 = new RegExp("^/[^\\u0000\\r\\n]*$", "u");
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -550,7 +562,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((((key0 === "push") || (key0 === "hostKeyFile")) || (key0 === "hostKeySearch")) || (key0 === "generate")) || (key0 === "agenixKeyFile")) || (key0 === "agenixKeyName")) || (key0 === "destination"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -563,7 +575,7 @@ errors++;
 if(data.push !== undefined){
 let data0 = data.push;
 if(!(((data0 === "bootstrap") || (data0 === "always")) || (data0 === "never"))){
-const err1 = {instancePath:instancePath+"/push",schemaPath:"#/properties/push/enum",keyword:"enum",params:{allowedValues: schema33.properties.push.enum},message:"must be equal to one of the allowed values",schema:schema33.properties.push.enum,parentSchema:schema33.properties.push,data:data0};
+const err1 = {instancePath:instancePath+"/push",schemaPath:"#/properties/push/enum",keyword:"enum",params:{allowedValues: schema32.properties.push.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.push.enum,parentSchema:schema32.properties.push,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -629,7 +641,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/hostKeySearch",schemaPath:"#/properties/hostKeySearch/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.hostKeySearch.type,parentSchema:schema33.properties.hostKeySearch,data:data2};
+const err6 = {instancePath:instancePath+"/hostKeySearch",schemaPath:"#/properties/hostKeySearch/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.hostKeySearch.type,parentSchema:schema32.properties.hostKeySearch,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -642,7 +654,7 @@ errors++;
 if(data.generate !== undefined){
 let data4 = data.generate;
 if(typeof data4 !== "boolean"){
-const err7 = {instancePath:instancePath+"/generate",schemaPath:"#/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.generate.type,parentSchema:schema33.properties.generate,data:data4};
+const err7 = {instancePath:instancePath+"/generate",schemaPath:"#/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.generate.type,parentSchema:schema32.properties.generate,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -706,7 +718,7 @@ if(data.destination !== undefined){
 let data7 = data.destination;
 if(typeof data7 === "string"){
 if(!pattern22.test(data7)){
-const err12 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema38,data:data7};
+const err12 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema37,data:data7};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -717,7 +729,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data7};
+const err13 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -729,7 +741,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -742,16 +754,16 @@ validate25.errors = vErrors;
 return errors === 0;
 }
 
-const schema39 = {"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}};
-const schema46 = {"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1};
-const schema41 = {"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}};
+const schema38 = {"title":"ManifestBootstrap","description":"The host may be installed with nixos-anywhere and disko when a probe proves it is not NixOS yet (a host that answers as NixOS is never wiped). true or {} means with the defaults below; false turns off a bootstrap given in defaults.","type":["boolean","object"],"additionalProperties":false,"properties":{"noDiskoDeps":{"description":"Build the disko script without its dependencies (nixos-anywhere --no-disko-deps), for targets with little RAM (about 1 GB).","type":"boolean","default":false},"noReboot":{"description":"Do not reboot into the new system after installing (nixos-anywhere --no-reboot).","type":"boolean","default":false},"debug":{"description":"Run nixos-anywhere with --debug.","type":"boolean","default":false},"phases":{"description":"nixos-anywhere --phases. kexec is off by default: list it to boot an installer first.","type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["disko","install","reboot","kexec"]},"default":["disko","install","reboot"]},"extraFiles":{"description":"Directory copied to / of the new system (nixos-anywhere --extra-files).","$ref":"#/definitions/path"},"diskEncryptionKeys":{"description":"Keys copied to the installer for disk encryption (nixos-anywhere --disk-encryption-keys REMOTE LOCAL).","type":"array","items":{"$ref":"#/definitions/diskEncryptionKey"},"default":[]},"generateHardwareConfig":{"$ref":"#/definitions/generateHardwareConfig"},"waitTimeout":{"description":"Seconds to wait for the installed system to answer after the reboot.","$ref":"#/definitions/seconds","default":300}}};
+const schema45 = {"description":"A whole number of seconds, at least 1.","type":"integer","minimum":1};
+const schema40 = {"title":"ManifestDiskEncryptionKey","description":"One disk encryption key for the installer.","type":"object","additionalProperties":false,"required":["remote","local"],"properties":{"remote":{"description":"Where the key is placed on the installer, e.g. /tmp/disk.key.","$ref":"#/definitions/absolutePath"},"local":{"description":"The key file on this machine.","$ref":"#/definitions/path"}}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.remote === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "remote"},message:"must have required property '"+"remote"+"'",schema:schema41.required,parentSchema:schema41,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "remote"},message:"must have required property '"+"remote"+"'",schema:schema40.required,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -761,7 +773,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.local === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "local"},message:"must have required property '"+"local"+"'",schema:schema41.required,parentSchema:schema41,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "local"},message:"must have required property '"+"local"+"'",schema:schema40.required,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -772,7 +784,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "remote") || (key0 === "local"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema41,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -786,7 +798,7 @@ if(data.remote !== undefined){
 let data0 = data.remote;
 if(typeof data0 === "string"){
 if(!pattern22.test(data0)){
-const err3 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema38,data:data0};
+const err3 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema37,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -797,7 +809,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0};
+const err4 = {instancePath:instancePath+"/remote",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -834,7 +846,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.type,parentSchema:schema41,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema40.type,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -847,14 +859,14 @@ validate28.errors = vErrors;
 return errors === 0;
 }
 
-const schema44 = {"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}};
+const schema43 = {"title":"ManifestGenerateHardwareConfig","description":"Generate the hardware configuration during the install (nixos-anywhere --generate-hardware-config BACKEND PATH).","type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"description":"Generator run on the target.","enum":["nixos-facter","nixos-generate-config"]},"path":{"description":"File written on this machine, e.g. ./hosts/vps/facter.json.","$ref":"#/definitions/path"}}};
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.backend === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "backend"},message:"must have required property '"+"backend"+"'",schema:schema44.required,parentSchema:schema44,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "backend"},message:"must have required property '"+"backend"+"'",schema:schema43.required,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -864,7 +876,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.path === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema44.required,parentSchema:schema44,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema43.required,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -875,7 +887,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "backend") || (key0 === "path"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema44,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -888,7 +900,7 @@ errors++;
 if(data.backend !== undefined){
 let data0 = data.backend;
 if(!((data0 === "nixos-facter") || (data0 === "nixos-generate-config"))){
-const err3 = {instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/enum",keyword:"enum",params:{allowedValues: schema44.properties.backend.enum},message:"must be equal to one of the allowed values",schema:schema44.properties.backend.enum,parentSchema:schema44.properties.backend,data:data0};
+const err3 = {instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/enum",keyword:"enum",params:{allowedValues: schema43.properties.backend.enum},message:"must be equal to one of the allowed values",schema:schema43.properties.backend.enum,parentSchema:schema43.properties.backend,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -925,7 +937,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema43.type,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -943,7 +955,7 @@ function validate27(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if((typeof data !== "boolean") && (!(data && typeof data == "object" && !Array.isArray(data)))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema39.type},message:"must be boolean,object",schema:schema39.type,parentSchema:schema39,data};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema38.type},message:"must be boolean,object",schema:schema38.type,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -955,7 +967,7 @@ errors++;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((((key0 === "noDiskoDeps") || (key0 === "noReboot")) || (key0 === "debug")) || (key0 === "phases")) || (key0 === "extraFiles")) || (key0 === "diskEncryptionKeys")) || (key0 === "generateHardwareConfig")) || (key0 === "waitTimeout"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -968,7 +980,7 @@ errors++;
 if(data.noDiskoDeps !== undefined){
 let data0 = data.noDiskoDeps;
 if(typeof data0 !== "boolean"){
-const err2 = {instancePath:instancePath+"/noDiskoDeps",schemaPath:"#/properties/noDiskoDeps/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.noDiskoDeps.type,parentSchema:schema39.properties.noDiskoDeps,data:data0};
+const err2 = {instancePath:instancePath+"/noDiskoDeps",schemaPath:"#/properties/noDiskoDeps/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.noDiskoDeps.type,parentSchema:schema38.properties.noDiskoDeps,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -981,7 +993,7 @@ errors++;
 if(data.noReboot !== undefined){
 let data1 = data.noReboot;
 if(typeof data1 !== "boolean"){
-const err3 = {instancePath:instancePath+"/noReboot",schemaPath:"#/properties/noReboot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.noReboot.type,parentSchema:schema39.properties.noReboot,data:data1};
+const err3 = {instancePath:instancePath+"/noReboot",schemaPath:"#/properties/noReboot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.noReboot.type,parentSchema:schema38.properties.noReboot,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -994,7 +1006,7 @@ errors++;
 if(data.debug !== undefined){
 let data2 = data.debug;
 if(typeof data2 !== "boolean"){
-const err4 = {instancePath:instancePath+"/debug",schemaPath:"#/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema39.properties.debug.type,parentSchema:schema39.properties.debug,data:data2};
+const err4 = {instancePath:instancePath+"/debug",schemaPath:"#/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.debug.type,parentSchema:schema38.properties.debug,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1008,7 +1020,7 @@ if(data.phases !== undefined){
 let data3 = data.phases;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err5 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema39.properties.phases,data:data3};
+const err5 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema38.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1021,7 +1033,7 @@ const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(!((((data4 === "disko") || (data4 === "install")) || (data4 === "reboot")) || (data4 === "kexec"))){
-const err6 = {instancePath:instancePath+"/phases/" + i0,schemaPath:"#/properties/phases/items/enum",keyword:"enum",params:{allowedValues: schema39.properties.phases.items.enum},message:"must be equal to one of the allowed values",schema:schema39.properties.phases.items.enum,parentSchema:schema39.properties.phases.items,data:data4};
+const err6 = {instancePath:instancePath+"/phases/" + i0,schemaPath:"#/properties/phases/items/enum",keyword:"enum",params:{allowedValues: schema38.properties.phases.items.enum},message:"must be equal to one of the allowed values",schema:schema38.properties.phases.items.enum,parentSchema:schema38.properties.phases.items,data:data4};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1038,7 +1050,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(data3[i1], data3[j0])){
-const err7 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema39.properties.phases,data:data3};
+const err7 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema38.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1053,7 +1065,7 @@ break outer0;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema39.properties.phases.type,parentSchema:schema39.properties.phases,data:data3};
+const err8 = {instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.phases.type,parentSchema:schema38.properties.phases,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1100,7 +1112,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/diskEncryptionKeys",schemaPath:"#/properties/diskEncryptionKeys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema39.properties.diskEncryptionKeys.type,parentSchema:schema39.properties.diskEncryptionKeys,data:data6};
+const err11 = {instancePath:instancePath+"/diskEncryptionKeys",schemaPath:"#/properties/diskEncryptionKeys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.diskEncryptionKeys.type,parentSchema:schema38.properties.diskEncryptionKeys,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1119,7 +1131,7 @@ errors = vErrors.length;
 if(data.waitTimeout !== undefined){
 let data9 = data.waitTimeout;
 if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err12 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.type,parentSchema:schema46,data:data9};
+const err12 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data9};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1130,7 +1142,7 @@ errors++;
 }
 if((typeof data9 == "number") && (isFinite(data9))){
 if(data9 < 1 || isNaN(data9)){
-const err13 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46,data:data9};
+const err13 = {instancePath:instancePath+"/waitTimeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema45,data:data9};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1146,7 +1158,7 @@ validate27.errors = vErrors;
 return errors === 0;
 }
 
-const schema47 = {"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}};
+const schema46 = {"title":"ManifestRollback","description":"The watchdog armed on the target before a live activation (switch, test): unless fleet confirms over a brand-new ssh connection in time, the target switches back to its previous generation on its own.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Arm the watchdog. boot and dry-activate never arm it.","type":"boolean","default":true},"timeout":{"description":"Seconds from arming the watchdog (just before activation) until the target rolls back unless confirmed; must exceed the activation time plus a new ssh connection.","$ref":"#/definitions/seconds","default":90}}};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1154,7 +1166,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "enabled") || (key0 === "timeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema47,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1167,7 +1179,7 @@ errors++;
 if(data.enabled !== undefined){
 let data0 = data.enabled;
 if(typeof data0 !== "boolean"){
-const err1 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema47.properties.enabled.type,parentSchema:schema47.properties.enabled,data:data0};
+const err1 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema46.properties.enabled.type,parentSchema:schema46.properties.enabled,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1180,7 +1192,7 @@ errors++;
 if(data.timeout !== undefined){
 let data1 = data.timeout;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err2 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.type,parentSchema:schema46,data:data1};
+const err2 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1191,7 +1203,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46,data:data1};
+const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema45,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1204,7 +1216,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema47.type,parentSchema:schema47,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1217,14 +1229,14 @@ validate33.errors = vErrors;
 return errors === 0;
 }
 
-const schema49 = {"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}};
+const schema48 = {"title":"ManifestHealthCheck","description":"A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.","type":"object","additionalProperties":false,"required":["name","command"],"properties":{"name":{"description":"Shown in progress and reports.","$ref":"#/definitions/nonEmptyString"},"command":{"description":"A list of words run as is, or one string run with sh -c.","type":["string","array"],"minLength":1,"minItems":1,"items":{"$ref":"#/definitions/nonEmptyString"}},"timeout":{"description":"Seconds before the check counts as failed.","$ref":"#/definitions/seconds","default":30}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema49.required,parentSchema:schema49,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema48.required,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1234,7 +1246,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.command === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema49.required,parentSchema:schema49,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema48.required,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1245,7 +1257,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "name") || (key0 === "command")) || (key0 === "timeout"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1283,7 +1295,7 @@ errors++;
 if(data.command !== undefined){
 let data1 = data.command;
 if((typeof data1 !== "string") && (!(Array.isArray(data1)))){
-const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema49.properties.command.type},message:"must be string,array",schema:schema49.properties.command.type,parentSchema:schema49.properties.command,data:data1};
+const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema48.properties.command.type},message:"must be string,array",schema:schema48.properties.command.type,parentSchema:schema48.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1294,7 +1306,7 @@ errors++;
 }
 if(typeof data1 === "string"){
 if(func3(data1) < 1){
-const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.command,data:data1};
+const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema48.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1306,7 +1318,7 @@ errors++;
 }
 if(Array.isArray(data1)){
 if(data1.length < 1){
-const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema49.properties.command,data:data1};
+const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema48.properties.command,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1346,7 +1358,7 @@ errors++;
 if(data.timeout !== undefined){
 let data3 = data.timeout;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.type,parentSchema:schema46,data:data3};
+const err10 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data3};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1357,7 +1369,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 1 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46,data:data3};
+const err11 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema45,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1370,7 +1382,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1383,8 +1395,8 @@ validate35.errors = vErrors;
 return errors === 0;
 }
 
-const schema54 = {"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}};
-const schema57 = {"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"};
+const schema53 = {"title":"ManifestSecret","description":"One secret file: where its content comes from (exactly one of command, file, env), where it goes on the target, with which owner, group and mode, and when it is uploaded. The content is read once per run, kept in memory only, and compared with the target's copy through a keyed digest: an unchanged secret is not uploaded again.","type":"object","additionalProperties":false,"properties":{"command":{"description":"A command run on this machine (no shell); its standard output, byte for byte, is the secret, e.g. [pass, show, infra/grafana]. A non-zero exit fails the host before anything on it changes.","$ref":"#/definitions/argv"},"file":{"description":"A file on this machine (relative to the manifest's directory) whose content is the secret.","$ref":"#/definitions/path"},"env":{"description":"An environment variable of the fleet process whose value is the secret; unset fails the host.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"destination":{"description":"Absolute path of the file on the target. Default /run/keys/<name> (a tmpfs on NixOS: empty after a reboot, see fleet status and fleet push-secrets). A missing parent directory is created (root, 0755).","$ref":"#/definitions/absolutePath"},"owner":{"description":"User owning the file on the target. It must exist when the secret is uploaded: for a user the new system creates, use upload: after-activation.","$ref":"#/definitions/unixName","default":"root"},"group":{"description":"Group of the file on the target.","$ref":"#/definitions/unixName","default":"root"},"mode":{"description":"Permissions of the file, in octal.","type":"string","pattern":"^0?[0-7]{3}$","default":"0400"},"upload":{"description":"before-activation: uploaded before the new system is activated (it can use the secret at once); after-activation: after it is activated and verified (for an owner the new system creates). In dry-activate mode nothing is uploaded.","enum":["before-activation","after-activation"],"default":"before-activation"}}};
+const schema56 = {"description":"A user or group name on the target: a letter or \"_\", then letters, digits, \"_\", \".\" or \"-\".","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]*$"};
 const pattern29 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern31 = new RegExp("^[A-Za-z_][A-Za-z0-9_.-]*$", "u");
 const pattern33 = new RegExp("^0?[0-7]{3}$", "u");
@@ -1395,7 +1407,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((((key0 === "command") || (key0 === "file")) || (key0 === "env")) || (key0 === "destination")) || (key0 === "owner")) || (key0 === "group")) || (key0 === "mode")) || (key0 === "upload"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema54,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema53,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1440,7 +1452,7 @@ if(data.env !== undefined){
 let data2 = data.env;
 if(typeof data2 === "string"){
 if(!pattern29.test(data2)){
-const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema54.properties.env,data:data2};
+const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema53.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1451,7 +1463,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.env.type,parentSchema:schema54.properties.env,data:data2};
+const err4 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema53.properties.env.type,parentSchema:schema53.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1465,7 +1477,7 @@ if(data.destination !== undefined){
 let data3 = data.destination;
 if(typeof data3 === "string"){
 if(!pattern22.test(data3)){
-const err5 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema38,data:data3};
+const err5 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000\\r\\n]*$"},message:"must match pattern \""+"^/[^\\u0000\\r\\n]*$"+"\"",schema:"^/[^\\u0000\\r\\n]*$",parentSchema:schema37,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1476,7 +1488,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data3};
+const err6 = {instancePath:instancePath+"/destination",schemaPath:"#/definitions/absolutePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1490,7 +1502,7 @@ if(data.owner !== undefined){
 let data4 = data.owner;
 if(typeof data4 === "string"){
 if(!pattern31.test(data4)){
-const err7 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema57,data:data4};
+const err7 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema56,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1501,7 +1513,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.type,parentSchema:schema57,data:data4};
+const err8 = {instancePath:instancePath+"/owner",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.type,parentSchema:schema56,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1515,7 +1527,7 @@ if(data.group !== undefined){
 let data5 = data.group;
 if(typeof data5 === "string"){
 if(!pattern31.test(data5)){
-const err9 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema57,data:data5};
+const err9 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_.-]*$",parentSchema:schema56,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1526,7 +1538,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.type,parentSchema:schema57,data:data5};
+const err10 = {instancePath:instancePath+"/group",schemaPath:"#/definitions/unixName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.type,parentSchema:schema56,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1540,7 +1552,7 @@ if(data.mode !== undefined){
 let data6 = data.mode;
 if(typeof data6 === "string"){
 if(!pattern33.test(data6)){
-const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3}$"},message:"must match pattern \""+"^0?[0-7]{3}$"+"\"",schema:"^0?[0-7]{3}$",parentSchema:schema54.properties.mode,data:data6};
+const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3}$"},message:"must match pattern \""+"^0?[0-7]{3}$"+"\"",schema:"^0?[0-7]{3}$",parentSchema:schema53.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1551,7 +1563,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.mode.type,parentSchema:schema54.properties.mode,data:data6};
+const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema53.properties.mode.type,parentSchema:schema53.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1564,7 +1576,7 @@ errors++;
 if(data.upload !== undefined){
 let data7 = data.upload;
 if(!((data7 === "before-activation") || (data7 === "after-activation"))){
-const err13 = {instancePath:instancePath+"/upload",schemaPath:"#/properties/upload/enum",keyword:"enum",params:{allowedValues: schema54.properties.upload.enum},message:"must be equal to one of the allowed values",schema:schema54.properties.upload.enum,parentSchema:schema54.properties.upload,data:data7};
+const err13 = {instancePath:instancePath+"/upload",schemaPath:"#/properties/upload/enum",keyword:"enum",params:{allowedValues: schema53.properties.upload.enum},message:"must be equal to one of the allowed values",schema:schema53.properties.upload.enum,parentSchema:schema53.properties.upload,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1576,7 +1588,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema53.type,parentSchema:schema53,data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1780,14 +1792,15 @@ errors++;
 }
 }
 if(data.jump !== undefined){
-let data6 = data.jump;
-const _errs19 = errors;
-let valid7 = false;
-let passing0 = null;
-const _errs20 = errors;
-if(typeof data6 === "string"){
-if(!pattern10.test(data6)){
-const err15 = {instancePath:instancePath+"/jump",schemaPath:"#/definitions/jumpEndpoint/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"},message:"must match pattern \""+"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"+"\"",schema:"^([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$",parentSchema:schema25,data:data6};
+if(!(validate23(data.jump, {instancePath:instancePath+"/jump",parentData:data,parentDataProperty:"jump",rootData}))){
+vErrors = appendErrors(vErrors, validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.trustOnFirstUse !== undefined){
+let data7 = data.trustOnFirstUse;
+if(typeof data7 !== "boolean"){
+const err15 = {instancePath:instancePath+"/trustOnFirstUse",schemaPath:"#/properties/trustOnFirstUse/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.trustOnFirstUse.type,parentSchema:schema20.properties.trustOnFirstUse,data:data7};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1797,8 +1810,10 @@ vErrors.push(err15);
 errors++;
 }
 }
-else {
-const err16 = {instancePath:instancePath+"/jump",schemaPath:"#/definitions/jumpEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.type,parentSchema:schema25,data:data6};
+if(data.mode !== undefined){
+let data8 = data.mode;
+if(!((((data8 === "switch") || (data8 === "boot")) || (data8 === "test")) || (data8 === "dry-activate"))){
+const err16 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema20.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema20.properties.mode.enum,parentSchema:schema20.properties.mode,data:data8};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1807,29 +1822,12 @@ vErrors.push(err16);
 }
 errors++;
 }
-var _valid0 = _errs20 === errors;
-if(_valid0){
-valid7 = true;
-passing0 = 0;
 }
-const _errs23 = errors;
-if(!(validate23(data6, {instancePath:instancePath+"/jump",parentData:data,parentDataProperty:"jump",rootData}))){
-vErrors = appendErrors(vErrors, validate23.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs23 === errors;
-if(_valid0 && valid7){
-valid7 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid7 = true;
-passing0 = 1;
-}
-}
-if(!valid7){
-const err17 = {instancePath:instancePath+"/jump",schemaPath:"#/properties/jump/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema20.properties.jump.oneOf,parentSchema:schema20.properties.jump,data:data6};
+if(data.specialisation !== undefined){
+let data9 = data.specialisation;
+if(typeof data9 === "string"){
+if(!pattern6.test(data9)){
+const err17 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1838,22 +1836,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-else {
-errors = _errs19;
-if(vErrors !== null){
-if(_errs19){
-vErrors.length = _errs19;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data.trustOnFirstUse !== undefined){
-let data7 = data.trustOnFirstUse;
-if(typeof data7 !== "boolean"){
-const err18 = {instancePath:instancePath+"/trustOnFirstUse",schemaPath:"#/properties/trustOnFirstUse/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.trustOnFirstUse.type,parentSchema:schema20.properties.trustOnFirstUse,data:data7};
+const err18 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data9};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1863,10 +1848,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data8 = data.mode;
-if(!((((data8 === "switch") || (data8 === "boot")) || (data8 === "test")) || (data8 === "dry-activate"))){
-const err19 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema20.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema20.properties.mode.enum,parentSchema:schema20.properties.mode,data:data8};
+if(data.buildHost !== undefined){
+let data10 = data.buildHost;
+if(typeof data10 === "string"){
+if(!pattern5.test(data10)){
+const err19 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema21,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1876,52 +1862,13 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.specialisation !== undefined){
-let data9 = data.specialisation;
-if(typeof data9 === "string"){
-if(!pattern6.test(data9)){
-const err20 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data9};
+else {
+const err20 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
 else {
 vErrors.push(err20);
-}
-errors++;
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/specialisation",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data9};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-if(data.buildHost !== undefined){
-let data10 = data.buildHost;
-if(typeof data10 === "string"){
-if(!pattern5.test(data10)){
-const err22 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/pattern",keyword:"pattern",params:{pattern: "^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"},message:"must match pattern \""+"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$"+"\"",schema:"^(local|([A-Za-z0-9][A-Za-z0-9._-]*@)?([A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\\](:[0-9]+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))$",parentSchema:schema21,data:data10};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-}
-else {
-const err23 = {instancePath:instancePath+"/buildHost",schemaPath:"#/definitions/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data10};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
 }
 errors++;
 }
@@ -1934,23 +1881,23 @@ for(let i1=0; i1<len1; i1++){
 let data12 = data11[i1];
 if(typeof data12 === "string"){
 if(!pattern6.test(data12)){
-const err24 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data12};
+const err21 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:data12};
 if(vErrors === null){
-vErrors = [err24];
+vErrors = [err21];
 }
 else {
-vErrors.push(err24);
+vErrors.push(err21);
 }
 errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data12};
+const err22 = {instancePath:instancePath+"/tags/" + i1,schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data12};
 if(vErrors === null){
-vErrors = [err25];
+vErrors = [err22];
 }
 else {
-vErrors.push(err25);
+vErrors.push(err22);
 }
 errors++;
 }
@@ -1962,12 +1909,12 @@ outer0:
 for(;i2--;){
 for(j0 = i2; j0--;){
 if(func0(data11[i2], data11[j0])){
-const err26 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema20.properties.tags,data:data11};
+const err23 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema20.properties.tags,data:data11};
 if(vErrors === null){
-vErrors = [err26];
+vErrors = [err23];
 }
 else {
-vErrors.push(err26);
+vErrors.push(err23);
 }
 errors++;
 break outer0;
@@ -1977,12 +1924,12 @@ break outer0;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.tags.type,parentSchema:schema20.properties.tags,data:data11};
+const err24 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.tags.type,parentSchema:schema20.properties.tags,data:data11};
 if(vErrors === null){
-vErrors = [err27];
+vErrors = [err24];
 }
 else {
-vErrors.push(err27);
+vErrors.push(err24);
 }
 errors++;
 }
@@ -2017,12 +1964,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.healthChecks.type,parentSchema:schema20.properties.healthChecks,data:data16};
+const err25 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.properties.healthChecks.type,parentSchema:schema20.properties.healthChecks,data:data16};
 if(vErrors === null){
-vErrors = [err28];
+vErrors = [err25];
 }
 else {
-vErrors.push(err28);
+vErrors.push(err25);
 }
 errors++;
 }
@@ -2031,37 +1978,37 @@ if(data.secrets !== undefined){
 let data18 = data.secrets;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 for(const key1 in data18){
-const _errs46 = errors;
+const _errs41 = errors;
 if(typeof key1 === "string"){
 if(!pattern6.test(key1)){
-const err29 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:key1,propertyName:key1};
+const err26 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
-vErrors = [err29];
+vErrors = [err26];
 }
 else {
-vErrors.push(err29);
+vErrors.push(err26);
 }
 errors++;
 }
 }
 else {
-const err30 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:key1,propertyName:key1};
+const err27 = {instancePath:instancePath+"/secrets",schemaPath:"#/definitions/safeWord/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:key1,propertyName:key1};
 if(vErrors === null){
-vErrors = [err30];
+vErrors = [err27];
 }
 else {
-vErrors.push(err30);
+vErrors.push(err27);
 }
 errors++;
 }
-var valid17 = _errs46 === errors;
-if(!valid17){
-const err31 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema20.properties.secrets.propertyNames,parentSchema:schema20.properties.secrets,data:data18};
+var valid15 = _errs41 === errors;
+if(!valid15){
+const err28 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema20.properties.secrets.propertyNames,parentSchema:schema20.properties.secrets,data:data18};
 if(vErrors === null){
-vErrors = [err31];
+vErrors = [err28];
 }
 else {
-vErrors.push(err31);
+vErrors.push(err28);
 }
 errors++;
 }
@@ -2074,12 +2021,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.secrets.type,parentSchema:schema20.properties.secrets,data:data18};
+const err29 = {instancePath:instancePath+"/secrets",schemaPath:"#/properties/secrets/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.secrets.type,parentSchema:schema20.properties.secrets,data:data18};
 if(vErrors === null){
-vErrors = [err32];
+vErrors = [err29];
 }
 else {
-vErrors.push(err32);
+vErrors.push(err29);
 }
 errors++;
 }
@@ -2087,24 +2034,24 @@ errors++;
 if(data.tolerateUnitFailures !== undefined){
 let data20 = data.tolerateUnitFailures;
 if(typeof data20 !== "boolean"){
-const err33 = {instancePath:instancePath+"/tolerateUnitFailures",schemaPath:"#/properties/tolerateUnitFailures/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.tolerateUnitFailures.type,parentSchema:schema20.properties.tolerateUnitFailures,data:data20};
+const err30 = {instancePath:instancePath+"/tolerateUnitFailures",schemaPath:"#/properties/tolerateUnitFailures/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema20.properties.tolerateUnitFailures.type,parentSchema:schema20.properties.tolerateUnitFailures,data:data20};
 if(vErrors === null){
-vErrors = [err33];
+vErrors = [err30];
 }
 else {
-vErrors.push(err33);
+vErrors.push(err30);
 }
 errors++;
 }
 }
 }
 else {
-const err34 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.type,parentSchema:schema20,data};
+const err31 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.type,parentSchema:schema20,data};
 if(vErrors === null){
-vErrors = [err34];
+vErrors = [err31];
 }
 else {
-vErrors.push(err34);
+vErrors.push(err31);
 }
 errors++;
 }
