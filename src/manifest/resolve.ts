@@ -179,7 +179,9 @@ export function resolveInventory(
     }
     const hostKeys = resolveHostKeys(pick('hostKey'), report);
     const jumpPicked = pick('jump') ?? proxyJump;
-    const jump = jumpPicked && target ? resolveJump(jumpPicked, target, identityFile, localPath, report, once) : undefined;
+    const resolvedJump = jumpPicked && target ? resolveJump(jumpPicked, target, identityFile, localPath, report, once) : undefined;
+    // The jump host itself, when it is one of the hosts, is reached directly.
+    const jump = resolvedJump && !sameAddress(target, resolvedJump.endpoint) ? resolvedJump : undefined;
     if (jump && host.bootstrap !== undefined && host.bootstrap !== false) {
       report(
         ['hosts', name, 'bootstrap'],
@@ -217,6 +219,13 @@ export function resolveInventory(
     });
   }
 
+  // A jump host that is a host of the manifest is checked against that host's pinned keys, unless
+  // the jump gives its own.
+  for (const spec of hosts) {
+    if (!spec.jump || spec.jump.hostKeys.length > 0) continue;
+    const pinned = hosts.find((other) => sameAddress(other.target, spec.jump!.endpoint) && other.hostKeys.length > 0);
+    if (pinned) spec.jump = { ...spec.jump, hostKeys: [...pinned.hostKeys] };
+  }
   // A ProxyJump taken as the hosts' jump host is not passed on as it is (see above).
   const sshOptions = [...(top('ssh')?.options ?? [])].filter((_, i) => i !== proxyJumpAt);
   givenOptions.forEach((option, i) => {
@@ -348,6 +357,11 @@ function resolveTarget(
   const user = host.user ?? defaults.user ?? BUILTIN.user;
   const port = host.port ?? defaults.port ?? BUILTIN.port;
   return toEndpoint(endpoint, user, port);
+}
+
+/** Whether an endpoint is the same address and port as an ssh endpoint (users aside). */
+function sameAddress(endpoint: Endpoint | undefined, other: Endpoint): boolean {
+  return endpoint?.kind === 'ssh' && other.kind === 'ssh' && endpoint.host === other.host && endpoint.port === other.port;
 }
 
 /**

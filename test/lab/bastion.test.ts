@@ -108,6 +108,24 @@ describe('a host behind a jump host (lab)', () => {
     expect(exec.code, exec.stdout + exec.stderr).toBe(0);
   });
 
+  it('takes a ProxyJump in ssh.options the same way, the bastion (a host of the manifest) pinned and reached directly', async () => {
+    lab.setRevision(3);
+    const wanted = await lab.toplevels(['bastion', 'inner']);
+    const innerFrom = logLength(lab, 'inner');
+    const viaOptions = writeLabManifest(lab, join(dir, 'options'), [{ name: 'bastion' }, { name: 'inner', extra: { target: `root@[${innerSide}]` } }], {
+      ssh: { options: [`ProxyJump=root@${lab.host('bastion').address}`] },
+    });
+    const plan = await runFleet(lab, ['plan', '-f', viaOptions]);
+    expect(plan.stdout).toMatch(new RegExp(`host bastion  switch on root@${lab.host('bastion').address.replace(/\./g, '\\.')}\n`));
+    expect(plan.stdout).toMatch(/host inner  switch on root@\S+ via root@/);
+    const run = await runFleet(lab, ['apply', '-f', viaOptions]);
+    expect(run.stderr).toBe('');
+    expect(run.code, run.stdout).toBe(0);
+    expect(lab.currentSystem('bastion')).toBe(wanted.bastion);
+    expect(lab.currentSystem('inner')).toBe(wanted.inner);
+    expect(new Set(acceptedFrom(lab, 'inner', innerFrom))).toEqual(new Set([bastionSide]));
+  });
+
   it('fails clearly, and alone, when the jump host\'s key is not the pinned one', async () => {
     const wrong = writeLabManifest(lab, join(dir, 'wrong'), [
       {

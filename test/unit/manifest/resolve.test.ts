@@ -105,6 +105,14 @@ describe('built-in defaults', () => {
         return (error as Error).message;
       }
     };
+    // The jump host as a host of its own: reached directly, and its pinned key is the jump's.
+    const withBastion = parse(
+      yaml('version: 1', 'ssh: { options: ["ProxyJump=ops@gw:2200"] }', 'hosts:', `  gw: { target: "root@gw:2200", hostKey: "${key}" }`, '  inner: { target: "root@[fd00::2]" }'),
+    );
+    expect(withBastion.hosts.map((h) => [h.name, h.jump])).toEqual([
+      ['gw', undefined],
+      ['inner', { endpoint: { kind: 'ssh', user: 'ops', host: 'gw', port: 2200 }, hostKeys: [key] }],
+    ]);
     expect(problems(yaml('version: 1', 'ssh: { options: ["ProxyJump=a,b"] }', 'hosts:', '  h: {}'))).toMatch(
       /ssh\.options\[0\] ProxyJump "a,b": fleet takes one jump host/,
     );
