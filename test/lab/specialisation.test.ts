@@ -6,7 +6,8 @@ import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type Lab } from './lab.js';
+import { spawnSync } from 'node:child_process';
+import { labBinDir, startLab, type Lab } from './lab.js';
 import { hostOf, readReport, runFleet, writeLabManifest } from './fleet-harness.js';
 
 interface StatusJson {
@@ -112,6 +113,17 @@ describe('specialisations (lab)', () => {
     const bad = await fleet(['plan', '-f', manifest, '--specialisation', '../etc']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^fleet: --specialisation must be a specialisation name/);
+  });
+
+  it('the bash nixos-rebuild stand-in refuses --specialisation with boot before anything, as the real one', () => {
+    const before = lab.generations('lab').length;
+    const run = spawnSync(join(labBinDir, 'nixos-rebuild'), ['boot', '--specialisation', 'gaming', '--flake', `${lab.flakeDir}#lab`, '--target-host', `root@${lab.host('lab').address}`, '--fast'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...lab.env, FLEET_LAB_REBUILD_FLAVOUR: 'bash' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('error: ‘--specialisation’ can only be used with ‘switch’ and ‘test’\n');
+    expect(lab.generations('lab').length).toBe(before);
   });
 
   it('passes --specialisation to nixos-rebuild-ng, which activates it (test mode: the boot default stays)', async () => {
