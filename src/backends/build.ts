@@ -57,7 +57,7 @@ export interface BuildOptions {
 }
 
 /** What one evaluation said of each host: `{ host: { toplevel: { drv, out }, diskoScript?: … } }`. */
-export type Evaluated = Record<string, Partial<Record<'toplevel' | 'diskoScript', { drv: string; out: string }>>>;
+export type Evaluated = Record<string, Partial<Record<'toplevel' | 'diskoScript' | 'specialisation', { drv: string; out: string }>>>;
 
 function hostsOf(attributes: readonly BuildAttribute[]): string[] {
   return [...new Set(attributes.map((a) => a.host))];
@@ -352,6 +352,8 @@ export async function runBuildStage(
       const entry: HostBuild = { toplevel: '' };
       for (const a of outputs) {
         const out = evaluated[host]![a.output]!.out;
+        // The build stage builds toplevels and disko scripts only (a specialisation is in its toplevel).
+        if (a.output === 'specialisation') continue;
         if (a.output === 'toplevel') entry.toplevel = out;
         else entry.diskoScript = out;
         callbacks.onBuilt(host, a.output, out);

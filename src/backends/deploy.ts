@@ -13,15 +13,19 @@ export function activationVerdict(exitCode: number | null, signal: string | null
   return { kind: 'failed', exitCode, signal };
 }
 
-/** The system a mode must leave in place: live system, boot default, or both. */
-export function isDeployed(mode: string, facts: { current: string; profile: string }, toplevel: string): boolean {
+/**
+ * The system a mode must leave in place: live system, boot default, or both. `live` is what must
+ * run live: the toplevel itself, or the store path of its specialisation (the boot default stays
+ * the toplevel).
+ */
+export function isDeployed(mode: string, facts: { current: string; profile: string }, toplevel: string, live: string = toplevel): boolean {
   switch (mode) {
     case 'switch':
-      return facts.current === toplevel && facts.profile === toplevel;
+      return facts.current === live && facts.profile === toplevel;
     case 'boot':
       return facts.profile === toplevel;
     case 'test':
-      return facts.current === toplevel;
+      return facts.current === live;
     default:
       return false; // dry-activate never counts as deployed: it always runs (and changes nothing)
   }

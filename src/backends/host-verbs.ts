@@ -17,6 +17,7 @@ import {
   type HostPlan,
   type PlannedCommand,
   type PlannedHealthCheck,
+  type PlannedSpecialisation,
   type SecretUpload,
   type WatchedActivation,
   pushSecretsInput,
@@ -217,6 +218,27 @@ export class HostVerbs extends OperatingVerbs {
     const result = await this.run('diff', command, { timeoutMs: DIFF_TIMEOUT_MS, quietStdout: true });
     if (result.exitCode !== 0) throw this.failure('diff', result, 'listing the closures on the target');
     return diffClosures(parseClosureListing(result.stdout, this.name));
+  }
+
+  /**
+   * Finds the specialisation in the built system on the target (its closure is there), before
+   * anything is armed or activated: the store path the host then runs live, or a HostError naming
+   * the host, the step, the specialisation and the ones the system has.
+   */
+  async findSpecialisation(planned: PlannedSpecialisation): Promise<string> {
+    const result = await this.run('deploy', planned.find, { timeoutMs: PUSH_TIMEOUT_MS, quietStdout: true });
+    if (result.exitCode !== 0) throw this.failure('deploy', result, `finding specialisation ${planned.name} (nothing was activated)`);
+    const answer = new Map(result.stdout.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const));
+    const path = answer.get('specialisation');
+    if (path?.startsWith('/')) return path;
+    const available = answer.get('available')?.trim();
+    throw new HostError(
+      this.name,
+      'deploy',
+      `specialisation ${planned.name} not found in ${this.build.toplevel} (no specialisation/${planned.name}/bin/switch-to-configuration); nothing was activated`,
+      tailLines(result),
+      available ? `the built system has: ${available.split(/\s+/).join(', ')}` : 'the built system has no specialisations: check specialisation.<name> in its configuration, or the name',
+    );
   }
 
   /** Arms the rollback watchdog on the target before a live activation, by its own call. */

@@ -23,3 +23,4 @@ export * from './closure-diff.js';
 export * from './result-roots.js';
 export * from './cache-push.js';
 export * from './sudo-password.js';
+export { writeJumpConfigs } from './jump-config.js';

@@ -1,7 +1,7 @@
 // fleet status: what the flake wants per host (evaluation only) and the verdict against what the host runs.
 import { tailLines, type Exec } from '../exec/index.js';
 import type { Mode, ToolCommands } from '../manifest/inventory.js';
-import { buildAttributes, nixEvalCommand, resolveArgv, type EvalCacheState } from '../plan/index.js';
+import { buildAttributes, nixEvalCommand, resolveArgv, specialisationAttribute, type EvalCacheState } from '../plan/index.js';
 import { keepEvaluation } from './eval-cache.js';
 import type { HistoryRecord } from './history.js';
 import type { ProbeFacts } from './probe.js';
@@ -47,11 +47,12 @@ export interface HostSecrets {
 
 /**
  * The verdict from the probe's facts and the wanted system. A host in `test` mode only needs the
- * wanted system live; every other mode needs it live and as the boot default.
+ * wanted system live; every other mode needs it live and as the boot default. `wantedLive` is what
+ * must run live when that is a specialisation of the wanted system (which stays the boot default).
  */
-export function statusVerdict(facts: ProbeFacts, wanted: string, mode: Mode): Exclude<StatusVerdict, 'unreachable' | 'error'> {
+export function statusVerdict(facts: ProbeFacts, wanted: string, mode: Mode, wantedLive: string = wanted): Exclude<StatusVerdict, 'unreachable' | 'error'> {
   if (!facts.nixos && facts.current === '') return 'not-installed';
-  const live = facts.current === wanted;
+  const live = facts.current === wantedLive;
   const boots = facts.profile === wanted;
   if (live && (boots || mode === 'test')) return 'up-to-date';
   if (boots && !live) return 'pending-reboot';
@@ -75,6 +76,8 @@ export function statusExitCode(
 /** Result of evaluating the wanted systems: a store path per host, or why not. */
 export interface WantedSystems {
   paths: Map<string, string>;
+  /** The toplevel of the specialisation a host runs live, for hosts that have one. */
+  live: Map<string, string>;
   errors: Map<string, string>;
 }
 
@@ -90,10 +93,15 @@ export async function evaluateWantedSystems(
   exec: Exec,
   signal?: AbortSignal,
   evaluation: { impure?: boolean; cache?: EvalCacheState } = {},
+  specialisations: ReadonlyMap<string, string> = new Map(),
 ): Promise<WantedSystems> {
-  const result: WantedSystems = { paths: new Map(), errors: new Map() };
+  const result: WantedSystems = { paths: new Map(), live: new Map(), errors: new Map() };
+  const attributes = (host: string) => {
+    const name = specialisations.get(host);
+    return [...buildAttributes(flake, host, undefined), ...(name ? [specialisationAttribute(flake, host, name)] : [])];
+  };
   const evaluate = async (names: readonly string[]): Promise<string | Evaluated> => {
-    const command = nixEvalCommand(commands, flake, names.flatMap((h) => buildAttributes(flake, h, undefined)), evaluation.impure);
+    const command = nixEvalCommand(commands, flake, names.flatMap(attributes), evaluation.impure);
     const run = await exec({ argv: resolveArgv(command.argv, {}), signal, timeoutMs: 300_000 });
     if (run.exitCode !== 0) {
       const tail = tailLines({ stdout: '', stderr: evaluatorMessages(run.stderr) });
@@ -106,6 +114,8 @@ export async function evaluateWantedSystems(
     for (const host of names) {
       const outputs = typeof answer === 'string' ? undefined : answer[host];
       const out = outputs?.toplevel?.out;
+      const special = outputs?.specialisation?.out;
+      if (special) result.live.set(host, special);
       if (outputs) keepEvaluation(evaluation.cache, buildAttributes(flake, host, undefined), outputs);
       if (out) result.paths.set(host, out);
       else result.errors.set(host, typeof answer === 'string' ? answer : 'no toplevel in the evaluation');

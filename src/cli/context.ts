@@ -1,6 +1,6 @@
 // The "resolve" step of every command: find and load the manifest, probe local tools, build the plan.
 import { tmpdir } from 'node:os';
-import { execProcess, type Exec } from '../exec/index.js';
+import { execProcess, programIsMissing, type Exec } from '../exec/index.js';
 import { evalCacheDir, lookupEvalCache, withholdSecretEnvironment } from '../backends/index.js';
 import type { Inventory, Mode, ToolCommands } from '../manifest/inventory.js';
 import { loadManifest, resolveManifestPath } from '../manifest/index.js';
@@ -38,6 +38,8 @@ export interface ContextArgs {
   lockTimeout?: number;
   /** --rebuild-flavour; overrides the manifest's rebuildFlavour. */
   rebuildFlavour?: 'auto' | RebuildFlavour;
+  /** --specialisation; overrides each selected host's specialisation. */
+  specialisation?: string;
   /** Which steps run (apply: all). */
   scope?: Partial<StepScope>;
   /** Compare each host's live and built system first: fleet diff (report), apply --diff (show), --confirm. */
@@ -69,14 +71,18 @@ export async function loadInventory(file: string | undefined): Promise<Inventory
   return loadManifest(path, { env: process.env });
 }
 
+/** The installed nixos-rebuild's answer: which flavour it is, or that there is none to ask. */
+export type InstalledRebuild = RebuildFlavour | 'absent';
+
 /**
  * Asks the installed nixos-rebuild which it is, without side effects and without its help text
  * (the bash one's --help is `exec man nixos-rebuild`, which prints only "No manual entry" where no
  * man page is installed): `nixos-rebuild --store-path` with no value. nixos-rebuild-ng that has
  * the flag says argparse's `expected one argument`; one without it `unrecognized arguments`; the
- * bash one ``unknown option `--store-path'``. Anything else is an error, never a guess.
+ * bash one ``unknown option `--store-path'``; a program that cannot be started at all (exec's exit
+ * 127, ENOENT) is `absent`. Anything else is an error, never a guess.
  */
-export async function detectRebuildFlavour(commands: ToolCommands, exec: Exec = execProcess): Promise<RebuildFlavour> {
+export async function detectRebuildFlavour(commands: ToolCommands, exec: Exec = execProcess): Promise<InstalledRebuild> {
   const argv = [...commands.nixosRebuild, '--store-path'];
   const shown = argv.join(' ');
   const hint = 'set rebuildFlavour: ng or bash in fleet.yaml (bash: fleet activates the built system itself and needs no nixos-rebuild), or pass --rebuild-flavour';
@@ -88,11 +94,52 @@ export async function detectRebuildFlavour(commands: ToolCommands, exec: Exec = 
     throw new UsageError(`cannot tell which nixos-rebuild this is: \`${shown}\` could not run (${why})`, hint);
   }
   const text = `${result.stdout}\n${result.stderr}`;
+  if (result.exitCode === 127 && /\bENOENT\b/.test(result.stderr)) return 'absent';
   if (/argument --store-path: expected one argument/.test(text)) return 'ng';
   if (/unrecognized arguments:.*--store-path/.test(text)) return 'bash';
   if (/unknown option [`']--store-path'/.test(text)) return 'bash';
   const last = text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? 'no output';
   throw new UsageError(`cannot tell which nixos-rebuild this is: \`${shown}\` answered exit ${result.exitCode ?? result.signal}: ${last}`, hint);
+}
+
+/** Which flavour activates this run's systems, and why, in one line for `fleet plan`. */
+export interface RebuildChoice {
+  flavour: RebuildFlavour;
+  why: string;
+}
+
+const OWN_ACTIVATION = 'fleet activates the built systems itself (the target sequence of the bash nixos-rebuild)';
+
+/**
+ * The flavour for a run: as written (`rebuildFlavour`, --rebuild-flavour), or asked of the
+ * installed nixos-rebuild for `auto`. Without a nixos-rebuild on PATH, `auto` means fleet's own
+ * activation, which needs none; only an explicit `ng` without the tool is an error, here, so that
+ * `fleet plan` fails as `fleet apply` would. A run that activates nothing asks nothing.
+ */
+export async function chooseRebuildFlavour(
+  wanted: 'auto' | RebuildFlavour,
+  source: string,
+  deploys: boolean,
+  commands: ToolCommands,
+  exec: Exec = execProcess,
+  path: string | undefined = process.env.PATH,
+): Promise<RebuildChoice> {
+  const program = commands.nixosRebuild[0] ?? 'nixos-rebuild';
+  if (wanted === 'bash') return { flavour: 'bash', why: `${source} bash: ${OWN_ACTIVATION}` };
+  if (wanted === 'ng') {
+    if (deploys && programIsMissing(program, path)) {
+      throw new UsageError(
+        `${source} ng, but there is no ${program} on PATH to activate with`,
+        'install nixos-rebuild-ng (with --store-path), or set rebuildFlavour: auto or bash: fleet then activates the built systems itself and needs no nixos-rebuild',
+      );
+    }
+    return { flavour: 'ng', why: `${source} ng: ${program} --store-path activates the built systems` };
+  }
+  if (!deploys) return { flavour: 'bash', why: `${source} auto: nothing is activated, nixos-rebuild is not asked` };
+  const installed = programIsMissing(program, path) ? 'absent' : await detectRebuildFlavour(commands, exec);
+  if (installed === 'absent') return { flavour: 'bash', why: `${source} auto, and no ${program} on PATH: ${OWN_ACTIVATION}` };
+  if (installed === 'ng') return { flavour: 'ng', why: `${source} auto: ${program} is nixos-rebuild-ng with --store-path, which activates the built systems` };
+  return { flavour: 'bash', why: `${source} auto: ${program} has no --store-path (bash, or an older nixos-rebuild-ng): ${OWN_ACTIVATION}` };
 }
 
 /** `nix --version` of this machine, or '' when nix cannot be run here: asked once per run, by the plan. */
@@ -106,16 +153,18 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
   const inventory = await loadInventory(args.file);
   withholdSecretEnvironment(inventory.hosts.flatMap((h) => h.secrets.flatMap((s) => (s.source.kind === 'env' ? [s.source.name] : []))));
   const wanted = args.rebuildFlavour ?? inventory.rebuildFlavour;
+  const source = args.rebuildFlavour !== undefined ? '--rebuild-flavour' : 'rebuildFlavour:';
   const deploys = (args.activates ?? true) && !args.scope?.buildOnly && (args.scope?.steps ?? ['deploy']).includes('deploy');
-  const flavour: Promise<RebuildFlavour> = wanted !== 'auto' ? Promise.resolve(wanted) : deploys ? detectRebuildFlavour(inventory.commands, exec) : Promise.resolve('bash');
-  const nixVersion = detectNixVersion(inventory.commands, exec);
-  const [rebuildFlavour, version, provenance, evalCache] = await Promise.all([flavour, nixVersion, provenanceFor(inventory.flake, process.env, exec), evalCacheFor(args, inventory, nixVersion, exec)]);
+  const flavour = chooseRebuildFlavour(wanted, source, deploys, inventory.commands, exec);
+  const nixVersionAsked = detectNixVersion(inventory.commands, exec);
+  const [rebuild, nixVersion, provenance, evalCache] = await Promise.all([flavour, nixVersionAsked, provenanceFor(inventory.flake, process.env, exec), evalCacheFor(args, inventory, nixVersionAsked, exec)]);
   const evalLimit = args.evalLimit ?? inventory.evalLimit;
   const evalJobs = args.evalJobs ?? inventory.evalJobs ?? availableParallelism();
   const free = freemem();
   const plan = buildPlan(inventory, {
     selection: args.selection,
     modeOverride: args.modeOverride,
+    ...(args.specialisation ? { specialisationOverride: args.specialisation } : {}),
     parallel: args.parallel,
     evalLimit: evalLimit ?? evalLimitFromMemory(free, evalJobs),
     evalLimitSource: evalLimit === undefined ? 'memory' : 'given',
@@ -125,8 +174,9 @@ export async function planFromArgs(args: ContextArgs, exec: Exec = execProcess):
     failFast: args.failFast ?? false,
     allowBootstrap: args.allowBootstrap ?? false,
     paths: runPathsFor(inventory.manifestPath, tmpdir()),
-    rebuildFlavour,
-    nixVersion: version,
+    rebuildFlavour: rebuild.flavour,
+    rebuildFlavourChoice: rebuild.why,
+    nixVersion,
     localRoot: typeof process.getuid === 'function' ? process.getuid() === 0 : false,
     ...(args.askSudoPassword ? { askSudoPassword: true } : {}),
     connectTimeout: args.connectTimeout ?? 10,

@@ -111,3 +111,16 @@ export function rolloutFrom(args: RolloutArgs): RolloutOptions {
   if (args['on-failure'] !== undefined) options.onFailure = args['on-failure'];
   return options;
 }
+
+/**
+ * --specialisation NAME: a word as the manifest's `specialisation` allows (letters, digits, ".",
+ * "_", "-"), so that it is a name under <system>/specialisation and nothing else.
+ */
+export function specialisationFrom(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const name = String(value);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw new UsageError(`--specialisation must be a specialisation name: letters, digits, ".", "_" and "-", starting with a letter or digit (got ${JSON.stringify(name)})`);
+  }
+  return name;
+}

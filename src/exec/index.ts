@@ -69,31 +69,51 @@ function signalProcess(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Where `program` is on `path`, found once per run (`program` itself when not found, or when it has a `/`). */
-const programPaths = new Map<string, string>();
+/** Where `program` is on `path`, found once per run: see {@link lookUpProgram}. */
+const programPaths = new Map<string, string | null | undefined>();
+
+/**
+ * The one PATH search of fleet, as execvp goes: the executable file `program` names on `path`, or
+ * null when it certainly is not there (no such file in any directory; for a name with a `/`, not an
+ * executable file), or undefined when only the child can tell (a relative entry of `path`, which
+ * means the child's own working directory, comes before any match; or no PATH at all).
+ */
+export function lookUpProgram(program: string, path: string | undefined): string | null | undefined {
+  const executable = (file: string): boolean => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) return executable(program) ? program : null;
+  if (!path) return undefined;
+  const key = `${program}\0${path}`;
+  if (programPaths.has(key)) return programPaths.get(key);
+  let found: string | null | undefined = null;
+  for (const dir of path.split(':')) {
+    if (!dir.startsWith('/')) {
+      found = undefined;
+      break;
+    }
+    const candidate = join(dir, program);
+    if (executable(candidate)) {
+      found = candidate;
+      break;
+    }
+  }
+  programPaths.set(key, found);
+  return found;
+}
+
+/** True only when `program` is certainly not there to run (see {@link lookUpProgram}). */
+export function programIsMissing(program: string, path: string | undefined): boolean {
+  return lookUpProgram(program, path) === null;
+}
 
 function onPath(program: string, path: string | undefined): string {
-  if (program.includes('/') || !path) return program;
-  const key = `${program}\0${path}`;
-  let found = programPaths.get(key);
-  if (found === undefined) {
-    found = program;
-    for (const dir of path.split(':')) {
-      // A relative entry means the child's own working directory: leave that search to the child.
-      if (!dir.startsWith('/')) break;
-      const candidate = join(dir, program);
-      try {
-        accessSync(candidate, constants.X_OK);
-        if (!statSync(candidate).isFile()) continue;
-        found = candidate;
-        break;
-      } catch {
-        // Not here: the next directory, as execvp goes on.
-      }
-    }
-    programPaths.set(key, found);
-  }
-  return found;
+  return program.includes('/') ? program : (lookUpProgram(program, path) ?? program);
 }
 
 /**

@@ -12,6 +12,18 @@ export interface SshEndpoint {
   port: number;
 }
 
+/**
+ * A jump host (bastion) a host is reached through: every connection to the host goes through it,
+ * with fleet's own settings for the jump hop too.
+ */
+export interface JumpSpec {
+  endpoint: SshEndpoint;
+  /** Pinned public keys of the jump host (`<type> <base64>`); empty: the user's own known_hosts. */
+  hostKeys: string[];
+  /** Absolute path of the identity for the jump host (default: the host's). */
+  identityFile?: string;
+}
+
 /** The machine fleet runs on: no ssh. */
 export interface LocalEndpoint {
   kind: 'local';
@@ -123,11 +135,15 @@ export interface HostSpec {
   target: Endpoint;
   /** Absolute path of the ssh identity, if set. */
   identityFile?: string;
+  /** The jump host the host is reached through (ssh targets only). */
+  jump?: JumpSpec;
   /** Pinned public host keys, known_hosts style without the host part: `ssh-ed25519 AAAA…`. */
   hostKeys: string[];
   /** Accept an unknown host key on first contact (and print its fingerprint). */
   trustOnFirstUse: boolean;
   mode: Mode;
+  /** Activate `<system>/specialisation/<name>` in switch and test mode (the system stays the boot default). */
+  specialisation?: string;
   /** Where the system is built: this machine (`local`) or a remote builder; `local` when it builds on its target. */
   buildHost: Endpoint;
   /** `buildHost: target`: the derivations go to the target, which builds (and substitutes) them itself. */

@@ -8,6 +8,7 @@ import type {
   HealthCheck,
   HostSpec,
   Inventory,
+  JumpSpec,
   KeyPolicy,
   Mode,
   SecretSpec,
@@ -19,6 +20,7 @@ import type {
   FleetManifest,
   ManifestBootstrap,
   ManifestHost,
+  ManifestJump,
   ManifestKeys,
   ManifestSecret,
 } from './schema-types.js';
@@ -182,6 +184,12 @@ export function resolveInventory(
     return true;
   };
   const tofuFile = join(dirname(ctx.manifestPath), TOFU_KNOWN_HOSTS);
+  // A ProxyJump in ssh.options is every host's jump host (unless it has its own): ssh would not give
+  // the jump hop fleet's settings, so fleet reaches it as it reaches a `jump:`.
+  const givenOptions = top('ssh')?.options ?? [];
+  const proxyJumpAt = givenOptions.findIndex((o) => /^proxyjump[= ]/i.test(o) && !/^proxyjump[= ]\s*none$/i.test(o));
+  const proxyJump: Picked<string> | undefined =
+    proxyJumpAt === -1 ? undefined : { value: givenOptions[proxyJumpAt]!.replace(/^proxyjump[= ]\s*/i, ''), at: ['ssh', 'options', proxyJumpAt] };
   for (const name of usable) {
     const target = targets.get(name);
     const host = hostData.get(name)!;
@@ -212,6 +220,17 @@ export function resolveInventory(
       if (problem) report(tofu.at, `${formatPath(tofu.at)}: fleet keeps the keys it learns in ${showValue(tofuFile)}, which ${problem}`);
     }
     const hostKeys = resolveHostKeys(pick('hostKey'), report);
+    const jumpPicked = pick('jump') ?? proxyJump;
+    const resolvedJump = jumpPicked && target ? resolveJump(jumpPicked, target, identityFile, localPath, report, once) : undefined;
+    // The jump host itself, when it is one of the hosts, is reached directly.
+    const jump = resolvedJump && !sameAddress(target, resolvedJump.endpoint) ? resolvedJump : undefined;
+    if (jump && host.bootstrap !== undefined && host.bootstrap !== false) {
+      report(
+        ['hosts', name, 'bootstrap'],
+        `hosts.${name}: a host reached through a jump host cannot be bootstrapped: nixos-anywhere hands its ssh options to nix copy as one string split at spaces, which cannot carry the jump hop's settings`,
+        'key',
+      );
+    }
     const keys = resolveKeys(name, host, hostDefaults, localPath, report);
     const bootstrap = resolveBootstrap(name, host, hostDefaults, target, localPath, report);
     const healthChecks = resolveHealthChecks(pick('healthChecks'), report);
@@ -224,9 +243,11 @@ export function resolveInventory(
       name,
       target,
       ...(identityFile !== undefined ? { identityFile } : {}),
+      ...(jump ? { jump } : {}),
       hostKeys,
       trustOnFirstUse: pick('trustOnFirstUse')?.value ?? false,
       mode: pick('mode')?.value ?? BUILTIN.mode,
+      ...(pick('specialisation') ? { specialisation: pick('specialisation')!.value as string } : {}),
       buildHost,
       buildOnTarget,
       substitutes: pick('substitutes')?.value ?? BUILTIN.substitutes,
@@ -244,8 +265,16 @@ export function resolveInventory(
     });
   }
 
-  const sshOptions = [...(top('ssh')?.options ?? [])];
-  sshOptions.forEach((option, i) => {
+  // A jump host that is a host of the manifest is checked against that host's pinned keys, unless
+  // the jump gives its own.
+  for (const spec of hosts) {
+    if (!spec.jump || spec.jump.hostKeys.length > 0) continue;
+    const pinned = hosts.find((other) => sameAddress(other.target, spec.jump!.endpoint) && other.hostKeys.length > 0);
+    if (pinned) spec.jump = { ...spec.jump, hostKeys: [...pinned.hostKeys] };
+  }
+  // A ProxyJump taken as the hosts' jump host is not passed on as it is (see above).
+  const sshOptions = [...(top('ssh')?.options ?? [])].filter((_, i) => i !== proxyJumpAt);
+  givenOptions.forEach((option, i) => {
     const problem = sshOptionProblem(option);
     if (problem) report(['ssh', 'options', i], `${formatPath(['ssh', 'options', i])} ${showValue(option)} ${problem}`);
   });
@@ -392,6 +421,56 @@ function resolveTarget(
   const user = host.user ?? defaults.user ?? BUILTIN.user;
   const port = host.port ?? defaults.port ?? BUILTIN.port;
   return toEndpoint(endpoint, user, port);
+}
+
+/** Whether an endpoint is the same address and port as an ssh endpoint (users aside). */
+function sameAddress(endpoint: Endpoint | undefined, other: Endpoint): boolean {
+  return endpoint?.kind === 'ssh' && other.kind === 'ssh' && endpoint.host === other.host && endpoint.port === other.port;
+}
+
+/**
+ * A host's jump host: `[user@]host[:port]` (from `jump:` or ssh.options' ProxyJump), or {target,
+ * hostKey, identityFile}. One hop: a ProxyJump list (`a,b`) is refused. User and port default to
+ * the host's user and 22; the identity to the host's.
+ */
+function resolveJump(
+  picked: Picked<string | ManifestJump | undefined>,
+  target: Endpoint,
+  identityFile: string | undefined,
+  localPath: LocalPath,
+  report: Report,
+  once: (at: PathSegment[]) => boolean,
+): JumpSpec | undefined {
+  const fields: Exclude<ManifestJump, string> = typeof picked.value === 'object' ? picked.value : { target: picked.value ?? '' };
+  const at: PathSegment[] = typeof picked.value === 'object' ? [...picked.at, 'target'] : picked.at;
+  const fromOptions = picked.at[0] === 'ssh';
+  if (target.kind !== 'ssh') {
+    if (!fromOptions) report(picked.at, `${formatPath(picked.at)}: a host with target: local is not reached over ssh, so it has no jump host`);
+    return undefined;
+  }
+  const text = fields.target;
+  const where = fromOptions ? `${formatPath(at)} ProxyJump` : formatPath(at);
+  if (text.includes(',')) {
+    if (once(at)) report(at, `${where} ${showValue(text)}: fleet takes one jump host (a list of hops is not supported); reach the first hop from your ~/.ssh/config`);
+    return undefined;
+  }
+  const parsed = parseEndpoint(text.replace(/^ssh:\/\//, ''));
+  if (!parsed.ok || parsed.endpoint.kind !== 'ssh') {
+    if (once(at)) report(at, `${where} must be [user@]host[:port]: ${parsed.ok ? '"local" is not a jump host' : parsed.reason}`);
+    return undefined;
+  }
+  const keysPicked = typeof picked.value === 'object' && fields.hostKey !== undefined ? { value: fields.hostKey, at: [...picked.at, 'hostKey'] } : undefined;
+  const hostKeys = keysPicked && once(keysPicked.at) ? resolveHostKeys(keysPicked, report) : keysPicked ? resolveHostKeys(keysPicked, () => undefined) : [];
+  const jumpIdentity = fields.identityFile !== undefined ? localPath(fields.identityFile, [...picked.at, 'identityFile']) : identityFile;
+  if (fields.identityFile !== undefined && jumpIdentity !== undefined && once([...picked.at, 'identityFile'])) {
+    const problem = sshPathProblem(jumpIdentity, 'IdentityFile');
+    if (problem) report([...picked.at, 'identityFile'], `${formatPath([...picked.at, 'identityFile'])} ${showValue(fields.identityFile)} ${problem}`);
+  }
+  return {
+    endpoint: toEndpoint(parsed.endpoint, target.user, 22) as JumpSpec['endpoint'],
+    hostKeys,
+    ...(jumpIdentity !== undefined ? { identityFile: jumpIdentity } : {}),
+  };
 }
 
 /** buildHost: `local`, a host of this manifest (reached as that host is), or `[user@]host[:port]` (`target` is taken before). */

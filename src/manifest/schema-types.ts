@@ -40,6 +40,25 @@ export type SafeWord = string;
  */
 export type PublicKey = string;
 /**
+ * A jump host: [user@]host[:port], or an object with its own pinned key and identity.
+ */
+export type ManifestJump =
+  | string
+  | {
+      target: JumpEndpoint;
+      /**
+       * The jump host's public SSH host key(s), pinned in fleet's own known_hosts; without it, ssh checks the jump host strictly against your own known_hosts.
+       *
+       * @minItems 1
+       */
+      hostKey?: string | PublicKey[];
+      identityFile?: Path;
+    };
+/**
+ * [user@]host[:port] of a jump host, as a host's target is written (user default: the host's user; port default 22).
+ */
+export type JumpEndpoint = string;
+/**
  * An absolute path on the target, starting with "/". No NUL or line breaks.
  */
 export type AbsolutePath = string;
@@ -106,7 +125,7 @@ export interface FleetManifest {
    */
   evalJobs?: number;
   /**
-   * Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: "ng" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), "bash" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or "auto": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value); an answer that is neither is an error, never a guess. --rebuild-flavour overrides it.
+   * Which nixos-rebuild this machine has, and so how fleet activates a prebuilt system: "ng" (nixos-rebuild-ng with --store-path: fleet runs `nixos-rebuild <mode> --store-path <system> --target-host …`), "bash" (the bash nixos-rebuild, or a nixos-rebuild-ng without --store-path: fleet sets the system profile and runs switch-to-configuration on the target itself, as nixos-rebuild does, so no host is evaluated twice), or "auto": ask the installed nixos-rebuild with a side-effect-free `nixos-rebuild --store-path` (no value), and with no nixos-rebuild on PATH activate as "bash" (fleet's own activation needs none); an answer that is neither is an error, never a guess. "ng" without a nixos-rebuild on PATH is an error. --rebuild-flavour overrides it.
    */
   rebuildFlavour?: 'auto' | 'ng' | 'bash';
   /**
@@ -195,6 +214,7 @@ export interface ManifestHost {
    * @minItems 1
    */
   hostKey?: string | PublicKey[];
+  jump?: ManifestJump;
   /**
    * Accept an unknown host key on first contact (ssh StrictHostKeyChecking=accept-new), keep it in .fleet/known_hosts.tofu beside the manifest and print its fingerprint. Without this, a host is checked strictly: against the keys fleet knows (hostKey, or the host key its key policy pushes), else against your own known_hosts.
    */
@@ -203,6 +223,7 @@ export interface ManifestHost {
    * What activation does: switch (boot default and live now), boot (boot default only, applied on the next reboot), test (live now, not the boot default), dry-activate (print what would change).
    */
   mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
+  specialisation?: SafeWord;
   buildHost?: ManifestEndpoint;
   /**
    * Let the target fetch what its own binary caches (its nix.conf substituters) have while the closure is copied (nix copy --substitute-on-destination; nixos-anywhere without --no-substitute-on-destination); only what no cache has is uploaded from this machine, and a target whose cache is unreachable still gets everything uploaded. false: upload the whole missing closure from here (a target without a usable cache, or a fast link to it). --no-substitutes turns it off for a run.

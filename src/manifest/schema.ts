@@ -84,6 +84,8 @@ const PHRASES: Record<string, { one: string; many: string }> = {
   seconds: { one: 'a whole number of seconds, at least 1', many: 'whole numbers of seconds' },
   argv: { one: 'a non-empty list of non-empty strings', many: 'commands' },
   bootstrap: { one: 'true, false or a mapping', many: 'bootstrap settings' },
+  jump: { one: '[user@]host[:port] or a mapping with target (and hostKey, identityFile)', many: 'jump hosts' },
+  jumpEndpoint: { one: '[user@]host[:port]', many: 'jump hosts ([user@]host[:port])' },
   unixName: {
     one: 'a user or group name (a letter or "_", then letters, digits, "_", "." or "-")',
     many: 'user or group names',

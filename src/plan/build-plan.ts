@@ -1,8 +1,8 @@
 // buildPlan: inventory + options → Plan. Pure: no I/O, no clock, no environment.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Endpoint, Escalation, HostSpec, Inventory, Mode } from '../manifest/inventory.js';
-import type { SshSettings } from '../ssh/index.js';
+import type { Endpoint, Escalation, HostSpec, Inventory, JumpSpec, Mode } from '../manifest/inventory.js';
+import { jumpConfigFile, type JumpSettings, type SshSettings } from '../ssh/index.js';
 import {
   activateCommand,
   appendHistoryCommand,
@@ -28,6 +28,7 @@ import {
   rebuildCanEscalate,
   pushKeysCommand,
   pushSecretsCommand,
+  specialisationCommand,
 } from './commands.js';
 import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
@@ -43,6 +44,8 @@ export interface PlanOptions {
   selection: Selection;
   /** --switch/--boot/--test/--dry-activate for every selected host. */
   modeOverride?: Mode;
+  /** --specialisation for every selected host (switch and test). */
+  specialisationOverride?: string;
   /** --parallel; overrides the manifest. */
   parallel?: number;
   /** Hosts per evaluator at most (from --eval-limit, the manifest, or free memory). */
@@ -62,6 +65,8 @@ export interface PlanOptions {
   allowBootstrap: boolean;
   paths: RunPaths;
   rebuildFlavour: RebuildFlavour;
+  /** Why that flavour, in one line (see Plan.rebuildFlavourChoice). */
+  rebuildFlavourChoice?: string;
   /** `nix --version` of this machine ('' when unknown). */
   nixVersion: string;
   /** fleet runs as root (a local target then needs no sudo). */
@@ -135,7 +140,7 @@ export function hasPinnedKey(spec: Pick<HostSpec, 'hostKeys' | 'keys'>): boolean
 
 /** How fleet reaches a host over ssh, from its spec and the run's paths. */
 export function sshSettingsFor(
-  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean; pinned: boolean; escalation?: Escalation },
+  spec: { target: Endpoint; identityFile?: string; trustOnFirstUse: boolean; pinned: boolean; escalation?: Escalation; jump?: JumpSpec },
   inventory: Pick<Inventory, 'sshOptions'>,
   paths: RunPaths,
   connectTimeout: number,
@@ -150,7 +155,19 @@ export function sshSettingsFor(
     extraOptions: inventory.sshOptions,
     connectTimeout,
     ...(spec.escalation ? { escalation: spec.escalation } : {}),
+    ...(spec.jump ? { jump: jumpSettingsFor({ ...spec.jump, identityFile: spec.jump.identityFile ?? spec.identityFile }, paths, connectTimeout) } : {}),
   };
+}
+
+/** How fleet reaches a jump host: its pinned keys in fleet's known_hosts, its config in the run's directory. */
+function jumpSettingsFor(jump: JumpSpec, paths: RunPaths, connectTimeout: number): JumpSettings {
+  const settings = {
+    endpoint: jump.endpoint,
+    ...(jump.identityFile !== undefined ? { identityFile: jump.identityFile } : {}),
+    hostKeys: jump.hostKeys,
+    knownHostsFiles: jump.hostKeys.length > 0 ? [paths.knownHosts] : [],
+  };
+  return { ...settings, configFile: jumpConfigFile(paths.runtimeDir, settings, connectTimeout) };
 }
 
 /**
@@ -261,7 +278,7 @@ function substitutesFor(spec: HostSpec, options: PlanOptions): boolean {
 
 /** The closure copy to an ssh target whose system is built here (one built on its target is there already). */
 function closureCopy(spec: HostSpec, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory) {
-  return ssh && !spec.buildOnTarget ? copyClosureCommand(inventory.commands, ssh, substitutesFor(spec, options)) : undefined;
+  return ssh && !spec.buildOnTarget ? copyClosureCommand(inventory.commands, ssh, substitutesFor(spec, options), options.nixVersion) : undefined;
 }
 
 function diffStep(spec: HostSpec, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory): HostPlan['diff'] {
@@ -290,9 +307,36 @@ export function hostFlavour(escalation: Escalation | undefined, options: Pick<Pl
   return escalation && !rebuildCanEscalate(escalation) ? 'bash' : options.rebuildFlavour;
 }
 
-function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, options: PlanOptions, inventory: Inventory, escalation: Escalation | undefined): DeployStep['activation'] {
+/**
+ * The specialisation a mode activates: switch and test only. nixos-rebuild refuses --specialisation
+ * with boot (and dry-activate): the boot default is the system itself, whose boot entries hold its
+ * specialisations.
+ */
+export function liveSpecialisation(mode: Mode, name: string | undefined): string | undefined {
+  return mode === 'switch' || mode === 'test' ? name : undefined;
+}
+
+function activation(
+  spec: HostSpec,
+  mode: Mode,
+  ssh: SshSettings | undefined,
+  options: PlanOptions,
+  inventory: Inventory,
+  escalation: Escalation | undefined,
+  specialisation: string | undefined,
+): DeployStep['activation'] {
   const flavour = hostFlavour(escalation, options);
-  const activate = activateCommand({ commands: inventory.commands, flavour, mode, target: spec.target, ssh, localRoot: options.localRoot, substitutes: substitutesFor(spec, options), ...(escalation ? { escalation } : {}) });
+  const activate = activateCommand({
+    commands: inventory.commands,
+    flavour,
+    mode,
+    target: spec.target,
+    ssh,
+    localRoot: options.localRoot,
+    substitutes: substitutesFor(spec, options),
+    ...(escalation ? { escalation } : {}),
+    ...(specialisation ? { specialisation } : {}),
+  });
   const probe = (overrides: string[], purpose: string) => probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [] }, overrides, purpose);
   const live = mode === 'switch' || mode === 'test';
   if (live && ssh && spec.rollback.enabled) {
@@ -305,7 +349,7 @@ function activation(spec: HostSpec, mode: Mode, ssh: SshSettings | undefined, op
     // The bash flavour's activation is fleet's own script on the target: it arms the watchdog in
     // the same session (one session less per host). nixos-rebuild-ng activates from here.
     return flavour === 'bash'
-      ? { ...watch, arm: 'in-activate', activate: armedActivateCommand(ssh, spec.rollback.timeout, mode) }
+      ? { ...watch, arm: 'in-activate', activate: armedActivateCommand(ssh, spec.rollback.timeout, mode, specialisation) }
       : { ...watch, arm: armWatchdogCommand(ssh, spec.rollback.timeout, mode), activate };
   }
   if (mode === 'dry-activate') return { kind: 'plain', activate, unwatched: 'dry-activate changes nothing' };
@@ -331,8 +375,12 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     secrets: spec.secrets.map((s) => s.destination),
   };
 
-  const act = activation(spec, mode, ssh, options, inventory, escalation);
-  const liveOrBoot = mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
+  const wantedSpecialisation = options.specialisationOverride ?? spec.specialisation;
+  const specialisation = liveSpecialisation(mode, wantedSpecialisation);
+  const act = activation(spec, mode, ssh, options, inventory, escalation, specialisation);
+  const liveOrBoot = specialisation
+    ? `${mode === 'test' ? '' : 'its boot default and '}its specialisation ${specialisation} as its live system`
+    : mode === 'boot' ? 'its boot default' : mode === 'test' ? 'its live system' : 'its live system and boot default';
   const deploy: DeployStep = {
     kind: 'deploy',
     guard:
@@ -344,6 +392,11 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
             : `the closure is copied before anything is activated, unless it is there already (a copy without progress for ${inventory.copyTimeout}s is killed; 3 tries)` +
               (!ssh ? '' : substitutesFor(spec, options) ? '; the target substitutes what its binary caches have, the rest is uploaded from here' : '; no substitution on the target: all it lacks is uploaded from here') +
               (ssh && inventory.cache ? `; the copy starts once <toplevel> is pushed to the cache ${inventory.cache.push}` : '')) +
+          (specialisation
+            ? `; specialisation ${specialisation} goes live (<toplevel>/specialisation/${specialisation}, found on the target before anything is armed or activated; <toplevel> stays the boot default)`
+            : wantedSpecialisation
+              ? `; specialisation ${wantedSpecialisation} is not activated in ${mode} mode: the boot default is <toplevel> itself (as nixos-rebuild, which takes --specialisation with switch and test only)`
+              : '') +
           (act.kind === 'watched'
             ? `; the rollback watchdog (${act.timeoutSeconds}s) is armed before activation${act.arm === 'in-activate' ? ', in the activation\'s own call (nothing activates unless it is armed)' : ''}`
             : `; no rollback watchdog (${act.unwatched})`),
@@ -355,7 +408,9 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
   };
   const copy = closureCopy(spec, ssh, options, inventory);
   if (copy) deploy.copy = copy;
+  if (specialisation) deploy.specialisation = { name: specialisation, find: specialisationCommand(ssh, specialisation) };
 
+  const liveShown = specialisation ? `<toplevel>/specialisation/${specialisation}` : '<toplevel>';
   const plannedChecks = spec.healthChecks.map((check) => ({ check, command: { purpose: `health check ${check.name}`, argv: healthCheckCommand(ssh, check) } }));
   let verify: HostPlan['verify'];
   if (mode === 'dry-activate') verify = { kind: 'verify', never: 'dry-activate changes nothing' };
@@ -364,9 +419,9 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
     const healthChecks = mode === 'switch' || mode === 'test' ? spec.healthChecks : [];
     const how =
       act.kind === 'watched'
-        ? 'one fresh connection (no shared one) confirms the watchdog and shows <toplevel> as the live system; if ssh is lost, wait for the target to roll back'
+        ? `one fresh connection (no shared one) confirms the watchdog and shows ${liveShown} as the live system; if ssh is lost, wait for the target to roll back`
         : act.check?.fresh
-          ? 'a fresh connection (no shared one) shows <toplevel> as the live system'
+          ? `a fresh connection (no shared one) shows ${liveShown} as the live system`
           : `the target shows <toplevel> as the ${mode === 'boot' ? 'boot default' : 'live system'}`;
     verify = {
       kind: 'verify',
@@ -378,6 +433,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
   const plan: HostPlan = {
     name: spec.name,
     mode,
+    ...(specialisation ? { specialisation } : {}),
     target: spec.target,
     pinnedKeys: spec.hostKeys,
     substitutes: substitutesFor(spec, options),
@@ -552,6 +608,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     },
     ...(inventory.cache && needsSystems(scope) ? { cache: cachePlan(inventory) } : {}),
     provenance: options.provenance ?? { operator: options.operator, ci: null, revision: null, fleetVersion: 'unknown' },
+    ...(options.rebuildFlavourChoice && deploys ? { rebuildFlavourChoice: options.rebuildFlavourChoice } : {}),
     ...(rollout ? { rollout } : {}),
     hosts: hosts.map((spec) => {
       try {

@@ -2,16 +2,31 @@
 import { base64Bytes } from '../bytes.js';
 import type { BootstrapOptions, Endpoint, Escalation, Mode, SshEndpoint, ToolCommands } from '../manifest/inventory.js';
 import { asRoot, CONTROL_PERSIST_SECONDS, controlPath, DEFAULT_ESCALATION, destination, escalate, FRESH_CONNECTION, nixSshOpts, quoteRemoteCommand, sshBase, type SshSettings } from '../ssh/index.js';
-import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
+import { ACTIVATE_SCRIPT, APPEND_HISTORY_SCRIPT, ARM_WATCHDOG_SCRIPT, ARMED_ACTIVATE_SCRIPT, CONFIRM_WATCHDOG_SCRIPT, DIFF_SCRIPT, HISTORY_FILE, LOCK_SCRIPT, PROBE_SCRIPT, PUSH_KEYS_SCRIPT, SECRETS_PUSH_SCRIPT, SPECIALISATION_SCRIPT, STATUS_PROBE_SCRIPT } from './remote-scripts.js';
 import type { Arg, ArmingActivateCommand, BuildAttribute, PlannedCommand, PlannedSecret, RebuildFlavour } from './types.js';
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
-/** `ssh://user@host` for Nix, with an IPv6 address in brackets (the port travels in NIX_SSHOPTS). */
-export function nixSshStoreUri(endpoint: SshEndpoint): string {
+/**
+ * `ssh://user@host` for Nix (the port travels in NIX_SSHOPTS, as `-p`, which every Nix honours).
+ * An IPv6 address goes in brackets, which Nix strips before it calls ssh (from Nix 2.4, NixOS/nix#4319;
+ * from 2.31 they are required). A zone (`fe80::1%eth0`) stays as it is up to Nix 2.30, whose store
+ * URL pattern allows `%<zone>` (NixOS/nix#4646); from 2.31 Nix parses store URLs as RFC 3986 URLs,
+ * where it must be percent-encoded: `[fe80::1%25eth0]`.
+ */
+export function nixSshStoreUri(endpoint: SshEndpoint, nixVersion?: string): string {
   const at = destination(endpoint).lastIndexOf('@');
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  const zone = nixAtLeast(nixVersion, 2, 31) ? endpoint.host.replace('%', '%25') : endpoint.host;
+  const host = endpoint.host.includes(':') ? `[${zone}]` : endpoint.host;
   return `ssh://${destination(endpoint).slice(0, at)}@${host}`;
+}
+
+/** Whether `nix --version` says at least major.minor (unknown: no). */
+function nixAtLeast(nixVersion: string | undefined, major: number, minor: number): boolean {
+  const match = nixVersion?.match(/(\d+)\.(\d+)/);
+  if (!match) return false;
+  const [a, b] = [Number(match[1]), Number(match[2])];
+  return a > major || (a === major && b >= minor);
 }
 
 /** `<flake>#nixosConfigurations."<host>".config.system.build.<output>` */
@@ -31,6 +46,16 @@ export function buildAttributes(flake: string, host: string, bootstrap: Bootstra
   return attributes;
 }
 
+/** The toplevel of a host's specialisation, for fleet status (evaluated only, never built). */
+export function specialisationAttribute(flake: string, host: string, name: string): BuildAttribute {
+  return {
+    host,
+    output: 'specialisation',
+    specialisation: name,
+    installable: `${flake}#nixosConfigurations."${host}".config.specialisation."${name}".configuration.system.build.toplevel`,
+  };
+}
+
 /** A Nix string literal (JSON escapes, plus `$` so `${` cannot interpolate). */
 function nixString(text: string): string {
   return JSON.stringify(text).replace(/\$/g, '\\$');
@@ -46,6 +71,11 @@ export function evalApplyFunction(attributes: readonly BuildAttribute[]): string
   for (const a of attributes) hosts.set(a.host, [...(hosts.get(a.host) ?? []), a]);
   const entries = [...hosts].map(([host, attrs]) => {
     const fields = attrs.map((a) => {
+      if (a.output === 'specialisation') {
+        // NixOS: config.specialisation.<name>.configuration is the specialisation's evaluated config.
+        const special = `cs.${nixString(host)}.config.specialisation.${nixString(a.specialisation ?? '')}.configuration.system.build.toplevel`;
+        return `specialisation = let d = ${special}; in { drv = d.drvPath; out = d.outPath; };`;
+      }
       const attr = installableAttribute(a.installable);
       return `${a.output} = let d = cs.${nixString(host)}.config.system.build.${nixString(attr)}; in { drv = d.drvPath; out = d.outPath; };`;
     });
@@ -143,18 +173,22 @@ export function activateCommand(opts: {
   substitutes?: boolean;
   /** How a local target's activation becomes root when fleet is not (a remote one's is in `ssh`). */
   escalation?: Escalation;
+  /** Activate this specialisation of the system (switch and test only, as nixos-rebuild). */
+  specialisation?: string;
 }): PlannedCommand {
+  const special = opts.specialisation ? ` specialisation ${opts.specialisation}` : '';
   if (opts.flavour === 'bash') {
-    const remote: Arg[] = ['sh', '-c', ACTIVATE_SCRIPT, 'fleet-activate', { ref: 'toplevel' }, opts.mode];
-    return { purpose: `activate ${opts.mode} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : locally(remote, opts.localRoot, opts.escalation) };
+    const remote: Arg[] = ['sh', '-c', ACTIVATE_SCRIPT, 'fleet-activate', { ref: 'toplevel' }, opts.mode, ...(opts.specialisation ? [opts.specialisation] : [])];
+    return { purpose: `activate ${opts.mode}${special} (as nixos-rebuild does)`, argv: opts.ssh ? onTarget(opts.ssh, remote) : locally(remote, opts.localRoot, opts.escalation) };
   }
   const argv: Arg[] = [...opts.commands.nixosRebuild, opts.mode, '--store-path', { ref: 'toplevel' }];
+  if (opts.specialisation) argv.push('--specialisation', opts.specialisation);
   // Its own copy finds the closure there (fleet copied it); said anyway, as the manifest asks.
   if (opts.substitutes && opts.target.kind === 'ssh') argv.push('--use-substitutes');
   const needsSudo = opts.target.kind === 'ssh' ? opts.target.user !== 'root' : !opts.localRoot;
   if (needsSudo) argv.push('--sudo');
   argv.push('--no-reexec');
-  const command: PlannedCommand = { purpose: `nixos-rebuild ${opts.mode}`, argv };
+  const command: PlannedCommand = { purpose: `nixos-rebuild ${opts.mode}${special}`, argv };
   if (opts.target.kind === 'ssh') {
     if (!opts.ssh) throw new Error('ssh target without ssh settings');
     argv.push('--target-host', destination(opts.target));
@@ -288,10 +322,10 @@ export function lockCommand(ssh: SshSettings, waitSeconds: number, holder: strin
  * nothing). With `substitutes`, the target first substitutes what its own binary caches have (Nix
  * falls back to sending a path no cache gives it); only the rest crosses this machine's uplink.
  */
-export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings, substitutes: boolean): PlannedCommand {
+export function copyClosureCommand(commands: ToolCommands, ssh: SshSettings, substitutes: boolean, nixVersion?: string): PlannedCommand {
   return {
     purpose: substitutes ? 'copy closure (the target substitutes what its caches have)' : 'copy closure',
-    argv: [...commands.nix, ...NIX_FEATURES, 'copy', ...(substitutes ? ['--substitute-on-destination'] : []), '--to', nixSshStoreUri(ssh.endpoint), { ref: 'toplevel' }],
+    argv: [...commands.nix, ...NIX_FEATURES, 'copy', ...(substitutes ? ['--substitute-on-destination'] : []), '--to', nixSshStoreUri(ssh.endpoint, nixVersion), { ref: 'toplevel' }],
     env: { NIX_SSHOPTS: nixSshOpts(ssh) },
   };
 }
@@ -354,9 +388,20 @@ export function armWatchdogCommand(ssh: SshSettings, timeoutSeconds: number, mod
  * The bash flavour's live activation: one call on the target arms the watchdog (ARM_WATCHDOG_SCRIPT,
  * passed whole) and then activates as nixos-rebuild does; nothing activates unless it is armed.
  */
-export function armedActivateCommand(ssh: SshSettings, timeoutSeconds: number, mode: 'switch' | 'test'): ArmingActivateCommand {
-  const remote: Arg[] = ['sh', '-c', ARMED_ACTIVATE_SCRIPT, 'fleet-armed-activate', ARM_WATCHDOG_SCRIPT, { ref: 'deployId' }, String(timeoutSeconds), { ref: 'toplevel' }, mode];
-  return { purpose: `arm watchdog, activate ${mode} (as nixos-rebuild does)`, argv: onTarget(ssh, remote), arms: 'watchdog' };
+export function armedActivateCommand(ssh: SshSettings, timeoutSeconds: number, mode: 'switch' | 'test', specialisation?: string): ArmingActivateCommand {
+  const remote: Arg[] = ['sh', '-c', ARMED_ACTIVATE_SCRIPT, 'fleet-armed-activate', ARM_WATCHDOG_SCRIPT, { ref: 'deployId' }, String(timeoutSeconds), { ref: 'toplevel' }, mode, ...(specialisation ? [specialisation] : [])];
+  const special = specialisation ? ` specialisation ${specialisation}` : '';
+  return { purpose: `arm watchdog, activate ${mode}${special} (as nixos-rebuild does)`, argv: onTarget(ssh, remote), arms: 'watchdog' };
+}
+
+/**
+ * Whether the built system has the specialisation on the target (the closure is there by then),
+ * and its store path: the system the host runs live once it is activated (SPECIALISATION_SCRIPT).
+ */
+export function specialisationCommand(ssh: SshSettings | undefined, name: string): PlannedCommand {
+  // Reading the store needs no root: a local target runs it as fleet's own user.
+  const remote: Arg[] = ['sh', '-c', SPECIALISATION_SCRIPT, 'fleet-specialisation', { ref: 'toplevel' }, name];
+  return { purpose: `find specialisation ${name}`, argv: onTarget(ssh, remote) };
 }
 
 /** Over a brand-new connection (no shared master): confirms the watchdog, then answers the probe. */

@@ -297,18 +297,52 @@ const ACTIVATE_BODY = `case "$mode" in
 esac
 if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
   exec systemd-run -E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER= --collect --no-ask-password --pipe --quiet \\
-    --same-dir --service-type=exec --unit=nixos-rebuild-switch-to-configuration --wait "$top/bin/switch-to-configuration" "$mode"
+    --same-dir --service-type=exec --unit=nixos-rebuild-switch-to-configuration --wait "$run/bin/switch-to-configuration" "$mode"
 fi
-exec env -i LOCALE_ARCHIVE= NIXOS_INSTALL_BOOTLOADER= "$top/bin/switch-to-configuration" "$mode"
+exec env -i LOCALE_ARCHIVE= NIXOS_INSTALL_BOOTLOADER= "$run/bin/switch-to-configuration" "$mode"
+`;
+
+/** The exit status of an activation whose specialisation is not in the built system. */
+export const SPECIALISATION_MISSING = 97;
+
+/**
+ * Sets $run, the system whose switch-to-configuration runs: $top, or its specialisation $spec
+ * (nixos-rebuild's --specialisation: the profile, and so the boot default, stays $top). A missing
+ * one exits SPECIALISATION_MISSING before anything changes (fleet checks it first too: see
+ * SPECIALISATION_SCRIPT).
+ */
+const ACTIVATED_SYSTEM = `run=$top
+if [ -n "$spec" ]; then
+  run=$top/specialisation/$spec
+  [ -x "$run/bin/switch-to-configuration" ] || { echo "specialisation not found: $spec" >&2; exit ${SPECIALISATION_MISSING}; }
+fi
+`;
+
+/**
+ * Whether the built system has specialisation $2 on the target, before anything is activated:
+ * \`specialisation=<its store path>\` (the system the host then runs live), or \`missing\` and
+ * \`available=<the names it has>\`. Args: <toplevel> <name>.
+ */
+export const SPECIALISATION_SCRIPT = `set -u
+top=$1; name=$2
+dir=$top/specialisation/$name
+if [ -x "$dir/bin/switch-to-configuration" ]; then
+  printf 'specialisation=%s\\n' "$(cd -P "$dir" && pwd -P)"
+else
+  echo missing
+  names=
+  if [ -d "$top/specialisation" ]; then for entry in "$top"/specialisation/*; do [ -e "$entry" ] && names="$names \${entry##*/}"; done; fi
+  printf 'available=%s\\n' "\${names# }"
+fi
 `;
 
 /**
  * Activates a prebuilt system the way the bash nixos-rebuild does on its target (ACTIVATE_BODY).
- * Args: <toplevel> <switch|boot|test|dry-activate>.
+ * Args: <toplevel> <switch|boot|test|dry-activate> [<specialisation>].
  */
 export const ACTIVATE_SCRIPT = `set -u
-top=$1; mode=$2
-${ACTIVATE_BODY}`;
+top=$1; mode=$2; spec=\${3:-}
+${ACTIVATED_SYSTEM}${ACTIVATE_BODY}`;
 
 /** Seconds arming the watchdog may take (ARM_WATCHDOG_SCRIPT), as its own call or inside ARMED_ACTIVATE_SCRIPT. */
 export const ARM_TIMEOUT_SECONDS = 60;
@@ -318,11 +352,11 @@ export const ARM_TIMEOUT_SECONDS = 60;
  * both (the bash flavour, where both are fleet's own scripts). The arming script comes as $1 and
  * runs in its own sh, where its set -e holds, for ARM_TIMEOUT_SECONDS at most; when it fails (it
  * printed no `armed=`), nothing is activated.
- * Args: <arm script> <deploy id> <timeout seconds> <toplevel> <switch|test>.
+ * Args: <arm script> <deploy id> <timeout seconds> <toplevel> <switch|test> [<specialisation>].
  */
 export const ARMED_ACTIVATE_SCRIPT = `set -u
-top=$4; mode=$5
-timeout ${ARM_TIMEOUT_SECONDS} sh -c "$1" fleet-arm "$2" "$3" "$mode" || exit 1
+top=$4; mode=$5; spec=\${6:-}
+${ACTIVATED_SYSTEM}timeout ${ARM_TIMEOUT_SECONDS} sh -c "$1" fleet-arm "$2" "$3" "$mode" || exit 1
 ${ACTIVATE_BODY}`;
 
 /**
@@ -400,4 +434,5 @@ export const REMOTE_SCRIPTS: Readonly<Record<string, string>> = {
   'append-history': APPEND_HISTORY_SCRIPT,
   'status-probe': STATUS_PROBE_SCRIPT,
   'sudo-password': SUDO_PASSWORD_SCRIPT,
+  specialisation: SPECIALISATION_SCRIPT,
 };

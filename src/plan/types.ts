@@ -45,7 +45,10 @@ export type RebuildFlavour = 'ng' | 'bash';
 /** One attribute the build stage builds. */
 export interface BuildAttribute {
   host: string;
-  output: 'toplevel' | 'diskoScript';
+  /** `specialisation`: the toplevel of a specialisation (fleet status evaluates it, never builds it). */
+  output: 'toplevel' | 'diskoScript' | 'specialisation';
+  /** The specialisation's name, for output `specialisation`. */
+  specialisation?: string;
   /** Installable, e.g. `/path/flake#nixosConfigurations."web-1".config.system.build.toplevel`. */
   installable: string;
 }
@@ -348,10 +351,23 @@ export interface PlainActivation {
   check?: { command: PlannedCommand; fresh: boolean };
 }
 
+/**
+ * The specialisation a live activation switches to instead of the system itself (nixos-rebuild's
+ * --specialisation): `find` runs on the target once the closure is there and before anything is
+ * armed or activated, fails the host when the built system has none of that name, and says which
+ * store path the host then runs live (what verify and status compare with).
+ */
+export interface PlannedSpecialisation {
+  name: string;
+  find: PlannedCommand;
+}
+
 export interface DeployStep {
   kind: 'deploy';
   guard: string;
   flavour: RebuildFlavour;
+  /** switch and test of a host with a specialisation; the system itself stays the boot default. */
+  specialisation?: PlannedSpecialisation;
   /** Copies the closure before anything is activated (ssh targets); skipped when the probe found it. */
   copy?: PlannedCommand;
   activation: WatchedActivation | PlainActivation;
@@ -419,6 +435,11 @@ export interface RecordHistoryStep {
 export interface HostPlan {
   name: string;
   mode: Mode;
+  /**
+   * The specialisation the host runs live (its `specialisation`, or --specialisation), in switch
+   * and test mode only; fleet status compares the live system with it.
+   */
+  specialisation?: string;
   target: Endpoint;
   /** How this host is reached over ssh (undefined for a `local` target). */
   ssh?: SshSettings;
@@ -507,6 +528,11 @@ export interface Plan {
   build: BuildStage;
   /** Who runs this and from which revision: what each host's deploy history records. */
   provenance: Provenance;
+  /**
+   * Which nixos-rebuild activates the hosts' systems and why, for people (`fleet plan` shows it in
+   * one line), e.g. `rebuildFlavour: auto, and no nixos-rebuild on PATH: fleet activates …`.
+   */
+  rebuildFlavourChoice?: string;
   /** The rollout's waves; undefined: every host in one pool, each as soon as it is evaluated. */
   rollout?: RolloutPlan;
   /** The binary cache each built system is pushed to once; undefined: none. */

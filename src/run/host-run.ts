@@ -115,6 +115,8 @@ export class HostRun {
   private closureDiff?: ClosureDiff;
   /** The diff step copied the closure (or found it there): deploy need not. */
   private closureCopied = false;
+  /** The store path of the specialisation the host runs live once deployed (none: the toplevel). */
+  private liveSystem?: string;
   /** The first contact's session (the held lock). */
   private connection?: Connection;
   /** What the first probe found, before this run changed anything (a rollout's rollback goes back to it). */
@@ -629,8 +631,10 @@ export class HostRun {
         'add `bootstrap:` to the host to install NixOS with nixos-anywhere',
       );
     }
-    if (!this.ctx.plan.force && isDeployed(mode, facts, this.build.toplevel)) {
-      return new Skip(`already runs ${this.build.toplevel}`);
+    // A specialisation's live system is known once the closure is on the target (found there).
+    if (step.specialisation && (await this.closurePresent())) this.liveSystem = await this.verbs.findSpecialisation(step.specialisation);
+    if (!this.ctx.plan.force && (!step.specialisation || this.liveSystem) && isDeployed(mode, facts, this.build.toplevel, this.liveSystem)) {
+      return new Skip(`already runs ${this.liveSystem ?? this.build.toplevel}`);
     }
     const activation = step.activation;
     // The probe said whether the closure is there; a bootstrap has just put it there.
@@ -639,6 +643,7 @@ export class HostRun {
     if (!present || !step.copy) await this.outputsBuilt();
     if (step.copy && !present) await this.verbs.copyClosure(step.copy, step.copyTimeoutSeconds);
     else if (step.copy) this.ctx.emit({ type: 'step-line', host: this.name, step: 'deploy', line: 'closure already on the target: nothing to copy' });
+    if (step.specialisation) this.liveSystem ??= await this.verbs.findSpecialisation(step.specialisation);
 
     // From arming on the target may change (the watchdog acts on its own): no longer "skipped".
     if (mode !== 'dry-activate') this.progress = 'touched';
@@ -695,9 +700,9 @@ export class HostRun {
       return new Skip('nothing to verify');
     }
     this.verifiedFacts = facts;
-    if (!isDeployed(mode, facts, this.build.toplevel)) {
+    if (!isDeployed(mode, facts, this.build.toplevel, this.liveSystem)) {
       const seen = mode === 'boot' ? facts.profile : facts.current;
-      throw new HostError(this.name, 'verify', `expected ${this.build.toplevel} as the ${mode === 'boot' ? 'boot default' : 'live system'}, found ${seen || 'nothing'}`);
+      throw new HostError(this.name, 'verify', `expected ${mode === 'boot' ? this.build.toplevel : (this.liveSystem ?? this.build.toplevel)} as the ${mode === 'boot' ? 'boot default' : 'live system'}, found ${seen || 'nothing'}`);
     }
     for (const check of step.healthChecks) await this.verbs.healthCheck(check);
     const checked = step.healthChecks.length > 0 ? `; health checks passed (${step.healthChecks.map((c) => c.check.name).join(', ')})` : '';

@@ -152,9 +152,11 @@ export type StatusAnswer = (StatusProbe & { secrets?: HostSecrets }) | { error: 
  * `build.cached`), else evaluated here (and kept in the cache).
  */
 async function wantedSystems(plan: Plan, exec: Exec, signal?: AbortSignal): Promise<WantedSystems> {
-  const cached = new Map((plan.build.cached ?? []).flatMap((c) => (c.outputs.toplevel ? [[c.host, c.outputs.toplevel.out] as const] : [])));
+  // A specialisation's own system is not in the evaluation cache: such a host is evaluated.
+  const specialisations = new Map(plan.hosts.flatMap((h) => (h.specialisation ? [[h.name, h.specialisation] as const] : [])));
+  const cached = new Map((plan.build.cached ?? []).flatMap((c) => (c.outputs.toplevel && !specialisations.has(c.host) ? [[c.host, c.outputs.toplevel.out] as const] : [])));
   const evaluate = plan.hosts.map((h) => h.name).filter((name) => !cached.has(name));
-  const evaluated = await evaluateWantedSystems(plan.commands, plan.build.evalFlake ?? plan.flake, evaluate, exec, signal, { impure: plan.build.impure, cache: plan.build.evalCache });
+  const evaluated = await evaluateWantedSystems(plan.commands, plan.build.evalFlake ?? plan.flake, evaluate, exec, signal, { impure: plan.build.impure, cache: plan.build.evalCache }, specialisations);
   for (const [host, path] of cached) evaluated.paths.set(host, path);
   return evaluated;
 }
@@ -205,7 +207,7 @@ export async function statusOfHosts(plan: Plan, deps: OperateDeps<StatusAnswer>)
         const verdict = statusVerdict(facts, '', host.mode) === 'not-installed' ? 'not-installed' : 'error';
         return { ...base, ...seen, verdict, detail: `cannot evaluate the wanted system: ${wanted.errors.get(host.name) ?? 'unknown error'}` };
       }
-      const verdict = statusVerdict(facts, path, host.mode);
+      const verdict = statusVerdict(facts, path, host.mode, wanted.live.get(host.name));
       const detail = verdict === 'not-installed' ? 'not NixOS (no /etc/NIXOS, no /run/current-system)' : '';
       return { ...base, ...seen, verdict, detail, ...(probe.secrets && verdict !== 'not-installed' ? { secrets: probe.secrets } : {}) };
     });

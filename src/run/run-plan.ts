@@ -1,7 +1,7 @@
 // runPlan: the build stage once, and every host's sequence under one bounded-parallelism limit, each
 // host starting as soon as its own system is evaluated (a pipeline: it locks and probes while it builds, and other chunks may still evaluate).
 import { mkdirSync, chmodSync } from 'node:fs';
-import { knownHostsLines, lockEarly, newDigestKey, runBuildStage, SecretReader, writeKnownHosts, type BuildFailure, type BuildResult, type HeldLock, type HostBuild, type LockSession } from '../backends/index.js';
+import { knownHostsLines, lockEarly, newDigestKey, runBuildStage, SecretReader, writeJumpConfigs, writeKnownHosts, type BuildFailure, type BuildResult, type HeldLock, type HostBuild, type LockSession } from '../backends/index.js';
 import { closureTravel } from './closure-travel.js';
 import { execProcess, type Exec } from '../exec/index.js';
 import { sshControlExit } from '../ssh/index.js';
@@ -50,6 +50,7 @@ function pinnedLines(plan: Plan): string[] {
       }
     }
     lines.push(...knownHostsLines(host.target, keys));
+    if (host.ssh?.jump) lines.push(...knownHostsLines(host.ssh.jump.endpoint, host.ssh.jump.hostKeys));
   }
   for (const chunk of plan.build.chunks) {
     if (chunk.buildHost.kind === 'ssh') lines.push(...knownHostsLines(chunk.buildHost, chunk.buildHostKeys));
@@ -62,6 +63,7 @@ export function prepareRunFiles(plan: Plan): void {
   mkdirSync(plan.paths.runtimeDir, { recursive: true, mode: 0o700 });
   chmodSync(plan.paths.runtimeDir, 0o700);
   writeKnownHosts(plan.paths.knownHosts, pinnedLines(plan));
+  writeJumpConfigs(plan);
   if (plan.hosts.some((h) => h.ssh?.trustOnFirstUse)) mkdirSync(plan.paths.stateDir, { recursive: true, mode: 0o700 });
 }
 

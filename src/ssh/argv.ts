@@ -1,6 +1,7 @@
 // ssh argv: the options fleet always passes, per host, and the commands built on them.
 import type { Escalation, SshEndpoint } from '../manifest/inventory.js';
 import { escalate } from './escalation.js';
+import { JUMP_ALIAS, type JumpSettings } from './jump.js';
 import { quoteRemoteCommand } from './quote.js';
 
 /** How fleet reaches one host over ssh. */
@@ -18,6 +19,8 @@ export interface SshSettings {
   controlDir?: string;
   /** Extra `Key=Value` options from the manifest. */
   extraOptions: string[];
+  /** The jump host every connection goes through (its own settings in a config given with -F). */
+  jump?: JumpSettings;
   connectTimeout: number;
   /** How a non-root user becomes root for privileged commands; absent: `sudo -n --`. */
   escalation?: Escalation;
@@ -48,6 +51,7 @@ export function sshOptions(settings: SshSettings, overrides: string[] = []): str
     ...(settings.knownHostsFiles.length > 0 ? [`UserKnownHostsFile=${settings.knownHostsFiles.join(' ')}`, 'GlobalKnownHostsFile=/dev/null'] : []),
     `StrictHostKeyChecking=${settings.trustOnFirstUse ? 'accept-new' : 'yes'}`,
     'UpdateHostKeys=no',
+    ...(settings.jump ? [`ProxyJump=${JUMP_ALIAS}`] : []),
     // The manifest's options come before fleet's defaults so they can tune timeouts and the like.
     ...settings.extraOptions,
     `ConnectTimeout=${settings.connectTimeout}`,
@@ -57,7 +61,8 @@ export function sshOptions(settings: SshSettings, overrides: string[] = []): str
   const socket = controlPath(settings);
   if (socket) options.push('ControlMaster=auto', `ControlPath=${socket}`, `ControlPersist=${CONTROL_PERSIST_SECONDS}`);
   if (settings.identityFile) options.push(`IdentityFile=${settings.identityFile}`, 'IdentitiesOnly=yes');
-  return options.flatMap((o) => ['-o', o]);
+  // -F: the jump host's config (which includes the user's own and the system's).
+  return [...(settings.jump ? ['-F', settings.jump.configFile] : []), ...options.flatMap((o) => ['-o', o])];
 }
 
 /** The shared master's socket (ssh expands %C), undefined without sharing. */

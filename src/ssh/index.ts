@@ -3,3 +3,4 @@ export * from './quote.js';
 export * from './argv.js';
 export * from './known-hosts.js';
 export * from './escalation.js';
+export * from './jump.js';

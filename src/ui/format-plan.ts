@@ -9,7 +9,9 @@ import { escalationWords, quoteShellWord, takesPassword } from '../ssh/index.js'
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
 export function formatEndpoint(endpoint: Endpoint): string {
   if (endpoint.kind === 'local') return 'this machine';
-  return `${endpoint.user}@${endpoint.host}${endpoint.port === 22 ? '' : `:${endpoint.port}`}`;
+  if (endpoint.port === 22) return `${endpoint.user}@${endpoint.host}`;
+  // An IPv6 address with a port is written as the manifest writes it: [address]:port.
+  return `${endpoint.user}@${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 }
 
 /** One argv word for display: literals shell-quoted, run-time references as `<toplevel>`. */
@@ -76,7 +78,8 @@ function commandLines(commands: readonly (PlannedCommand | undefined)[]): string
 }
 
 function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
-  const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}`];
+  const via = host.ssh?.jump ? ` via ${formatEndpoint(host.ssh.jump.endpoint)} (jump host; its settings in ${host.ssh.jump.configFile}, given to every ssh with -F)` : '';
+  const lines = [`host ${host.name}  ${host.mode} on ${formatEndpoint(host.target)}${via}`];
   lines.push(`  watchdog  ${watchdogLine(host)}`);
   if (host.escalation) lines.push(`  root  ${escalationLine(host.escalation)}`);
   const connect = host.connect;
@@ -125,7 +128,8 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
         // A host nixos-rebuild-ng could not make root (doas, run0, own words, a password) says why it is fleet's.
         const why = step.flavour === 'bash' && host.escalation && !rebuildCanEscalate(host.escalation) ? ' (this host\'s escalation is not one nixos-rebuild-ng runs itself)' : '';
         lines.push(`    flavour: ${step.flavour === 'ng' ? 'nixos-rebuild-ng --store-path' : `as the bash nixos-rebuild does, run by fleet${why}`}`);
-        lines.push(...commandLines(a.kind === 'watched' && a.arm !== 'in-activate' ? [step.copy, a.arm, a.activate] : [step.copy, a.activate]));
+        const find = step.specialisation?.find;
+        lines.push(...commandLines(a.kind === 'watched' && a.arm !== 'in-activate' ? [step.copy, find, a.arm, a.activate] : [step.copy, find, a.activate]));
         break;
       }
       case 'verify': {
@@ -197,6 +201,7 @@ export function formatPlan(plan: Plan): string[] {
     `  hosts  ${plan.hosts.length} (${plan.parallel === 0 ? 'all at once' : `${plan.parallel} at once`})`,
     `  force: ${yesNo(plan.force)}, fail-fast: ${yesNo(plan.failFast)}, bootstrap without prompt: ${yesNo(plan.allowBootstrap)}`,
     `  recorded as  ${formatProvenance(plan.provenance)}`,
+    ...(plan.rebuildFlavourChoice ? [`  activation  ${plan.rebuildFlavourChoice}`] : []),
     '',
   ];
   if (plan.rollout && !plan.scope.buildOnly) lines.push(...rolloutLines(plan.rollout, plan.parallel), '');

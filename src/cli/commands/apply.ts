@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { VERBOSE_OPTION, withClosureFlags, withHostSelection, withModes, withOutput, withRollout, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
-import { CONFIRM_OPTION, contextArgsFrom, DIFF_OPTION, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, REBUILD_FLAVOUR_OPTION, type PlanArgs } from './plan.js';
+import { CONFIRM_OPTION, contextArgsFrom, DIFF_OPTION, EVAL_CACHE_OPTION, EVAL_JOBS_OPTION, EVAL_LIMIT_OPTION, IMPURE_OPTION, REBUILD_FLAVOUR_OPTION, SPECIALISATION_OPTION, type PlanArgs } from './plan.js';
 
 export interface ApplyArgs extends PlanArgs {
   'dry-run'?: boolean;
@@ -32,6 +32,7 @@ export function applyCommand(done: (r: Promise<CommandResult>) => void): Command
         .option('plain', { type: 'boolean', describe: 'plain line output even on a terminal' })
         .option('verbose', VERBOSE_OPTION)
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
+        .option('specialisation', SPECIALISATION_OPTION)
         .option('diff', DIFF_OPTION)
         .option('confirm', CONFIRM_OPTION)
         .option('retry-failed', {

@@ -1,6 +1,6 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
-import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, rolloutFrom, selectionFrom, type CommonArgs, type RolloutArgs } from '../options.js';
+import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, rolloutFrom, selectionFrom, specialisationFrom, type CommonArgs, type RolloutArgs } from '../options.js';
 import { withClosureFlags, withHostSelection, withModes, withRollout, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
@@ -14,6 +14,8 @@ export interface PlanArgs extends CommonArgs, RolloutArgs {
   'fail-fast'?: boolean;
   'lock-timeout'?: number;
   'rebuild-flavour'?: 'auto' | 'ng' | 'bash';
+  /** --specialisation NAME: activate that specialisation of every selected host (switch, test). */
+  specialisation?: string;
   /** apply --diff: each host's diff before it activates. */
   diff?: boolean;
   /** apply --confirm: every host's diff, then one question before any host activates. */
@@ -58,6 +60,7 @@ export function contextArgsFrom(args: PlanArgs) {
     lockTimeout: nonNegativeSeconds('lock-timeout', args['lock-timeout']),
     rollout: rolloutFrom(args),
     ...(args['rebuild-flavour'] ? { rebuildFlavour: args['rebuild-flavour'] } : {}),
+    ...(args.specialisation !== undefined ? { specialisation: specialisationFrom(args.specialisation) } : {}),
     ...(diffUseFrom(args) ? { diff: diffUseFrom(args) } : {}),
     ...evaluationFrom(args),
     ...(args.substitutes === false ? { substitutes: false } : {}),
@@ -101,6 +104,12 @@ export const REBUILD_FLAVOUR_OPTION = {
   describe: 'which nixos-rebuild activates: ng (--store-path), bash (fleet runs its target sequence itself), auto (ask it); overrides rebuildFlavour',
 };
 
+/** --specialisation, for apply and plan (nixos-rebuild's --specialisation/-c, nh's -s). */
+export const SPECIALISATION_OPTION = {
+  type: 'string',
+  describe: "activate <system>/specialisation/NAME of every selected host in switch and test mode (the system stays the boot default); overrides the manifest's specialisation",
+} as const;
+
 /** Prints a plan as the human tree or JSON. */
 export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }, selection?: Selection): Promise<CommandResult> {
   const { planFromArgs } = await import('../context.js');
@@ -127,6 +136,7 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .option('force', { type: 'boolean', describe: 'plan to redeploy even unchanged hosts' })
         .option('lock-timeout', { type: 'number', describe: 'seconds to wait for another run\'s deploy lock on a host (default 30)' })
         .option('rebuild-flavour', REBUILD_FLAVOUR_OPTION)
+        .option('specialisation', SPECIALISATION_OPTION)
         .option('diff', DIFF_OPTION)
         .option('confirm', CONFIRM_OPTION)
         .option('for', { choices: Object.keys(STEP_SCOPES) as (keyof typeof STEP_SCOPES)[], describe: 'the plan of this command (default apply)' }),

@@ -57,18 +57,25 @@
         Subsystem sftp internal-sftp
       '';
 
-      switchScript = name: variant: version: ''
+      # `special`: the name of the specialisation this system is ("" for the host's system itself).
+      # A specialisation's boot default is what the system profile holds, as NixOS's boot loader
+      # installer has it: the parent system (the specialisation is a sub-entry of its boot entry).
+      switchScript = name: variant: version: special:
+        let
+          bootTop = if special == "" then "$top" else "$bootTop";
+          bootTopLine = if special == "" then "" else "bootTop=$(readlink -f /nix/var/nix/profiles/system)\n";
+        in ''
         #!/bin/sh
-        # switch-to-configuration of fleet lab host ${name} (revision ${rev}, variant ${variant})
+        # switch-to-configuration of fleet lab host ${name} (revision ${rev}, variant ${variant})${if special == "" then "" else ", specialisation ${special}"}
         set -u
         action="''${1:-}"
         top=$(cd "$(dirname "$0")/.." && pwd -P)
         variant='${variant}'
-        log=/run/lab/activations.log
+        ${bootTopLine}log=/run/lab/activations.log
         bootloader=false
         [ "''${NIXOS_INSTALL_BOOTLOADER:-}" = 1 ] && bootloader=true
         record() {
-          printf '{"action":"%s","storePath":"%s","time":"%s","exitCode":%s,"variant":"%s","installBootloader":%s,"bootId":"%s"}\n' \
+          printf '{"action":"%s","storePath":"%s","time":"%s","exitCode":%s,"variant":"%s","installBootloader":%s,"bootId":"%s"${if special == "" then "" else '',"specialisation":"${special}"''}}\n' \
             "$action" "$top" "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$1" "$variant" "$bootloader" \
             "$(cat /proc/sys/kernel/random/boot_id)" >> "$log"
         }
@@ -99,8 +106,8 @@
         fi
         if [ "$action" = switch ] || [ "$action" = boot ]; then
           if [ "$bootloader" = true ]; then echo "installing the boot loader..."; fi
-          ln -sfn "$top" /boot/.default.tmp && mv -Tf /boot/.default.tmp /boot/default
-          echo "boot default is now $top"
+          ln -sfn "${bootTop}" /boot/.default.tmp && mv -Tf /boot/.default.tmp /boot/default
+          echo "boot default is now ${bootTop}"
         fi
         rc=0
         if [ "$action" = switch ] || [ "$action" = test ]; then
@@ -209,12 +216,15 @@
           # The `eval-fails` variant's configuration does not evaluate, after its per-host work.
           evaluates = variant != "eval-fails"
             || throw "lab: the configuration of ${name} does not evaluate (lab variant 'eval-fails')";
-          toplevel = builtins.seq sharedWork (builtins.seq hostWork (builtins.seq evaluates (derivation ({
-            name = "nixos-system-${name}-${version}";
+          # A system of this host: its own (special = "") or one of its specialisations (knob
+          # `specialisations`: [ "<name>" … ]), each a whole system with its own switch-to-configuration,
+          # linked from the toplevel as specialisation/<name>, as NixOS's specialisation.<name> is.
+          systemOf = special: children: derivation ({
+            name = "nixos-system-${name}-${version}${if special == "" then "" else "-${special}"}";
             inherit system version sw;
             builder = "/bin/sh";
             sshdConfig = sshdConfig (if variant == "breaks-ssh" then 2222 else 22);
-            switch = switchScript name variant version;
+            switch = switchScript name variant version special;
             labVariant = variant;
             args = [ "-c" (''
               /bin/mkdir -p $out/bin
@@ -224,10 +234,21 @@
               printf '%s' "$version" > $out/nixos-version
               printf '%s' "$labVariant" > $out/lab-variant
               /bin/ln -s "$sw" $out/sw
-            '' + linkPackages + linkPayload) ];
-          } // withPackages // withPayload))));
+            '' + linkPackages + (if special == "" then linkPayload else "") + (if children == { } then "" else ''
+              /bin/mkdir -p $out/specialisation
+              set -- $specialisationPaths
+              for n in $specialisationNames; do /bin/ln -s "$1" "$out/specialisation/$n"; shift; done
+            '')) ];
+          } // withPackages // (if special == "" then withPayload else { }) // (if children == { } then { } else {
+            # Only a system with specialisations has these: any other builds the toplevel it built before.
+            specialisationNames = builtins.attrNames children;
+            specialisationPaths = builtins.attrValues children;
+          }));
+          specialisations = builtins.listToAttrs (map (s: { name = s; value = systemOf s { }; }) (host.specialisations or [ ]));
+          toplevel = builtins.seq sharedWork (builtins.seq hostWork (builtins.seq evaluates (systemOf "" specialisations)));
         in {
           config.networking.hostName = name;
+          config.specialisation = builtins.mapAttrs (s: child: { configuration.system.build.toplevel = child; }) specialisations;
           config.system.build = {
             inherit toplevel;
             diskoScript = scriptDrv "disko-${name}" (diskoScript name false);

@@ -68,13 +68,59 @@ describe('built-in defaults', () => {
         "  nixosRebuild: [nix, run, 'nixpkgs#nixos-rebuild', --]",
         'ssh:',
         '  options: [ServerAliveInterval=15, "ProxyJump=bastion.example.net"]',
+        'hosts:',
+        '  web: {}',
+        '  own: { jump: "ops@gw:2222" }',
       ),
     );
     expect(inventory.parallel).toBe(0);
     expect(inventory.evalLimit).toBe(3);
     expect(inventory.commands.nixosRebuild).toEqual(['nix', 'run', 'nixpkgs#nixos-rebuild', '--']);
     expect(inventory.commands.nix).toEqual(['nix']);
-    expect(inventory.sshOptions).toEqual(['ServerAliveInterval=15', 'ProxyJump=bastion.example.net']);
+    // A ProxyJump is every host's jump host (a host's own jump: wins), reached with fleet's settings.
+    expect(inventory.sshOptions).toEqual(['ServerAliveInterval=15']);
+    expect(inventory.hosts.map((h) => h.jump)).toEqual([
+      { endpoint: { kind: 'ssh', user: 'root', host: 'bastion.example.net', port: 22 }, hostKeys: [] },
+      { endpoint: { kind: 'ssh', user: 'ops', host: 'gw', port: 2222 }, hostKeys: [] },
+    ]);
+  });
+
+  it('resolves jump hosts: a string, or an object with a pinned key and an identity; one hop; not with bootstrap', () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG4Jw0KqgV3xk2S1r4fE2qQ0vS0v9d8m1fHqC7y3mJxK';
+    const inventory = parse(
+      yaml(
+        'version: 1',
+        'defaults: { identityFile: /keys/fleet, jump: { target: "[2001:db8::9]:2200", hostKey: "' + key + ' gw" } }',
+        'hosts:',
+        '  a: { target: "deploy@[fd00::5]" }',
+        '  b: { jump: { target: gw.example.org, identityFile: /keys/gw } }',
+      ),
+    );
+    expect(inventory.hosts.map((h) => h.jump)).toEqual([
+      { endpoint: { kind: 'ssh', user: 'deploy', host: '2001:db8::9', port: 2200 }, hostKeys: [key], identityFile: '/keys/fleet' },
+      { endpoint: { kind: 'ssh', user: 'root', host: 'gw.example.org', port: 22 }, hostKeys: [], identityFile: '/keys/gw' },
+    ]);
+    const problems = (text: string) => {
+      try {
+        parse(text);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    // The jump host as a host of its own: reached directly, and its pinned key is the jump's.
+    const withBastion = parse(
+      yaml('version: 1', 'ssh: { options: ["ProxyJump=ops@gw:2200"] }', 'hosts:', `  gw: { target: "root@gw:2200", hostKey: "${key}" }`, '  inner: { target: "root@[fd00::2]" }'),
+    );
+    expect(withBastion.hosts.map((h) => [h.name, h.jump])).toEqual([
+      ['gw', undefined],
+      ['inner', { endpoint: { kind: 'ssh', user: 'ops', host: 'gw', port: 2200 }, hostKeys: [key] }],
+    ]);
+    expect(problems(yaml('version: 1', 'ssh: { options: ["ProxyJump=a,b"] }', 'hosts:', '  h: {}'))).toMatch(
+      /ssh\.options\[0\] ProxyJump "a,b": fleet takes one jump host/,
+    );
+    expect(problems(yaml('version: 1', 'hosts:', '  h: { jump: gw, bootstrap: true }'))).toMatch(/hosts\.h: a host reached through a jump host cannot be bootstrapped/);
+    expect(problems(yaml('version: 1', 'hosts:', '  h: { target: local, jump: gw }'))).toMatch(/hosts\.h\.jump: a host with target: local is not reached over ssh/);
   });
 });
 

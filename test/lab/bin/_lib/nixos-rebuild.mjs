@@ -350,7 +350,11 @@ const opts = bash ? parseBash(argv) : parseNg(argv);
 const action = opts.action;
 const LAB_ACTIONS = ['switch', 'boot', 'test', 'build', 'dry-activate', 'dry-build', 'list-generations'];
 if (!LAB_ACTIONS.includes(action)) fail(`(lab) the action ${action} is not supported by the lab`);
-if (opts.specialisation) fail('(lab) --specialisation is not supported by the lab toplevels');
+// bash checks this before anything (after parsing); ng only in switch_to_configuration, after the
+// copy and the profile (there, below).
+if (bash && opts.specialisation && action !== 'switch' && action !== 'test') {
+  die('error: ‘--specialisation’ can only be used with ‘switch’ and ‘test’\n', 1);
+}
 if (opts.file || opts.attr) fail('(lab) --file/--attr are not supported by the lab: use --flake F#NAME');
 
 const profile = opts.profileName && opts.profileName !== 'system'
@@ -522,7 +526,18 @@ async function activateBash(path) {
   let cmd = SYSTEMD_RUN(bootloader);
   const probe = await onHost(target, [...cmd, 'true'], { sudo: opts.sudo, tty: true });
   if (probe.code !== 0) cmd = ['env', '-i', `LOCALE_ARCHIVE=${process.env.LOCALE_ARCHIVE ?? ''}`, `NIXOS_INSTALL_BOOTLOADER=${bootloader}`];
-  const stc = await onHost(target, [...cmd, `${path}/bin/switch-to-configuration`, action], { sudo: opts.sudo, tty: true });
+  // `$pathToConfig/specialisation/$specialisation/bin/switch-to-configuration`, looked for with
+  // `test -f` on the target (after the profile was set): missing is `log "error: specialisation not
+  // found: …"; exit 1`.
+  const stcPath = opts.specialisation ? `${path}/specialisation/${opts.specialisation}/bin/switch-to-configuration` : `${path}/bin/switch-to-configuration`;
+  if (opts.specialisation) {
+    const found = await onHost(target, ['test', '-f', stcPath]);
+    if (found.code !== 0) {
+      process.stderr.write(`error: specialisation not found: ${opts.specialisation}\n`);
+      return finish(1);
+    }
+  }
+  const stc = await onHost(target, [...cmd, stcPath, action], { sudo: opts.sudo, tty: true });
   if (stc.code !== 0) {
     process.stderr.write('warning: error(s) occurred while switching to the new configuration\n');
     return finish(1);
@@ -586,9 +601,23 @@ async function main() {
   if ((action === 'switch' || action === 'boot') && !opts.rollback) {
     await must(await onHost(target, ['nix-env', '-p', profile, '--set', path], { sudo: opts.sudo }), 'setting the profile');
   }
+  // switch_to_configuration: with a specialisation, switch and test only, and the path must exist
+  // on this machine (ng checks Path.exists() locally, where it built or was given the system).
+  let config = path;
+  if (opts.specialisation) {
+    const refused =
+      action !== 'switch' && action !== 'test'
+        ? "error: '--specialisation' can only be used with 'switch' and 'test'"
+        : existsSync(`${path}/specialisation/${opts.specialisation}`) ? undefined : `error: specialisation not found: ${opts.specialisation}`;
+    if (refused) {
+      process.stderr.write(`${refused}\n`);
+      return finish(1);
+    }
+    config = `${path}/specialisation/${opts.specialisation}`;
+  }
   const stc = await onHost(
     target,
-    ['env', `NIXOS_INSTALL_BOOTLOADER=${opts.installBootloader ? 1 : 0}`, `${path}/bin/switch-to-configuration`, action],
+    ['env', `NIXOS_INSTALL_BOOTLOADER=${opts.installBootloader ? 1 : 0}`, `${config}/bin/switch-to-configuration`, action],
     { sudo: opts.sudo },
   );
   if (stc.code !== 0) process.stderr.write(`error: switch-to-configuration ${action} exited with ${stc.code}\n`);
