@@ -575,19 +575,33 @@ async function benchEvalCache(n: number, meter: CpuMeter): Promise<void> {
     const shim = writeNixShim(dir, findOnPath('nix', lab.env.PATH!));
     const env: NodeJS.ProcessEnv = { ...process.env, ...lab.env, PATH: `${shim.binDir}:${lab.env.PATH}`, CI: 'true', NO_COLOR: '1', FLEET_LAB_REBUILD_FLAVOUR: 'bash' };
     const report = join(dir, 'report.json');
-    const fleetApply = async (what: string) => {
+    // Checked without evaluating (lab.toplevels would evaluate the weighted flake once per host): each
+    // host runs what fleet's report says, or after the loop what it ran before, but for the changed host
+    // c1, which runs a new system holding the package version just set.
+    const running = () => names.map((h) => lab.currentSystem(h));
+    const expectRuns = (what: string, before: (string | null)[], changedVersion?: number) => {
+      running().forEach((now, i) => {
+        const changed = changedVersion !== undefined && i === 0;
+        const ok = changed ? now !== before[i] && now !== null && existsSync(join(now, 'packages', `bench-tool-${changedVersion}.0`)) : now === before[i];
+        if (!ok) throw new Error(`${what}: ${names[i]} runs ${now} (before: ${before[i]})`);
+      });
+    };
+    const fleetApply = async (what: string, changedVersion?: number) => {
+      const before = running();
       const m = await measure(meter, [process.execPath, FLEET_BIN, 'apply', '-f', manifest, '--report', report], env);
       const calls = takeNixCalls(shim.logDir);
       if (m.code !== 0) throw new Error(`fleet apply (${what}) exited ${m.code}:\n${tail(m.output)}`);
-      await expectAllSwitched(lab, `fleet apply (${what})`);
-      const r = JSON.parse(readFileSync(report, 'utf8')) as { evaluatedHosts: number; cachedHosts: number };
+      const r = JSON.parse(readFileSync(report, 'utf8')) as { evaluatedHosts: number; cachedHosts: number; hosts: { host: string; storePath: string | null }[] };
+      for (const h of r.hosts) if (lab.currentSystem(h.host) !== h.storePath) throw new Error(`fleet apply (${what}): ${h.host} runs ${lab.currentSystem(h.host)}, not ${h.storePath}`);
+      if (what !== 'warm-up') expectRuns(`fleet apply (${what})`, before, changedVersion);
       return { m, calls, counts: `${r.evaluatedHosts} evaluated, ${r.cachedHosts} cached` };
     };
-    const loopRun = async (what: string) => {
+    const loopRun = async (what: string, changedVersion?: number) => {
+      const before = running();
       const m = await measure(meter, ['bash', LOOP, lab.flakeDir, ...lab.hosts.map((h) => `${h.name}=root@${h.address}`)], { ...env, NIX_SSHOPTS: lab.sshOptionsString });
       const calls = takeNixCalls(shim.logDir);
       if (m.code !== 0) throw new Error(`rebuild-loop.sh (${what}) exited ${m.code}:\n${tail(m.output)}`);
-      await expectAllSwitched(lab, `rebuild-loop.sh (${what})`);
+      if (what !== 'warm-up') expectRuns(`rebuild-loop.sh (${what})`, before, changedVersion);
       return { m, calls, counts: '' };
     };
     type Run = Awaited<ReturnType<typeof fleetApply>>;
@@ -610,12 +624,13 @@ async function benchEvalCache(n: number, meter: CpuMeter): Promise<void> {
     // One host's configuration changes before each run: every host's evaluation is new to both caches.
     const changed = { fleet: [] as Run[], loop: [] as Run[] };
     let version = 0;
-    const change = () => lab.setPackages(names[0]!, { 'bench-tool': { version: `${++version}.0` } });
+    const change = () => {
+      lab.setPackages(names[0]!, { 'bench-tool': { version: `${++version}.0` } });
+      return version;
+    };
     for (let round = 0; round < REPEAT; round++) {
-      change();
-      changed.fleet.push(await fleetApply('one host changed'));
-      change();
-      changed.loop.push(await loopRun('one host changed'));
+      changed.fleet.push(await fleetApply('one host changed', change()));
+      changed.loop.push(await loopRun('one host changed', change()));
     }
     const row = (label: string, runs: Run[]) => {
       const r = mid(runs);
