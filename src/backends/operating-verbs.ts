@@ -3,7 +3,7 @@
 // and the ones apply shares (run a planned command, probe, append history, close). An ssh host or
 // the local machine behind them. Each answers with typed results or a HostError naming the step;
 // nothing here decides what runs next. The deploy verbs (HostVerbs) extend these with a HostBuild.
-import { HostError } from '../errors.js';
+import { HostError, HostUnreachable, Interrupted, StepTimedOut } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import {
   checkCommand,
@@ -66,7 +66,7 @@ export const PROBE_TIMEOUT_MS = 60_000;
 export const OPERATE_ANSWER_SECONDS = 30;
 
 /** A host that could not be reached (ssh failed, or no answer in time): `fleet status` says `unreachable`. */
-export class HostUnreachable extends HostError {}
+export { HostUnreachable } from '../errors.js';
 
 /** What `fleet status` learns of a host in one round trip. */
 export interface StatusProbe {
@@ -133,10 +133,10 @@ export class OperatingVerbs {
 
   /** Fails a step with ssh's own reason when ssh (not the remote command) failed. */
   failure(step: VerbStep, result: ExecResult, what: string): HostError {
-    if (this.ctx.signal.aborted) return new HostError(this.name, step, 'interrupted', tailLines(result));
-    if (result.timedOut) return new HostError(this.name, step, `${what}: no answer in time (timed out)`, tailLines(result));
+    if (this.ctx.signal.aborted) return new Interrupted(this.name, step, 'interrupted', tailLines(result));
+    if (result.timedOut) return new StepTimedOut(this.name, step, `${what}: no answer in time (timed out)`, tailLines(result));
     if (result.exitCode === SSH_FAILED && this.host.ssh) {
-      return new HostError(this.name, step, `${what}: ${describeSshFailure(result.stderr)}`, tailLines(result));
+      return new HostUnreachable(this.name, step, `${what}: ${describeSshFailure(result.stderr)}`, tailLines(result));
     }
     return new HostError(this.name, step, `${what} failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
   }
@@ -144,8 +144,10 @@ export class OperatingVerbs {
   /** A probe whose answer is data: only its stderr is shown. */
   async probe(step: VerbStep, command: PlannedCommand): Promise<ProbeFacts> {
     const result = await this.run(step, command, { timeoutMs: PROBE_TIMEOUT_MS, quietStdout: true });
-    if (result.exitCode !== 0) throw this.failure(step, result, 'cannot reach the host');
-    return parseProbe(result.stdout, this.name);
+    if (result.exitCode === 0) return parseProbe(result.stdout, this.name);
+    const failure = this.failure(step, result, 'cannot reach the host');
+    // A probe that gets no answer in time did not reach the host.
+    throw failure instanceof StepTimedOut ? new HostUnreachable(this.name, step, failure.message, failure.tail) : failure;
   }
 
   /**
@@ -195,7 +197,7 @@ export class OperatingVerbs {
   healthChecks(): Promise<HealthCheckResult[]> {
     return runHealthChecks(
       this.host.ssh,
-      this.host.healthChecks.map((c) => c.check),
+      this.host.healthChecks,
       this.ctx.exec,
       { signal: this.ctx.signal, now: this.ctx.now },
     );

@@ -1,5 +1,6 @@
 // fleet rollback: back to the previous (or a given) generation, with the SSH-loss watchdog for switch.
 import { randomBytes } from 'node:crypto';
+import { HostUnreachable } from '../errors.js';
 import { tailLines, type Exec } from '../exec/index.js';
 import {
   armWatchdogCommand,
@@ -70,7 +71,7 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const say = options.onLine ?? (() => undefined);
   const lock = options.lock ? await acquireLock(host, resolveArgv(options.lock.argv, {}), exec, signal ?? new AbortController().signal).catch((error: unknown) => error) : undefined;
-  if (lock instanceof Error) return { kind: /cannot reach|ssh failed/i.test(lock.message) ? 'unreachable' : 'failed', step: 'lock', reason: lock.message, tail: [] };
+  if (lock instanceof Error) return { kind: lock instanceof HostUnreachable ? 'unreachable' : 'failed', step: 'lock', reason: lock.message, tail: [] };
   try {
     const list = await listGenerations(ssh, exec, signal);
     if ('error' in list) return { kind: list.unreachable ? 'unreachable' : 'failed', step: 'probe', reason: list.error, tail: list.tail };

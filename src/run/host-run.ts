@@ -2,14 +2,13 @@
 // (before activation) → deploy → verify → secrets (after activation), each behind
 // its guard. Sequencing and outcomes only: every command runs through the host's verbs.
 import { readFileSync, rmSync } from 'node:fs';
-import { HostError } from '../errors.js';
+import { BuildFailed, ConsentRefused, HealthCheckFailed, HostError, HostUnreachable, Interrupted, UnreachableAfterDeadline, WatchdogRolledBack } from '../errors.js';
 import {
   addKnownHosts,
   appendHistoryOverLock,
   historyRecord,
   describeOutOfPlace,
   diffSummary,
-  HealthCheckFailed,
   HostVerbs,
   SecretReader,
   isDeployed,
@@ -64,27 +63,27 @@ export interface HostRunContext {
   earlyLock?: { lock: Promise<HeldLock>; digestKey: string };
 }
 
-/** The host's own build failed after it had started (locked and probed, nothing changed). */
-class BuildFailed extends HostError {}
-
 /** A step that decided not to run. */
 class Skip {
   constructor(readonly reason: string) {}
 }
 
-/** Ends the host early with this outcome (e.g. skipped for lack of consent, rolled back). */
-class EndHost extends Error {
-  constructor(
-    readonly kind: OutcomeKind,
-    readonly step: Phase,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
-
 /** How far a host got: what the outcome of an interrupted or failed run must say. */
 type Progress = 'untouched' | 'touched' | 'activated';
+
+/** A failure that ends the host skipped, not failed: nobody consented, or Ctrl-C came before anything changed. */
+function skips(error: unknown, progress: Progress): boolean {
+  return error instanceof ConsentRefused || (error instanceof Interrupted && progress === 'untouched');
+}
+
+/** The outcome a typed failure gives the host, by its type and how far the host had got. */
+function outcomeKindOf(error: HostError, progress: Progress, aborted: boolean): OutcomeKind {
+  if (skips(error, progress) || (aborted && progress === 'untouched')) return 'skipped';
+  if (error instanceof WatchdogRolledBack) return 'rolled-back';
+  // Unreachable at first contact, or again after the watchdog's deadline; elsewhere a failed step.
+  if (error instanceof UnreachableAfterDeadline || (error instanceof HostUnreachable && (error.step === 'probe' || error.step === 'lock'))) return 'unreachable';
+  return 'failed';
+}
 
 export class HostRun {
   private readonly steps: StepRecord[] = [];
@@ -117,8 +116,8 @@ export class HostRun {
   private connection?: Connection;
   /** What the first probe found, before this run changed anything (a rollout's rollback goes back to it). */
   private before?: ProbeFacts;
-  /** The health check that failed the host, if one did (a rollout names it). */
-  private failedCheck?: string;
+  /** The typed failure that ended the host, if one did (a rollout names a failed health check). */
+  private failure?: HostError;
 
   constructor(
     private readonly host: HostPlan,
@@ -154,9 +153,9 @@ export class HostRun {
   private async step<T>(phase: Phase, title: string, body: () => Promise<T | Skip>): Promise<T | undefined> {
     if (this.ctx.signal.aborted) {
       // Only a host on which nothing ran is "skipped"; one that was changed and not verified failed.
-      if (this.progress === 'untouched') throw new EndHost('skipped', phase, 'interrupted before this step');
+      if (this.progress === 'untouched') throw new Interrupted(this.name, phase, 'interrupted before this step');
       const watched = this.armed ? '; the watchdog rolls the host back unless it is confirmed' : '';
-      throw new HostError(this.name, phase, this.progress === 'activated' ? `interrupted after activation, before it was verified${watched}` : 'interrupted after the host was changed');
+      throw new Interrupted(this.name, phase, this.progress === 'activated' ? `interrupted after activation, before it was verified${watched}` : 'interrupted after the host was changed');
     }
     const startedAt = this.ctx.now();
     if (phase !== 'probe' && !this.requested(phase as StepKind)) {
@@ -179,7 +178,7 @@ export class HostRun {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const finishedAt = this.ctx.now();
-      if (error instanceof EndHost && error.kind === 'skipped') {
+      if (skips(error, this.progress)) {
         this.steps.push({ step: phase, status: 'skipped', detail: reason, startedAt, finishedAt });
         this.ctx.emit({ type: 'step-skip', host: this.name, step: phase, reason });
       } else {
@@ -273,15 +272,9 @@ export class HostRun {
       step = this.closureDiff && !this.requested('deploy') ? 'diff' : (this.steps.at(-1)?.step ?? step);
     } catch (error) {
       step = error instanceof BuildFailed ? 'build' : (this.steps.at(-1)?.step ?? step);
-      if (error instanceof HealthCheckFailed) this.failedCheck = error.check;
-      if (error instanceof EndHost) {
-        kind = error.kind;
-        reason = error.reason;
-      } else if (error instanceof HostError) {
-        const unreachable = (error.step === 'probe' || error.step === 'lock') && /cannot reach/.test(error.message);
-        // Interrupted before anything on the target changed: skipped; once a tool that changes it
-        // has started (keys, nixos-anywhere, activation), the host is not "skipped" but failed.
-        kind = this.ctx.signal.aborted && this.progress === 'untouched' ? 'skipped' : unreachable ? 'unreachable' : 'failed';
+      if (error instanceof HostError) {
+        this.failure = error;
+        kind = outcomeKindOf(error, this.progress, this.ctx.signal.aborted);
         reason = error.message;
         tail = error.tail.slice(-20);
         hint = error.hint;
@@ -345,7 +338,7 @@ export class HostRun {
 
   /** The name of the health check that failed this host, if one did. */
   get failedHealthCheck(): string | undefined {
-    return this.failedCheck;
+    return this.failure instanceof HealthCheckFailed ? this.failure.check : undefined;
   }
 
   /**
@@ -392,7 +385,13 @@ export class HostRun {
       this.ctx.emit({ type: 'step-done', host: this.name, step: 'rollback', detail: result.reason });
       const back = `rolled back to generation ${generation}`;
       // A failed health check said the new system stays live: it no longer is.
-      const reason = outcome.kind === 'failed' ? `${outcome.reason.replace(/; the new system stays live$/, '')}; ${back}` : `deployed, then ${back}: ${why}`;
+      const failure = this.failure;
+      const reason =
+        failure instanceof HealthCheckFailed
+          ? `health check "${failure.check}" failed (${failure.detail}); ${back}`
+          : outcome.kind === 'failed'
+            ? `${outcome.reason}; ${back}`
+            : `deployed, then ${back}: ${why}`;
       const { hint: _done, ...rest } = outcome;
       return { ...rest, kind: 'rolled-back', step: 'rollback', reason, steps: record('done', result.reason), finishedAt };
     }
@@ -459,7 +458,7 @@ export class HostRun {
     const yes = this.ctx.confirmDiff ? await this.ctx.confirmDiff(diff) : false;
     if (yes) return;
     const why = this.ctx.signal.aborted ? 'interrupted at the confirmation' : this.ctx.confirmDiff ? 'not confirmed at the prompt' : 'not confirmed (no one to ask)';
-    throw new EndHost('skipped', 'diff', `${why}; nothing was activated`);
+    throw new ConsentRefused(this.name, 'diff', `${why}; nothing was activated`);
   }
 
   private async pushKeys(bootstrapping: boolean): Promise<string | Skip> {
@@ -541,7 +540,7 @@ export class HostRun {
     if (!this.ctx.plan.allowBootstrap) {
       const consent = this.ctx.confirmBootstrap ? await this.ctx.confirmBootstrap(this.name, where) : false;
       if (!consent) {
-        throw new EndHost('skipped', 'bootstrap', `bootstrap wipes the disks of ${where}: not confirmed (run with --yes to allow it)`);
+        throw new ConsentRefused(this.name, 'bootstrap', `bootstrap wipes the disks of ${where}: not confirmed (run with --yes to allow it)`);
       }
     }
     await this.outputsBuilt();
@@ -574,7 +573,7 @@ export class HostRun {
       } catch (error) {
         if (!(error instanceof HostError)) throw error;
         last = error;
-        if (!/cannot reach/.test(error.message) || this.ctx.now() >= deadline) break;
+        if (!(error instanceof HostUnreachable) || this.ctx.now() >= deadline) break;
         await this.ctx.sleep(1000);
       }
     }
@@ -600,8 +599,8 @@ export class HostRun {
   private async outputsBuilt(): Promise<void> {
     const failure = await this.ctx.realised?.();
     if (!failure) return;
-    if (this.ctx.signal.aborted) throw new BuildFailed(this.name, 'build', 'interrupted during the build');
-    throw new BuildFailed(this.name, 'build', `build failed: ${failure.reason}`, failure.tail);
+    if (this.ctx.signal.aborted) throw new BuildFailed(this.name, 'interrupted during the build');
+    throw new BuildFailed(this.name, `build failed: ${failure.reason}`, failure.tail);
   }
 
   private describeFacts(): string {
@@ -720,7 +719,9 @@ export class HostRun {
       this.confirmedFacts = parseProbe(settled.answer, this.name);
       return;
     }
-    if (settled.kind === 'interrupted') throw new HostError(this.name, phase, settled.reason);
-    throw new EndHost(settled.kind, phase, settled.reason);
+    if (settled.kind === 'interrupted') throw new Interrupted(this.name, phase, settled.reason);
+    if (settled.kind === 'rolled-back') throw new WatchdogRolledBack(this.name, phase, settled.reason);
+    if (settled.kind === 'unreachable') throw new UnreachableAfterDeadline(this.name, phase, settled.reason);
+    throw new HostError(this.name, phase, settled.reason);
   }
 }
