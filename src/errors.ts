@@ -114,7 +114,17 @@ export class BuildFailed extends HostError {
 export class ConsentRefused extends HostError {}
 
 /** The watchdog rolled the host back to its previous system before fleet could confirm the new one. */
-export class WatchdogRolledBack extends HostError {}
+export class WatchdogRolledBack extends HostError {
+  constructor(
+    host: string,
+    step: string,
+    message: string,
+    /** The system the host runs again. */
+    readonly system: string,
+  ) {
+    super(host, step, message);
+  }
+}
 
 /** Ctrl-C stopped the step. */
 export class Interrupted extends HostError {}

@@ -3,7 +3,7 @@
 // verbs every command shares (OperatingVerbs: run, probe, roll back, history, close). Each runs
 // exactly the command the plan holds for it, over the one process port, and answers with typed
 // results or a HostError naming the step. Sequencing and outcomes are the runner's
-// (run/host-run.ts); nothing here decides what runs next.
+// (run/host-sequence.ts); nothing here decides what runs next.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

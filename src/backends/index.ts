@@ -18,3 +18,4 @@ export * from './operating-verbs.js';
 export * from './host-verbs.js';
 export * from './secrets.js';
 export * from './closure-diff.js';
+export * from './host-files.js';
