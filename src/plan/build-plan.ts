@@ -346,7 +346,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
         ? { kind: 'record-history', never: 'dry-activate changes nothing' }
         : {
             kind: 'record-history',
-            guard: `after a verified deploy or install: one record (time, operator, revision, system, generation) appended to ${HISTORY_FILE}; a failed write is a warning, never a failure`,
+            guard: `after every activation or install, however it ended: one record (time, operator, revision, system, generation, outcome) appended to ${HISTORY_FILE}; a failed write is a warning, never a failure`,
             file: HISTORY_FILE,
             append: appendHistoryCommand(ssh, options.localRoot),
             overLockSession: ssh !== undefined,

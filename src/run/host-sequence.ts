@@ -10,7 +10,7 @@ import { activatedOrInstalled, touched, type Contacted, type HostResult, type Ho
 import { bootstrap, confirm, connect, diff, pushKeys, readSecrets, requested, Skip, StageFailure, uploadSecrets, type HostRunContext, type HostScope, type Moved } from './host-steps.js';
 import { deploy, verify } from './deploy-steps.js';
 import { changedSystem, changedWithoutSystem, interruptedReason, successReason } from './outcome-text.js';
-import { recordDeploy } from './history-records.js';
+import { recordActivations } from './history-records.js';
 
 export type { HostRunContext } from './host-steps.js';
 
@@ -159,11 +159,8 @@ class HostSequence {
     try {
       await this.sequence();
       const changed = changedSystem(this.host, this.stage);
-      // Only a verified new system is recorded; a failed write is a warning on a good deploy.
-      if (changed && activatedOrInstalled(this.stage)) {
-        const written = await recordDeploy(this.scope, this.stage);
-        if (written) history.push(written);
-      }
+      // A failed write is a warning on a good deploy.
+      history.push(...(await recordActivations(this.scope, this.stage, undefined)));
       kind = changed ? 'changed' : 'unchanged';
       reason = successReason(this.host, this.stage, requested(this.scope, 'deploy'));
       if (this.notes.length > 0) reason += ` (${this.notes.join('; ')})`;
@@ -178,6 +175,8 @@ class HostSequence {
         reason = error.message;
         tail = error.tail.slice(-20);
         hint = error.hint;
+        // The history is an audit log: what was activated is recorded, however it ended.
+        history.push(...(await recordActivations(this.scope, this.stage, error)));
       } else {
         kind = 'failed';
         reason = error instanceof Error ? error.message : String(error);
