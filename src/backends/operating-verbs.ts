@@ -11,11 +11,13 @@ import {
   historyCommand,
   interactiveSshCommand,
   resolveArgv,
+  rollbackCommands,
   statusProbeCommand,
   userCommandArgv,
   type HostPlan,
   type PlannedCommand,
   type PlannedSecret,
+  type RollbackStep,
   type SecretsStep,
 } from '../plan/index.js';
 import { sshControlExit } from '../ssh/index.js';
@@ -280,19 +282,22 @@ export class OperatingVerbs {
    * meanwhile (`lock`, else the plan's first contact), the watchdog armed for a switch. The verb
    * of `fleet rollback` and of a rollout's failing wave. Never throws for the host's failure.
    */
-  async rollBack(to: number | undefined, action: 'switch' | 'boot', lock?: PlannedCommand): Promise<RollbackResult> {
+  async rollBack(to: number | undefined, action: 'switch' | 'boot', lock?: PlannedCommand, planned?: RollbackStep): Promise<RollbackResult> {
     const connect = this.host.connect;
     const held = lock ?? (connect.kind === 'lock-and-probe' ? connect.command : undefined);
     if (!this.host.ssh || !held) {
       return { kind: 'failed', step: 'probe', reason: 'rolling back works over ssh only (a local target is not rolled back)', tail: [] };
     }
+    const watchdogTimeout = action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined;
     return rollbackHost({
       host: this.name,
       ssh: this.host.ssh,
       exec: this.ctx.exec,
       action,
+      // The plan's (a rollout's), or the same commands made for `fleet rollback` now.
+      commands: planned ?? rollbackCommands(this.host.ssh, action, watchdogTimeout, 'fleet rollback'),
       to,
-      watchdogTimeout: action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined,
+      watchdogTimeout,
       // A rollback is rare: its session keeps ssh's key exchange as it is (no ssh -G first).
       lock: { ...held, argv: resolveArgv(held.argv, this.values({ sessionKex: [] })) },
       signal: this.ctx.signal,

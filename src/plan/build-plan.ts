@@ -26,6 +26,7 @@ import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
 import { inRolloutOrder, planRollout, type RolloutOptions } from './rollout.js';
+import { rollbackCommands } from './rollback-commands.js';
 import type { BootstrapStep, BuildAttribute, BuildChunk, DeployStep, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION } from '../ssh/argv.js';
@@ -422,6 +423,14 @@ function buildChunks(inventory: Inventory, hosts: HostSpec[], size: number, opti
 }
 
 /** The plan `fleet apply` runs and `fleet plan` prints. */
+/** A rollout's rollback of a host whose wave fails (ssh hosts: a local target is not rolled back). */
+function withRolloutRollback(host: HostPlan): HostPlan {
+  if (!host.ssh || host.mode === 'dry-activate') return host;
+  const action = host.mode === 'boot' ? 'boot' : 'switch';
+  const guard = 'only when its rollout wave fails and this run changed the host: back to the generation the probe found, under the deploy lock';
+  return { ...host, rollback: rollbackCommands(host.ssh, action, host.watchdogSeconds ?? undefined, guard) };
+}
+
 export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
   const hosts = selectHosts(inventory.hosts, options.selection);
   const size = chunkSize(hosts.length, options);
@@ -467,7 +476,8 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     ...(rollout ? { rollout } : {}),
     hosts: hosts.map((spec) => {
       try {
-        return hostPlan(spec, inventory, options, lockingEarly.has(spec.name));
+        const planned = hostPlan(spec, inventory, options, lockingEarly.has(spec.name));
+        return rollout?.onFailure === 'rollback' ? withRolloutRollback(planned) : planned;
       } catch (error) {
         // e.g. a path NIX_SSHOPTS cannot carry, or a host ssh would read as an option.
         throw new UsageError(`host ${spec.name}: ${error instanceof Error ? error.message : String(error)}`);

@@ -5,7 +5,7 @@ import type { BootstrapOptions, Endpoint, HealthCheck, Mode, RolloutFailurePolic
 import type { SshSettings } from '../ssh/argv.js';
 
 /** A value only known at run time, filled in by the executor. */
-export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey' | 'freshKex' | 'sessionKex';
+export type Ref = 'toplevel' | 'diskoScript' | 'deployId' | 'derivations' | 'historyRecord' | 'digestKey' | 'freshKex' | 'sessionKex' | 'generation';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with
@@ -324,6 +324,23 @@ export interface RecordHistoryStep {
   overLockSession: boolean;
 }
 
+/**
+ * A host's rollback to a generation known at run time (`<generation>`: the one it ran before the
+ * run, or `fleet rollback --to N`), under the deploy lock: list the generations, arm the watchdog
+ * (a watched switch), switch the profile and run switch-to-configuration, then confirm over a
+ * fresh connection (or probe over one). Then the history records it (the host's history step).
+ */
+export interface RollbackStep {
+  kind: 'rollback';
+  guard: string;
+  action: 'switch' | 'boot';
+  generations: PlannedCommand;
+  arm?: PlannedCommand;
+  activate: PlannedCommand;
+  confirm?: PlannedCommand;
+  check: PlannedCommand;
+}
+
 export interface HostPlan {
   name: string;
   mode: Mode;
@@ -346,6 +363,8 @@ export interface HostPlan {
   deploy: DeployStep;
   verify: VerifyStep | NeverStep<'verify'>;
   history: RecordHistoryStep | { kind: 'record-history'; never: string };
+  /** A rollout with onFailure: rollback: how the host goes back when its wave fails. */
+  rollback?: RollbackStep;
 }
 
 /** What a run does of each host's sequence: everything (apply), or one step (the single-step commands). */

@@ -45,7 +45,8 @@ export async function rollBackHost(host: HostPlan, build: HostBuild, result: Hos
   });
   const action = host.mode === 'boot' ? 'boot' : 'switch';
   ctx.emit({ type: 'step-start', host: name, step: 'rollback', title: `roll back to generation ${generation} (${action})` });
-  const back = await verbs.rollBack(generation, action);
+  // The commands the plan holds for it (`fleet plan` shows them).
+  const back = await verbs.rollBack(generation, action, undefined, host.rollback);
   if (back.kind === 'changed') {
     // A rollback through fleet is a change of system: the host's history records it, as fleet rollback does.
     const planned: HostPlan['history'] = host.history;

@@ -1,9 +1,13 @@
 // The human tree of a Plan for `fleet plan` and `fleet apply --dry-run`: build stage, then each host.
 import type { Endpoint } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
+import { OPERATE_SCRIPTS } from '../plan/operate-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
 import { quoteShellWord } from '../ssh/index.js';
+
+/** Every script fleet runs on a target, by name. */
+const SCRIPTS: Readonly<Record<string, string>> = { ...REMOTE_SCRIPTS, ...OPERATE_SCRIPTS };
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
 export function formatEndpoint(endpoint: Endpoint): string {
@@ -16,7 +20,7 @@ export function formatArg(arg: Arg): string {
   return typeof arg === 'string' ? quoteShellWord(abbreviateScripts(arg)) : `<${arg.ref}>`;
 }
 
-const SHORTEST_SCRIPT = Math.min(...Object.values(REMOTE_SCRIPTS).map((s) => s.length));
+const SHORTEST_SCRIPT = Math.min(...Object.values(SCRIPTS).map((s) => s.length));
 
 /**
  * Shows fleet's own remote scripts by name (`<probe script>`), in their raw and quoted forms and
@@ -26,7 +30,7 @@ export function abbreviateScripts(text: string): string {
   // Scripts are long: a short word holds none (and most words are short).
   if (text.length < SHORTEST_SCRIPT) return text;
   let out = text;
-  for (const [name, body] of Object.entries(REMOTE_SCRIPTS)) {
+  for (const [name, body] of Object.entries(SCRIPTS)) {
     for (const form of [quoteShellWord(body), body]) {
       out = out.split(form).join(`<${name} script>`);
     }
@@ -130,6 +134,9 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
     const over = `over the held lock session (stdin: !${history.file}, then <historyRecord>)`;
     lines.push(`  history  ${history.guard}`, `    ${history.append.purpose}: ${over}; after an install, or a rollout's rollback of the host: $ ${formatCommand(history.append)}`);
   } else lines.push(`  history  ${history.guard}`, ...commandLines([history.append]));
+  // A rollout's onFailure: rollback: what the host runs when its wave fails.
+  const rollback = host.rollback;
+  if (rollback) lines.push(`  rollback  ${rollback.guard} (${rollback.action})`, ...commandLines([rollback.generations, rollback.arm, rollback.activate, rollback.confirm ?? rollback.check]));
   return lines;
 }
 
