@@ -3,7 +3,7 @@
 import { HostError } from '../errors.js';
 import { execProcess, tailLines, type Exec } from '../exec/index.js';
 import { historyRecord, placeInstallKeys, resolveKeys, runNixosInstall, SecretReader, type HistoryWrite, type RebootResult } from '../backends/index.js';
-import { appendHistoryCommand, lockCommand, type HostPlan, type Plan } from '../plan/index.js';
+import { appendHistoryCommand, fleetRollbackPlan, type HostPlan, type Plan } from '../plan/index.js';
 import type { HostOutcome } from './events.js';
 import { ended, message, NOT_STARTED, OPERATE_DEFAULTS, operate, type OperateDeps, type OperateResult } from './operate-run.js';
 // ------------------------------------------------------------------------------------------------
@@ -38,8 +38,10 @@ export function rollbackHosts(plan: Plan, request: RollbackRequest, deps: Operat
         const startedAt = now();
         if (!host.ssh) throw new HostError(host.name, 'rollback', `${host.name}: fleet rollback works over ssh only`);
         start(`${request.to !== undefined ? `to generation ${request.to}` : 'to the previous generation'} (${action})`);
-        const lock = lockCommand(host.ssh, request.lockWaitSeconds ?? OPERATE_DEFAULTS.lockWaitSeconds, request.operator);
-        const result = await verbs.rollBack(request.to, action, lock);
+        // The commands `fleet plan --for rollback` shows.
+        const planned = fleetRollbackPlan(host, action, request.lockWaitSeconds ?? OPERATE_DEFAULTS.lockWaitSeconds, request.operator);
+        if ('never' in planned) throw new HostError(host.name, 'rollback', planned.never);
+        const result = await verbs.rollBack(request.to, action, planned.lock, planned.rollback);
         // A verified rollback is a change of system like a deploy: the host's history records it.
         let history: HistoryWrite | undefined;
         if (result.kind === 'changed' && result.storePath && result.generation !== undefined) {

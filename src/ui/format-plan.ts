@@ -3,6 +3,7 @@ import type { Endpoint } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
 import { OPERATE_SCRIPTS } from '../plan/operate-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
+import type { FleetRollbackPlan } from '../plan/rollback-commands.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
 import { quoteShellWord } from '../ssh/index.js';
 
@@ -203,5 +204,19 @@ export function formatPlan(plan: Plan): string[] {
   });
   if (plan.scope.buildOnly) return lines;
   for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));
+  return lines;
+}
+
+/** `fleet plan --for rollback`: per host, the lock and the rollback's commands (or why none). */
+export function formatRollbackPlan(action: 'switch' | 'boot', hosts: readonly FleetRollbackPlan[]): string[] {
+  const lines = [`fleet rollback (${action}): each host back to the generation before its boot default (or --to N)`];
+  for (const host of hosts) {
+    if ('never' in host) {
+      lines.push(`${host.host}  never (${host.never})`);
+      continue;
+    }
+    const r = host.rollback;
+    lines.push(`${host.host}`, `  rollback  ${r.guard}`, ...commandLines([host.lock, r.generations, r.arm, r.activate, r.confirm ?? r.check]));
+  }
   return lines;
 }

@@ -1,8 +1,8 @@
 // A rollout's rollback is planned: each host of a rollout with onFailure: rollback carries the
 // commands it runs when its wave fails, and `fleet plan` shows them (human and JSON).
 import { describe, expect, it } from 'vitest';
-import { buildPlan, resolveArgv } from '../../../src/plan/index.js';
-import { formatPlan } from '../../../src/ui/format-plan.js';
+import { buildPlan, fleetRollbackPlan, resolveArgv } from '../../../src/plan/index.js';
+import { formatPlan, formatRollbackPlan } from '../../../src/ui/format-plan.js';
 import { host, inventory, planOptions } from './inventory-fixture.js';
 
 const hosts = [host('web-1'), host('web-2'), host('db', { mode: 'boot' })];
@@ -34,5 +34,23 @@ describe('a rollout’s rollback in the plan', () => {
     const none = buildPlan(inventory(hosts), planOptions());
     expect(none.hosts.some((h) => 'rollback' in h)).toBe(false);
     expect(formatPlan(none).join('\n')).not.toMatch(/^ {2}rollback /m);
+  });
+
+  it('fleet plan --for rollback: the lock, then the rollback’s commands over one-shot connections; a local target has none', () => {
+    const plan = buildPlan(inventory([host('web-1'), host('here', { target: { kind: 'local' } })]), planOptions());
+    const [web1, here] = plan.hosts.map((h) => fleetRollbackPlan(h, 'switch', 30, 'alice@laptop'));
+    expect(web1).toMatchObject({ host: 'web-1', lock: { purpose: 'lock and probe' }, rollback: { action: 'switch', arm: { purpose: 'arm watchdog' } } });
+    if (!web1 || 'never' in web1) throw new Error('web-1 has a rollback');
+    // No shared master is left behind by fleet rollback's own commands.
+    expect(resolveArgv(web1.rollback.activate.argv, { generation: '3' }).filter((w) => /^Control(Master|Path)=/.test(w))).toEqual([]);
+    expect(resolveArgv(web1.lock.argv, { sessionKex: [] }).filter((w) => /^ControlMaster=/.test(w))).toEqual(['ControlMaster=auto']);
+    expect(here).toEqual({ host: 'here', never: 'fleet rollback works over ssh only (a local target is not rolled back)' });
+    const lines = formatRollbackPlan('switch', [web1, here!]);
+    expect(lines).toContain('here  never (fleet rollback works over ssh only (a local target is not rolled back))');
+    expect(lines.join('\n')).toMatch(/^ {4}lock and probe: \$ ssh [\s\S]*^ {4}list generations: \$ ssh [\s\S]*^ {4}arm watchdog: [\s\S]*<rollback script> [\s\S]*^ {4}confirm watchdog and verify: /m);
+    // boot: no watchdog, the fresh probe checks the boot default.
+    const boot = fleetRollbackPlan(plan.hosts[0]!, 'boot', 30, 'alice@laptop');
+    expect(boot).toMatchObject({ rollback: { action: 'boot', check: { purpose: 'verify' } } });
+    expect('never' in boot ? undefined : boot.rollback.arm).toBeUndefined();
   });
 });
