@@ -1,23 +1,13 @@
 // fleet check: a host's load, uptime, failed units, free space, and its manifest health checks.
-import { HostError } from '../errors.js';
+import { HealthCheckFailed } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import type { HealthCheck } from '../manifest/inventory.js';
-import { healthCheckCommand } from '../plan/index.js';
+import { resolveArgv, type PlannedHealthCheck } from '../plan/index.js';
 import type { SshSettings } from '../ssh/index.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 
-/** A manifest health check that failed on a host after activation; `check` names it (a rollout's gate says which). */
-export class HealthCheckFailed extends HostError {
-  constructor(
-    host: string,
-    readonly check: string,
-    message: string,
-    tail: string[],
-    hint?: string,
-  ) {
-    super(host, 'verify', message, tail, hint);
-  }
-}
+/** Raised by `healthCheck` (errors.ts); re-exported where backends' callers look for it. */
+export { HealthCheckFailed } from '../errors.js';
 
 /** Free and total space of one mount, in KiB. */
 export interface DiskSpace {
@@ -106,22 +96,43 @@ export function healthCheckDetail(run: ExecResult, check: HealthCheck, overSsh: 
 }
 
 /**
- * Runs a host's health checks on the target, one after the other; each is bounded by its own
- * timeout (on the target with `timeout`, and locally as a backstop).
+ * One planned health check on the target, bounded by its own timeout (on the target with
+ * `timeout`, and locally as a backstop): the one path of `fleet check` and of apply's verify.
  */
+export async function runHealthCheck(
+  ssh: SshSettings | undefined,
+  planned: PlannedHealthCheck,
+  exec: Exec,
+  options: { signal?: AbortSignal; now?: () => number; env?: Record<string, string>; onLine?: (line: string) => void } = {},
+): Promise<{ result: HealthCheckResult; tail: string[] }> {
+  const now = options.now ?? Date.now;
+  const { check, command } = planned;
+  const started = now();
+  const run = await exec({
+    argv: resolveArgv(command.argv, {}),
+    env: command.env,
+    timeoutMs: healthCheckBudgetMs(ssh, check),
+    signal: options.signal,
+    onLine: options.onLine ? (line) => line.trim() && options.onLine?.(line) : undefined,
+  });
+  const detail = healthCheckDetail(run, check, Boolean(ssh));
+  const result = { name: check.name, ok: run.exitCode === 0, exitCode: run.exitCode, detail, output: tailLines(run, 10), durationMs: now() - started };
+  return { result, tail: tailLines(run) };
+}
+
+/** A failed check as the typed failure of apply's verify (the new system stays live). */
+export function healthCheckFailure(host: string, result: HealthCheckResult, tail: string[]): HealthCheckFailed {
+  return new HealthCheckFailed(host, result.name, result.detail, tail, `fix it and deploy again, or return to the previous generation: fleet rollback ${host}`);
+}
+
+/** Runs a host's planned health checks on the target, one after the other (`fleet check`). */
 export async function runHealthChecks(
   ssh: SshSettings | undefined,
-  checks: readonly HealthCheck[],
+  checks: readonly PlannedHealthCheck[],
   exec: Exec,
   options: { signal?: AbortSignal; now?: () => number } = {},
 ): Promise<HealthCheckResult[]> {
-  const now = options.now ?? Date.now;
   const results: HealthCheckResult[] = [];
-  for (const check of checks) {
-    const started = now();
-    const run = await exec({ argv: healthCheckCommand(ssh, check), timeoutMs: healthCheckBudgetMs(ssh, check), signal: options.signal });
-    const detail = healthCheckDetail(run, check, Boolean(ssh));
-    results.push({ name: check.name, ok: run.exitCode === 0, exitCode: run.exitCode, detail, output: tailLines(run, 10), durationMs: now() - started });
-  }
+  for (const planned of checks) results.push((await runHealthCheck(ssh, planned, exec, options)).result);
   return results;
 }

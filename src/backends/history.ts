@@ -1,5 +1,5 @@
-// The deploy history on each host: the record fleet appends after a verified deploy, install or
-// rollback, its one-line JSON form, and reading it back (fleet history, generations, status).
+// The deploy history on each host: the record fleet appends for every deploy, install or rollback
+// it made, with its outcome, its one-line JSON form, and reading it back (fleet history, generations, status).
 import { tailLines, type Exec } from '../exec/index.js';
 import { resolveArgv, type CiRun, type PlannedCommand, type Provenance } from '../plan/index.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
@@ -21,8 +21,14 @@ export interface HistoryRecord {
   mode: 'switch' | 'boot' | 'test';
   /** The system it now runs (switch, test) or boots (boot). */
   system: string;
-  /** Its generation of the system profile; null when it is none (test mode). */
+  /** Its generation of the system profile; null when it is none (test mode) or unknown. */
   generation: number | null;
+  /**
+   * How the change ended: `verified`, or what went wrong after it was made (`health check 'x'
+   * failed`, `lost ssh: the watchdog rolls back`, `failed: …`); for the watchdog's own rollback,
+   * `by the watchdog: …`. Absent in records written before fleet recorded every activation.
+   */
+  outcome?: string;
   operator: string;
   ci: CiRun | null;
   revision: string | null;
@@ -32,7 +38,7 @@ export interface HistoryRecord {
 /** The record for one host, in the field order it is written with. */
 export function historyRecord(
   provenance: Provenance,
-  fields: { time: number; host: string; action: HistoryAction; mode: HistoryRecord['mode']; system: string; generation: number | null },
+  fields: { time: number; host: string; action: HistoryAction; mode: HistoryRecord['mode']; system: string; generation: number | null; outcome?: string },
 ): HistoryRecord {
   return {
     recordVersion: 1,
@@ -42,6 +48,7 @@ export function historyRecord(
     mode: fields.mode,
     system: fields.system,
     generation: fields.generation,
+    outcome: fields.outcome ?? 'verified',
     operator: provenance.operator,
     ci: provenance.ci,
     revision: provenance.revision,
@@ -69,6 +76,7 @@ function isRecord(value: unknown): value is HistoryRecord {
     typeof r.mode === 'string' &&
     typeof r.system === 'string' &&
     (r.generation === null || typeof r.generation === 'number') &&
+    (r.outcome === undefined || typeof r.outcome === 'string') &&
     typeof r.operator === 'string' &&
     (r.revision === null || typeof r.revision === 'string') &&
     typeof r.fleetVersion === 'string'

@@ -3,7 +3,7 @@
 // verbs every command shares (OperatingVerbs: run, probe, roll back, history, close). Each runs
 // exactly the command the plan holds for it, over the one process port, and answers with typed
 // results or a HostError naming the step. Sequencing and outcomes are the runner's
-// (run/host-run.ts); nothing here decides what runs next.
+// (run/host-sequence.ts); nothing here decides what runs next.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import {
 import { knownHostsLines } from './known-hosts.js';
 import { activationVerdict, type ActivationVerdict } from './deploy.js';
 import { CopyProgress, narBytes, type Upload } from './copy-progress.js';
-import { HealthCheckFailed, healthCheckBudgetMs, healthCheckDetail } from './health.js';
+import { healthCheckFailure, runHealthCheck } from './health.js';
 import type { KeyFile } from './keys.js';
 import { acquireLock, openLockSession, type HeldLock, type LockSession } from './lock.js';
 import { parseProbe, type ProbeFacts } from './probe.js';
@@ -307,17 +307,9 @@ export class HostVerbs extends OperatingVerbs {
     });
   }
 
-  /** One manifest health check on the target; a HostError when it fails. */
+  /** One manifest health check on the target (the path `fleet check` takes too); HealthCheckFailed when it fails. */
   async healthCheck(planned: PlannedHealthCheck): Promise<void> {
-    const { check, command } = planned;
-    const result = await this.run('verify', command, { timeoutMs: healthCheckBudgetMs(this.host.ssh, check) });
-    if (result.exitCode === 0) return;
-    throw new HealthCheckFailed(
-      this.name,
-      check.name,
-      `health check "${check.name}" failed (${healthCheckDetail(result, check, Boolean(this.host.ssh))}); the new system stays live`,
-      tailLines(result),
-      `fix it and deploy again, or return to the previous generation: fleet rollback ${this.name}`,
-    );
+    const { result, tail } = await runHealthCheck(this.host.ssh, planned, this.ctx.exec, { signal: this.ctx.signal, now: this.ctx.now, onLine: (line) => this.ctx.onLine('verify', line) });
+    if (!result.ok) throw healthCheckFailure(this.name, result, tail);
   }
 }

@@ -24,3 +24,4 @@ export * from './result-roots.js';
 export * from './cache-push.js';
 export * from './sudo-password.js';
 export { writeJumpConfigs } from './jump-config.js';
+export * from './host-files.js';

@@ -1,6 +1,6 @@
 // The per-host deploy lock: an ssh session holding flock on the target for the host's whole sequence.
 import { PassThrough } from 'node:stream';
-import { HostError } from '../errors.js';
+import { HostError, HostLocked, HostUnreachable } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { refusedPassword } from '../ssh/index.js';
@@ -131,7 +131,7 @@ export function openLockSession(host: string, argv: string[], exec: Exec, signal
     const first = await Promise.race([locked, session, timedOut]).finally(() => clearTimeout(timer));
     if (first === 'timed-out') {
       stdin.end();
-      throw new HostError(host, 'lock', `cannot reach the host: no answer within ${Math.round((timeoutMs ?? 0) / 1000)}s`, []);
+      throw new HostUnreachable(host, 'lock', `cannot reach the host: no answer within ${Math.round((timeoutMs ?? 0) / 1000)}s`, []);
     }
     if (first === 'locked') {
       // The target drops the lock after LOCK_STALE_SECONDS without a byte from us: keep it fed.
@@ -161,10 +161,10 @@ function lockFailure(host: string, result: ExecResult): HostError {
   }
   if (result.exitCode === LOCK_BUSY) {
     const holder = result.stdout.match(/^busy=(.*)$/m)?.[1] ?? 'another run';
-    return new HostError(host, 'lock', `locked by ${holder}`, [], 'another fleet run is deploying this host; wait for it, or raise --lock-timeout');
+    return new HostLocked(host, holder);
   }
   if (result.exitCode === SSH_FAILED) {
-    return new HostError(host, 'lock', `cannot reach the host: ${describeSshFailure(result.stderr)}`, tailLines(result));
+    return new HostUnreachable(host, 'lock', `cannot reach the host: ${describeSshFailure(result.stderr)}`, tailLines(result));
   }
   return new HostError(host, 'lock', `could not take the deploy lock (exit ${result.exitCode ?? result.signal})`, tailLines(result));
 }

@@ -3,7 +3,7 @@
 // and the ones apply shares (run a planned command, probe, append history, close). An ssh host or
 // the local machine behind them. Each answers with typed results or a HostError naming the step;
 // nothing here decides what runs next. The deploy verbs (HostVerbs) extend these with a HostBuild.
-import { HostError } from '../errors.js';
+import { HostError, HostUnreachable, Interrupted, StepTimedOut } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import {
   checkCommand,
@@ -11,11 +11,13 @@ import {
   historyCommand,
   interactiveSshCommand,
   resolveArgv,
+  rollbackCommands,
   statusProbeCommand,
   userCommandArgv,
   type HostPlan,
   type PlannedCommand,
   type PlannedSecret,
+  type RollbackStep,
   type SecretsStep,
 } from '../plan/index.js';
 import { sshControlExit } from '../ssh/index.js';
@@ -66,7 +68,7 @@ export const PROBE_TIMEOUT_MS = 60_000;
 export const OPERATE_ANSWER_SECONDS = 30;
 
 /** A host that could not be reached (ssh failed, or no answer in time): `fleet status` says `unreachable`. */
-export class HostUnreachable extends HostError {}
+export { HostUnreachable } from '../errors.js';
 
 /** What `fleet status` learns of a host in one round trip. */
 export interface StatusProbe {
@@ -133,10 +135,10 @@ export class OperatingVerbs {
 
   /** Fails a step with ssh's own reason when ssh (not the remote command) failed. */
   failure(step: VerbStep, result: ExecResult, what: string): HostError {
-    if (this.ctx.signal.aborted) return new HostError(this.name, step, 'interrupted', tailLines(result));
-    if (result.timedOut) return new HostError(this.name, step, `${what}: no answer in time (timed out)`, tailLines(result));
+    if (this.ctx.signal.aborted) return new Interrupted(this.name, step, 'interrupted', tailLines(result));
+    if (result.timedOut) return new StepTimedOut(this.name, step, `${what}: no answer in time (timed out)`, tailLines(result));
     if (result.exitCode === SSH_FAILED && this.host.ssh) {
-      return new HostError(this.name, step, `${what}: ${describeSshFailure(result.stderr)}`, tailLines(result));
+      return new HostUnreachable(this.name, step, `${what}: ${describeSshFailure(result.stderr)}`, tailLines(result));
     }
     return new HostError(this.name, step, `${what} failed (exit ${result.exitCode ?? result.signal})`, tailLines(result));
   }
@@ -144,8 +146,10 @@ export class OperatingVerbs {
   /** A probe whose answer is data: only its stderr is shown. */
   async probe(step: VerbStep, command: PlannedCommand): Promise<ProbeFacts> {
     const result = await this.run(step, command, { timeoutMs: PROBE_TIMEOUT_MS, quietStdout: true });
-    if (result.exitCode !== 0) throw this.failure(step, result, 'cannot reach the host');
-    return parseProbe(result.stdout, this.name);
+    if (result.exitCode === 0) return parseProbe(result.stdout, this.name);
+    const failure = this.failure(step, result, 'cannot reach the host');
+    // A probe that gets no answer in time did not reach the host.
+    throw failure instanceof StepTimedOut ? new HostUnreachable(this.name, step, failure.message, failure.tail) : failure;
   }
 
   /**
@@ -195,7 +199,7 @@ export class OperatingVerbs {
   healthChecks(): Promise<HealthCheckResult[]> {
     return runHealthChecks(
       this.host.ssh,
-      this.host.healthChecks.map((c) => c.check),
+      this.host.healthChecks,
       this.ctx.exec,
       { signal: this.ctx.signal, now: this.ctx.now },
     );
@@ -278,19 +282,22 @@ export class OperatingVerbs {
    * meanwhile (`lock`, else the plan's first contact), the watchdog armed for a switch. The verb
    * of `fleet rollback` and of a rollout's failing wave. Never throws for the host's failure.
    */
-  async rollBack(to: number | undefined, action: 'switch' | 'boot', lock?: PlannedCommand): Promise<RollbackResult> {
+  async rollBack(to: number | undefined, action: 'switch' | 'boot', lock?: PlannedCommand, planned?: RollbackStep): Promise<RollbackResult> {
     const connect = this.host.connect;
     const held = lock ?? (connect.kind === 'lock-and-probe' ? connect.command : undefined);
     if (!this.host.ssh || !held) {
       return { kind: 'failed', step: 'probe', reason: 'rolling back works over ssh only (a local target is not rolled back)', tail: [] };
     }
+    const watchdogTimeout = action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined;
     return rollbackHost({
       host: this.name,
       ssh: this.host.ssh,
       exec: this.ctx.exec,
       action,
+      // The plan's (a rollout's), or the same commands made for `fleet rollback` now.
+      commands: planned ?? rollbackCommands(this.host.ssh, action, watchdogTimeout, 'fleet rollback'),
       to,
-      watchdogTimeout: action === 'switch' ? (this.host.watchdogSeconds ?? undefined) : undefined,
+      watchdogTimeout,
       lock: { ...held, argv: resolveArgv(held.argv, this.values()) },
       signal: this.ctx.signal,
       now: this.ctx.now,

@@ -1,16 +1,9 @@
 // fleet rollback: back to the previous (or a given) generation, with the SSH-loss watchdog for switch.
 import { randomBytes } from 'node:crypto';
+import { HostUnreachable } from '../errors.js';
 import { tailLines, type Exec } from '../exec/index.js';
-import {
-  armWatchdogCommand,
-  confirmWatchdogCommand,
-  generationsCommand,
-  probeCommand,
-  resolveArgv,
-  rollbackCommand,
-  type PlannedCommand,
-} from '../plan/index.js';
-import { FRESH_CONNECTION, type SshSettings } from '../ssh/index.js';
+import { generationsCommand, resolveArgv, type PlannedCommand, type RollbackStep } from '../plan/index.js';
+import type { SshSettings } from '../ssh/index.js';
 import { activationVerdict } from './deploy.js';
 import { parseGenerations, rollbackTarget, type GenerationList } from './generations.js';
 import type { HistoryRecord } from './history.js';
@@ -37,6 +30,8 @@ export interface RollbackOptions {
   ssh: SshSettings;
   exec: Exec;
   action: 'switch' | 'boot';
+  /** The planned commands it runs (plan/rollback-commands.ts). */
+  commands: RollbackStep;
   /** --to N; undefined = the generation before the boot default. */
   to?: number;
   /** Arm the watchdog (switch only): seconds, or undefined for none. */
@@ -50,8 +45,13 @@ export interface RollbackOptions {
 }
 
 /** Fetches and parses a host's generations; a string says why not. */
-export async function listGenerations(ssh: SshSettings | undefined, exec: Exec, signal?: AbortSignal): Promise<GenerationList | { error: string; unreachable: boolean; tail: string[] }> {
-  const run = await exec({ argv: generationsCommand(ssh), timeoutMs: 60_000, signal });
+export async function listGenerations(
+  ssh: SshSettings | undefined,
+  exec: Exec,
+  signal?: AbortSignal,
+  command: PlannedCommand = { purpose: 'list generations', argv: generationsCommand(ssh) },
+): Promise<GenerationList | { error: string; unreachable: boolean; tail: string[] }> {
+  const run = await exec({ argv: resolveArgv(command.argv, {}), timeoutMs: 60_000, signal });
   if (run.exitCode !== 0) {
     const unreachable = Boolean(ssh) && run.exitCode === SSH_FAILED;
     return {
@@ -70,9 +70,10 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const say = options.onLine ?? (() => undefined);
   const lock = options.lock ? await acquireLock(host, resolveArgv(options.lock.argv, {}), exec, signal ?? new AbortController().signal).catch((error: unknown) => error) : undefined;
-  if (lock instanceof Error) return { kind: /cannot reach|ssh failed/i.test(lock.message) ? 'unreachable' : 'failed', step: 'lock', reason: lock.message, tail: [] };
+  if (lock instanceof Error) return { kind: lock instanceof HostUnreachable ? 'unreachable' : 'failed', step: 'lock', reason: lock.message, tail: [] };
   try {
-    const list = await listGenerations(ssh, exec, signal);
+    const { commands } = options;
+    const list = await listGenerations(ssh, exec, signal, commands.generations);
     if ('error' in list) return { kind: list.unreachable ? 'unreachable' : 'failed', step: 'probe', reason: list.error, tail: list.tail };
     const picked = rollbackTarget(list, options.to);
     if ('error' in picked) return { kind: 'failed', step: 'probe', reason: picked.error, tail: [] };
@@ -83,9 +84,9 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
     }
 
     let armed: { id: string; previous: string; deadline: number } | undefined;
-    if (options.action === 'switch' && options.watchdogTimeout !== undefined) {
+    if (commands.arm && options.watchdogTimeout !== undefined) {
       const id = randomBytes(8).toString('hex');
-      const arm = await exec({ argv: resolveArgv(armWatchdogCommand(ssh, options.watchdogTimeout, 'switch').argv, { deployId: id }), timeoutMs: 60_000, signal });
+      const arm = await exec({ argv: resolveArgv(commands.arm.argv, { deployId: id }), timeoutMs: 60_000, signal });
       const answer = arm.exitCode === 0 ? parseArmed(arm.stdout) : undefined;
       if (!answer) {
         const why = arm.exitCode === SSH_FAILED ? describeSshFailure(arm.stderr) : `exit ${arm.exitCode ?? arm.signal}`;
@@ -97,7 +98,7 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
 
     say(`switching the profile to generation ${target.generation} and running switch-to-configuration ${options.action}`);
     const run = await exec({
-      argv: rollbackCommand(ssh, target.generation, options.action),
+      argv: resolveArgv(commands.activate.argv, { generation: String(target.generation) }),
       signal,
       onLine: (line) => line.trim() && !line.startsWith('system=') && say(line),
     });
@@ -105,12 +106,12 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
     let note = '';
     // The confirming connection also answers the probe: no second fresh connection for the check.
     let confirmedAnswer: string | undefined;
-    if (armed) {
+    if (armed && commands.confirm) {
       const settled = await settleWatchdog({
         host,
         armed,
-        confirmArgv: resolveArgv(confirmWatchdogCommand(ssh).argv, { deployId: armed.id }),
-        probeArgv: resolveArgv(probeCommand(ssh, undefined, FRESH_CONNECTION, 'verify').argv, {}),
+        confirmArgv: resolveArgv(commands.confirm.argv, { deployId: armed.id }),
+        probeArgv: resolveArgv(commands.check.argv, {}),
         exec,
         now,
         sleep,
@@ -130,7 +131,7 @@ export async function rollbackHost(options: RollbackOptions): Promise<RollbackRe
 
     let answer = confirmedAnswer;
     if (answer === undefined) {
-      const probe = await exec({ argv: resolveArgv(probeCommand(ssh, undefined, FRESH_CONNECTION, 'verify').argv, {}), timeoutMs: 60_000, signal });
+      const probe = await exec({ argv: resolveArgv(commands.check.argv, {}), timeoutMs: 60_000, signal });
       if (probe.exitCode !== 0) {
         return { kind: 'unreachable', step: 'verify', reason: `cannot reach the host after the rollback: ${describeSshFailure(probe.stderr)}`, generation: target.generation, storePath: target.storePath, tail: tailLines(probe) };
       }

@@ -105,9 +105,9 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
 
   const { reportText, problems } = await writeRecord(plan, output, title, result);
   let exitCode = exitCodeFor(result.outcomes, { interrupted: result.interrupted });
-  for (const problem of problems) process.stderr.write(`fleet: ${problem}\n`);
+  for (const problem of problems) process.stderr.write(`fleet: ${problem.message}\n`);
   // A job that uploads the report must not go green without it.
-  if (problems.some((p) => p.startsWith('could not write the report')) && exitCode === EXIT.ok) exitCode = EXIT.hostFailure;
+  if (problems.some((p) => p.file === 'report') && exitCode === EXIT.ok) exitCode = EXIT.hostFailure;
   if (output.json) return { exitCode, stdout: [reportText] };
   if (args.diff === 'report') {
     process.stdout.write(`\n${diffReport(plan, result.outcomes).join('\n')}\n`);
@@ -157,18 +157,28 @@ function keepsLastRun(plan: Plan): boolean {
  * exits right after the command returns, and an unfinished write is lost. A write that fails is
  * a problem to print, not a reason to hide the run's outcome.
  */
-async function writeRecord(plan: Plan, output: OutputOptions, title: string, record: RunRecord): Promise<{ reportText: string; problems: string[] }> {
+/** A record of the run that could not be written: which one, and the line that says so. */
+interface RecordProblem {
+  file: 'report' | 'step-summary' | 'last-run';
+  message: string;
+}
+
+async function writeRecord(plan: Plan, output: OutputOptions, title: string, record: RunRecord): Promise<{ reportText: string; problems: RecordProblem[] }> {
   const { reportText, summary } = recordTexts(plan, title, record);
-  const writes: [string, Promise<void>][] = [];
-  if (output.reportFile) writes.push([`could not write the report to ${output.reportFile}`, writeFile(output.reportFile, `${reportText}\n`)]);
+  const writes: [RecordProblem['file'], string, Promise<void>][] = [];
+  if (output.reportFile) writes.push(['report', `could not write the report to ${output.reportFile}`, writeFile(output.reportFile, `${reportText}\n`)]);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
-  if (stepSummary) writes.push([`could not append the step summary to ${stepSummary}`, appendGithubSummary(stepSummary, summary)]);
+  if (stepSummary) writes.push(['step-summary', `could not append the step summary to ${stepSummary}`, appendGithubSummary(stepSummary, summary)]);
   if (keepsLastRun(plan)) {
     const kept = lastRunPath(plan.paths.stateDir);
-    writes.push([`could not keep the report at ${kept} (--retry-failed needs it)`, (async () => keepLastRun(plan.paths.stateDir, reportText))()]);
+    writes.push(['last-run', `could not keep the report at ${kept} (--retry-failed needs it)`, (async () => keepLastRun(plan.paths.stateDir, reportText))()]);
   }
-  const settled = await Promise.allSettled(writes.map(([, write]) => write));
-  const problems = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${writes[i]![0]}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
+  const settled = await Promise.allSettled(writes.map(([, , write]) => write));
+  const problems = settled.flatMap((s, i): RecordProblem[] => {
+    if (s.status !== 'rejected') return [];
+    const [file, what] = writes[i]!;
+    return [{ file, message: `${what}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}` }];
+  });
   return { reportText, problems };
 }
 

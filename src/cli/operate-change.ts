@@ -7,12 +7,13 @@ import { UsageError } from '../errors.js';
 import type { Exec } from '../exec/index.js';
 import { checkInstallRoot } from '../backends/index.js';
 import { exitCodeFor, formatDuration, formatSummaryTable, alignColumns } from '../report/index.js';
-import { installIntoRoot, OPERATE_DEFAULTS, placeKeysUnder, rebootHosts, rollbackHosts, type HostOutcome } from '../run/index.js';
+import type { HostPlan, Plan } from '../plan/index.js';
+import { installIntoRoot, OPERATE_DEFAULTS, placeKeysUnder, rebootHosts, rollbackHosts, runPlan, type HostOutcome } from '../run/index.js';
 import { EXIT } from './exit.js';
 import { hostProgress, progress, viewEvents } from './host-progress.js';
 import { interruptSignal, operateTargets, singleHost, type OperateArgs } from './operate-run.js';
 import type { CommandResult } from './result.js';
-import { applyPlan } from './apply-run.js';
+import { planFromArgs } from './context.js';
 
 // ------------------------------------------------------------------------------------------------
 // fleet rollback
@@ -81,40 +82,48 @@ export async function runInstall(
   const say = progress(args.json);
   say(`[${host.name}] build: building its system (nix eval + nix build)`);
 
-  // The build stage, exactly as `fleet build` runs it.
-  const built = await applyPlan(
-    { file: args.file, selection: { only: [host.name], tags: [], exclude: [] } },
-    { json: true, plain: true },
-    { buildOnly: true },
-  );
-  const report = JSON.parse(built.stdout?.[0] ?? '{}') as { hosts?: { storePath: string | null; reason: string }[] };
-  const system = report.hosts?.[0]?.storePath;
-  if (built.exitCode !== 0 || !system) {
-    process.stderr.write(`fleet: building ${host.name} failed: ${report.hosts?.[0]?.reason ?? 'no result'}\n`);
-    return { exitCode: EXIT.hostFailure };
-  }
-  say(`[${host.name}] build: ${system}`);
-
-  const placed = await placeKeysUnder(host, root, { exec });
-  if (placed) say(`[${host.name}] keys: placed ${placed.map((p) => p.slice(root.length)).join(', ')} under ${root}`);
-
   const { signal, dispose } = interruptSignal();
   try {
-    const run = await installIntoRoot(plan, root, system, {
-      exec,
-      signal,
-      onLine: (line) => {
-        say(`[${host.name}] nixos-install: ${line}`);
-      },
-    });
-    const ok = run.ok;
-    const exitCode = signal.aborted ? EXIT.interrupted : ok ? EXIT.ok : EXIT.hostFailure;
-    const summary = ok ? `installed ${system} into ${root}` : `nixos-install failed (exit ${run.exitCode ?? run.signal})`;
-    if (args.json) {
-      return { exitCode, stdout: [JSON.stringify({ command: 'install', exitCode, host: host.name, root, system, keys: placed ?? [], ok, tail: run.tail }, null, 2)] };
+    // The build stage, exactly as `fleet build` runs it, through the runner: its outcome is data.
+    const { plan: building } = await planFromArgs({ file: args.file, selection: { only: [host.name], tags: [], exclude: [] }, scope: { buildOnly: true } }, exec);
+    const built = await runPlan(building, { exec, signal, reporter: { emit: () => undefined, close: async () => undefined } });
+    const outcome = built.outcomes[0];
+    const system = outcome?.kind === 'unchanged' ? outcome.storePath : undefined;
+    if (!system) {
+      process.stderr.write(`fleet: building ${host.name} failed: ${outcome?.reason ?? 'no result'}\n`);
+      return { exitCode: signal.aborted ? EXIT.interrupted : EXIT.hostFailure };
     }
-    return { exitCode, stdout: [`${host.name}: ${summary}`] };
+    say(`[${host.name}] build: ${system}`);
+    return await installBuilt(args, plan, host, root, system, { exec, signal, say });
   } finally {
     dispose();
   }
+}
+
+/** The install itself, once the system is built: keys under the root, then nixos-install. */
+async function installBuilt(
+  args: { json: boolean },
+  plan: Plan,
+  host: HostPlan,
+  root: string,
+  system: string,
+  { exec, signal, say }: { exec?: Exec; signal: AbortSignal; say: (line: string) => void },
+): Promise<CommandResult> {
+  const placed = await placeKeysUnder(host, root, { exec });
+  if (placed) say(`[${host.name}] keys: placed ${placed.map((p) => p.slice(root.length)).join(', ')} under ${root}`);
+
+  const run = await installIntoRoot(plan, root, system, {
+    exec,
+    signal,
+    onLine: (line) => {
+      say(`[${host.name}] nixos-install: ${line}`);
+    },
+  });
+  const ok = run.ok;
+  const exitCode = signal.aborted ? EXIT.interrupted : ok ? EXIT.ok : EXIT.hostFailure;
+  const summary = ok ? `installed ${system} into ${root}` : `nixos-install failed (exit ${run.exitCode ?? run.signal})`;
+  if (args.json) {
+    return { exitCode, stdout: [JSON.stringify({ command: 'install', exitCode, host: host.name, root, system, keys: placed ?? [], ok, tail: run.tail }, null, 2)] };
+  }
+  return { exitCode, stdout: [`${host.name}: ${summary}`] };
 }

@@ -34,6 +34,7 @@ import { healthCheckCommand } from './operate-scripts.js';
 import { HISTORY_FILE } from './remote-scripts.js';
 import { selectHosts, type Selection } from './selection.js';
 import { inRolloutOrder, planRollout, type RolloutOptions } from './rollout.js';
+import { rollbackCommands } from './rollback-commands.js';
 import type { BootstrapStep, BuildAttribute, BuildChunk, CachedHost, CachePush, DeployStep, EvalCacheState, DiffUse, HostPlan, Plan, PlannedKeys, Provenance, PushKeysStep, RebuildFlavour, RunPaths, SecretsStep, StepScope } from './types.js';
 import { STEP_ORDER } from './types.js';
 import { FRESH_CONNECTION } from '../ssh/argv.js';
@@ -462,7 +463,7 @@ function hostPlan(spec: HostSpec, inventory: Inventory, options: PlanOptions, lo
         ? { kind: 'record-history', never: 'dry-activate changes nothing' }
         : {
             kind: 'record-history',
-            guard: `after a verified deploy or install: one record (time, operator, revision, system, generation) appended to ${HISTORY_FILE}; a failed write is a warning, never a failure`,
+            guard: `after every activation or install, however it ended: one record (time, operator, revision, system, generation, outcome) appended to ${HISTORY_FILE}; a failed write is a warning, never a failure`,
             file: HISTORY_FILE,
             append: appendHistoryCommand(ssh, options.localRoot, escalation),
             overLockSession: ssh !== undefined,
@@ -555,6 +556,14 @@ function cachePlan(inventory: Inventory): CachePush {
 }
 
 /** The plan `fleet apply` runs and `fleet plan` prints. */
+/** A rollout's rollback of a host whose wave fails (ssh hosts: a local target is not rolled back). */
+function withRolloutRollback(host: HostPlan): HostPlan {
+  if (!host.ssh || host.mode === 'dry-activate') return host;
+  const action = host.mode === 'boot' ? 'boot' : 'switch';
+  const guard = 'only when its rollout wave fails and this run changed the host: back to the generation the probe found, under the deploy lock';
+  return { ...host, rollback: rollbackCommands(host.ssh, action, host.watchdogSeconds ?? undefined, guard) };
+}
+
 export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
   const hosts = selectHosts(inventory.hosts, options.selection);
   // Hosts the evaluation cache answers are not evaluated: the chunks are cut from the others.
@@ -612,7 +621,8 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
     ...(rollout ? { rollout } : {}),
     hosts: hosts.map((spec) => {
       try {
-        return hostPlan(spec, inventory, options, lockingEarly.has(spec.name));
+        const planned = hostPlan(spec, inventory, options, lockingEarly.has(spec.name));
+        return rollout?.onFailure === 'rollback' ? withRolloutRollback(planned) : planned;
       } catch (error) {
         // e.g. a path NIX_SSHOPTS cannot carry, or a host ssh would read as an option.
         throw new UsageError(`host ${spec.name}: ${error instanceof Error ? error.message : String(error)}`);

@@ -6,3 +6,4 @@ export * from './build-plan.js';
 export * from './remote-scripts.js';
 export * from './operate-scripts.js';
 export * from './rollout.js';
+export * from './rollback-commands.js';

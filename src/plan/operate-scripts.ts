@@ -77,6 +77,15 @@ fi
 exec reboot
 `;
 
+/** The operating commands' scripts by name, for `fleet plan` to show them as `<name script>`. */
+export const OPERATE_SCRIPTS: Readonly<Record<string, string>> = {
+  check: CHECK_SCRIPT,
+  generations: GENERATIONS_SCRIPT,
+  history: HISTORY_SCRIPT,
+  rollback: ROLLBACK_SCRIPT,
+  reboot: REBOOT_SCRIPT,
+};
+
 /** ssh running a remote argv as root (quoted once, escalated for a non-root user), or the argv itself locally. */
 export function onTargetArgv(ssh: SshSettings | undefined, remote: readonly string[], overrides: string[] = []): string[] {
   if (!ssh) return [...remote];

@@ -17,7 +17,9 @@ export type Ref =
   /** The store paths a closure copy sent. */
   | 'uploadedPaths'
   /** The built systems one cache push takes. */
-  | 'toplevels';
+  | 'toplevels'
+  /** The generation a rollback goes back to, known once the target lists its generations. */
+  | 'generation';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with
@@ -432,6 +434,23 @@ export interface RecordHistoryStep {
   overLockSession: boolean;
 }
 
+/**
+ * A host's rollback to a generation known at run time (`<generation>`: the one it ran before the
+ * run, or `fleet rollback --to N`), under the deploy lock: list the generations, arm the watchdog
+ * (a watched switch), switch the profile and run switch-to-configuration, then confirm over a
+ * fresh connection (or probe over one). Then the history records it (the host's history step).
+ */
+export interface RollbackStep {
+  kind: 'rollback';
+  guard: string;
+  action: 'switch' | 'boot';
+  generations: PlannedCommand;
+  arm?: PlannedCommand;
+  activate: PlannedCommand;
+  confirm?: PlannedCommand;
+  check: PlannedCommand;
+}
+
 export interface HostPlan {
   name: string;
   mode: Mode;
@@ -474,6 +493,8 @@ export interface HostPlan {
   deploy: DeployStep;
   verify: VerifyStep | NeverStep<'verify'>;
   history: RecordHistoryStep | { kind: 'record-history'; never: string };
+  /** A rollout with onFailure: rollback: how the host goes back when its wave fails. */
+  rollback?: RollbackStep;
 }
 
 /** What a run does of each host's sequence: everything (apply), or one step (the single-step commands). */

@@ -4,3 +4,4 @@ export { runPlan, prepareRunFiles, type RunDeps, type RunResult } from './run-pl
 export { forEachHost, worstExitCode, type HostPlace, type OperateOptions } from './operate.js';
 export { ConfirmGate, type AskConfirm, type GateArrival } from './confirm-gate.js';
 export * from './operate-run.js';
+export * from './operate-change.js';

@@ -1,33 +1,27 @@
-// The one runner of the operating commands (status, check, exec, rollback, reboot, generations,
-// and ssh and install's host work): every host's verbs built the same way (one-shot ssh, one set
+// The one runner of the operating commands (status, check, exec, generations, history, ssh here;
+// rollback, reboot and install's host work in operate-change.ts): every host's verbs built the same way (one-shot ssh, one set
 // of defaults), run through forEachHost with one interrupt policy, progress as events, and typed
 // per-host results. Arguments, formatting and exit codes are the cli's.
 import { HostError } from '../errors.js';
-import { execProcess, tailLines, type Exec } from '../exec/index.js';
+import { execProcess, type Exec } from '../exec/index.js';
 import {
   describeOutOfPlace,
   evaluateWantedSystems,
-  historyRecord,
   HostUnreachable,
   OperatingVerbs,
-  placeInstallKeys,
-  resolveKeys,
-  runNixosInstall,
   SecretReader,
   statusVerdict,
   type CommandRun,
   type GenerationList,
   type HealthCheckResult,
-  type HistoryWrite,
   type HostHistory,
   type HostSecrets,
   type HostStatus,
   type HostVitals,
-  type RebootResult,
   type StatusProbe,
   type WantedSystems,
 } from '../backends/index.js';
-import { appendHistoryCommand, lockCommand, oneShotSsh, type HostPlan, type Plan } from '../plan/index.js';
+import { oneShotSsh, type HostPlan, type Plan } from '../plan/index.js';
 import type { HostOutcome, OperatePhase } from './events.js';
 import { forEachHost } from './operate.js';
 import { prepareRunFiles } from './run-plan.js';
@@ -88,14 +82,14 @@ interface HostWork<T> {
   outcome(result: T, base: HostOutcome): HostOutcome;
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+export const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The hosts as every operating command reaches them: one-shot ssh (no master outlives the command). */
-function oneShot(host: HostPlan): HostPlan {
+export function oneShot(host: HostPlan): HostPlan {
   return host.ssh ? { ...host, ssh: oneShotSsh(host.ssh) } : host;
 }
 
-function verbsOf<T>(host: HostPlan, step: OperatePhase, deps: OperateDeps<T>): OperatingVerbs {
+export function verbsOf<T>(host: HostPlan, step: OperatePhase, deps: OperateDeps<T>): OperatingVerbs {
   return new OperatingVerbs(host, {
     exec: deps.exec ?? execProcess,
     signal: deps.signal,
@@ -106,7 +100,7 @@ function verbsOf<T>(host: HostPlan, step: OperatePhase, deps: OperateDeps<T>): O
 }
 
 /** The runner: the work on every selected host, `plan.parallel` at once, one interrupt policy. */
-async function operate<T>(plan: Plan, work: HostWork<T>, deps: OperateDeps<T>): Promise<OperateResult<T>> {
+export async function operate<T>(plan: Plan, work: HostWork<T>, deps: OperateDeps<T>): Promise<OperateResult<T>> {
   prepareRunFiles(plan);
   const now = deps.now ?? Date.now;
   const hosts = plan.hosts.map(oneShot);
@@ -137,7 +131,7 @@ async function operate<T>(plan: Plan, work: HostWork<T>, deps: OperateDeps<T>): 
 }
 
 /** An outcome from ok-or-not: ok ends `okKind`, else failed. */
-function ended(base: HostOutcome, ok: boolean, okKind: 'changed' | 'unchanged', reason: string, summary = reason): HostOutcome {
+export function ended(base: HostOutcome, ok: boolean, okKind: 'changed' | 'unchanged', reason: string, summary = reason): HostOutcome {
   return { ...base, kind: ok ? okKind : 'failed', reason, ...(ok ? { summary } : {}) };
 }
 
@@ -285,119 +279,6 @@ export function execOnHosts(plan: Plan, command: readonly string[], timeoutSecon
 }
 
 // ------------------------------------------------------------------------------------------------
-// fleet rollback
-
-export interface RollbackRequest {
-  /** --to N; undefined: the generation before the boot default. */
-  to?: number;
-  action: 'switch' | 'boot';
-  /** Seconds to wait for another run's deploy lock (default OPERATE_DEFAULTS.lockWaitSeconds). */
-  lockWaitSeconds?: number;
-  /** Who holds the lock, as the lock file says (`user@machine`). */
-  operator: string;
-}
-
-/**
- * Every selected host back to a generation (the rollback verb a rollout's wave uses too), and a
- * verified rollback recorded in the host's deploy history as a deploy is.
- */
-export function rollbackHosts(plan: Plan, request: RollbackRequest, deps: OperateDeps<HostOutcome>): Promise<OperateResult<HostOutcome>> {
-  const { action } = request;
-  const now = deps.now ?? Date.now;
-  const notRun = (host: string, reason: string, kind: 'skipped' | 'failed'): HostOutcome => {
-    const at = now();
-    return { host, kind, mode: action, step: 'probe', reason, tail: [], startedAt: at, finishedAt: at, steps: [] };
-  };
-  return operate<HostOutcome>(
-    plan,
-    {
-      step: 'rollback',
-      async run(host, { verbs, start }) {
-        const startedAt = now();
-        if (!host.ssh) throw new HostError(host.name, 'rollback', `${host.name}: fleet rollback works over ssh only`);
-        start(`${request.to !== undefined ? `to generation ${request.to}` : 'to the previous generation'} (${action})`);
-        const lock = lockCommand(host.ssh, request.lockWaitSeconds ?? OPERATE_DEFAULTS.lockWaitSeconds, request.operator);
-        const result = await verbs.rollBack(request.to, action, lock);
-        // A verified rollback is a change of system like a deploy: the host's history records it.
-        let history: HistoryWrite | undefined;
-        if (result.kind === 'changed' && result.storePath && result.generation !== undefined) {
-          // Nothing is built from the flake: the revision is that of the generation gone back to, if recorded.
-          const record = {
-            ...historyRecord(plan.provenance, { time: now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
-            revision: result.record?.revision ?? null,
-          };
-          history = await verbs.appendHistory(appendHistoryCommand(host.ssh, !host.escalation, host.escalation), record, 'rollback', true);
-        }
-        return {
-          host: host.name,
-          kind: result.kind,
-          mode: action,
-          step: result.step,
-          reason: history && !history.written ? `${result.reason} (deploy history not written: ${history.reason})` : result.reason,
-          ...(history ? { history } : {}),
-          summary: result.generation === undefined ? undefined : result.kind === 'changed' ? `rolled back to generation ${result.generation} (${action})` : `already on generation ${result.generation}`,
-          storePath: result.storePath,
-          tail: result.tail,
-          startedAt,
-          finishedAt: now(),
-          steps: [],
-        };
-      },
-      notStarted: (host) => notRun(host.name, NOT_STARTED, 'skipped'),
-      failed: (host, error) => notRun(host.name, message(error), 'failed'),
-      outcome: (o) => o,
-    },
-    deps,
-  );
-}
-
-// ------------------------------------------------------------------------------------------------
-// fleet reboot
-
-/** One host's reboot. */
-export type RebootHostResult = RebootResult & { host: string; durationMs: number };
-
-/**
- * Every selected host rebooted and waited for (bounded); its secrets uploaded again once it is
- * back (/run/keys is empty after a reboot). Their sources are read first, so a host whose secrets
- * could not be restored is not rebooted.
- */
-export async function rebootHosts(plan: Plan, waitSeconds: number, deps: OperateDeps<RebootHostResult>): Promise<OperateResult<RebootHostResult>> {
-  const now = deps.now ?? Date.now;
-  const reader = new SecretReader(deps.exec ?? execProcess);
-  const failed = (host: string, detail: string): RebootHostResult => ({ host, kind: 'failed', detail, durationMs: 0 });
-  try {
-    return await operate<RebootHostResult>(
-      plan,
-      {
-        step: 'reboot',
-        async run(host, { verbs, start }) {
-          const started = now();
-          if (!host.ssh) throw new HostError(host.name, 'reboot', `${host.name} is the local machine: fleet will not reboot the machine it runs on`);
-          const secrets = 'never' in host.secrets ? undefined : host.secrets;
-          const contents = secrets ? await reader.readAll(host.name, 'reboot', secrets.secrets, deps.signal) : undefined;
-          start(`reboot, then wait up to ${waitSeconds}s for a new boot id${secrets ? ', then upload its secrets again' : ''}`);
-          const result = await verbs.rebootAndWait(waitSeconds);
-          if (result.kind !== 'rebooted' || !secrets || !contents) return { host: host.name, durationMs: now() - started, ...result };
-          try {
-            const restored = await verbs.restoreSecrets(secrets, contents, 'reboot');
-            return { host: host.name, durationMs: now() - started, ...result, detail: `${result.detail}; ${restored}` };
-          } catch (error) {
-            return { host: host.name, durationMs: now() - started, ...result, kind: 'failed', detail: `${result.detail}, but its secrets are not back: ${message(error)}` };
-          }
-        },
-        notStarted: (host) => failed(host.name, NOT_STARTED),
-        failed: (host, error) => failed(host.name, message(error)),
-        outcome: (r, base) => ended(base, r.kind === 'rebooted', 'changed', r.detail, 'rebooted'),
-      },
-      deps,
-    );
-  } finally {
-    reader.dispose();
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
 // fleet generations, fleet history, fleet ssh (one host each)
 
 export type GenerationsAnswer = { list: GenerationList } | { error: string; tail: string[] };
@@ -439,28 +320,4 @@ export function historyOf(plan: Plan, deps: OperateDeps<HistoryAnswer>): Promise
 export function openShell(plan: Plan, host: HostPlan, command: readonly string[], deps: OperateDeps): Promise<number> {
   prepareRunFiles(plan);
   return verbsOf(oneShot(host), 'exec', deps).interactive(command);
-}
-
-// ------------------------------------------------------------------------------------------------
-// fleet install (into a mounted root on this machine)
-
-/**
- * Places the host's key files under the root (generating the host key if the policy says so);
- * the paths written, or undefined when the host's keys are never pushed.
- */
-export async function placeKeysUnder(host: HostPlan, root: string, deps: { exec?: Exec; signal?: AbortSignal }): Promise<string[] | undefined> {
-  if (!host.keys || host.keys.push === 'never') return undefined;
-  const keys = await resolveKeys(host.name, host.keys, deps.exec ?? execProcess, deps.signal);
-  return placeInstallKeys(root, host.keys.destination, keys.files);
-}
-
-/** nixos-install of the built system into the root; ok, and the last lines of its output. */
-export async function installIntoRoot(
-  plan: Plan,
-  root: string,
-  system: string,
-  deps: Pick<OperateDeps, 'exec' | 'signal'> & { onLine: (line: string) => void },
-): Promise<{ ok: boolean; exitCode: number | null; signal: string | null; tail: string[] }> {
-  const run = await runNixosInstall(plan.commands, root, system, deps.exec ?? execProcess, { signal: deps.signal, onLine: deps.onLine });
-  return { ok: run.exitCode === 0, exitCode: run.exitCode, signal: run.signal, tail: tailLines(run) };
 }

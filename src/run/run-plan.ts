@@ -8,7 +8,9 @@ import { sshControlExit } from '../ssh/index.js';
 import { needsSystems, type Plan } from '../plan/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostOutcome, Reporter, RunEvent } from './events.js';
-import { HostRun } from './host-run.js';
+import { runHost, type HostRunContext } from './host-sequence.js';
+import type { HostResult } from './host-stage.js';
+import { changedTarget, failedHealthCheck, rollBackHost } from './rollout-rollback.js';
 import { bounded, forEachHost } from './operate.js';
 import { ConfirmGate, type AskConfirm } from './confirm-gate.js';
 import { runRollout } from './rollout.js';
@@ -215,7 +217,8 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
   // Fail-fast stops new hosts from starting; running ones finish their sequence.
   const stopNew = new AbortController();
   const reportsItself = new Set<string>();
-  const runs = new Map<string, HostRun>();
+  // Each host's result once its sequence has ended: what a rollout reads (never a live run).
+  const results = new Map<string, { result: HostResult; system: HostBuild; ctx: HostRunContext }>();
   // Hosts whose end a rollout announces itself, after its wave's verdict (it may roll them back first).
   const held = new Set<string>();
   const emitHost = (event: RunEvent) => {
@@ -244,9 +247,10 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
         const outputs = realised.get(host.name)!.promise;
         const confirmDiff = gate ? (diff: Parameters<ConfirmGate['arrive']>[1]) => place.outside(gate.arrive(host.name, diff)) : undefined;
         const earlyLock = early.get(host.name);
-        const run = new HostRun(host, system, { plan, exec, emit: emitHost, signal, confirmBootstrap: deps.confirmBootstrap, confirmDiff, now, sleep, realised: () => outputs, secrets, ...(earlyLock ? { earlyLock } : {}) });
-        runs.set(host.name, run);
-        return run.execute();
+        const ctx: HostRunContext = { plan, exec, emit: emitHost, signal, confirmBootstrap: deps.confirmBootstrap, confirmDiff, now, sleep, realised: () => outputs, secrets, ...(earlyLock ? { earlyLock } : {}) };
+        const result = await runHost(host, system, ctx);
+        results.set(host.name, { result, system, ctx });
+        return result.outcome;
       },
       {
         parallel: plan.parallel,
@@ -256,7 +260,7 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
         onError: (host, error): HostOutcome => ({ ...skipped(host, ''), kind: 'failed', reason: error instanceof Error ? error.message : String(error) }),
         onDone: (name, outcome) => {
           gate?.leave(name);
-          // A HostRun reports its own end; the others end here.
+          // A host's sequence reports its own end; the others end here.
           if (!reportsItself.has(name)) emitHost({ type: 'host-done', outcome });
           if (plan.failFast && ['failed', 'rolled-back', 'unreachable'].includes(outcome.kind)) stopNew.abort(`--fail-fast after ${outcome.host} failed`);
         },
@@ -272,9 +276,12 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
           const failure = failed.get(host.name);
           return failure ? buildFailed(host, failure) : skipped(host, reason);
         },
-        changedTarget: (name) => runs.get(name)?.changedTarget ?? false,
-        failedCheck: (name) => runs.get(name)?.failedHealthCheck,
-        rollBack: (host, outcome, why) => runs.get(host.name)?.rollBack(outcome, why) ?? Promise.resolve(outcome),
+        changedTarget: (name) => changedTarget(plan.hosts.find((h) => h.name === name)!, results.get(name)?.result),
+        failedCheck: (name) => failedHealthCheck(results.get(name)?.result),
+        rollBack: (host, outcome, why) => {
+          const ran = results.get(host.name);
+          return ran ? rollBackHost(host, ran.system, { ...ran.result, outcome }, ran.ctx, why) : Promise.resolve(outcome);
+        },
         emit,
         signal,
         pause: pauseFor,

@@ -128,12 +128,13 @@ function recordTime(time: string): string {
   return time.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-/** The `fleet history` table: newest first, one line per recorded deploy, install or rollback. */
+/** The `fleet history` table: newest first, one line per recorded deploy, install or rollback, with its outcome. */
 export function formatHistory(host: string, records: readonly HistoryRecord[], unreadable: number): string[] {
   if (records.length === 0 && unreadable === 0) return [`${host}: no deploy recorded by fleet yet`];
-  const rows = [['TIME', 'ACTION', 'MODE', 'GEN', 'REVISION', 'BY', 'SYSTEM']];
+  const rows = [['TIME', 'ACTION', 'MODE', 'GEN', 'REVISION', 'BY', 'SYSTEM', 'OUTCOME']];
   for (const r of [...records].reverse()) {
-    rows.push([recordTime(r.time), r.action, r.mode, r.generation === null ? '-' : String(r.generation), shortRevision(r.revision), describeOperator(r), shortStorePath(r.system)]);
+    // A record from before fleet recorded every activation was written only for a verified change.
+    rows.push([recordTime(r.time), r.action, r.mode, r.generation === null ? '-' : String(r.generation), shortRevision(r.revision), describeOperator(r), shortStorePath(r.system), r.outcome ?? 'verified']);
   }
   const lines = [`${host}:`, ...alignColumns(rows).map((l) => `  ${l}`)];
   if (unreadable > 0) lines.push(`  ${unreadable} line(s) of the history are no record fleet wrote; left out`);

@@ -1,10 +1,15 @@
 // The human tree of a Plan for `fleet plan` and `fleet apply --dry-run`: build stage, then each host.
 import type { Endpoint, Escalation } from '../manifest/inventory.js';
 import { REMOTE_SCRIPTS } from '../plan/remote-scripts.js';
+import { OPERATE_SCRIPTS } from '../plan/operate-scripts.js';
 import type { Arg, HostPlan, Plan, PlannedCommand, RolloutPlan, StepKind } from '../plan/types.js';
+import type { FleetRollbackPlan } from '../plan/rollback-commands.js';
 import { describeSecretSource, needsSystems } from '../plan/build-plan.js';
 import { rebuildCanEscalate } from '../plan/commands.js';
 import { escalationWords, quoteShellWord, takesPassword } from '../ssh/index.js';
+
+/** Every script fleet runs on a target, by name. */
+const SCRIPTS: Readonly<Record<string, string>> = { ...REMOTE_SCRIPTS, ...OPERATE_SCRIPTS };
 
 /** `root@10.0.0.1`, `deploy@web:2222`, or `this machine`. */
 export function formatEndpoint(endpoint: Endpoint): string {
@@ -19,7 +24,7 @@ export function formatArg(arg: Arg): string {
   return typeof arg === 'string' ? quoteShellWord(abbreviateScripts(arg)) : `<${arg.ref}>`;
 }
 
-const SHORTEST_SCRIPT = Math.min(...Object.values(REMOTE_SCRIPTS).map((s) => s.length));
+const SHORTEST_SCRIPT = Math.min(...Object.values(SCRIPTS).map((s) => s.length));
 
 /**
  * Shows fleet's own remote scripts by name (`<probe script>`), in their raw and quoted forms and
@@ -29,7 +34,7 @@ export function abbreviateScripts(text: string): string {
   // Scripts are long: a short word holds none (and most words are short).
   if (text.length < SHORTEST_SCRIPT) return text;
   let out = text;
-  for (const [name, body] of Object.entries(REMOTE_SCRIPTS)) {
+  for (const [name, body] of Object.entries(SCRIPTS)) {
     for (const form of [quoteShellWord(body), body]) {
       out = out.split(form).join(`<${name} script>`);
     }
@@ -148,6 +153,9 @@ function hostLines(host: HostPlan, scope: Plan['scope']): string[] {
     const over = `over the held lock session (stdin: !${history.file}, then <historyRecord>)`;
     lines.push(`  history  ${history.guard}`, `    ${history.append.purpose}: ${over}; after an install, or a rollout's rollback of the host: $ ${formatCommand(history.append)}`);
   } else lines.push(`  history  ${history.guard}`, ...commandLines([history.append]));
+  // A rollout's onFailure: rollback: what the host runs when its wave fails.
+  const rollback = host.rollback;
+  if (rollback) lines.push(`  rollback  ${rollback.guard} (${rollback.action})`, ...commandLines([rollback.generations, rollback.arm, rollback.activate, rollback.confirm ?? rollback.check]));
   return lines;
 }
 
@@ -244,5 +252,19 @@ export function formatPlan(plan: Plan): string[] {
   }
   if (plan.scope.buildOnly) return lines;
   for (const host of plan.hosts) lines.push('', ...hostLines(host, plan.scope));
+  return lines;
+}
+
+/** `fleet plan --for rollback`: per host, the lock and the rollback's commands (or why none). */
+export function formatRollbackPlan(action: 'switch' | 'boot', hosts: readonly FleetRollbackPlan[]): string[] {
+  const lines = [`fleet rollback (${action}): each host back to the generation before its boot default (or --to N)`];
+  for (const host of hosts) {
+    if ('never' in host) {
+      lines.push(`${host.host}  never (${host.never})`);
+      continue;
+    }
+    const r = host.rollback;
+    lines.push(`${host.host}`, `  rollback  ${r.guard}`, ...commandLines([host.lock, r.generations, r.arm, r.activate, r.confirm ?? r.check]));
+  }
   return lines;
 }

@@ -5,6 +5,6 @@ export { formatPlainEvent, hostDoneText, hostsLabel, PlainReporter } from './pla
 export { LiveReporter, type LiveReporterOptions } from './live-reporter.js';
 export { applyLiveEvent, finalLines, fitLine, headerText, initialLiveState, liveCounts, liveFrame, type LiveState } from './live-view.js';
 export { collapsedHostLine, TtyReporter, type TtyReporterOptions } from './tty-reporter.js';
-export { formatArg, formatCommand, formatEndpoint, formatPlan } from './format-plan.js';
+export { formatArg, formatCommand, formatEndpoint, formatPlan, formatRollbackPlan } from './format-plan.js';
 export { painter, type Paint, type Style } from './paint.js';
 export { formatCheckTable, formatExecBlock, formatGenerations, formatHistory, shortRevision, formatStatusTable, formatUptime, verdictWords, type HostCheck } from './format-operate.js';

@@ -10,7 +10,7 @@ import { hostOf, readReport, runFleet, writeLabManifest } from './fleet-harness.
 
 interface HistoryJson {
   host: string;
-  records: { time: string; host: string; action: string; mode: string; system: string; generation: number | null; operator: string; ci: { system: string; actor: string | null; runUrl: string | null } | null; revision: string | null; fleetVersion: string }[];
+  records: { time: string; host: string; action: string; mode: string; system: string; generation: number | null; outcome?: string; operator: string; ci: { system: string; actor: string | null; runUrl: string | null } | null; revision: string | null; fleetVersion: string }[];
   unreadable: number;
 }
 
@@ -94,6 +94,13 @@ describe('retry and deploy history in the lab', () => {
     expect(lab.toolLog().slice(before.tools).filter((t) => others.some((a) => JSON.stringify(t.argv).includes(a)))).toEqual([]);
     expect(lab.toolLog().slice(before.tools).some((t) => JSON.stringify(t.argv).includes(lab.host('h2').address))).toBe(true);
     expect(lab.activations('h2').at(-1)).toMatchObject({ action: 'switch', exitCode: 0 });
+    // The history shows both activations of h2: the failed one, then the retry.
+    const h2 = (await history('h2')).records;
+    expect(h2.map((r) => [r.action, r.outcome])).toEqual([
+      ['deploy', 'verified'],
+      ['deploy', expect.stringMatching(/^failed: /)],
+    ]);
+    expect(h2.map((r) => r.system)).toEqual(lab.activations('h2').filter((a) => a.action === 'switch').slice(-2).map((a) => a.storePath).reverse());
 
     const again = await fleet(['apply', '--retry-failed']);
     expect(again.code, again.stderr).toBe(0);
@@ -154,6 +161,32 @@ describe('retry and deploy history in the lab', () => {
     await lab.reboot('h1');
     expect(lab.bootId('h1')).not.toBe(bootId);
     expect((await history('h1')).records).toEqual(records);
+  }, 180_000);
+
+  it('a failed health check and a watchdog rollback each appear in the history with their outcome', async () => {
+    // A health check that fails on the new system: the host fails, the new system stays live, and is recorded.
+    const checked = writeLabManifest(lab, join(dir, 'checked'), [{ name: 'h2', extra: { healthChecks: [{ name: 'http', command: ['false'], timeout: 5 }] } }]);
+    const failed = await runFleet(lab, ['apply', '-f', checked, 'h2', '--force'], { env: LOCAL });
+    expect(failed.code, failed.stderr).toBe(1);
+    const afterCheck = (await history('h2')).records;
+    expect(afterCheck[0]).toMatchObject({ action: 'deploy', mode: 'switch', outcome: "health check 'http' failed", system: lab.currentSystem('h2'), operator: me });
+
+    // A system that cuts ssh: no fresh connection confirms it, the watchdog rolls the host back.
+    const before = lab.currentSystem('h2');
+    lab.setVariant('h2', 'breaks-ssh');
+    const watched = writeLabManifest(lab, join(dir, 'watched'), [{ name: 'h2', extra: { rollback: { timeout: 10 } } }]);
+    const lost = await runFleet(lab, ['apply', '-f', watched, 'h2', '--json'], { env: LOCAL });
+    expect(lost.code, lost.stderr).toBe(1);
+    expect(JSON.parse(lost.stdout).hosts[0]).toMatchObject({ outcome: 'rolled-back' });
+    expect(lab.currentSystem('h2')).toBe(before);
+    const broken = lab.activations('h2').filter((a) => a.action === 'switch' && a.storePath !== before).at(-1)!.storePath;
+    const records = (await history('h2')).records;
+    expect(records.slice(0, 3).map((r) => [r.action, r.system, r.outcome])).toEqual([
+      ['rollback', before, expect.stringMatching(/^by the watchdog: /)],
+      ['deploy', broken, 'lost ssh: the watchdog rolls back'],
+      ['deploy', before, "health check 'http' failed"],
+    ]);
+    lab.setVariant('h2', 'good');
   }, 180_000);
 
   it('a history that cannot be written never fails a good deploy: the host ends changed, with a warning', async () => {

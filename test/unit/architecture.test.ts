@@ -144,3 +144,39 @@ function spawnOffences(text: string): string[] {
   if (/\bexec\s*\(/.test(text)) offences.push('calls exec(…)');
   return offences;
 }
+
+/**
+ * The text matching left in src/run and src/cli (`.test(`, `match(`, `startsWith(`, `includes(`),
+ * each with what it reads: none reads an error's message. Failures are typed (src/errors.ts) and
+ * the runner switches on the type; a new match on text needs an entry here, and a reason.
+ */
+const TEXT_MATCHES_THAT_ARE_NO_ERROR_TEXT: { file: string; fragment: string; reads: string }[] = [
+  { file: 'run/', fragment: 'scope.steps.includes(', reads: 'the plan’s requested step kinds' },
+  { file: 'run/', fragment: '.includes(o.kind)', reads: 'outcome kinds (a union)' },
+  { file: 'run/', fragment: "'unreachable'].includes(outcome.kind)", reads: 'outcome kinds (a union)' },
+  { file: 'run/', fragment: 'rollingBack.includes(o.host)', reads: 'host names' },
+  { file: 'cli/context.ts', fragment: '--store-path', reads: 'nixos-rebuild’s answer to a bare --store-path: the flavour probe of CONTRACTS.md (its exit code alone cannot tell ng with the flag from ng without)' },
+  { file: 'cli/context.ts', fragment: "program.includes('/')", reads: 'a program name from the manifest (PATH search)' },
+  { file: 'cli/context.ts', fragment: "dir.startsWith('/')", reads: 'a PATH entry' },
+  { file: 'cli/context.ts', fragment: ".includes('deploy')", reads: 'the requested step kinds' },
+  { file: 'cli/operate-run.ts', fragment: '/[*?@,]/.test(name)', reads: 'a host name the user typed' },
+  { file: 'cli/confirm.ts', fragment: '.test(answer)', reads: 'the user’s answer at the prompt' },
+  { file: 'cli/provenance.ts', fragment: 'bare.startsWith(', reads: 'the flake reference' },
+  { file: 'cli/provenance.ts', fragment: '.test(commit)', reads: 'a git commit id' },
+];
+
+describe('typed failures', () => {
+  it('nothing in src/run or src/cli decides by matching text, other than the listed non-error inputs', () => {
+    const hits = [...files(join(SRC, 'run')), ...files(join(SRC, 'cli'))].flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, index) => ({ file: relative(SRC, file), line: index + 1, text: line }))
+        .filter((l) => /\.test\(|match\(|startsWith\(|includes\(/.test(l.text) && !/^\s*(\/\/|\*)/.test(l.text)),
+    );
+    const unexplained = hits.filter((hit) => !TEXT_MATCHES_THAT_ARE_NO_ERROR_TEXT.some((m) => hit.file.startsWith(m.file) && hit.text.includes(m.fragment)));
+    expect(unexplained.map((h) => `${h.file}:${h.line}: ${h.text.trim()}`)).toEqual([]);
+    // And none of them names an error, a message, a reason or stderr.
+    const onErrors = hits.filter((hit) => /\b(error|message|reason|stderr|problems?)\b/i.test(hit.text) && !hit.text.includes('--store-path'));
+    expect(onErrors.map((h) => `${h.file}:${h.line}: ${h.text.trim()}`)).toEqual([]);
+  });
+});

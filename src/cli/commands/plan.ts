@@ -109,9 +109,29 @@ export const SPECIALISATION_OPTION = {
   type: 'string',
   describe: "activate <system>/specialisation/NAME of every selected host in switch and test mode (the system stays the boot default); overrides the manifest's specialisation",
 } as const;
+/** The operating commands whose plan `fleet plan --for` prints too (their commands, host by host). */
+export const OPERATE_PLANS = ['rollback'] as const;
+
+/** What `fleet plan --for` accepts. */
+export type PlanFor = keyof typeof STEP_SCOPES | (typeof OPERATE_PLANS)[number];
+
+/** `fleet plan --for rollback [--boot]`: what `fleet rollback` runs on each selected host. */
+async function renderRollbackPlan(args: PlanArgs): Promise<CommandResult> {
+  const { planFromArgs } = await import('../context.js');
+  const { hostname, userInfo } = await import('node:os');
+  const { fleetRollbackPlan } = await import('../../plan/index.js');
+  const { plan } = await planFromArgs({ file: args.file, selection: selectionFrom(args), parallel: parallelFrom(args.parallel), activates: false });
+  const action = modeOverrideFrom(args) === 'boot' ? 'boot' : 'switch';
+  const lockWait = nonNegativeSeconds('lock-timeout', args['lock-timeout']) ?? 30;
+  const hosts = plan.hosts.map((host) => fleetRollbackPlan(host, action, lockWait, `${userInfo().username}@${hostname()}`));
+  if (args.json) return { exitCode: 0, stdout: [JSON.stringify({ command: 'rollback', action, hosts }, null, 2)] };
+  const { formatRollbackPlan } = await import('../../ui/index.js');
+  return { exitCode: 0, stdout: formatRollbackPlan(action, hosts) };
+}
 
 /** Prints a plan as the human tree or JSON. */
-export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOPES }, selection?: Selection): Promise<CommandResult> {
+export async function renderPlan(args: PlanArgs & { for?: PlanFor }, selection?: Selection): Promise<CommandResult> {
+  if (args.for === 'rollback') return renderRollbackPlan(args);
   const { planFromArgs } = await import('../context.js');
   const command = args.for ?? 'apply';
   const diff = diffUseFrom(args, command);
@@ -122,7 +142,7 @@ export async function renderPlan(args: PlanArgs & { for?: keyof typeof STEP_SCOP
   return { exitCode: 0, stdout: formatPlan(plan) };
 }
 
-export function planCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, PlanArgs & { for?: keyof typeof STEP_SCOPES }> {
+export function planCommand(done: (r: Promise<CommandResult>) => void): CommandModule<object, PlanArgs & { for?: PlanFor }> {
   return {
     command: 'plan [hosts..]',
     describe: 'show what `fleet apply` would run, without touching any host',
@@ -139,7 +159,7 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .option('specialisation', SPECIALISATION_OPTION)
         .option('diff', DIFF_OPTION)
         .option('confirm', CONFIRM_OPTION)
-        .option('for', { choices: Object.keys(STEP_SCOPES) as (keyof typeof STEP_SCOPES)[], describe: 'the plan of this command (default apply)' }),
+        .option('for', { choices: [...Object.keys(STEP_SCOPES), ...OPERATE_PLANS] as PlanFor[], describe: 'the plan of this command (default apply)' }),
     handler: (args) => done(renderPlan(args)),
   };
 }

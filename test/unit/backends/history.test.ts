@@ -114,12 +114,17 @@ describe('reading the history', () => {
 
   it('fleet history lists newest first, with revision and operator', () => {
     const ci = { system: 'github-actions', actor: 'octocat', runUrl: 'https://github.com/o/r/actions/runs/1' };
-    const lines = formatHistory('web-1', [record(1), record(2, { operator: 'octocat', ci, revision: 'fedcba9876543210fedcba9876543210fedcba98', action: 'rollback' })], 1);
+    const failed = { ...record(3), outcome: "health check 'http' failed" };
+    const lines = formatHistory('web-1', [record(1), record(2, { operator: 'octocat', ci, revision: 'fedcba9876543210fedcba9876543210fedcba98', action: 'rollback' }), failed], 1);
     expect(lines[0]).toBe('web-1:');
-    expect(lines[1]).toMatch(/^ {2}TIME +ACTION +MODE +GEN +REVISION +BY +SYSTEM$/);
-    expect(lines[2]).toMatch(/^ {2}2026-11-30 18:00:02Z +rollback +switch +2 +fedcba987654 +octocat \(github-actions\) +\/nix\/store\/…-nixos-system-web-1$/);
-    expect(lines[3]).toMatch(/^ {2}2026-11-30 18:00:01Z +deploy +switch +1 +0123456789ab-dirty +alice@laptop /);
-    expect(lines[4]).toBe('  1 line(s) of the history are no record fleet wrote; left out');
+    expect(lines[1]).toMatch(/^ {2}TIME +ACTION +MODE +GEN +REVISION +BY +SYSTEM +OUTCOME$/);
+    expect(lines[2]).toMatch(/^ {2}2026-11-30 18:00:03Z +deploy +switch +3 +\S+ +alice@laptop +\S+ +health check 'http' failed$/);
+    expect(lines[3]).toMatch(/^ {2}2026-11-30 18:00:02Z +rollback +switch +2 +fedcba987654 +octocat \(github-actions\) +\/nix\/store\/…-nixos-system-web-1 +verified$/);
+    expect(lines[4]).toMatch(/^ {2}2026-11-30 18:00:01Z +deploy +switch +1 +0123456789ab-dirty +alice@laptop /);
+    expect(lines[5]).toBe('  1 line(s) of the history are no record fleet wrote; left out');
+    // A record written before outcomes were recorded was written for a verified change only.
+    const { outcome: _none, ...old } = record(4);
+    expect(formatHistory('web-1', [old], 0)[2]).toMatch(/ verified$/);
     expect(formatHistory('db', [], 0)).toEqual(['db: no deploy recorded by fleet yet']);
   });
 

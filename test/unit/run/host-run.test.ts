@@ -163,6 +163,7 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
       mode: 'switch',
       system: toplevel,
       generation: 4,
+      outcome: 'verified',
       ...provenance,
     });
   });
@@ -287,7 +288,9 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     // The arming's answer is not the activation's output.
     expect(outcome.tail).toEqual(['activating the configuration...', 'error: the activation script failed']);
     // The watchdog is settled either way: no process is left waiting on the target.
-    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', ...activation, 'confirm', 'control']);
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', ...activation, 'confirm', 'history', 'control']);
+    // The history is an audit log: the activation is recorded with how it ended.
+    expect(outcome.history).toMatchObject({ written: true, record: { action: 'deploy', outcome: expect.stringMatching(/^failed: .*failed \(exit 1\)$/) } });
   });
 
   it('failed: a watchdog that cannot be armed fails the host before anything is activated', async () => {
@@ -368,6 +371,23 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
     expect(probedAt).toBeGreaterThan(armedAt + 90_000);
     const notes = events.filter((e): e is Extract<RunEvent, { type: 'host-note' }> => e.type === 'host-note');
     expect(notes.map((n) => n.message)).toEqual([expect.stringMatching(/^lost SSH after activation \(ssh failed: .*Connection refused\) — target rolls back at \d\d:\d\d:\d\d$/)]);
+    // The history records both changes of system: the deploy, and the watchdog's rollback fleet saw.
+    const records = fake.of('history').map((h) => JSON.parse(h.argv.at(-1)!.replace(/^'|'$/g, '').replace(/'\\''/g, "'")) as Record<string, unknown>);
+    expect(records).toMatchObject([
+      { action: 'deploy', system: toplevel, outcome: 'lost ssh: the watchdog rolls back' },
+      { action: 'rollback', system: OLD, outcome: expect.stringMatching(/^by the watchdog: /), revision: null },
+    ]);
+  });
+
+  it('failed: a health check that fails after activation is recorded in the history with its name', async () => {
+    const { outcome, fake } = await apply({
+      flavour,
+      spec: { healthChecks: [{ name: 'http', command: ['curl', '-f', 'http://localhost'], timeout: 5 }] },
+      respond: { lock: locked(BEFORE), confirm: confirmed(), health: () => ({ exitCode: 1, stdout: 'curl: (7) refused\n' }) },
+    });
+
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'verify', reason: 'health check "http" failed (exit 1); the new system stays live' });
+    expect(outcome.history).toMatchObject({ written: true, record: { action: 'deploy', system: toplevel, generation: 4, outcome: "health check 'http' failed" } });
   });
 
   it('failed: a copy that makes no progress is killed after copyTimeout, tried 3 times, and nothing is activated', async () => {
@@ -508,7 +528,9 @@ describe.each(['bash', 'ng'] as const)('runPlan with the %s nixos-rebuild flavou
 
     // The step it ended in is the last one done; verify never started, so nothing confirmed the watchdog.
     expect(outcome).toMatchObject({ kind: 'failed', step: 'deploy', reason: 'interrupted after activation, before it was verified; the watchdog rolls the host back unless it is confirmed' });
-    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', ...activation, 'control']);
+    // What was activated is recorded, interrupted as it was.
+    expect(fake.kinds()).toEqual(['eval', 'lock', 'build', 'copy', ...activation, 'history', 'control']);
+    expect(outcome.history).toMatchObject({ written: true, record: { outcome: 'interrupted: interrupted after activation, before it was verified; the watchdog rolls the host back unless it is confirmed' } });
   });
 });
 

@@ -266,7 +266,7 @@ describe('fleet rollback', () => {
     const result = await rollbackHosts(planOf({}, ['web-1']), request, deps);
     expect(result.hosts[0]).toMatchObject({ host: 'web-1', kind: 'changed', summary: 'rolled back to generation 3 (switch)', storePath: G3, history: { written: true } });
     expect(fake.kinds()).toEqual(['lock', 'generations', 'arm', 'rollback', 'confirm', 'history']);
-    expect(fake.of('rollback')[0]!.argv.at(-1)).toMatch(/fleet-rollback \/nix\/var\/nix\/profiles\/system 3 switch$/);
+    expect(fake.of('rollback')[0]!.argv.join(' ')).toMatch(/fleet-rollback \/nix\/var\/nix\/profiles\/system 3 switch$/);
     expect(record.started).toEqual(['web-1']);
     expect(record.done[0]).toMatchObject({ kind: 'changed' });
   });

@@ -94,7 +94,7 @@ const plan: Plan = {
       verify: { kind: 'verify', guard: 'after a live activation', healthChecks: [] },
       history: {
         kind: 'record-history',
-        guard: 'after a verified deploy or install',
+        guard: 'after every activation or install, however it ended',
         file: '/nix/var/fleet/history.jsonl',
         append: { purpose: 'record the deploy in the host history', argv: ['ssh', 'root@10.0.0.7', '--', 'fleet-history', { ref: 'historyRecord', remote: true }] },
         overLockSession: true,
@@ -163,7 +163,7 @@ describe('formatPlan', () => {
       '  verify  after a live activation',
       '    confirm watchdog and verify: $ ssh root@10.0.0.7 -- fleet-confirm <deployId>',
       '    see whether the target rolled back: $ ssh root@10.0.0.7 -- fleet-probe',
-      '  history  after a verified deploy or install',
+      '  history  after every activation or install, however it ended',
       "    record the deploy in the host history: over the held lock session (stdin: !/nix/var/fleet/history.jsonl, then <historyRecord>); after an install, or a rollout's rollback of the host: $ ssh root@10.0.0.7 -- fleet-history <historyRecord>",
       '',
       'host laptop  boot on this machine',
