@@ -94,7 +94,7 @@ export async function detectRebuildFlavour(commands: ToolCommands, exec: Exec = 
     throw new UsageError(`cannot tell which nixos-rebuild this is: \`${shown}\` could not run (${why})`, hint);
   }
   const text = `${result.stdout}\n${result.stderr}`;
-  if (result.exitCode === 127 && /\bENOENT\b/.test(result.stderr)) return 'absent';
+  if (result.notStarted === 'ENOENT') return 'absent';
   if (/argument --store-path: expected one argument/.test(text)) return 'ng';
   if (/unrecognized arguments:.*--store-path/.test(text)) return 'bash';
   if (/unknown option [`']--store-path'/.test(text)) return 'bash';

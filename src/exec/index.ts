@@ -232,7 +232,7 @@ export const execProcess: Exec = (request: ExecRequest): Promise<ExecResult> => 
       }
       if (spawnError && child.pid === undefined) {
         stderr += `${program}: ${spawnError.message}\n`;
-        resolve({ exitCode: 127, signal: null, stdout, stderr, timedOut });
+        resolve({ exitCode: 127, signal: null, stdout, stderr, timedOut, notStarted: (spawnError as NodeJS.ErrnoException).code ?? 'unknown' });
         return;
       }
       resolve({ exitCode: code, signal, stdout, stderr, timedOut, ...(stalled ? { stalled } : {}), ...(stdoutBytes ? { stdoutBytes } : {}) });

@@ -52,6 +52,8 @@ export interface ExecResult {
   stalled?: boolean;
   /** stdout as bytes, with `binaryStdout` (never redacted: for content that is the point of the call). */
   stdoutBytes?: Buffer;
+  /** The process could not be started: the system's error code (`ENOENT`: no such program). Exit code 127 then. */
+  notStarted?: string;
 }
 
 /** The one way to run a process; injectable for unit tests. */

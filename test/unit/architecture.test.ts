@@ -163,6 +163,8 @@ const TEXT_MATCHES_THAT_ARE_NO_ERROR_TEXT: { file: string; fragment: string; rea
   { file: 'cli/confirm.ts', fragment: '.test(answer)', reads: 'the user’s answer at the prompt' },
   { file: 'cli/provenance.ts', fragment: 'bare.startsWith(', reads: 'the flake reference' },
   { file: 'cli/provenance.ts', fragment: '.test(commit)', reads: 'a git commit id' },
+  { file: 'cli/options.ts', fragment: '.test(name)', reads: 'a --specialisation name the user typed' },
+  { file: 'cli/sudo-password.ts', fragment: '.test(password)', reads: 'the password the user typed (a line break cannot go to sudo -S)' },
 ];
 
 describe('typed failures', () => {

@@ -12,7 +12,9 @@ const commands = { nix: ['nix'], nixosRebuild: ['nixos-rebuild'], nixosAnywhere:
 function answering(exitCode: number, stderr: string, seen: ExecRequest[] = []): Exec {
   return async (request) => {
     seen.push(request);
-    return { exitCode, signal: null, stdout: '', stderr, timedOut: false };
+    // exec/ says typed when it could not start the program at all.
+    const notStarted = /ENOENT/.test(stderr) ? { notStarted: 'ENOENT' } : {};
+    return { exitCode, signal: null, stdout: '', stderr, timedOut: false, ...notStarted };
   };
 }
 

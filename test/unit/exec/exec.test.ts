@@ -37,6 +37,7 @@ describe('execProcess', () => {
     const run = await execProcess({ argv: ['fleet-no-such-program'] });
     expect(run.exitCode).toBe(127);
     expect(run.stderr).toMatch(/fleet-no-such-program: .*ENOENT/);
+    expect(run.notStarted).toBe('ENOENT');
   });
 
   it('kills a process that prints nothing for idleTimeoutMs, and lets one that keeps printing finish', async () => {

@@ -43,7 +43,7 @@ describe('a rollout’s rollback in the plan', () => {
     if (!web1 || 'never' in web1) throw new Error('web-1 has a rollback');
     // No shared master is left behind by fleet rollback's own commands.
     expect(resolveArgv(web1.rollback.activate.argv, { generation: '3' }).filter((w) => /^Control(Master|Path)=/.test(w))).toEqual([]);
-    expect(resolveArgv(web1.lock.argv, { sessionKex: [] }).filter((w) => /^ControlMaster=/.test(w))).toEqual(['ControlMaster=auto']);
+    expect(resolveArgv(web1.lock.argv, {}).filter((w) => /^ControlMaster=/.test(w))).toEqual(['ControlMaster=auto']);
     expect(here).toEqual({ host: 'here', never: 'fleet rollback works over ssh only (a local target is not rolled back)' });
     const lines = formatRollbackPlan('switch', [web1, here!]);
     expect(lines).toContain('here  never (fleet rollback works over ssh only (a local target is not rolled back))');
