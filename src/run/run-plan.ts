@@ -168,6 +168,9 @@ export async function runPlan(plan: Plan, deps: RunDeps): Promise<RunResult> {
       if (!session) continue;
       session.held.catch(() => undefined);
       early.set(host.name, { lock: session.held, digestKey, closure: session.closure });
+      // A host the evaluation cache answered was evaluated before its session opened: ask now.
+      const known = evaluated.get(host.name);
+      if (known) session.closure(known.toplevel);
     }
   }
   const stageOver = buildStage.then(
