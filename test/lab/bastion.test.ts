@@ -72,7 +72,7 @@ describe('a host behind a jump host (lab)', () => {
     const plan = await runFleet(lab, ['plan', '-f', manifest]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(new RegExp(`host inner  switch on root@${innerSide.replace(/\./g, '\\.')} via root@${lab.host('bastion').address.replace(/\./g, '\\.')} \\(jump host; its settings in \\S+/jump-[0-9a-f]{12}\\.conf, given to every ssh with -F\\)`));
-    expect(plan.stdout).toMatch(new RegExp(`nix --extra-experimental-features 'nix-command flakes' copy --to 'ssh://root@\\[${innerSide}\\]' <toplevel>`));
+    expect(plan.stdout).toMatch(new RegExp(`nix --extra-experimental-features 'nix-command flakes' copy --substitute-on-destination --to 'ssh://root@\\[${innerSide}\\]' <toplevel>`));
   });
 
   it('deploys through the bastion: the target sees connections from the bastion only, the bastion from this machine', async () => {

@@ -118,7 +118,8 @@ describe('fleet diff and apply --confirm in the lab', () => {
     expect(no.screen).toMatch(/^beta: no changes/m);
     expect(no.screen).toContain('what fleet apply changes on 2 of 3 hosts:');
     expect(no.screen).toContain('not confirmed: nothing is activated');
-    expect(no.screen).toMatch(/^gamma +skipped +diff +\S+ +not confirmed at the prompt; nothing was activated$/m);
+    // The UPLOADED column: the diff copied the closure before the question.
+    expect(no.screen).toMatch(/^gamma +skipped +diff +\S+ +[\d.]+ \S+ \(\d+ paths?\) +not confirmed at the prompt; nothing was activated$/m);
     expect(lab.activations('gamma')).toHaveLength(before.gamma);
     expect(lab.activations('delta')).toHaveLength(before.delta);
     expect(lab.currentSystem('gamma')).toBe(running.gamma);
