@@ -93,6 +93,29 @@ function gates() {
 }
 
 describe('runBuildStage', () => {
+  it('a host the evaluation cache answered is neither evaluated nor built, and is rooted for the run like a built one', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'store-'));
+    const system = join(store, 'cached-system');
+    writeFileSync(system, '');
+    const hits = [{ host: 'cached', outputs: { toplevel: { drv: '/nix/store/cached.drv', out: system } } }];
+    const state = { use: false as const, reason: 'a test' };
+    const plan = buildPlan(inventory([host('cached'), host('fresh')]), planOptions({ evalCache: { state, hits } }));
+    const calls: string[][] = [];
+    const ready: string[] = [];
+    let links = 0;
+    const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls), { ...noop, onReady: (h: string) => ready.push(h) }, { ...oneAtATime, resultLink: () => `/run/r/${++links}` });
+    expect(result.cachedHosts).toBe(1);
+    expect(result.built.get('cached')).toEqual({ toplevel: system });
+    expect(ready).toContain('cached');
+    // Rooted before it is handed on: a garbage collection while the run lasts cannot take it.
+    const root = calls.find((c) => c[0] === 'nix-store')!;
+    expect(root).toEqual(['nix-store', '--add-root', '/run/r/1', '--indirect', '--realise', system]);
+    expect(calls.indexOf(root)).toBe(0);
+    // Only the other host was evaluated.
+    const evaluation = calls.find((c) => c[1] === 'eval')!;
+    expect(evaluatedHosts(evaluation)).toEqual(['fresh']);
+  });
+
   it('evaluates all hosts in one evaluator, builds once, and maps results by path', async () => {
     const store = mkdtempSync(join(tmpdir(), 'store-'));
     const plan = buildPlan(inventory([host('a'), host('b'), host('c')]), planOptions());
