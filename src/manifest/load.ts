@@ -200,26 +200,23 @@ function dirtyPaths(paths: readonly (readonly PathSegment[])[]): Pick<ResolveCon
     }
     node.end = true;
   }
+  /** The node at `path`, or `broken` when a problem lies on the way to it (or at it), or undefined. */
+  const walk = (path: readonly PathSegment[]): typeof root | 'broken' | undefined => {
+    let node = root;
+    for (const segment of path) {
+      if (node.end) return 'broken';
+      const child = node.children.get(segment);
+      if (!child) return undefined;
+      node = child;
+    }
+    return node.end ? 'broken' : node;
+  };
+  // `path` itself, or something beneath it, or above it, has a problem.
   const isDirty = (path: readonly PathSegment[]): boolean => {
-    let node = root;
-    for (const segment of path) {
-      if (node.end) return true;
-      const child = node.children.get(segment);
-      if (!child) return false;
-      node = child;
-    }
-    return node.end || node.children.size > 0; // `path` itself, or something beneath it
+    const node = walk(path);
+    return node === 'broken' || (node !== undefined && node.children.size > 0);
   };
-  const isBroken = (path: readonly PathSegment[]): boolean => {
-    let node = root;
-    for (const segment of path) {
-      if (node.end) return true;
-      const child = node.children.get(segment);
-      if (!child) return false;
-      node = child;
-    }
-    return node.end;
-  };
+  const isBroken = (path: readonly PathSegment[]): boolean => walk(path) === 'broken';
   return { isDirty, isBroken };
 }
 
