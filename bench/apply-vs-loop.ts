@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLabPrerequisites, REAL_NIXOS_WEIGHT, startLab, type EvalWeight, type Lab } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
+import { writeCpuPreload } from './node-cpu.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The baseline lives beside the repository, read-only; it is never copied in. */
@@ -172,25 +173,6 @@ interface Measured {
   cpuMs: number;
   /** user+sys of the first process alone (node's process.cpuUsage via a preload), when known. */
   ownCpuMs: number | null;
-}
-
-/** Preloaded into fleet's node: writes its own CPU use at exit (only the process with the given pid). */
-function writeCpuPreload(dir: string): { file: string; outDir: string } {
-  const outDir = join(dir, 'node-cpu');
-  mkdirSync(outDir);
-  const file = join(dir, 'node-cpu.cjs');
-  writeFileSync(
-    file,
-    [
-      '// bench/apply-vs-loop.ts: the CPU time of this node process alone, written at exit.',
-      "process.on('exit', () => {",
-      '  const u = process.cpuUsage();',
-      `  try { require('node:fs').writeFileSync(${JSON.stringify(outDir)} + '/' + process.pid, String((u.user + u.system) / 1000)); } catch {}`,
-      '});',
-      '',
-    ].join('\n'),
-  );
-  return { file, outDir };
 }
 
 function sleep(ms: number): Promise<void> {

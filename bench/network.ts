@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLabPrerequisites, startLab, type Lab, type LabOptions } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
+import { writeCpuPreload } from './node-cpu.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The baseline lives beside the repository, read-only; it is never copied in. */
@@ -111,25 +112,6 @@ interface Measured {
   sentBytes: number;
   /** CPU of fleet's own node process (a preload writes process.cpuUsage() at exit), when known. */
   ownCpuMs: number | null;
-}
-
-/** Preloaded into fleet's node: writes its own CPU use at exit, in a file named by its pid. */
-function writeCpuPreload(dir: string): { file: string; outDir: string } {
-  const outDir = join(dir, 'node-cpu');
-  mkdirSync(outDir, { recursive: true });
-  const file = join(dir, 'node-cpu.cjs');
-  writeFileSync(
-    file,
-    [
-      '// bench/network.ts: the CPU time of this node process alone, written at exit.',
-      "process.on('exit', () => {",
-      '  const u = process.cpuUsage();',
-      `  try { require('node:fs').writeFileSync(${JSON.stringify(outDir)} + '/' + process.pid, String((u.user + u.system) / 1000)); } catch {}`,
-      '});',
-      '',
-    ].join('\n'),
-  );
-  return { file, outDir };
 }
 
 async function measure(lab: Lab, argv: string[], env: NodeJS.ProcessEnv, cpuOut?: string): Promise<Measured> {
