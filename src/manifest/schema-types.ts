@@ -310,7 +310,7 @@ export interface ManifestRollback {
   timeout?: Seconds;
 }
 /**
- * A command run on the target as root (through sudo -n for a non-root ssh user) after a live activation, and by fleet check.
+ * A command run on the target as root (through the host's privilegeEscalation for a non-root ssh user) after a live activation, and by fleet check.
  */
 export interface ManifestHealthCheck {
   name: NonEmptyString;
