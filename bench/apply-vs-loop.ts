@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLabPrerequisites, REAL_NIXOS_WEIGHT, startLab, type EvalWeight, type Lab } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
-import { writeCpuPreload } from './node-cpu.js';
+import { readOwnCpu, writeCpuPreload } from './node-cpu.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The baseline lives beside the repository, read-only; it is never copied in. */
@@ -229,15 +229,7 @@ async function measure(meter: CpuMeter, argv: string[], env: NodeJS.ProcessEnv, 
     const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
     cpuMs = secs.reduce((a, b) => a + b, 0) * 1000;
   }
-  let ownCpuMs: number | null = null;
-  if (cpuOut && child.pid) {
-    try {
-      ownCpuMs = Number(readFileSync(join(cpuOut, String(child.pid)), 'utf8'));
-    } catch {
-      ownCpuMs = null;
-    }
-    for (const f of readdirSync(cpuOut)) rmSync(join(cpuOut, f));
-  }
+  const ownCpuMs = cpuOut ? readOwnCpu(cpuOut, child.pid) : null;
   return { code, output, wallMs, startedAt, cpuMs, ownCpuMs };
 }
 

@@ -23,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLabPrerequisites, startLab, type Lab, type LabOptions } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
-import { writeCpuPreload } from './node-cpu.js';
+import { readOwnCpu, writeCpuPreload } from './node-cpu.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The baseline lives beside the repository, read-only; it is never copied in. */
@@ -129,15 +129,7 @@ async function measure(lab: Lab, argv: string[], env: NodeJS.ProcessEnv, cpuOut?
   clearTimeout(timer);
   const wallMs = performance.now() - start;
   const sentBytes = lab.uplinkBytes() - sentBefore;
-  let ownCpuMs: number | null = null;
-  if (cpuOut && child.pid) {
-    try {
-      ownCpuMs = Number(readFileSync(join(cpuOut, String(child.pid)), 'utf8'));
-    } catch {
-      ownCpuMs = null;
-    }
-    for (const f of readdirSync(cpuOut)) rmSync(join(cpuOut, f));
-  }
+  const ownCpuMs = cpuOut ? readOwnCpu(cpuOut, child.pid) : null;
   return { code, output, wallMs, sentBytes, ownCpuMs };
 }
 

@@ -1,5 +1,5 @@
 // The CPU time of fleet's own node process in a benchmark run: a preload that writes it at exit.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -22,4 +22,18 @@ export function writeCpuPreload(dir: string): { file: string; outDir: string } {
     ].join('\n'),
   );
   return { file, outDir };
+}
+
+/** The CPU (ms) the preload wrote for process `pid`, or null; empties `outDir` for the next run. */
+export function readOwnCpu(outDir: string, pid: number | undefined): number | null {
+  let ownCpuMs: number | null = null;
+  if (pid !== undefined) {
+    try {
+      ownCpuMs = Number(readFileSync(join(outDir, String(pid)), 'utf8'));
+    } catch {
+      ownCpuMs = null;
+    }
+  }
+  for (const f of readdirSync(outDir)) rmSync(join(outDir, f));
+  return ownCpuMs;
 }
