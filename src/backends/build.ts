@@ -2,7 +2,7 @@
 // chunk realised as soon as it is evaluated; every host reported ready as soon as its own outputs exist.
 import { existsSync } from 'node:fs';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
-import { EVALUATED_MARK, keepResultCommand, nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage, type TargetBuild } from '../plan/index.js';
+import { EVALUATED_MARK, nixEvalCommand, resolveArgv, type BuildAttribute, type BuildStage, type TargetBuild } from '../plan/index.js';
 import type { ToolCommands } from '../manifest/inventory.js';
 import { keepEvaluation } from './eval-cache.js';
 
@@ -193,7 +193,7 @@ export async function runBuildStage(
   const { resultLink } = options;
   if (resultLink) {
     const paths = cached.flatMap(({ outputs }) => Object.values(outputs).flatMap((o) => (o && existsSync(o.out) ? [o.out] : [])));
-    await Promise.all(paths.map((out) => exec({ argv: resolveArgv(keepResultCommand().argv, { resultLink: resultLink(), toplevel: out }), signal })));
+    if (paths.length > 0) await exec({ argv: resolveArgv(stage.results.rootCached.argv, { resultLink: resultLink(), cachedOutputs: paths }), signal });
   }
   for (const { host, outputs } of cached) {
     const gone = Object.values(outputs).find((o) => o && !existsSync(o.out));

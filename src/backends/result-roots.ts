@@ -14,7 +14,7 @@ export class RunResults {
   private readonly runId = `${process.pid}-${randomBytes(3).toString('hex')}`;
   private links = 0;
 
-  constructor(private readonly roots: ResultRoots) {}
+  constructor(private readonly roots: Pick<ResultRoots, 'dir' | 'keep'>) {}
 
   /** Creates the result directory (private to root: the links name what is deployed). */
   prepare(): void {

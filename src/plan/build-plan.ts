@@ -16,6 +16,7 @@ import {
   copyClosureCommand,
   copyDerivationsCommand,
   keepResultCommand,
+  rootCachedCommand,
   realiseOnTargetCommand,
   signClosureCommand,
   uploadSizesCommand,
@@ -612,6 +613,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions): Plan {
       ...(options.evalCache ? { evalCache: options.evalCache.state, cached } : {}),
       results: {
         dir: posix.join(options.paths.runtimeDir, 'results'),
+        rootCached: rootCachedCommand(),
         ...(options.keepResult ? { keep: { dir: posix.join(options.paths.stateDir, 'gcroots'), command: keepResultCommand() } } : {}),
       },
     },

@@ -366,6 +366,11 @@ export function cachePushCommand(commands: ToolCommands, url: string): PlannedCo
   return { purpose: 'push to the cache', argv: [...commands.nix, ...NIX_FEATURES, 'copy', '--to', url, { ref: 'toplevels' }] };
 }
 
+/** Roots every output the evaluation cache answered for the run, in one call (Nix names the links `<resultLink>`, `-2`, …). */
+export function rootCachedCommand(): PlannedCommand {
+  return { purpose: 'root the cached systems for the run', argv: ['nix-store', '--add-root', { ref: 'resultLink' }, '--indirect', '--realise', { ref: 'cachedOutputs' }] };
+}
+
 /** --keep-result: a GC root of the host's built system, kept after the run (colmena's --keep-result). */
 export function keepResultCommand(): PlannedCommand {
   return { purpose: 'keep the result', argv: ['nix-store', '--add-root', { ref: 'resultLink' }, '--indirect', '--realise', { ref: 'toplevel' }] };

@@ -18,6 +18,8 @@ export type Ref =
   | 'uploadedPaths'
   /** The built systems one cache push takes. */
   | 'toplevels'
+  /** The outputs the evaluation cache answered, rooted for the run in one call. */
+  | 'cachedOutputs'
   /** The generation a rollback goes back to, known once the target lists its generations. */
   | 'generation';
 
@@ -91,6 +93,8 @@ export interface TargetBuild {
  */
 export interface ResultRoots {
   dir: string;
+  /** Roots what the evaluation cache answered (nothing is built for it) for the run: one call, links `<resultLink>`, `-2`, `-3`, …. */
+  rootCached: PlannedCommand;
   keep?: { dir: string; command: PlannedCommand };
 }
 

@@ -93,24 +93,30 @@ function gates() {
 }
 
 describe('runBuildStage', () => {
-  it('a host the evaluation cache answered is neither evaluated nor built, and is rooted for the run like a built one', async () => {
+  it('hosts the evaluation cache answered are neither evaluated nor built, and are rooted for the run in one call', async () => {
     const store = mkdtempSync(join(tmpdir(), 'store-'));
     const system = join(store, 'cached-system');
+    const other = join(store, 'other-system');
     writeFileSync(system, '');
-    const hits = [{ host: 'cached', outputs: { toplevel: { drv: '/nix/store/cached.drv', out: system } } }];
+    writeFileSync(other, '');
+    const hits = [
+      { host: 'cached', outputs: { toplevel: { drv: '/nix/store/cached.drv', out: system } } },
+      { host: 'other', outputs: { toplevel: { drv: '/nix/store/other.drv', out: other } } },
+    ];
     const state = { use: false as const, reason: 'a test' };
-    const plan = buildPlan(inventory([host('cached'), host('fresh')]), planOptions({ evalCache: { state, hits } }));
+    const plan = buildPlan(inventory([host('cached'), host('other'), host('fresh')]), planOptions({ evalCache: { state, hits } }));
     const calls: string[][] = [];
     const ready: string[] = [];
     let links = 0;
     const result = await runBuildStage(plan.build, plan.commands, plan.flake, fakeNix(store, calls), { ...noop, onReady: (h: string) => ready.push(h) }, { ...oneAtATime, resultLink: () => `/run/r/${++links}` });
-    expect(result.cachedHosts).toBe(1);
+    expect(result.cachedHosts).toBe(2);
     expect(result.built.get('cached')).toEqual({ toplevel: system });
-    expect(ready).toContain('cached');
-    // Rooted before it is handed on: a garbage collection while the run lasts cannot take it.
-    const root = calls.find((c) => c[0] === 'nix-store')!;
-    expect(root).toEqual(['nix-store', '--add-root', '/run/r/1', '--indirect', '--realise', system]);
-    expect(calls.indexOf(root)).toBe(0);
+    expect(ready).toEqual(expect.arrayContaining(['cached', 'other']));
+    // Rooted before they are handed on, all in one nix-store (it links `-2`, `-3`… itself): a
+    // garbage collection while the run lasts cannot take them.
+    const roots = calls.filter((c) => c[0] === 'nix-store');
+    expect(roots).toEqual([['nix-store', '--add-root', '/run/r/1', '--indirect', '--realise', system, other]]);
+    expect(calls.indexOf(roots[0]!)).toBe(0);
     // Only the other host was evaluated.
     const evaluation = calls.find((c) => c[1] === 'eval')!;
     expect(evaluatedHosts(evaluation)).toEqual(['fresh']);

@@ -499,7 +499,9 @@ describe('how closures travel', () => {
   it('roots the results in the run directory, keeps them with --keep-result, and plans the cache push (signed with a key)', () => {
     const fleet = inventory([host('web-1')], { cache: { push: 's3://c?region=x', signingKey: '/keys/c.sec' } });
     const plan = buildPlan(fleet, planOptions({ keepResult: true }));
-    expect(plan.build.results).toEqual({ dir: `${plan.paths.runtimeDir}/results`, keep: { dir: `${plan.paths.stateDir}/gcroots`, command: expect.anything() } });
+    expect(plan.build.results).toEqual({ dir: `${plan.paths.runtimeDir}/results`, rootCached: expect.anything(), keep: { dir: `${plan.paths.stateDir}/gcroots`, command: expect.anything() } });
+    // What the evaluation cache answered is rooted for the run in one call.
+    expect(argvOf(plan.build.results.rootCached)).toEqual(['nix-store', '--add-root', '<resultLink>', '--indirect', '--realise', '<cachedOutputs>']);
     expect(argvOf(plan.build.results.keep!.command)).toEqual(['nix-store', '--add-root', '<resultLink>', '--indirect', '--realise', '<toplevel>']);
     expect(argvOf(plan.cache!.sign!)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'store', 'sign', '--key-file', '/keys/c.sec', '--recursive', '<toplevels>']);
     expect(argvOf(plan.cache!.push)).toEqual(['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--to', 's3://c?region=x', '<toplevels>']);

@@ -33,7 +33,7 @@ const plan: Plan = {
         build: { purpose: 'build', argv: ['nix', 'build', '--json', '--option', 'substituters', '', { ref: 'derivations' }] },
       },
     ],
-    results: { dir: '/tmp/f/results' },
+    results: { dir: '/tmp/f/results', rootCached: { purpose: 'root the cached systems for the run', argv: ['nix-store', '--add-root', { ref: 'resultLink' }, '--indirect', '--realise', { ref: 'cachedOutputs' }] } },
   },
   provenance: { operator: 'octocat', ci: { system: 'github-actions', actor: 'octocat', runUrl: 'https://github.com/o/r/actions/runs/7' }, revision: '1a2b3c4-dirty', fleetVersion: '0.1.0' },
   hosts: [
