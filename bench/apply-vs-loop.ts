@@ -586,7 +586,16 @@ async function benchEvalCache(n: number, meter: CpuMeter): Promise<void> {
     lab.setRevision(2200 + n);
     await fleetApply('warm-up');
     await loopRun('warm-up');
-    const unchanged = { fleet: [] as Run[], loop: [] as Run[], status: [] as Run[] };
+    const unchanged = { fleet: [] as Run[], loop: [] as Run[], status: [] as Run[], connect: [] as Run[], start: [] as Run[] };
+    // What no run on these hosts can go below: one new ssh connection to every host at once (the
+    // lock and probe of fleet apply, the probe of fleet status; each costs its key exchange on both
+    // ends, on this machine's cores), and node starting fleet.
+    const reference = async (what: string, argv: string[], runs: Run[]) => {
+      const m = await measure(meter, argv, { ...env, NIX_SSHOPTS: lab.sshOptionsString });
+      if (m.code !== 0) throw new Error(`${what} exited ${m.code}:\n${tail(m.output)}`);
+      runs.push({ m, calls: takeNixCalls(shim.logDir), counts: '' });
+    };
+    const connectAll = ['bash', '-c', 'for t; do ssh $NIX_SSHOPTS "$t" true & done; wait', 'connect', ...lab.hosts.map((h) => `root@${h.address}`)];
     for (let round = 0; round < REPEAT; round++) {
       unchanged.fleet.push(await fleetApply('unchanged'));
       unchanged.loop.push(await loopRun('unchanged'));
@@ -594,6 +603,8 @@ async function benchEvalCache(n: number, meter: CpuMeter): Promise<void> {
       const calls = takeNixCalls(shim.logDir);
       if (m.code !== 0) throw new Error(`fleet status exited ${m.code}:\n${tail(m.output)}`);
       unchanged.status.push({ m, calls, counts: '' });
+      await reference('ssh to every host', connectAll, unchanged.connect);
+      await reference('fleet --version', [process.execPath, FLEET_BIN, '--version'], unchanged.start);
     }
     // One host's configuration changes before each run: every host's evaluation is new to both caches.
     const changed = { fleet: [] as Run[], loop: [] as Run[] };
@@ -615,6 +626,8 @@ async function benchEvalCache(n: number, meter: CpuMeter): Promise<void> {
       row('unchanged: fleet apply', unchanged.fleet),
       row('unchanged: rebuild-loop.sh', unchanged.loop),
       row('unchanged: fleet status', unchanged.status),
+      row(`floor: ssh to all ${n} hosts at once`, unchanged.connect),
+      row('floor: node starts fleet (--version)', unchanged.start),
       row('one host changed: fleet apply', changed.fleet),
       row('one host changed: rebuild-loop.sh', changed.loop),
     ]));
@@ -627,6 +640,10 @@ async function benchEvalCache(n: number, meter: CpuMeter): Promise<void> {
     goal(`${n} hosts unchanged: fleet ≤ 0.2× the loop (${ratio(wall(unchanged.fleet), wall(unchanged.loop))})`, wall(unchanged.fleet) <= 0.2 * wall(unchanged.loop));
     goal(`${n} hosts, one changed: fleet ≤ 0.45× the loop (${ratio(wall(changed.fleet), wall(changed.loop))})`, wall(changed.fleet) <= 0.45 * wall(changed.loop));
     goal(`fleet status on the unchanged fleet ≤ 1 s (${s(wall(unchanged.status))})`, wall(unchanged.status) <= 1000);
+    console.log(
+      `  floor: ${n} ssh connections at once take ${s(wall(unchanged.connect))} (${ratio(wall(unchanged.connect), wall(unchanged.loop))} of the loop) and ` +
+        `node starting fleet ${s(wall(unchanged.start))}: fleet apply unchanged is ${s(wall(unchanged.fleet) - wall(unchanged.connect) - wall(unchanged.start))} above their sum`,
+    );
   } finally {
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
