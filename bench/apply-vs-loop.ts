@@ -663,7 +663,7 @@ async function main(): Promise<number> {
   const meter = chooseCpuMeter();
   const nixVersion = spawnSync('nix', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^nix \(Nix\) /, '');
   console.log(
-    `apply-vs-loop: fleet apply (the manifest's default parallelism) against ${LOOP} on ${sizes.join(' and ')} lab hosts; ` +
+    `apply-vs-loop: fleet apply (the manifest's default parallelism) against ${LOOP} ${sizes.length > 0 ? `on ${sizes.join(' and ')} lab hosts` : '(weighted runs only)'}; ` +
       `${cpus().length} cores; nix ${nixVersion}; CPU measured with ${meter.kind === 'rusage' ? "bash's times (children's rusage)" : `a ${meter.kind} group per run (the whole tree, ssh masters included)`}`,
   );
   console.log('  ssh conn/host: connections accepted by each host`s sshd (sessions sharing a ControlMaster connection count once);');
