@@ -17,8 +17,9 @@ import {
   type HostPlan,
   type PlannedCommand,
   type PlannedSecret,
+  type RebootStep,
   type RollbackStep,
-  type SecretsStep,
+  type SecretRestore,
 } from '../plan/index.js';
 import { sshControlExit } from '../ssh/index.js';
 import { listGenerations, rollbackHost, type RollbackResult } from './rollback.js';
@@ -249,13 +250,13 @@ export class OperatingVerbs {
     throw new HostError(this.name, 'probe', history.error, history.tail);
   }
 
-  /** Reboots the host and waits (at most `waitSeconds`) for a new boot id on its boot default. */
-  rebootAndWait(waitSeconds: number): Promise<RebootResult> {
+  /** Reboots the host as planned and waits (at most `step.waitSeconds`) for a new boot id on its boot default. */
+  rebootAndWait(step: RebootStep): Promise<RebootResult> {
     if (!this.host.ssh) throw new HostError(this.name, 'reboot', `${this.name} is the local machine: fleet will not reboot the machine it runs on`);
     return rebootAndWait({
-      ssh: this.host.ssh,
+      step,
+      host: this.name,
       exec: this.ctx.exec,
-      waitTimeout: waitSeconds,
       signal: this.ctx.signal,
       now: this.ctx.now,
       sleep: this.ctx.sleep,
@@ -263,13 +264,13 @@ export class OperatingVerbs {
     });
   }
 
-  /** Uploads again the secrets that are not in place (after a reboot emptied /run/keys); what it did. */
-  restoreSecrets(step: SecretsStep, contents: readonly Buffer[], progressStep: VerbStep = 'secrets'): Promise<string> {
+  /** Uploads again, as planned, the secrets that are not in place (after a reboot emptied /run/keys); what it did. */
+  restoreSecrets(restore: SecretRestore, contents: readonly Buffer[], progressStep: VerbStep = 'secrets'): Promise<string> {
     if (!this.host.ssh) throw new HostError(this.name, 'secrets', 'restoring secrets works over ssh only');
     return restoreSecrets({
       host: this.name,
-      ssh: this.host.ssh,
-      step,
+      restore,
+      timeoutMs: (this.host.ssh.connectTimeout + 60) * 1000,
       contents,
       exec: this.ctx.exec,
       signal: this.ctx.signal,
