@@ -49,7 +49,7 @@ export type FleetRebootPlan = { host: string; reboot: RebootStep } | { host: str
 
 /** The secret restore of a host with secrets, its uploads built for these (one-shot) settings. */
 export function secretRestoreCommands(ssh: SshSettings, secrets: SecretsStep): SecretRestore {
-  const upload = (secretsOfUpload: SecretsStep['secrets'], when: string) => ({ secrets: secretsOfUpload, push: pushSecretsCommand(ssh, secretsOfUpload, true, when) });
+  const upload = (secretsOfUpload: SecretsStep['secrets'], when: string) => ({ secrets: secretsOfUpload, push: pushSecretsCommand(ssh, secretsOfUpload, true, `again (${when} ones)`) });
   const step: SecretsStep = {
     kind: 'secrets',
     guard:
@@ -59,8 +59,8 @@ export function secretRestoreCommands(ssh: SshSettings, secrets: SecretsStep): S
     // Restoring is uploading, whatever the host's mode (dry-activate compares only during a deploy).
     uploads: true,
   };
-  if (secrets.beforeActivation) step.beforeActivation = upload(secrets.beforeActivation.secrets, 'before activation');
-  if (secrets.afterActivation) step.afterActivation = upload(secrets.afterActivation.secrets, 'after activation');
+  if (secrets.beforeActivation) step.beforeActivation = upload(secrets.beforeActivation.secrets, 'before-activation');
+  if (secrets.afterActivation) step.afterActivation = upload(secrets.afterActivation.secrets, 'after-activation');
   return {
     digests: probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [], secrets: secrets.secrets.map((s) => s.destination) }, [], 'secret digests'),
     upload: step,
