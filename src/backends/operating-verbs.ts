@@ -6,7 +6,6 @@
 import { HostError, HostUnreachable, Interrupted, StepTimedOut } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import {
-  checkCommand,
   execCommand,
   historyCommand,
   interactiveSshCommand,
@@ -16,6 +15,7 @@ import {
   userCommandArgv,
   type HostPlan,
   type PlannedCommand,
+  type PlannedHealthCheck,
   type PlannedSecret,
   type RebootStep,
   type RollbackStep,
@@ -184,9 +184,9 @@ export class OperatingVerbs {
     return { facts, ...(record ? { record } : {}) };
   }
 
-  /** The host's vitals (load, uptime, failed units, free disk) and what is wrong with them. */
-  async vitals(): Promise<{ vitals: HostVitals; problems: string[] }> {
-    const run = await this.ctx.exec({ argv: checkCommand(this.host.ssh), timeoutMs: this.answerBudgetMs(), signal: this.ctx.signal });
+  /** The host's vitals (load, uptime, failed units, free disk) from the planned vitals script, and what is wrong with them. */
+  async vitals(command: PlannedCommand): Promise<{ vitals: HostVitals; problems: string[] }> {
+    const run = await this.ctx.exec({ argv: resolveArgv(command.argv, {}), timeoutMs: this.answerBudgetMs(), signal: this.ctx.signal });
     if (run.exitCode !== 0) {
       if (this.host.ssh && run.exitCode === SSH_FAILED) throw new HostUnreachable(this.name, 'check', `cannot reach the host: ${describeSshFailure(run.stderr)}`, tailLines(run));
       throw new HostError(this.name, 'check', `the check script failed (exit ${run.exitCode ?? run.signal})`, tailLines(run));
@@ -196,11 +196,11 @@ export class OperatingVerbs {
     return { vitals, problems: vitalsProblems(vitals) };
   }
 
-  /** Every manifest health check of the host, one after the other, each bounded by its own timeout. */
-  healthChecks(): Promise<HealthCheckResult[]> {
+  /** The planned health checks of the host, one after the other, each bounded by its own timeout. */
+  healthChecks(checks: readonly PlannedHealthCheck[]): Promise<HealthCheckResult[]> {
     return runHealthChecks(
       this.host.ssh,
-      this.host.healthChecks,
+      checks,
       this.ctx.exec,
       { signal: this.ctx.signal, now: this.ctx.now },
     );

@@ -8,3 +8,4 @@ export * from './operate-scripts.js';
 export * from './rollout.js';
 export * from './rollback-commands.js';
 export * from './reboot-commands.js';
+export * from './check-commands.js';

@@ -1,10 +1,11 @@
-// Plain-text tables of the operating commands (status, check, generations, exec blocks) and the
-// reboot plan of `fleet plan --for reboot`. Pure.
+// Plain-text tables of the operating commands (status, check, generations, exec blocks) and their
+// plans (`fleet plan --for reboot|check`). Pure.
 import { describeOperator, type GenerationList, type HealthCheckResult, type HistoryRecord, type HostStatus, type HostVitals } from '../backends/index.js';
 import { alignColumns, shortStorePath } from '../report/index.js';
 import { describeSecretSource } from '../plan/build-plan.js';
 import type { PlannedCommand } from '../plan/types.js';
 import type { FleetRebootPlan } from '../plan/reboot-commands.js';
+import type { FleetCheckPlan } from '../plan/check-commands.js';
 import { formatCommand } from './format-plan.js';
 
 const VERDICT_WORDS: Record<HostStatus['verdict'], string> = {
@@ -146,7 +147,7 @@ export function formatHistory(host: string, records: readonly HistoryRecord[], u
   return lines;
 }
 
-function rebootCommandLine(command: PlannedCommand, note = ''): string {
+function planCommandLine(command: PlannedCommand, note = ''): string {
   return `    ${command.purpose}: $ ${formatCommand(command)}${note}`;
 }
 
@@ -165,9 +166,9 @@ export function formatRebootPlan(hosts: readonly FleetRebootPlan[]): string[] {
     lines.push(
       host.host,
       `  reboot  ${r.guard}`,
-      rebootCommandLine(r.before),
-      rebootCommandLine(r.reboot),
-      rebootCommandLine(r.wait, `  (polled until ${r.waitSeconds}s after the reboot; <connectTimeout> at most ${r.connectTimeoutSeconds}s, never past that)`),
+      planCommandLine(r.before),
+      planCommandLine(r.reboot),
+      planCommandLine(r.wait, `  (polled until ${r.waitSeconds}s after the reboot; <connectTimeout> at most ${r.connectTimeoutSeconds}s, never past that)`),
     );
     const restore = r.restoreSecrets;
     if (!restore) {
@@ -178,7 +179,18 @@ export function formatRebootPlan(hosts: readonly FleetRebootPlan[]): string[] {
     for (const secret of restore.upload.secrets) {
       lines.push(`    ${secret.name} → ${secret.destination}  ${secret.owner}:${secret.group} ${secret.mode}, ${secret.upload}, from ${describeSecretSource(secret.source)}`);
     }
-    for (const command of [restore.digests, restore.upload.beforeActivation?.push, restore.upload.afterActivation?.push]) if (command) lines.push(rebootCommandLine(command));
+    for (const command of [restore.digests, restore.upload.beforeActivation?.push, restore.upload.afterActivation?.push]) if (command) lines.push(planCommandLine(command));
+  }
+  return lines;
+}
+
+/** `fleet plan --for check`: per host, the vitals script, then each health check with its bound. */
+export function formatCheckPlan(hosts: readonly FleetCheckPlan[]): string[] {
+  const lines = ["fleet check: each host's vitals (load, uptime, failed units, free space on / and /nix), then its health checks"];
+  for (const { host, check } of hosts) {
+    lines.push(host, planCommandLine(check.vitals));
+    if (check.healthChecks.length === 0) lines.push('    health checks: none');
+    for (const { check: c, command } of check.healthChecks) lines.push(planCommandLine(command, `  (within ${c.timeout}s)`));
   }
   return lines;
 }

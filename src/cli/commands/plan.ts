@@ -112,7 +112,7 @@ export const SPECIALISATION_OPTION = {
   describe: "activate <system>/specialisation/NAME of every selected host in switch and test mode (the system stays the boot default); overrides the manifest's specialisation",
 } as const;
 /** The operating commands whose plan `fleet plan --for` prints too (their commands, host by host). */
-export const OPERATE_PLANS = ['rollback', 'reboot'] as const;
+export const OPERATE_PLANS = ['rollback', 'reboot', 'check'] as const;
 
 /** What `fleet plan --for` accepts. */
 export type PlanFor = keyof typeof STEP_SCOPES | (typeof OPERATE_PLANS)[number];
@@ -155,6 +155,16 @@ async function renderRebootPlan(args: PlanArgs): Promise<CommandResult> {
   return { exitCode: 0, stdout: formatRebootPlan(hosts) };
 }
 
+/** `fleet plan --for check`: what `fleet check` runs on each selected host. */
+async function renderCheckPlan(args: PlanArgs): Promise<CommandResult> {
+  const { fleetCheckPlan } = await import('../../plan/index.js');
+  const plan = await operatePlan(args);
+  const hosts = plan.hosts.map((host) => fleetCheckPlan(host));
+  if (args.json) return { exitCode: 0, stdout: [JSON.stringify({ command: 'check', hosts }, null, 2)] };
+  const { formatCheckPlan } = await import('../../ui/index.js');
+  return { exitCode: 0, stdout: formatCheckPlan(hosts) };
+}
+
 /** Prints a plan as the human tree or JSON. */
 export async function renderPlan(args: PlanArgs & { for?: PlanFor }, selection?: Selection): Promise<CommandResult> {
   if (args['wait-timeout'] !== undefined && args.for !== 'reboot') {
@@ -163,6 +173,7 @@ export async function renderPlan(args: PlanArgs & { for?: PlanFor }, selection?:
   }
   if (args.for === 'rollback') return renderRollbackPlan(args);
   if (args.for === 'reboot') return renderRebootPlan(args);
+  if (args.for === 'check') return renderCheckPlan(args);
   const { planFromArgs } = await import('../context.js');
   const command = args.for ?? 'apply';
   const diff = diffUseFrom(args, command);

@@ -27,6 +27,10 @@ beforeAll(() => {
       'hosts:',
       '  web-1:',
       '    target: root@10.0.0.1',
+      '    healthChecks:',
+      '      - name: http',
+      '        command: [curl, -fsS, "http://localhost/"]',
+      '        timeout: 5',
       '  db:',
       '    target: deploy@db.example.org:2222',
       '    secrets:',
@@ -107,6 +111,27 @@ describe('fleet plan --for reboot --json', () => {
     const refused = await fleet('plan', '--wait-timeout', '60');
     expect(refused.code).toBe(2);
     expect(refused.stderr.split('\n')[0]).toBe('fleet: --wait-timeout belongs to --for reboot (how long each host has to come back)');
+  });
+});
+
+describe('fleet plan --for check --json', () => {
+  it('each host its vitals script and health checks with argv, over one-shot connections', async () => {
+    const { code, stdout, stderr } = await fleet('plan', '--for', 'check', '--json');
+    expect(code, stderr).toBe(0);
+    const plan = JSON.parse(stdout) as { command: string; hosts: { host: string; check: { vitals: Command; healthChecks: { check: { name: string; timeout: number }; command: Command }[] } }[] };
+    expect(plan.command).toBe('check');
+    expect(plan.hosts.map((h) => [h.host, h.check.healthChecks.map((c) => c.check.name)])).toEqual([
+      ['web-1', ['http']],
+      ['db', []],
+      ['here', []],
+    ]);
+    const [web1, , here] = plan.hosts;
+    expect(line(web1!.check.vitals.argv)).toMatch(/ -- root@10\.0\.0\.1 sh -c .* fleet-check$/s);
+    expect(line(web1!.check.healthChecks[0]!.command.argv)).toMatch(/ -- root@10\.0\.0\.1 timeout 5 curl -fsS http:\/\/localhost\/$/);
+    for (const command of [web1!.check.vitals, web1!.check.healthChecks[0]!.command]) {
+      expect(command.argv.filter((w) => typeof w === 'string' && /^ControlPath=/.test(w) && w !== 'ControlPath=none')).toEqual([]);
+    }
+    expect(here!.check.vitals.argv.slice(0, 2)).toEqual(['sh', '-c']);
   });
 });
 

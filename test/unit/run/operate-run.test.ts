@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/manifest/inventory.js';
 import { OperatingVerbs, secretDigest } from '../../../src/backends/index.js';
-import { buildPlan, fleetRebootPlan, resolveArgv, type Plan } from '../../../src/plan/index.js';
+import { buildPlan, fleetCheckPlan, fleetRebootPlan, resolveArgv, type Plan } from '../../../src/plan/index.js';
 import {
   checkHosts,
   execOnHosts,
@@ -172,6 +172,16 @@ describe('fleet check', () => {
       ['unchanged', 'healthy'],
       ['unchanged', 'healthy'],
     ]);
+  });
+
+  it('runs the planned commands: each call is the argv of the plan `fleet plan --for check` shows', async () => {
+    const { deps, fake } = setup<unknown>({ check: vitals, health: () => ({ stdout: 'ok\n' }) });
+    const plan = planOf(spec, ['web-1']);
+    const { check } = fleetCheckPlan(plan.hosts[0]!);
+    await checkHosts(plan, deps);
+    expect(fake.calls.map((c) => c.argv)).toEqual([resolveArgv(check.vitals.argv, {}), resolveArgv(check.healthChecks[0]!.command.argv, {})]);
+    // The vitals over a one-shot connection.
+    expect(fake.of('check')[0]!.argv.some((a) => a.startsWith('ControlPath=') && a !== 'ControlPath=none')).toBe(false);
   });
 
   it('an unreachable host is unhealthy with ssh\'s reason; no health check runs on it', async () => {
