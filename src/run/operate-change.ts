@@ -3,7 +3,7 @@
 import { HostError } from '../errors.js';
 import { execProcess, tailLines, type Exec } from '../exec/index.js';
 import { historyRecord, placeInstallKeys, resolveKeys, runNixosInstall, SecretReader, type HistoryWrite, type RebootResult } from '../backends/index.js';
-import { appendHistoryCommand, fleetRebootPlan, fleetRollbackPlan, type HostPlan, type Plan } from '../plan/index.js';
+import { fleetRebootPlan, fleetRollbackPlan, type HostPlan, type Plan } from '../plan/index.js';
 import type { HostOutcome } from './events.js';
 import { ended, message, NOT_STARTED, OPERATE_DEFAULTS, operate, type OperateDeps, type OperateResult } from './operate-run.js';
 // ------------------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ export function rollbackHosts(plan: Plan, request: RollbackRequest, deps: Operat
             ...historyRecord(plan.provenance, { time: now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
             revision: result.record?.revision ?? null,
           };
-          history = await verbs.appendHistory(appendHistoryCommand(host.ssh, !host.escalation, host.escalation), record, 'rollback', true);
+          history = await verbs.appendHistory(planned.history, record, 'rollback', true);
         }
         return {
           host: host.name,

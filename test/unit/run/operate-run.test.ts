@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/manifest/inventory.js';
 import { OperatingVerbs, secretDigest } from '../../../src/backends/index.js';
-import { buildPlan, fleetCheckPlan, fleetRebootPlan, resolveArgv, type Plan } from '../../../src/plan/index.js';
+import { buildPlan, fleetCheckPlan, fleetRebootPlan, fleetRollbackPlan, resolveArgv, type Plan } from '../../../src/plan/index.js';
 import {
   checkHosts,
   execOnHosts,
@@ -277,6 +277,12 @@ describe('fleet rollback', () => {
     expect(result.hosts[0]).toMatchObject({ host: 'web-1', kind: 'changed', summary: 'rolled back to generation 3 (switch)', storePath: G3, history: { written: true } });
     expect(fake.kinds()).toEqual(['lock', 'generations', 'arm', 'rollback', 'confirm', 'history']);
     expect(fake.of('rollback')[0]!.argv.join(' ')).toMatch(/fleet-rollback \/nix\/var\/nix\/profiles\/system 3 switch$/);
+    // The history append is the planned one (`fleet plan --for rollback`), its record filled in.
+    const planned = fleetRollbackPlan(planOf({}, ['web-1']).hosts[0]!, 'switch', 30, 'alice@laptop');
+    if ('never' in planned) throw new Error('web-1 is rolled back');
+    const appended = fake.of('history')[0]!.argv;
+    expect(appended.slice(0, -1)).toEqual(resolveArgv(planned.history.argv, { historyRecord: '' }).slice(0, -1));
+    expect(appended.at(-1)).toMatch(/"action":"rollback"/);
     expect(record.started).toEqual(['web-1']);
     expect(record.done[0]).toMatchObject({ kind: 'changed' });
   });
