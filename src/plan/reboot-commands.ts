@@ -11,6 +11,11 @@ import type { HostPlan, PlannedCommand, SecretsStep } from './types.js';
  */
 const POLL_CONNECT_TIMEOUT = 'ConnectTimeout=<connectTimeout>';
 
+/** The value of a polling probe's `<connectTimeout>`: the ssh option word for these seconds. */
+export function connectTimeoutOption(seconds: number): string {
+  return `ConnectTimeout=${seconds}`;
+}
+
 /**
  * After a reboot emptied /run/keys: one probe asks the keyed digests of every secret destination
  * (`<digestKey>`: a fresh key of this restore), then the host's uploads send what is not in place.
@@ -74,7 +79,7 @@ export function rebootCommands(ssh: SshSettings, waitSeconds: number, secrets?: 
   return {
     kind: 'reboot',
     guard: `a new boot id within ${waitSeconds}s of the reboot, on its boot default (/run/booted-system is the system profile)`,
-    before: probeCommand(once, undefined, [`ConnectTimeout=${ssh.connectTimeout}`, ...FRESH_CONNECTION], 'boot id before the reboot'),
+    before: probeCommand(once, undefined, [connectTimeoutOption(ssh.connectTimeout), ...FRESH_CONNECTION], 'boot id before the reboot'),
     reboot: { purpose: 'reboot', argv: rebootCommand(once) },
     // The one word sshOptions put first for it becomes the run-time ref.
     wait: { ...polled, argv: polled.argv.map((word) => (word === POLL_CONNECT_TIMEOUT ? { ref: 'connectTimeout' } : word)) },
@@ -88,9 +93,4 @@ export function rebootCommands(ssh: SshSettings, waitSeconds: number, secrets?: 
 export function fleetRebootPlan(host: HostPlan, waitSeconds: number): FleetRebootPlan {
   if (!host.ssh) return { host: host.name, never: `${host.name} is the local machine: fleet will not reboot the machine it runs on` };
   return { host: host.name, reboot: rebootCommands(host.ssh, waitSeconds, 'never' in host.secrets ? undefined : host.secrets) };
-}
-
-/** The ssh option word a polling probe's `<connectTimeout>` stands for. */
-export function connectTimeoutOption(seconds: number): string {
-  return `ConnectTimeout=${seconds}`;
 }
