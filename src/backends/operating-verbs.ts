@@ -6,7 +6,6 @@
 import { HostError, HostUnreachable, Interrupted, StepTimedOut } from '../errors.js';
 import { tailLines, type Exec, type ExecResult } from '../exec/index.js';
 import {
-  checkCommand,
   execCommand,
   historyCommand,
   interactiveSshCommand,
@@ -16,9 +15,11 @@ import {
   userCommandArgv,
   type HostPlan,
   type PlannedCommand,
+  type PlannedHealthCheck,
   type PlannedSecret,
+  type RebootStep,
   type RollbackStep,
-  type SecretsStep,
+  type SecretRestore,
 } from '../plan/index.js';
 import { sshControlExit } from '../ssh/index.js';
 import { listGenerations, rollbackHost, type RollbackResult } from './rollback.js';
@@ -183,9 +184,9 @@ export class OperatingVerbs {
     return { facts, ...(record ? { record } : {}) };
   }
 
-  /** The host's vitals (load, uptime, failed units, free disk) and what is wrong with them. */
-  async vitals(): Promise<{ vitals: HostVitals; problems: string[] }> {
-    const run = await this.ctx.exec({ argv: checkCommand(this.host.ssh), timeoutMs: this.answerBudgetMs(), signal: this.ctx.signal });
+  /** The host's vitals (load, uptime, failed units, free disk) from the planned vitals script, and what is wrong with them. */
+  async vitals(command: PlannedCommand): Promise<{ vitals: HostVitals; problems: string[] }> {
+    const run = await this.ctx.exec({ argv: resolveArgv(command.argv, {}), timeoutMs: this.answerBudgetMs(), signal: this.ctx.signal });
     if (run.exitCode !== 0) {
       if (this.host.ssh && run.exitCode === SSH_FAILED) throw new HostUnreachable(this.name, 'check', `cannot reach the host: ${describeSshFailure(run.stderr)}`, tailLines(run));
       throw new HostError(this.name, 'check', `the check script failed (exit ${run.exitCode ?? run.signal})`, tailLines(run));
@@ -195,11 +196,11 @@ export class OperatingVerbs {
     return { vitals, problems: vitalsProblems(vitals) };
   }
 
-  /** Every manifest health check of the host, one after the other, each bounded by its own timeout. */
-  healthChecks(): Promise<HealthCheckResult[]> {
+  /** The planned health checks of the host, one after the other, each bounded by its own timeout. */
+  healthChecks(checks: readonly PlannedHealthCheck[]): Promise<HealthCheckResult[]> {
     return runHealthChecks(
       this.host.ssh,
-      this.host.healthChecks,
+      checks,
       this.ctx.exec,
       { signal: this.ctx.signal, now: this.ctx.now },
     );
@@ -249,13 +250,13 @@ export class OperatingVerbs {
     throw new HostError(this.name, 'probe', history.error, history.tail);
   }
 
-  /** Reboots the host and waits (at most `waitSeconds`) for a new boot id on its boot default. */
-  rebootAndWait(waitSeconds: number): Promise<RebootResult> {
+  /** Reboots the host as planned and waits (at most `step.waitSeconds`) for a new boot id on its boot default. */
+  rebootAndWait(step: RebootStep): Promise<RebootResult> {
     if (!this.host.ssh) throw new HostError(this.name, 'reboot', `${this.name} is the local machine: fleet will not reboot the machine it runs on`);
     return rebootAndWait({
-      ssh: this.host.ssh,
+      step,
+      host: this.name,
       exec: this.ctx.exec,
-      waitTimeout: waitSeconds,
       signal: this.ctx.signal,
       now: this.ctx.now,
       sleep: this.ctx.sleep,
@@ -263,13 +264,13 @@ export class OperatingVerbs {
     });
   }
 
-  /** Uploads again the secrets that are not in place (after a reboot emptied /run/keys); what it did. */
-  restoreSecrets(step: SecretsStep, contents: readonly Buffer[], progressStep: VerbStep = 'secrets'): Promise<string> {
+  /** Uploads again, as planned, the secrets that are not in place (after a reboot emptied /run/keys); what it did. */
+  restoreSecrets(restore: SecretRestore, contents: readonly Buffer[], progressStep: VerbStep = 'secrets'): Promise<string> {
     if (!this.host.ssh) throw new HostError(this.name, 'secrets', 'restoring secrets works over ssh only');
     return restoreSecrets({
       host: this.name,
-      ssh: this.host.ssh,
-      step,
+      restore,
+      timeoutMs: (this.host.ssh.connectTimeout + 60) * 1000,
       contents,
       exec: this.ctx.exec,
       signal: this.ctx.signal,

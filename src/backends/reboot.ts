@@ -1,7 +1,6 @@
 // fleet reboot: reboot a host, wait (bounded) for it to answer with a new boot id, check what it booted.
 import type { Exec } from '../exec/index.js';
-import { probeCommand, rebootCommand, resolveArgv } from '../plan/index.js';
-import type { SshSettings } from '../ssh/index.js';
+import { connectTimeoutOption, resolveArgv, type PlannedCommand, type RebootStep } from '../plan/index.js';
 import { parseProbe, type ProbeFacts } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 import { REBOOT_POLL_BACKOFF, retryDelayMs } from './backoff.js';
@@ -19,10 +18,11 @@ export interface RebootResult {
 }
 
 export interface RebootOptions {
-  ssh: SshSettings;
+  /** The host's planned reboot: its commands and its bound (`waitSeconds`). */
+  step: RebootStep;
+  /** The host's name as its probe answers are checked against. */
+  host: string;
   exec: Exec;
-  /** Seconds from issuing the reboot until the host must answer again. */
-  waitTimeout: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   signal?: AbortSignal;
@@ -30,15 +30,14 @@ export interface RebootOptions {
   onLine?: (line: string) => void;
 }
 
-async function probeOnce(ssh: SshSettings, exec: Exec, timeoutMs: number, connectTimeout: number, signal?: AbortSignal): Promise<ProbeFacts | string> {
-  const command = probeCommand(ssh, undefined, [`ConnectTimeout=${connectTimeout}`, 'ControlMaster=no', 'ControlPath=none']);
-  const run = await exec({ argv: resolveArgv(command.argv, {}), timeoutMs, signal });
+async function probeOnce(command: PlannedCommand, values: Record<string, string>, host: string, exec: Exec, timeoutMs: number, signal?: AbortSignal): Promise<ProbeFacts | string> {
+  const run = await exec({ argv: resolveArgv(command.argv, values), timeoutMs, signal });
   if (run.exitCode !== 0) {
     if (run.timedOut) return 'no answer';
     return run.exitCode === SSH_FAILED ? describeSshFailure(run.stderr) : `probe failed (exit ${run.exitCode ?? run.signal})`;
   }
   try {
-    return parseProbe(run.stdout, ssh.endpoint.host);
+    return parseProbe(run.stdout, host);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
@@ -50,34 +49,36 @@ export function bootedDefault(facts: Pick<ProbeFacts, 'booted' | 'current' | 'pr
   return { booted, ok: facts.profile === '' || booted === facts.profile };
 }
 
-/** Reboots one host and waits for it; never waits longer than `waitTimeout` after issuing the reboot. */
+/** Reboots one host and waits for it, as planned; never waits longer than `waitSeconds` after issuing the reboot. */
 export async function rebootAndWait(options: RebootOptions): Promise<RebootResult> {
-  const { ssh, exec, signal } = options;
+  const { step, host, exec, signal } = options;
+  const connectTimeout = step.connectTimeoutSeconds;
+  const waitSeconds = step.waitSeconds;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const say = options.onLine ?? (() => undefined);
 
-  const before = await probeOnce(ssh, exec, (ssh.connectTimeout + 30) * 1000, ssh.connectTimeout, signal);
+  const before = await probeOnce(step.before, {}, host, exec, (connectTimeout + 30) * 1000, signal);
   if (typeof before === 'string') return { kind: 'unreachable', detail: `cannot reach the host: ${before}` };
   if (!before.bootId) return { kind: 'failed', detail: 'the host reports no boot id (/proc/sys/kernel/random/boot_id); cannot tell when it rebooted' };
 
   say(`rebooting (${before.systemd ? 'systemctl reboot' : 'reboot'}), boot id ${before.bootId}`);
   const issued = now();
-  const deadline = issued + options.waitTimeout * 1000;
-  const run = await exec({ argv: rebootCommand(ssh), timeoutMs: Math.min(30_000, options.waitTimeout * 1000), signal });
+  const deadline = issued + waitSeconds * 1000;
+  const run = await exec({ argv: resolveArgv(step.reboot.argv, {}), timeoutMs: Math.min(30_000, waitSeconds * 1000), signal });
   // ssh may lose the connection while the host goes down (255); any other failure means no reboot.
   if (run.exitCode !== 0 && run.exitCode !== SSH_FAILED && !run.timedOut && run.signal === null) {
     return { kind: 'failed', detail: `the reboot command failed (exit ${run.exitCode})`, bootIdBefore: before.bootId };
   }
 
-  say(`waiting up to ${options.waitTimeout}s for a new boot id`);
+  say(`waiting up to ${waitSeconds}s for a new boot id`);
   let last = 'no answer yet';
   let poll = 0;
   while (now() < deadline) {
     if (signal?.aborted) return { kind: 'failed', detail: 'interrupted while waiting for the host', bootIdBefore: before.bootId };
     const remaining = deadline - now();
-    const connect = Math.max(1, Math.min(ssh.connectTimeout, Math.floor(remaining / 1000)));
-    const facts = await probeOnce(ssh, exec, Math.max(1000, remaining), connect, signal);
+    const connect = Math.max(1, Math.min(connectTimeout, Math.floor(remaining / 1000)));
+    const facts = await probeOnce(step.wait, { connectTimeout: connectTimeoutOption(connect) }, host, exec, Math.max(1000, remaining), signal);
     if (typeof facts === 'string') last = facts;
     else if (facts.bootId && facts.bootId !== before.bootId) {
       const { booted, ok } = bootedDefault(facts);
@@ -105,7 +106,7 @@ export async function rebootAndWait(options: RebootOptions): Promise<RebootResul
   }
   return {
     kind: 'unreachable',
-    detail: `did not come back with a new boot id within ${options.waitTimeout}s (${last})`,
+    detail: `did not come back with a new boot id within ${waitSeconds}s (${last})`,
     bootIdBefore: before.bootId,
   };
 }

@@ -7,15 +7,13 @@ import { redactionPatterns, redactText, tailLines, type Exec, type ExecResult } 
 import type { SecretSource } from '../manifest/inventory.js';
 import {
   describeSecretSource,
-  probeCommand,
-  pushSecretsCommand,
   pushSecretsInput,
   resolveArgv,
   type PlannedSecret,
+  type SecretRestore,
   type SecretsStep,
   type SecretUpload,
 } from '../plan/index.js';
-import type { SshSettings } from '../ssh/index.js';
 import { parseProbe } from './probe.js';
 import { describeSshFailure, SSH_FAILED } from './ssh-failure.js';
 
@@ -250,23 +248,25 @@ export function secretUploadFailure(host: string, step: string, upload: SecretUp
 }
 
 /**
- * After a reboot emptied /run/keys: asks the host (one probe with a fresh digest key) which of its
- * secrets are not in place and uploads those, before-activation ones first. `contents` are the
- * step's secrets read beforehand. Returns what it did, in a few words; a HostError when it fails.
+ * After a reboot emptied /run/keys, as planned (`restore`): asks the host (its digest probe, with a
+ * fresh digest key) which of its secrets are not in place and uploads those, before-activation ones
+ * first. `contents` are the step's secrets read beforehand. Returns what it did, in a few words; a
+ * HostError when it fails.
  */
 export async function restoreSecrets(options: {
   host: string;
-  ssh: SshSettings;
-  step: SecretsStep;
+  restore: SecretRestore;
+  /** Bounds each call: ssh's connect timeout and a minute. */
+  timeoutMs: number;
   contents: readonly Buffer[];
   exec: Exec;
   signal?: AbortSignal;
   onLine?: (line: string) => void;
 }): Promise<string> {
-  const { host, ssh, step, contents, exec, signal } = options;
+  const { host, restore, timeoutMs, contents, exec, signal } = options;
+  const step = restore.upload;
   const digestKey = newDigestKey();
-  const probe = probeCommand(ssh, { closure: false, keyDir: '/etc/ssh', keyNames: [], secrets: step.secrets.map((s) => s.destination) }, [], 'secret digests');
-  const answer = await exec({ argv: resolveArgv(probe.argv, { digestKey }), timeoutMs: (ssh.connectTimeout + 60) * 1000, signal });
+  const answer = await exec({ argv: resolveArgv(restore.digests.argv, { digestKey }), timeoutMs, signal });
   if (answer.exitCode !== 0) {
     const why = answer.exitCode === SSH_FAILED ? describeSshFailure(answer.stderr) : `the probe failed (exit ${answer.exitCode ?? answer.signal})`;
     throw new HostError(host, 'secrets', `cannot check its secrets: ${why}`, tailLines(answer));
@@ -283,18 +283,16 @@ export async function restoreSecrets(options: {
       return states[at]?.kind === 'in-place' ? [] : [{ index, secret, content: contents[at] as Buffer }];
     });
     if (files.length === 0) continue;
-    // Built for these settings (one-shot, no shared connection), as the plan builds it for a run.
-    const push = pushSecretsCommand(ssh, upload.secrets, true, after ? 'after activation' : 'before activation');
     const stdin = pushSecretsInput(files);
     const result = await exec({
-      argv: resolveArgv(push.argv, {}),
+      argv: resolveArgv(upload.push.argv, {}),
       stdin,
       secrets: files.map((f) => f.content),
-      timeoutMs: (ssh.connectTimeout + 60) * 1000,
+      timeoutMs,
       signal,
       onLine: (line) => options.onLine?.(line),
     }).finally(() => stdin.fill(0));
-    const failure = secretUploadFailure(host, 'secrets', { ...upload, push }, result, after);
+    const failure = secretUploadFailure(host, 'secrets', upload, result, after);
     if (failure) throw failure;
     uploaded.push(...files.map((f) => f.secret.name));
   }

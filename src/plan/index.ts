@@ -7,3 +7,5 @@ export * from './remote-scripts.js';
 export * from './operate-scripts.js';
 export * from './rollout.js';
 export * from './rollback-commands.js';
+export * from './reboot-commands.js';
+export * from './check-commands.js';

@@ -1,7 +1,7 @@
 // A host's rollback as planned commands: `fleet rollback` and a rollout's rollback of a failed wave
 // (onFailure: rollback) run exactly these, so `fleet plan` can show them.
 import { FRESH_CONNECTION, type SshSettings } from '../ssh/index.js';
-import { armWatchdogCommand, confirmWatchdogCommand, lockCommand, onTarget, probeCommand } from './commands.js';
+import { appendHistoryCommand, armWatchdogCommand, confirmWatchdogCommand, lockCommand, onTarget, probeCommand } from './commands.js';
 import { generationsCommand, oneShotSsh, ROLLBACK_SCRIPT, SYSTEM_PROFILE } from './operate-scripts.js';
 import type { HostPlan, PlannedCommand, RollbackStep } from './types.js';
 
@@ -26,16 +26,21 @@ export function rollbackCommands(ssh: SshSettings, action: 'switch' | 'boot', wa
   };
 }
 
-/** What `fleet rollback` runs on one host: its deploy lock, then the rollback; or why it cannot. */
-export type FleetRollbackPlan = { host: string; lock: PlannedCommand; rollback: RollbackStep } | { host: string; never: string };
+/**
+ * What `fleet rollback` runs on one host: its deploy lock, the rollback, then (when it was verified)
+ * the record appended to the host's deploy history; or why it cannot.
+ */
+export type FleetRollbackPlan = { host: string; lock: PlannedCommand; rollback: RollbackStep; history: PlannedCommand } | { host: string; never: string };
 
 /**
  * The plan of `fleet rollback` for one host (`fleet plan --for rollback` prints it): the deploy
- * lock held meanwhile, the rollback's own commands over one-shot connections.
+ * lock held meanwhile, the rollback's own commands and the history append over one-shot connections.
  */
 export function fleetRollbackPlan(host: HostPlan, action: 'switch' | 'boot', lockWaitSeconds: number, operator: string): FleetRollbackPlan {
   if (!host.ssh) return { host: host.name, never: 'fleet rollback works over ssh only (a local target is not rolled back)' };
   const watchdog = action === 'switch' ? (host.watchdogSeconds ?? undefined) : undefined;
   const guard = 'the generation before the boot default, or --to N, under the deploy lock';
-  return { host: host.name, lock: lockCommand(host.ssh, lockWaitSeconds, operator), rollback: rollbackCommands(oneShotSsh(host.ssh), action, watchdog, guard) };
+  const once = oneShotSsh(host.ssh);
+  const history = { ...appendHistoryCommand(once, true), purpose: 'record a verified rollback in the host history' };
+  return { host: host.name, lock: lockCommand(host.ssh, lockWaitSeconds, operator), rollback: rollbackCommands(once, action, watchdog, guard), history };
 }

@@ -21,7 +21,9 @@ export type Ref =
   /** The outputs the evaluation cache answered, rooted for the run in one call. */
   | 'cachedOutputs'
   /** The generation a rollback goes back to, known once the target lists its generations. */
-  | 'generation';
+  | 'generation'
+  /** ssh's `ConnectTimeout=<seconds>` of a probe polled until a deadline (a reboot's wait): never past it. */
+  | 'connectTimeout';
 
 /**
  * One argv word: literal, or a reference resolved at run time (shown as `<toplevel>`). A ref with

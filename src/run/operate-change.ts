@@ -3,7 +3,7 @@
 import { HostError } from '../errors.js';
 import { execProcess, tailLines, type Exec } from '../exec/index.js';
 import { historyRecord, placeInstallKeys, resolveKeys, runNixosInstall, SecretReader, type HistoryWrite, type RebootResult } from '../backends/index.js';
-import { appendHistoryCommand, fleetRollbackPlan, type HostPlan, type Plan } from '../plan/index.js';
+import { fleetRebootPlan, fleetRollbackPlan, type HostPlan, type Plan } from '../plan/index.js';
 import type { HostOutcome } from './events.js';
 import { ended, message, NOT_STARTED, OPERATE_DEFAULTS, operate, type OperateDeps, type OperateResult } from './operate-run.js';
 // ------------------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ export function rollbackHosts(plan: Plan, request: RollbackRequest, deps: Operat
             ...historyRecord(plan.provenance, { time: now(), host: host.name, action: 'rollback', mode: action, system: result.storePath, generation: result.generation }),
             revision: result.record?.revision ?? null,
           };
-          history = await verbs.appendHistory(appendHistoryCommand(host.ssh, !host.escalation, host.escalation), record, 'rollback', true);
+          history = await verbs.appendHistory(planned.history, record, 'rollback', true);
         }
         return {
           host: host.name,
@@ -82,9 +82,9 @@ export function rollbackHosts(plan: Plan, request: RollbackRequest, deps: Operat
 export type RebootHostResult = RebootResult & { host: string; durationMs: number };
 
 /**
- * Every selected host rebooted and waited for (bounded); its secrets uploaded again once it is
- * back (/run/keys is empty after a reboot). Their sources are read first, so a host whose secrets
- * could not be restored is not rebooted.
+ * Every selected host rebooted and waited for (bounded), as `fleetRebootPlan` plans it; its secrets
+ * uploaded again once it is back (/run/keys is empty after a reboot). Their sources are read
+ * first, so a host whose secrets could not be restored is not rebooted.
  */
 export async function rebootHosts(plan: Plan, waitSeconds: number, deps: OperateDeps<RebootHostResult>): Promise<OperateResult<RebootHostResult>> {
   const now = deps.now ?? Date.now;
@@ -97,14 +97,17 @@ export async function rebootHosts(plan: Plan, waitSeconds: number, deps: Operate
         step: 'reboot',
         async run(host, { verbs, start }) {
           const started = now();
-          if (!host.ssh) throw new HostError(host.name, 'reboot', `${host.name} is the local machine: fleet will not reboot the machine it runs on`);
-          const secrets = 'never' in host.secrets ? undefined : host.secrets;
-          const contents = secrets ? await reader.readAll(host.name, 'reboot', secrets.secrets, deps.signal) : undefined;
-          start(`reboot, then wait up to ${waitSeconds}s for a new boot id${secrets ? ', then upload its secrets again' : ''}`);
-          const result = await verbs.rebootAndWait(waitSeconds);
-          if (result.kind !== 'rebooted' || !secrets || !contents) return { host: host.name, durationMs: now() - started, ...result };
+          // The commands `fleet plan --for reboot` shows.
+          const planned = fleetRebootPlan(host, waitSeconds);
+          if ('never' in planned) throw new HostError(host.name, 'reboot', planned.never);
+          const { reboot } = planned;
+          const restore = reboot.restoreSecrets;
+          const contents = restore ? await reader.readAll(host.name, 'reboot', restore.upload.secrets, deps.signal) : undefined;
+          start(`reboot, then wait up to ${reboot.waitSeconds}s for a new boot id${restore ? ', then upload its secrets again' : ''}`);
+          const result = await verbs.rebootAndWait(reboot);
+          if (result.kind !== 'rebooted' || !restore || !contents) return { host: host.name, durationMs: now() - started, ...result };
           try {
-            const restored = await verbs.restoreSecrets(secrets, contents, 'reboot');
+            const restored = await verbs.restoreSecrets(restore, contents, 'reboot');
             return { host: host.name, durationMs: now() - started, ...result, detail: `${result.detail}; ${restored}` };
           } catch (error) {
             return { host: host.name, durationMs: now() - started, ...result, kind: 'failed', detail: `${result.detail}, but its secrets are not back: ${message(error)}` };

@@ -21,7 +21,7 @@ import {
   type StatusProbe,
   type WantedSystems,
 } from '../backends/index.js';
-import { oneShotSsh, type HostPlan, type Plan } from '../plan/index.js';
+import { fleetCheckPlan, oneShotSsh, type HostPlan, type Plan } from '../plan/index.js';
 import type { HostOutcome, OperatePhase } from './events.js';
 import { forEachHost } from './operate.js';
 import { prepareRunFiles } from './run-plan.js';
@@ -232,9 +232,11 @@ export function checkHosts(plan: Plan, deps: OperateDeps<CheckResult>): Promise<
     {
       step: 'check',
       async run(host, { verbs, start }) {
-        start(`vitals${host.healthChecks.length > 0 ? ` and ${host.healthChecks.length} health check(s)` : ''}`);
-        const { vitals, problems } = await verbs.vitals();
-        const checks = await verbs.healthChecks();
+        // The commands `fleet plan --for check` shows.
+        const { check } = fleetCheckPlan(host);
+        start(`vitals${check.healthChecks.length > 0 ? ` and ${check.healthChecks.length} health check(s)` : ''}`);
+        const { vitals, problems } = await verbs.vitals(check.vitals);
+        const checks = await verbs.healthChecks(check.healthChecks);
         for (const c of checks) if (!c.ok) problems.push(`health check "${c.name}" failed: ${c.detail}`);
         return { host: host.name, healthy: problems.length === 0, vitals, checks, problems };
       },

@@ -1,6 +1,12 @@
-// Plain-text tables of the operating commands (status, check, generations, exec blocks). Pure.
+// Plain-text tables of the operating commands (status, check, generations, exec blocks) and their
+// plans (`fleet plan --for reboot|check`). Pure.
 import { describeOperator, type GenerationList, type HealthCheckResult, type HistoryRecord, type HostStatus, type HostVitals } from '../backends/index.js';
 import { alignColumns, shortStorePath } from '../report/index.js';
+import { describeSecretSource } from '../plan/build-plan.js';
+import type { PlannedCommand } from '../plan/types.js';
+import type { FleetRebootPlan } from '../plan/reboot-commands.js';
+import type { FleetCheckPlan } from '../plan/check-commands.js';
+import { formatCommand } from './format-plan.js';
 
 const VERDICT_WORDS: Record<HostStatus['verdict'], string> = {
   'up-to-date': 'up-to-date',
@@ -138,5 +144,53 @@ export function formatHistory(host: string, records: readonly HistoryRecord[], u
   }
   const lines = [`${host}:`, ...alignColumns(rows).map((l) => `  ${l}`)];
   if (unreadable > 0) lines.push(`  ${unreadable} line(s) of the history are no record fleet wrote; left out`);
+  return lines;
+}
+
+function planCommandLine(command: PlannedCommand, note = ''): string {
+  return `    ${command.purpose}: $ ${formatCommand(command)}${note}`;
+}
+
+/**
+ * `fleet plan --for reboot`: per host, the reboot's commands and its bound, then, for a host with
+ * secrets, their restore (names, sources and destinations: never a value); or why it never reboots.
+ */
+export function formatRebootPlan(hosts: readonly FleetRebootPlan[]): string[] {
+  const lines = ['fleet reboot: each host rebooted, then waited for until it answers with a new boot id on its boot default'];
+  for (const host of hosts) {
+    if ('never' in host) {
+      lines.push(`${host.host}  never (${host.never})`);
+      continue;
+    }
+    const r = host.reboot;
+    lines.push(
+      host.host,
+      `  reboot  ${r.guard}`,
+      planCommandLine(r.before),
+      planCommandLine(r.reboot),
+      planCommandLine(r.wait, `  (polled until ${r.waitSeconds}s after the reboot; <connectTimeout> at most ${r.connectTimeoutSeconds}s, never past that)`),
+    );
+    const restore = r.restoreSecrets;
+    if (!restore) {
+      lines.push('  secrets  never (no secrets)');
+      continue;
+    }
+    lines.push(`  secrets  ${restore.upload.guard}`);
+    for (const secret of restore.upload.secrets) {
+      lines.push(`    ${secret.name} → ${secret.destination}  ${secret.owner}:${secret.group} ${secret.mode}, ${secret.upload}, from ${describeSecretSource(secret.source)}`);
+    }
+    for (const command of [restore.digests, restore.upload.beforeActivation?.push, restore.upload.afterActivation?.push]) if (command) lines.push(planCommandLine(command));
+  }
+  return lines;
+}
+
+/** `fleet plan --for check`: per host, the vitals script, then each health check with its bound. */
+export function formatCheckPlan(hosts: readonly FleetCheckPlan[]): string[] {
+  const lines = ["fleet check: each host's vitals (load, uptime, failed units, free space on / and /nix), then its health checks"];
+  for (const { host, check } of hosts) {
+    lines.push(host, planCommandLine(check.vitals));
+    if (check.healthChecks.length === 0) lines.push('    health checks: none');
+    for (const { check: c, command } of check.healthChecks) lines.push(planCommandLine(command, `  (within ${c.timeout}s)`));
+  }
   return lines;
 }

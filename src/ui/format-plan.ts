@@ -264,7 +264,7 @@ export function formatRollbackPlan(action: 'switch' | 'boot', hosts: readonly Fl
       continue;
     }
     const r = host.rollback;
-    lines.push(`${host.host}`, `  rollback  ${r.guard}`, ...commandLines([host.lock, r.generations, r.arm, r.activate, r.confirm ?? r.check]));
+    lines.push(`${host.host}`, `  rollback  ${r.guard}`, ...commandLines([host.lock, r.generations, r.arm, r.activate, r.confirm ?? r.check, host.history]));
   }
   return lines;
 }

@@ -7,4 +7,4 @@ export { applyLiveEvent, finalLines, fitLine, headerText, initialLiveState, live
 export { collapsedHostLine, TtyReporter, type TtyReporterOptions } from './tty-reporter.js';
 export { formatArg, formatCommand, formatEndpoint, formatPlan, formatRollbackPlan } from './format-plan.js';
 export { painter, type Paint, type Style } from './paint.js';
-export { formatCheckTable, formatExecBlock, formatGenerations, formatHistory, shortRevision, formatStatusTable, formatUptime, verdictWords, type HostCheck } from './format-operate.js';
+export { formatCheckPlan, formatCheckTable, formatExecBlock, formatGenerations, formatHistory, formatRebootPlan, shortRevision, formatStatusTable, formatUptime, verdictWords, type HostCheck } from './format-operate.js';

@@ -1,6 +1,6 @@
 // `fleet plan`: print the plan `fleet apply` would run, human or --json; touches no host.
 import type { CommandModule } from 'yargs';
-import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, rolloutFrom, selectionFrom, specialisationFrom, type CommonArgs, type RolloutArgs } from '../options.js';
+import { modeOverrideFrom, nonNegativeSeconds, parallelFrom, positiveCount, positiveSeconds, rolloutFrom, selectionFrom, specialisationFrom, type CommonArgs, type RolloutArgs } from '../options.js';
 import { withClosureFlags, withHostSelection, withModes, withRollout, withSudoPassword } from '../shared-flags.js';
 import type { CommandResult } from '../result.js';
 import type { StepSelection } from '../apply-run.js';
@@ -27,6 +27,8 @@ export interface PlanArgs extends CommonArgs, RolloutArgs {
   substitutes?: boolean;
   'keep-result'?: boolean;
   'ask-sudo-password'?: boolean;
+  /** --for reboot: seconds each host has to come back with a new boot id (fleet reboot's --wait-timeout). */
+  'wait-timeout'?: number;
 }
 
 /** Plans of the single-step commands, for `fleet plan --for`. */
@@ -110,17 +112,29 @@ export const SPECIALISATION_OPTION = {
   describe: "activate <system>/specialisation/NAME of every selected host in switch and test mode (the system stays the boot default); overrides the manifest's specialisation",
 } as const;
 /** The operating commands whose plan `fleet plan --for` prints too (their commands, host by host). */
-export const OPERATE_PLANS = ['rollback'] as const;
+export const OPERATE_PLANS = ['rollback', 'reboot', 'check'] as const;
 
 /** What `fleet plan --for` accepts. */
 export type PlanFor = keyof typeof STEP_SCOPES | (typeof OPERATE_PLANS)[number];
 
+/** The plan the operating commands start from: the selected hosts as they reach them (nothing is activated through nixos-rebuild). */
+async function operatePlan(args: PlanArgs) {
+  const { planFromArgs } = await import('../context.js');
+  const { plan } = await planFromArgs({
+    file: args.file,
+    selection: selectionFrom(args),
+    parallel: parallelFrom(args.parallel),
+    activates: false,
+    ...(args['ask-sudo-password'] ? { askSudoPassword: true } : {}),
+  });
+  return plan;
+}
+
 /** `fleet plan --for rollback [--boot]`: what `fleet rollback` runs on each selected host. */
 async function renderRollbackPlan(args: PlanArgs): Promise<CommandResult> {
-  const { planFromArgs } = await import('../context.js');
   const { hostname, userInfo } = await import('node:os');
   const { fleetRollbackPlan } = await import('../../plan/index.js');
-  const { plan } = await planFromArgs({ file: args.file, selection: selectionFrom(args), parallel: parallelFrom(args.parallel), activates: false });
+  const plan = await operatePlan(args);
   const action = modeOverrideFrom(args) === 'boot' ? 'boot' : 'switch';
   const lockWait = nonNegativeSeconds('lock-timeout', args['lock-timeout']) ?? 30;
   const hosts = plan.hosts.map((host) => fleetRollbackPlan(host, action, lockWait, `${userInfo().username}@${hostname()}`));
@@ -129,9 +143,37 @@ async function renderRollbackPlan(args: PlanArgs): Promise<CommandResult> {
   return { exitCode: 0, stdout: formatRollbackPlan(action, hosts) };
 }
 
+/** `fleet plan --for reboot [--wait-timeout N]`: what `fleet reboot` runs on each selected host. */
+async function renderRebootPlan(args: PlanArgs): Promise<CommandResult> {
+  const { fleetRebootPlan } = await import('../../plan/index.js');
+  const { OPERATE_DEFAULTS } = await import('../../run/index.js');
+  const waitSeconds = positiveSeconds('wait-timeout', args['wait-timeout']) ?? OPERATE_DEFAULTS.rebootWaitSeconds;
+  const plan = await operatePlan(args);
+  const hosts = plan.hosts.map((host) => fleetRebootPlan(host, waitSeconds));
+  if (args.json) return { exitCode: 0, stdout: [JSON.stringify({ command: 'reboot', waitSeconds, hosts }, null, 2)] };
+  const { formatRebootPlan } = await import('../../ui/index.js');
+  return { exitCode: 0, stdout: formatRebootPlan(hosts) };
+}
+
+/** `fleet plan --for check`: what `fleet check` runs on each selected host. */
+async function renderCheckPlan(args: PlanArgs): Promise<CommandResult> {
+  const { fleetCheckPlan } = await import('../../plan/index.js');
+  const plan = await operatePlan(args);
+  const hosts = plan.hosts.map((host) => fleetCheckPlan(host));
+  if (args.json) return { exitCode: 0, stdout: [JSON.stringify({ command: 'check', hosts }, null, 2)] };
+  const { formatCheckPlan } = await import('../../ui/index.js');
+  return { exitCode: 0, stdout: formatCheckPlan(hosts) };
+}
+
 /** Prints a plan as the human tree or JSON. */
 export async function renderPlan(args: PlanArgs & { for?: PlanFor }, selection?: Selection): Promise<CommandResult> {
+  if (args['wait-timeout'] !== undefined && args.for !== 'reboot') {
+    const { UsageError } = await import('../../errors.js');
+    throw new UsageError('--wait-timeout belongs to --for reboot (how long each host has to come back)', 'add --for reboot, or leave --wait-timeout out');
+  }
   if (args.for === 'rollback') return renderRollbackPlan(args);
+  if (args.for === 'reboot') return renderRebootPlan(args);
+  if (args.for === 'check') return renderCheckPlan(args);
   const { planFromArgs } = await import('../context.js');
   const command = args.for ?? 'apply';
   const diff = diffUseFrom(args, command);
@@ -159,6 +201,7 @@ export function planCommand(done: (r: Promise<CommandResult>) => void): CommandM
         .option('specialisation', SPECIALISATION_OPTION)
         .option('diff', DIFF_OPTION)
         .option('confirm', CONFIRM_OPTION)
+        .option('wait-timeout', { type: 'number', describe: 'with --for reboot: seconds each host has to come back with a new boot id (default 300)' })
         .option('for', { choices: [...Object.keys(STEP_SCOPES), ...OPERATE_PLANS] as PlanFor[], describe: 'the plan of this command (default apply)' }),
     handler: (args) => done(renderPlan(args)),
   };

@@ -47,7 +47,10 @@ describe('a rollout’s rollback in the plan', () => {
     expect(here).toEqual({ host: 'here', never: 'fleet rollback works over ssh only (a local target is not rolled back)' });
     const lines = formatRollbackPlan('switch', [web1, here!]);
     expect(lines).toContain('here  never (fleet rollback works over ssh only (a local target is not rolled back))');
-    expect(lines.join('\n')).toMatch(/^ {4}lock and probe: \$ ssh [\s\S]*^ {4}list generations: \$ ssh [\s\S]*^ {4}arm watchdog: [\s\S]*<rollback script> [\s\S]*^ {4}confirm watchdog and verify: /m);
+    expect(lines.join('\n')).toMatch(/^ {4}lock and probe: \$ ssh [\s\S]*^ {4}list generations: \$ ssh [\s\S]*^ {4}arm watchdog: [\s\S]*<rollback script> [\s\S]*^ {4}confirm watchdog and verify: [\s\S]*^ {4}record a verified rollback in the host history: \$ ssh .*<append-history script> fleet-history \/nix\/var\/fleet\/history\.jsonl' <historyRecord>$/m);
+    // The history append too is one-shot, with the record filled in at run time.
+    expect(resolveArgv(web1.history.argv, { historyRecord: '{}' }).filter((w) => /^Control(Master|Path)=/.test(w))).toEqual([]);
+    expect(web1.history.argv.at(-1)).toEqual({ ref: 'historyRecord', remote: true });
     // boot: no watchdog, the fresh probe checks the boot default.
     const boot = fleetRollbackPlan(plan.hosts[0]!, 'boot', 30, 'alice@laptop');
     expect(boot).toMatchObject({ rollback: { action: 'boot', check: { purpose: 'verify' } } });

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/manifest/inventory.js';
-import { OperatingVerbs } from '../../../src/backends/index.js';
-import { buildPlan, type Plan } from '../../../src/plan/index.js';
+import { OperatingVerbs, secretDigest } from '../../../src/backends/index.js';
+import { buildPlan, fleetCheckPlan, fleetRebootPlan, fleetRollbackPlan, resolveArgv, type Plan } from '../../../src/plan/index.js';
 import {
   checkHosts,
   execOnHosts,
@@ -174,6 +174,16 @@ describe('fleet check', () => {
     ]);
   });
 
+  it('runs the planned commands: each call is the argv of the plan `fleet plan --for check` shows', async () => {
+    const { deps, fake } = setup<unknown>({ check: vitals, health: () => ({ stdout: 'ok\n' }) });
+    const plan = planOf(spec, ['web-1']);
+    const { check } = fleetCheckPlan(plan.hosts[0]!);
+    await checkHosts(plan, deps);
+    expect(fake.calls.map((c) => c.argv)).toEqual([resolveArgv(check.vitals.argv, {}), resolveArgv(check.healthChecks[0]!.command.argv, {})]);
+    // The vitals over a one-shot connection.
+    expect(fake.of('check')[0]!.argv.some((a) => a.startsWith('ControlPath=') && a !== 'ControlPath=none')).toBe(false);
+  });
+
   it('an unreachable host is unhealthy with ssh\'s reason; no health check runs on it', async () => {
     const { deps, fake } = setup({ check: perHost(vitals, () => CONNECTION_REFUSED) });
     const result = await checkHosts(planOf(spec), deps);
@@ -267,6 +277,12 @@ describe('fleet rollback', () => {
     expect(result.hosts[0]).toMatchObject({ host: 'web-1', kind: 'changed', summary: 'rolled back to generation 3 (switch)', storePath: G3, history: { written: true } });
     expect(fake.kinds()).toEqual(['lock', 'generations', 'arm', 'rollback', 'confirm', 'history']);
     expect(fake.of('rollback')[0]!.argv.join(' ')).toMatch(/fleet-rollback \/nix\/var\/nix\/profiles\/system 3 switch$/);
+    // The history append is the planned one (`fleet plan --for rollback`), its record filled in.
+    const planned = fleetRollbackPlan(planOf({}, ['web-1']).hosts[0]!, 'switch', 30, 'alice@laptop');
+    if ('never' in planned) throw new Error('web-1 is rolled back');
+    const appended = fake.of('history')[0]!.argv;
+    expect(appended.slice(0, -1)).toEqual(resolveArgv(planned.history.argv, { historyRecord: '' }).slice(0, -1));
+    expect(appended.at(-1)).toMatch(/"action":"rollback"/);
     expect(record.started).toEqual(['web-1']);
     expect(record.done[0]).toMatchObject({ kind: 'changed' });
   });
@@ -349,6 +365,78 @@ describe('fleet reboot', () => {
     const result = await rebootHosts(planOf({}, ['web-1']), 60, deps);
     expect(result.hosts[0]).toMatchObject({ kind: 'failed', detail: 'the reboot command failed (exit 1)', bootIdBefore: 'before' });
     expect(fake.kinds()).toEqual(['probe', 'reboot']);
+  });
+
+  it('runs the planned commands: each call is the argv of the plan `fleet plan --for reboot` shows', async () => {
+    const { deps, fake } = setup({ probe, reboot: () => CONNECTION_REFUSED });
+    const plan = planOf({}, ['web-1']);
+    // A wait shorter than ssh's connect timeout (10 s): the polled probe's is cut to the time left.
+    const planned = fleetRebootPlan(plan.hosts[0]!, 5);
+    if ('never' in planned) throw new Error('web-1 is rebooted');
+    const result = await rebootHosts(plan, 5, deps);
+    expect(result.hosts[0]!.kind).toBe('rebooted');
+    const [before, ...polls] = fake.of('probe');
+    expect(before!.argv).toEqual(resolveArgv(planned.reboot.before.argv, {}));
+    expect(before!.argv).toContain('ConnectTimeout=10');
+    expect(fake.of('reboot').map((c) => c.argv)).toEqual([resolveArgv(planned.reboot.reboot.argv, {})]);
+    expect(polls.map((c) => c.argv)).toEqual([resolveArgv(planned.reboot.wait.argv, { connectTimeout: 'ConnectTimeout=5' })]);
+  });
+
+  describe('a host with secrets', () => {
+    const SECRET_ENV = { FLEET_TEST_API_TOKEN: 'token-1', FLEET_TEST_ADMIN: 'admin-1' };
+    const secret = (name: string, env: string, upload: 'before-activation' | 'after-activation') => ({
+      name,
+      source: { kind: 'env' as const, name: env },
+      destination: `/run/keys/${name}`,
+      owner: 'root',
+      group: 'root',
+      mode: '0400',
+      upload,
+    });
+    const secrets = [secret('api-token', 'FLEET_TEST_API_TOKEN', 'before-activation'), secret('grafana-admin', 'FLEET_TEST_ADMIN', 'after-activation')];
+
+    beforeEach(() => Object.assign(process.env, SECRET_ENV));
+    afterEach(() => {
+      for (const name of Object.keys(SECRET_ENV)) delete process.env[name];
+    });
+
+    /** The digest probe: api-token missing (the reboot emptied /run/keys), grafana-admin in place. */
+    const probeOrDigests: Responder = (request, call, calls) => {
+      const at = call.argv.findIndex((w) => w.endsWith(' --secrets'));
+      if (at < 0) return probe(request, call, calls);
+      const key = call.argv[at + 1]!;
+      return { stdout: probeAnswer({ current: S, profile: S, secrets: ['missing', `${secretDigest(key, Buffer.from('admin-1'))} root root 400`] }) };
+    };
+
+    it('once it is back, what is not in place is uploaded again, with the planned commands', async () => {
+      const { deps, fake } = setup({ probe: probeOrDigests, reboot: () => CONNECTION_REFUSED });
+      const plan = planOf({ secrets }, ['web-1']);
+      const planned = fleetRebootPlan(plan.hosts[0]!, 60);
+      const restore = 'never' in planned ? undefined : planned.reboot.restoreSecrets;
+      if (!restore) throw new Error('web-1 has its secrets restored');
+      const result = await rebootHosts(plan, 60, deps);
+      expect(result.hosts[0]).toMatchObject({ kind: 'rebooted', detail: expect.stringMatching(/^back after \d+s on its boot default .*; secrets uploaded again: api-token$/) });
+      // After the reboot: the digest probe (its key is this restore's own), then only the upload that holds the missing secret.
+      expect(fake.kinds().slice(fake.kinds().indexOf('reboot'))).toEqual(['reboot', 'probe', 'probe', 'push-secrets']);
+      const digests = fake.of('probe').at(-1)!;
+      const key = digests.argv[digests.argv.findIndex((w) => w.endsWith(' --secrets')) + 1]!;
+      expect(digests.argv).toEqual(resolveArgv(restore.digests.argv, { digestKey: key }));
+      expect(fake.of('push-secrets').map((c) => c.argv)).toEqual([resolveArgv(restore.upload.beforeActivation!.push.argv, {})]);
+    });
+
+    it('a failing upload fails the host: rebooted, but its secrets are not back', async () => {
+      const { deps } = setup({ probe: probeOrDigests, reboot: () => CONNECTION_REFUSED, 'push-secrets': () => ({ exitCode: 1, stderr: 'No space left on device\n' }) });
+      const result = await rebootHosts(planOf({ secrets }, ['web-1']), 60, deps);
+      expect(result.hosts[0]).toMatchObject({ kind: 'failed', bootIdAfter: 'after', detail: expect.stringMatching(/, but its secrets are not back: uploading secrets failed \(exit 1\)$/) });
+    });
+
+    it('a source that cannot be read: the host is not rebooted', async () => {
+      delete process.env.FLEET_TEST_ADMIN;
+      const { deps, fake } = setup({ probe: probeOrDigests, reboot: () => CONNECTION_REFUSED });
+      const result = await rebootHosts(planOf({ secrets }, ['web-1']), 60, deps);
+      expect(result.hosts[0]).toMatchObject({ kind: 'failed', detail: expect.stringMatching(/FLEET_TEST_ADMIN/) });
+      expect(fake.of('reboot')).toEqual([]);
+    });
   });
 
   it('the local machine is not rebooted', async () => {
