@@ -11,7 +11,8 @@ import { runPlan, type HostOutcome, type Phase, type Reporter, type RunEvent } f
 import { appendGithubSummary, buildJsonReport, exitCodeFor, formatDiffBlock, formatGithubSummary, formatSummaryTable, reportCommand, TAIL_LINES } from '../report/index.js';
 import { keepLastRun, lastRunPath } from './retry-failed.js';
 import { runsInCi } from '../ci-environment.js';
-import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
+import { chooseReporterMode, useColor } from '../ui/choose-mode.js';
+import { reporterMaker, silentReporter } from '../ui/create-reporter.js';
 import { interruptSignal } from './interrupt.js';
 import { askAgainOnTerminal, execWithSudoPassword } from './sudo-password.js';
 import type { AskPasswordAgain } from '../backends/index.js';
@@ -47,7 +48,8 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
   const ci = runsInCi(process.env);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain, term: process.env.TERM });
   const color = useColor(mode, process.env);
-  const view = new SwitchableReporter(createReporter({ mode, stream: process.stdout, color, plan, verbose: output.verbose ?? false }));
+  const makeReporter = await reporterMaker(mode, output.verbose ?? false);
+  const view = new SwitchableReporter(makeReporter({ stream: process.stdout, color, plan }));
   const progress = trackProgress(plan, view);
   const reporter = progress.reporter;
   const title = commandTitle(steps);
@@ -84,10 +86,10 @@ export async function applyPlan(args: ContextArgs, output: OutputOptions, steps:
                 mode === 'tty'
                   ? (yes, arrivals) => {
                       // No: every host ends skipped, which the summary table says; nothing to draw.
-                      if (!yes) return view.replace(createReporter({ mode: 'json', stream: process.stdout }));
+                      if (!yes) return view.replace(silentReporter());
                       const going = new Set(arrivals.map((a) => a.host));
                       const rest: Plan = { ...plan, hosts: plan.hosts.filter((h) => going.has(h.name)), build: { ...plan.build, chunks: [] } };
-                      view.replace(createReporter({ mode, stream: process.stdout, color, plan: rest, verbose: output.verbose ?? false }));
+                      view.replace(makeReporter({ stream: process.stdout, color, plan: rest }));
                     }
                   : undefined,
             })

@@ -2,7 +2,7 @@
 // the operating runner (run/operate-run.ts, on the host verbs), output and exit code.
 import type { Exec } from '../exec/index.js';
 import { historyOf } from '../run/index.js';
-import { formatHistory } from '../ui/index.js';
+import { formatHistory } from '../ui/format-operate.js';
 import { EXIT } from './exit.js';
 import { interruptSignal } from './interrupt.js';
 import { singleHost } from './operate-run.js';

@@ -3,7 +3,8 @@
 // --json (stdout carries only the result). The runner's events (run/operate-run.ts) drive it.
 import type { HostPlan, Plan } from '../plan/index.js';
 import type { HostOutcome, OperateEvents, OperatePhase } from '../run/index.js';
-import { chooseReporterMode, createReporter, useColor } from '../ui/index.js';
+import { chooseReporterMode, useColor } from '../ui/choose-mode.js';
+import { createReporter } from '../ui/create-reporter.js';
 import { runsInCi } from '../ci-environment.js';
 
 export interface HostProgress {
@@ -29,7 +30,7 @@ export interface ProgressOutput {
   plain?: boolean;
 }
 
-export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: ProgressOutput): HostProgress {
+export async function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: ProgressOutput): Promise<HostProgress> {
   const ci = runsInCi(process.env);
   const mode = chooseReporterMode({ isTTY: Boolean(process.stdout.isTTY), ci, json: output.json, forcePlain: output.plain ?? false, term: process.env.TERM });
   const startedAt = new Map<string, number>();
@@ -47,7 +48,7 @@ export function hostProgress(plan: Plan, hosts: readonly HostPlan[], output: Pro
   }
   const color = useColor(mode, process.env);
   // The live view of apply, without its build stage: the selected hosts.
-  const reporter = createReporter({ mode, stream: process.stdout, color, plan: { ...plan, hosts: [...hosts], build: { ...plan.build, chunks: [] } } });
+  const reporter = await createReporter({ mode, stream: process.stdout, color, plan: { ...plan, hosts: [...hosts], build: { ...plan.build, chunks: [] } } });
   const done = (step: OperatePhase, outcome: HostOutcome) => {
     if (startedAt.has(outcome.host)) {
       const ok = outcome.kind === 'changed' || outcome.kind === 'unchanged';

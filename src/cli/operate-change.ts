@@ -24,7 +24,7 @@ export async function runRollback(
 ): Promise<CommandResult> {
   const { plan, hosts, exec } = await operateTargets(args, given);
   const { signal, dispose } = interruptSignal();
-  const view = hostProgress(plan, hosts, args);
+  const view = await hostProgress(plan, hosts, args);
   try {
     const { hosts: outcomes, interrupted } = await rollbackHosts(
       plan,
@@ -51,7 +51,7 @@ function jsonOutcome(o: HostOutcome) {
 export async function runReboot(args: OperateArgs & { waitTimeout?: number; plain?: boolean }, given?: Exec): Promise<CommandResult> {
   const { plan, hosts, exec } = await operateTargets(args, given);
   const { signal, dispose } = interruptSignal();
-  const view = hostProgress(plan, hosts, args);
+  const view = await hostProgress(plan, hosts, args);
   try {
     const { hosts: results, interrupted } = await rebootHosts(plan, args.waitTimeout ?? OPERATE_DEFAULTS.rebootWaitSeconds, {
       exec,

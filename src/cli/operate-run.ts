@@ -6,7 +6,7 @@ import { statusExitCode } from '../backends/index.js';
 import type { HostPlan, Plan, Selection } from '../plan/index.js';
 import { checkHosts, execOnHosts, execStatus, generationsOf, openShell, statusOfHosts, worstExitCode } from '../run/index.js';
 import { interruptSignal } from './interrupt.js';
-import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable } from '../ui/index.js';
+import { formatCheckTable, formatExecBlock, formatGenerations, formatStatusTable } from '../ui/format-operate.js';
 import { planFromArgs } from './context.js';
 import { execWithSudoPassword } from './sudo-password.js';
 import { EXIT } from './exit.js';
@@ -59,7 +59,7 @@ export async function runStatus(args: OperateArgs & { plain?: boolean; evalCache
   const { plan, hosts, exec } = await operateTargets(args, given, false, { evalCache: args.evalCache, impure: args.impure });
   const { signal, dispose } = interruptSignal();
   // A live tree on a terminal only: in CI and with --plain, status prints just its table.
-  const view = hostProgress(plan, hosts, args);
+  const view = await hostProgress(plan, hosts, args);
   try {
     const { hosts: statuses, interrupted } = await statusOfHosts(plan, { exec, signal, events: viewEvents(view) }).finally(() => view.close());
     const exitCode = interrupted
@@ -79,7 +79,7 @@ export async function runCheck(args: OperateArgs & { plain?: boolean }, given?: 
   const { plan, hosts, exec } = await operateTargets(args, given);
   const { signal, dispose } = interruptSignal();
   // A live tree on a terminal only: in CI and with --plain, check prints just its table.
-  const view = hostProgress(plan, hosts, args);
+  const view = await hostProgress(plan, hosts, args);
   try {
     const { hosts: results, interrupted } = await checkHosts(plan, { exec, signal, events: viewEvents(view) }).finally(() => view.close());
     const exitCode = interrupted ? EXIT.interrupted : results.every((r) => r.healthy) ? EXIT.ok : EXIT.hostFailure;
@@ -99,7 +99,7 @@ export async function runExec(args: OperateArgs & { command: string[]; timeout?:
   const { signal, dispose } = interruptSignal();
   // On a terminal each host's output runs live in the tree, and the grouped blocks follow it;
   // in CI a host's block is printed when it finishes.
-  const view = hostProgress(plan, hosts, args);
+  const view = await hostProgress(plan, hosts, args);
   let run: Awaited<ReturnType<typeof execOnHosts>>;
   try {
     run = await execOnHosts(plan, args.command, args.timeout, {

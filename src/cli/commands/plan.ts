@@ -139,7 +139,7 @@ async function renderRollbackPlan(args: PlanArgs): Promise<CommandResult> {
   const lockWait = nonNegativeSeconds('lock-timeout', args['lock-timeout']) ?? 30;
   const hosts = plan.hosts.map((host) => fleetRollbackPlan(host, action, lockWait, `${userInfo().username}@${hostname()}`));
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify({ command: 'rollback', action, hosts }, null, 2)] };
-  const { formatRollbackPlan } = await import('../../ui/index.js');
+  const { formatRollbackPlan } = await import('../../ui/format-plan.js');
   return { exitCode: 0, stdout: formatRollbackPlan(action, hosts) };
 }
 
@@ -151,7 +151,7 @@ async function renderRebootPlan(args: PlanArgs): Promise<CommandResult> {
   const plan = await operatePlan(args);
   const hosts = plan.hosts.map((host) => fleetRebootPlan(host, waitSeconds));
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify({ command: 'reboot', waitSeconds, hosts }, null, 2)] };
-  const { formatRebootPlan } = await import('../../ui/index.js');
+  const { formatRebootPlan } = await import('../../ui/format-operate.js');
   return { exitCode: 0, stdout: formatRebootPlan(hosts) };
 }
 
@@ -161,7 +161,7 @@ async function renderCheckPlan(args: PlanArgs): Promise<CommandResult> {
   const plan = await operatePlan(args);
   const hosts = plan.hosts.map((host) => fleetCheckPlan(host));
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify({ command: 'check', hosts }, null, 2)] };
-  const { formatCheckPlan } = await import('../../ui/index.js');
+  const { formatCheckPlan } = await import('../../ui/format-operate.js');
   return { exitCode: 0, stdout: formatCheckPlan(hosts) };
 }
 
@@ -180,7 +180,7 @@ export async function renderPlan(args: PlanArgs & { for?: PlanFor }, selection?:
   const context = contextArgsFrom(args);
   const { plan } = await planFromArgs({ ...context, ...(selection ? { selection } : {}), scope: STEP_SCOPES[command] as StepSelection, ...(diff ? { diff } : {}) });
   if (args.json) return { exitCode: 0, stdout: [JSON.stringify(plan, null, 2)] };
-  const { formatPlan } = await import('../../ui/index.js');
+  const { formatPlan } = await import('../../ui/format-plan.js');
   return { exitCode: 0, stdout: formatPlan(plan) };
 }
 

@@ -7,7 +7,7 @@ import { PACMAN_PATH, SCRIPT, WEB1_PATH, WEB2_PATH, fakeStream } from './event-s
 describe('plain renderer', () => {
   it('writes one prefixed line per event worth showing', async () => {
     const out = fakeStream(false);
-    const reporter = createReporter({ mode: 'plain', stream: out.stream });
+    const reporter = await createReporter({ mode: 'plain', stream: out.stream });
     for (const event of SCRIPT.flat()) reporter.emit(event);
     await reporter.close();
     expect(out.text().split('\n')).toEqual([
@@ -95,7 +95,7 @@ describe('plain renderer', () => {
 describe('json mode', () => {
   it('renders nothing during the run', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'json', stream: out.stream });
+    const reporter = await createReporter({ mode: 'json', stream: out.stream });
     for (const event of SCRIPT.flat()) reporter.emit(event);
     await reporter.close();
     expect(out.chunks).toEqual([]);

@@ -10,7 +10,7 @@ async function treeHoldsStdout(): Promise<void> {
   for (let waited = 0; process.stdout.write === ownWrite && waited < 5_000; waited += 10) await settle(10);
 }
 
-const reporter = createReporter({ mode: 'tty', stream: process.stdout, color: false, plan: scriptPlan(), verbose: process.env.PTY_VIEW !== 'compact' });
+const reporter = await createReporter({ mode: 'tty', stream: process.stdout, color: false, plan: scriptPlan(), verbose: process.env.PTY_VIEW !== 'compact' });
 for (const [index, phase] of SCRIPT.entries()) {
   for (const event of phase) reporter.emit(event);
   if (index === 1) {

@@ -11,7 +11,7 @@ const SGR = /\u001b\[[0-9;]*m/;
 
 async function render(mode: ReporterMode, pauseAfterFailure: boolean, verbose = false): Promise<string> {
   const out = fakeStream(mode === 'tty');
-  const reporter = createReporter({ mode, stream: out.stream, plan: scriptPlan(), color: false, verbose });
+  const reporter = await createReporter({ mode, stream: out.stream, plan: scriptPlan(), color: false, verbose });
   for (const phase of SCRIPT) {
     for (const event of phase) reporter.emit(event);
     if (pauseAfterFailure) await settle();

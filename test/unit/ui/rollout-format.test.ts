@@ -62,7 +62,7 @@ describe.each<[ReporterMode, boolean]>([
       { type: 'host-done', outcome: web1 },
     ];
     const out = fakeStream(mode === 'tty');
-    const reporter = createReporter({ mode, stream: out.stream, plan: scriptPlan(), color: false, verbose });
+    const reporter = await createReporter({ mode, stream: out.stream, plan: scriptPlan(), color: false, verbose });
     for (const event of events) {
       reporter.emit(event);
       await settle(5);

@@ -24,7 +24,7 @@ function finalFrame(chunks: string[]): string[] {
 
 async function runScript(isTTY = true, pause = true) {
   const out = fakeStream(isTTY);
-  const reporter = createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
+  const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
   for (const phase of SCRIPT) {
     for (const event of phase) reporter.emit(event);
     if (pause) await settle();
@@ -61,7 +61,7 @@ describe('tty renderer', () => {
 
   it('lets other hosts finish after one host fails', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
+    const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     const [build, start, fail, rest] = SCRIPT;
     for (const event of [...build!, ...start!, ...fail!]) reporter.emit(event);
     await settle(80);
@@ -78,7 +78,7 @@ describe('tty renderer', () => {
 
   it('shows the running step with the last line of its output', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
+    const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     for (const event of [...SCRIPT[0]!, ...SCRIPT[1]!]) reporter.emit(event);
     // Output lines reach the screen on the next tick (100 ms).
     await settle(250);
@@ -92,7 +92,7 @@ describe('tty renderer', () => {
 
   it('draws a flood of output lines a few times a second, not once per line', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
+    const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     for (const event of [...SCRIPT[0]!, ...SCRIPT[1]!]) reporter.emit(event);
     await settle(150);
     const before = out.chunks.length;
@@ -120,7 +120,7 @@ describe('tty renderer', () => {
 
   it('draws a failed build, skipped hosts and the interrupt notice', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
+    const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     reporter.emit({ type: 'build-start', hosts: ['vps-pacman', 'web-1', 'web-2'], chunk: 1, chunks: 1 });
     reporter.emit({ type: 'build-failed', host: 'web-2', reason: 'attribute missing', tail: [] });
     reporter.emit({ type: 'interrupted', second: false });
@@ -138,7 +138,7 @@ describe('tty renderer', () => {
 
   it('draws nothing when closed before any event, and ignores events after close', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), verbose: true });
+    const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), verbose: true });
     await reporter.close();
     reporter.emit({ type: 'host-start', host: 'web-1' });
     await reporter.close();
@@ -147,7 +147,7 @@ describe('tty renderer', () => {
 
   it('ignores hosts the plan does not know', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
+    const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     reporter.emit({ type: 'host-start', host: 'stray' });
     reporter.emit({ type: 'step-start', host: 'stray', step: 'probe', title: 'probe' });
     reporter.emit({ type: 'host-done', outcome: { ...WEB1, host: 'stray' } });
@@ -158,7 +158,7 @@ describe('tty renderer', () => {
 
   it('falls back to plain lines without a plan', async () => {
     const out = fakeStream(true);
-    const reporter = createReporter({ mode: 'tty', stream: out.stream });
+    const reporter = await createReporter({ mode: 'tty', stream: out.stream });
     reporter.emit({ type: 'host-done', outcome: WEB1 });
     await reporter.close();
     expect(out.text()).toBe(`[web-1] unchanged ${WEB1.storePath} (1.2s)\n`);
