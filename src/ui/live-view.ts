@@ -48,7 +48,7 @@ export function liveCounts(state: LiveState): LiveCounts {
 }
 
 /** Seconds while a step runs: `7s`, then `1m05s`. */
-function elapsed(ms: number): string {
+export function elapsed(ms: number): string {
   return ms < 60_000 ? `${Math.floor(Math.max(0, ms) / 1000)}s` : formatDuration(ms);
 }
 
