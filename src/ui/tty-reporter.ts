@@ -210,8 +210,8 @@ export class TtyReporter implements Reporter {
         if (!(await this.until(() => b.startedAt > 0 || undefined))) return;
         let line: string | undefined;
         const stop = this.follow(() => {
-          const count = b.hosts.size > 0 ? `  ${b.built.size}/${b.hosts.size} built` : '';
-          const title = `build  ${buildChunksText(b)}${count}`;
+          const count = b.hosts.size > 0 ? `${b.built.size}/${b.hosts.size} built` : '';
+          const title = ['build', buildChunksText(b), count].filter(Boolean).join('  ');
           if (task.title !== title) task.title = title;
           if (b.lastLine !== undefined && b.lastLine !== line) task.output = line = b.lastLine;
         });
