@@ -136,7 +136,7 @@ export class TtyReporter implements Reporter {
     const tasks: TaskSpec[] = [];
     if (options.plan.build.chunks.length > 0) tasks.push(this.buildTask());
     for (const host of options.plan.hosts) tasks.push(this.hostTask(host));
-    tasks.push(this.noticeTask());
+    tasks.push(this.waitingTask(), this.noticeTask());
     this.listr = new Listr<Ctx, typeof TreeRenderer, typeof TreeRenderer>(tasks, {
       concurrent: true,
       exitOnError: false,
@@ -327,6 +327,28 @@ export class TtyReporter implements Reporter {
         if (outcome.kind === 'skipped') return hostTask.skip(line);
         hostTask.title = line;
         if (FAILED_OUTCOMES.includes(outcome.kind)) throw new Error(line);
+      },
+    };
+  }
+
+  /**
+   * One line for the planned hosts that have not started (a rollout's later waves, hosts beyond
+   * `parallel`): `7 hosts waiting`, drawn no more once every host has started.
+   */
+  private waitingTask(): TaskSpec {
+    const waiting = () => [...this.state.hosts.values()].filter((h) => h.startedAt === 0).length;
+    const hosts = (n: number) => `${n} host${n === 1 ? '' : 's'}`;
+    return {
+      title: NOT_YET,
+      task: async (_ctx, task) => {
+        const stop = this.follow(() => {
+          const title = waiting() > 0 ? `${hosts(waiting())} waiting` : NOT_YET;
+          if (task.title !== title) task.title = title;
+        });
+        await this.until(() => waiting() === 0 || undefined);
+        stop();
+        // The run ended before them (a second Ctrl-C): the summary table lists them.
+        if (waiting() > 0) task.skip(`${hosts(waiting())} not started`);
       },
     };
   }

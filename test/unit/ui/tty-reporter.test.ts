@@ -153,7 +153,8 @@ describe('tty renderer', () => {
     reporter.emit({ type: 'host-done', outcome: { ...WEB1, host: 'stray' } });
     reporter.emit({ type: 'host-done', outcome: WEB1 });
     await reporter.close();
-    expect(finalFrame(out.chunks)).toEqual(['✔ web-1  unchanged  /nix/store/…-nixos-system-web-1  1.2s']);
+    // The stray host is not drawn; the planned hosts that never started are counted.
+    expect(finalFrame(out.chunks)).toEqual(['✔ web-1  unchanged  /nix/store/…-nixos-system-web-1  1.2s', '↓ 2 hosts not started']);
   });
 
   it('falls back to plain lines without a plan', async () => {

@@ -53,7 +53,7 @@ describe('step tree', () => {
       { type: 'step-start', host: 'web-1', step: 'probe', title: 'lock and probe' },
     ]);
     // web-1's later steps are not drawn before it reaches them; hosts that have not started are not drawn.
-    expect(t.frame()).toEqual(['❯ web-1', '  ⠋ lock and probe  0s']);
+    expect(t.frame()).toEqual(['❯ web-1', '  ⠋ lock and probe  0s', '⠋ 2 hosts waiting']);
 
     await t.play([{ type: 'step-done', host: 'web-1', step: 'probe', detail: 'NixOS 24.11' }], T0 + 400);
     await t.play([
@@ -61,7 +61,7 @@ describe('step tree', () => {
       { type: 'step-line', host: 'web-1', step: 'deploy', line: 'copying 3 paths...' },
     ]);
     await t.play([], T0 + 5_400);
-    expect(t.frame()).toEqual(['❯ web-1', '  ✔ lock and probe: NixOS 24.11  0.4s', '  ⠋ deploy (switch)  5s', '    › copying 3 paths...']);
+    expect(t.frame()).toEqual(['❯ web-1', '  ✔ lock and probe: NixOS 24.11  0.4s', '  ⠋ deploy (switch)  5s', '    › copying 3 paths...', '⠋ 2 hosts waiting']);
 
     await t.play([{ type: 'host-start', host: 'web-2' }, { type: 'step-start', host: 'web-2', step: 'probe', title: 'lock and probe' }]);
     expect(t.frame()).toEqual([
@@ -71,6 +71,7 @@ describe('step tree', () => {
       '    › copying 3 paths...',
       '❯ web-2',
       '  ⠋ lock and probe  0s',
+      '⠋ 1 host waiting',
     ]);
   });
 
@@ -85,11 +86,17 @@ describe('step tree', () => {
     ]);
     await t.play([{ type: 'step-failed', host: 'web-2', step: 'push-keys', reason: 'permission denied' }], T0 + 2_000);
     // Failed, its outcome not in yet: the failing step is drawn, nothing after it.
-    expect(t.frame()).toEqual(['❯ web-2', '  ✔ lock and probe: NixOS 24.11  0.0s', '  ✖ push keys: permission denied']);
+    expect(t.frame()).toEqual(['❯ web-2', '  ✔ lock and probe: NixOS 24.11  0.0s', '  ✖ push keys: permission denied', '⠋ 2 hosts waiting']);
     const outcome = { ...WEB2, step: 'push-keys' as const, reason: 'permission denied', steps: [] };
     await t.play([{ type: 'host-done', outcome }]);
     await t.reporter.close();
-    expect(t.frame()).toEqual(['✖ web-2  FAILED at push-keys: permission denied  3.1s', '  ✔ lock and probe: NixOS 24.11  0.0s', '  ✖ push keys: permission denied']);
+    expect(t.frame()).toEqual([
+      '✖ web-2  FAILED at push-keys: permission denied  3.1s',
+      '  ✔ lock and probe: NixOS 24.11  0.0s',
+      '  ✖ push keys: permission denied',
+      // Closed before the other hosts started (the summary table lists them).
+      '↓ 2 hosts not started',
+    ]);
   });
 
   it('draws a step skipped by its guard with its reason, and a step the plan did not foresee', async () => {
@@ -108,6 +115,7 @@ describe('step tree', () => {
       '  ↓ probe: skipped — not requested',
       '  ✔ deploy (switch): /nix/store/…-nixos-system-web-1  0.0s',
       '  ⠋ roll back to generation 3 (switch)  0s',
+      '⠋ 2 hosts waiting',
     ]);
   });
 
@@ -140,6 +148,7 @@ describe('step tree', () => {
       // listr2 trims each output line: the diff's own indentation is not kept.
       '  › changed  lab-tool  1.0 → 1.1  +8.0 KiB',
       '  › closure  2 → 2 paths (2 added, 2 removed), 4.0 KiB → 12.0 KiB (+8.0 KiB)',
+      '↓ 2 hosts not started',
     ]);
   });
 
@@ -153,7 +162,7 @@ describe('step tree', () => {
     ]);
     await t.reporter.close();
     // The notices are the bottom bar, under the tree.
-    expect(t.frame()).toEqual(['↓ web-1  not finished (in deploy (switch))', '› interrupted again — leaving now']);
+    expect(t.frame()).toEqual(['↓ web-1  not finished (in deploy (switch))', '↓ 2 hosts not started', '› interrupted again — leaving now']);
   });
 });
 
