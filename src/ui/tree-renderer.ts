@@ -16,6 +16,8 @@ import {
  */
 const FALLBACK_COLUMNS = 80;
 const FALLBACK_ROWS = 24;
+/** The shortest time between two frames of the tree. */
+const FRAME_MS = 50;
 
 /**
  * listr2's process output for the one terminal the tree is drawn on.
@@ -30,6 +32,8 @@ const FALLBACK_ROWS = 24;
  */
 export class TerminalOutput extends ProcessOutput {
   private readonly view: NodeJS.WriteStream;
+  /** Who waits for the next frame drawn. */
+  private readonly frameWaiters: (() => void)[] = [];
 
   constructor(terminal: NodeJS.WriteStream) {
     super(terminal, new Writable({ write: (_chunk, _encoding, done) => done() }) as NodeJS.WriteStream);
@@ -54,6 +58,20 @@ export class TerminalOutput extends ProcessOutput {
 
   override get stdout(): NodeJS.WriteStream {
     return this.view;
+  }
+
+  /**
+   * Resolves once the tree has drawn its next frame (or ended). listr2 routes a task's output to
+   * its bar from the first frame that draws the task on; output given before is lost. A task that
+   * started waits for this before it writes output.
+   */
+  nextFrame(): Promise<void> {
+    return new Promise((resolve) => this.frameWaiters.push(resolve));
+  }
+
+  /** The renderer drew a frame, or ended. */
+  framed(): void {
+    for (const resolve of this.frameWaiters.splice(0)) resolve();
   }
 }
 
@@ -81,11 +99,33 @@ function withStdoutColumns<T>(columns: number, fit: () => T): T {
 export class TreeRenderer extends DefaultRenderer {
   static override nonTTY = true;
   private readonly terminal?: TerminalOutput;
+  /** A redraw asked for and not yet made. */
+  private redraw?: ReturnType<typeof setTimeout>;
 
   constructor(tasks: ListrDefaultRendererTask[], options: ListrDefaultRendererOptions, events: ListrEventManager) {
     super(tasks, options, events);
     const output = options.logger?.process;
     if (output instanceof TerminalOutput) this.terminal = output;
+  }
+
+  /**
+   * Redraws at most once per FRAME_MS. listr2 redraws the whole tree whenever any task's title,
+   * output or state changes, so a fleet of N hosts cost N² line renders (300 hosts took minutes of
+   * CPU). The spinner's own redraws come through here too.
+   */
+  override update(): void {
+    this.redraw ??= setTimeout(() => {
+      this.redraw = undefined;
+      super.update();
+      this.terminal?.framed();
+    }, FRAME_MS);
+  }
+
+  override end(): void {
+    clearTimeout(this.redraw);
+    this.redraw = undefined;
+    super.end();
+    this.terminal?.framed();
   }
 
   /**

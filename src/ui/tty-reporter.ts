@@ -35,21 +35,47 @@ const TICK_MS = 100;
  */
 const NOT_YET = ' ';
 
-/** Wakes the tasks that wait for the state to change. */
-class Changes {
-  private wake: () => void = () => undefined;
-  next: Promise<void> = this.arm();
+/** What a task waits on: one host's part of the state (by its name), the build's, or the tick. */
+type Topic = string | typeof BUILD | typeof TICK;
+const BUILD = Symbol('build');
+const TICK = Symbol('tick');
 
-  private arm(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
+/** The topic an event changes (notices are drawn on ticks: nothing waits on them). */
+function topicOf(event: RunEvent): Topic | undefined {
+  if (event.type.startsWith('build-')) return BUILD;
+  if (event.type === 'host-done') return event.outcome.host;
+  return 'host' in event ? event.host : undefined;
+}
+
+/**
+ * Wakes the tasks that wait on a topic when it changes: an event wakes only its host's tasks (a
+ * running step, the host's end), never every task of a large fleet.
+ */
+class Changes {
+  private readonly waits = new Map<Topic, { promise: Promise<void>; wake: () => void }>();
+
+  next(topic: Topic): Promise<void> {
+    let wait = this.waits.get(topic);
+    if (!wait) {
+      let wake!: () => void;
+      const promise = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wait = { promise, wake };
+      this.waits.set(topic, wait);
+    }
+    return wait.promise;
   }
 
-  notify(): void {
-    const wake = this.wake;
-    this.next = this.arm();
-    wake();
+  notify(topic: Topic): void {
+    const wait = this.waits.get(topic);
+    if (!wait) return;
+    this.waits.delete(topic);
+    wait.wake();
+  }
+
+  notifyAll(): void {
+    for (const topic of [...this.waits.keys()]) this.notify(topic);
   }
 }
 
@@ -114,6 +140,7 @@ export class TtyReporter implements Reporter {
   /** What tasks on screen draw from the state on every tick: newest lines, elapsed times, notes. */
   private readonly live = new Set<() => void>();
   private readonly listr: Listr<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
+  private readonly terminal: TerminalOutput;
   private running?: Promise<void>;
   private ticker?: ReturnType<typeof setInterval>;
   private closed = false;
@@ -121,13 +148,13 @@ export class TtyReporter implements Reporter {
   constructor(options: TtyReporterOptions) {
     this.now = options.now ?? Date.now;
     this.state = initialLiveState(options.plan, this.now());
-    const stream = options.stream as NodeJS.WriteStream;
+    this.terminal = new TerminalOutput(options.stream as NodeJS.WriteStream);
     const rendererOptions: ListrDefaultRendererOptions = {
       formatOutput: 'truncate',
       collapseSubtasks: true,
       collapseSkips: true,
       collapseErrors: true,
-      logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: new TerminalOutput(stream) }),
+      logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: this.terminal }),
       // listr2 draws a failed task that has subtasks with its "running" pointer; without colour
       // the two would look alike.
       icon: { [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: figures.cross },
@@ -154,14 +181,14 @@ export class TtyReporter implements Reporter {
     if (this.closed) return;
     this.start();
     applyLiveEvent(this.state, event, this.now());
-    // Output lines move no task on (the tick draws them), and a flood of them must not wake every task.
-    if (event.type !== 'step-line' && event.type !== 'build-line' && event.type !== 'step-progress') this.changes.notify();
+    const topic = topicOf(event);
+    if (topic !== undefined) this.changes.notify(topic);
   }
 
   async close(): Promise<void> {
     if (this.closed) return this.running;
     this.closed = true;
-    this.changes.notify();
+    this.changes.notifyAll();
     if (this.ticker) clearInterval(this.ticker);
     await this.running;
   }
@@ -179,21 +206,24 @@ export class TtyReporter implements Reporter {
 
   private tick(): void {
     for (const draw of this.live) draw();
-    // A host can start on an output line: its task learns it here at the latest.
-    this.changes.notify();
+    this.changes.notify(TICK);
   }
 
-  /** Resolves with what `read` finds in the state, once it finds something, or at close with nothing. */
-  private async until<T>(read: () => T | undefined): Promise<T | undefined> {
+  /** Resolves with what `read` finds in the state, once a change of `topic` lets it find something, or at close with nothing. */
+  private async until<T>(topic: Topic, read: () => T | undefined): Promise<T | undefined> {
     for (;;) {
       const found = read();
       if (found !== undefined || this.closed) return found;
-      await this.changes.next;
+      await this.changes.next(topic);
     }
   }
 
-  /** Draws `draw` now and on every tick until the returned function is called, which draws it a last time. */
-  private follow(draw: () => void): () => void {
+  /**
+   * Draws `draw` once the tree has drawn the task that calls it, then on every tick until the
+   * returned function is called, which draws it a last time.
+   */
+  private async follow(draw: () => void): Promise<() => void> {
+    await this.terminal.nextFrame();
     draw();
     this.live.add(draw);
     return () => {
@@ -207,15 +237,15 @@ export class TtyReporter implements Reporter {
     return {
       title: NOT_YET,
       task: async (_ctx, task) => {
-        if (!(await this.until(() => b.startedAt > 0 || undefined))) return;
+        if (!(await this.until(BUILD, () => b.startedAt > 0 || undefined))) return;
         let line: string | undefined;
-        const stop = this.follow(() => {
+        const stop = await this.follow(() => {
           const count = b.hosts.size > 0 ? `${b.built.size}/${b.hosts.size} built` : '';
           const title = ['build', buildChunksText(b), count].filter(Boolean).join('  ');
           if (task.title !== title) task.title = title;
           if (b.lastLine !== undefined && b.lastLine !== line) task.output = line = b.lastLine;
         });
-        await this.until(() => b.finishedAt > 0 || undefined);
+        await this.until(BUILD, () => b.finishedAt > 0 || undefined);
         stop();
         const took = formatDuration((b.finishedAt || this.now()) - b.startedAt);
         if (b.failed.length === 0) {
@@ -245,10 +275,10 @@ export class TtyReporter implements Reporter {
       // Notes (TOFU fingerprints, "lost SSH…", the diff) stay under the host line after it collapses.
       rendererOptions: { outputBar: Infinity, persistentOutput: true },
       task: async (_ctx, task) => {
-        if (!(await this.until(() => host.startedAt > 0 || undefined))) return;
+        if (!(await this.until(host.name, () => host.startedAt > 0 || undefined))) return;
         task.title = host.name;
         let shown = 0;
-        const stopNotes = this.follow(() => {
+        const stopNotes = await this.follow(() => {
           while (shown < host.notes.length) task.output = host.notes[shown++]!;
         });
         // Which of the host's reached steps the subtasks have taken.
@@ -284,17 +314,23 @@ export class TtyReporter implements Reporter {
       title: NOT_YET,
       exitOnError: false,
       task: async (_ctx, task) => {
-        const step = await this.until(() => this.reachedStep(host, taken, phase, later));
+        const step = await this.until(host.name, () => this.reachedStep(host, taken, phase, later));
         if (!step) return task.skip();
-        let line: string | undefined;
-        const stop = this.follow(() => {
-          if (step.end) return;
-          const title = `${step.title}  ${elapsed(this.now() - step.startedAt)}`;
-          if (task.title !== title) task.title = title;
-          if (step.lastLine !== undefined && step.lastLine !== line) task.output = line = step.lastLine;
-        });
-        const end = await this.until(() => step.end);
-        stop();
+        // While it runs: its elapsed time and newest line. A step that ended before its subtask got
+        // to it (the tree catching up) goes straight to its end.
+        if (!step.end) {
+          task.title = step.title;
+          let line: string | undefined;
+          const stop = await this.follow(() => {
+            if (step.end) return;
+            const title = `${step.title}  ${elapsed(this.now() - step.startedAt)}`;
+            if (task.title !== title) task.title = title;
+            if (step.lastLine !== undefined && step.lastLine !== line) task.output = line = step.lastLine;
+          });
+          await this.until(host.name, () => step.end);
+          stop();
+        }
+        const end = step.end;
         if (!end) return task.skip(`${step.title}: skipped — not finished`);
         switch (end.kind) {
           case 'done':
@@ -317,7 +353,7 @@ export class TtyReporter implements Reporter {
   private hostEndTask(host: LiveHost, hostTask: Wrapper, stopNotes: () => void): TaskSpec {
     return {
       task: async () => {
-        const outcome = await this.until(() => host.outcome);
+        const outcome = await this.until(host.name, () => host.outcome);
         stopNotes();
         if (!outcome) {
           const open = openStep(host);
@@ -341,11 +377,11 @@ export class TtyReporter implements Reporter {
     return {
       title: NOT_YET,
       task: async (_ctx, task) => {
-        const stop = this.follow(() => {
+        const stop = await this.follow(() => {
           const title = waiting() > 0 ? `${hosts(waiting())} waiting` : NOT_YET;
           if (task.title !== title) task.title = title;
         });
-        await this.until(() => waiting() === 0 || undefined);
+        await this.until(TICK, () => waiting() === 0 || undefined);
         stop();
         // The run ended before them (a second Ctrl-C): the summary table lists them.
         if (waiting() > 0) task.skip(`${hosts(waiting())} not started`);
@@ -359,10 +395,10 @@ export class TtyReporter implements Reporter {
       rendererOptions: { bottomBar: Infinity, persistentOutput: true },
       task: async (_ctx, task) => {
         let shown = 0;
-        const stop = this.follow(() => {
+        const stop = await this.follow(() => {
           while (shown < this.state.notices.length) task.output = this.state.notices[shown++]!;
         });
-        await this.until(() => undefined);
+        await this.until(TICK, () => undefined);
         stop();
       },
     };

@@ -32,10 +32,12 @@ function tree() {
   const play = async (events: RunEvent[], at?: number) => {
     if (at !== undefined) clock.now = at;
     for (const event of events) reporter.emit(event);
-    // Past a tick (100 ms): newest lines and elapsed times are drawn.
-    await settle(150);
+    await settle(10);
   };
-  return { out, clock, reporter, play, frame: () => screen(out.chunks) };
+  const frame = () => screen(out.chunks);
+  // Newest lines and elapsed times are drawn on the next tick (100 ms), frames at most every 50 ms.
+  const shows = (lines: string[]) => expect.poll(frame, { timeout: 5_000, interval: 20 }).toEqual(lines);
+  return { out, clock, reporter, play, frame, shows };
 }
 
 let open: TtyReporter | undefined;
@@ -53,7 +55,7 @@ describe('step tree', () => {
       { type: 'step-start', host: 'web-1', step: 'probe', title: 'lock and probe' },
     ]);
     // web-1's later steps are not drawn before it reaches them; hosts that have not started are not drawn.
-    expect(t.frame()).toEqual(['❯ web-1', '  ⠋ lock and probe  0s', '⠋ 2 hosts waiting']);
+    await t.shows(['❯ web-1', '  ⠋ lock and probe  0s', '⠋ 2 hosts waiting']);
 
     await t.play([{ type: 'step-done', host: 'web-1', step: 'probe', detail: 'NixOS 24.11' }], T0 + 400);
     await t.play([
@@ -61,10 +63,10 @@ describe('step tree', () => {
       { type: 'step-line', host: 'web-1', step: 'deploy', line: 'copying 3 paths...' },
     ]);
     await t.play([], T0 + 5_400);
-    expect(t.frame()).toEqual(['❯ web-1', '  ✔ lock and probe: NixOS 24.11  0.4s', '  ⠋ deploy (switch)  5s', '    › copying 3 paths...', '⠋ 2 hosts waiting']);
+    await t.shows(['❯ web-1', '  ✔ lock and probe: NixOS 24.11  0.4s', '  ⠋ deploy (switch)  5s', '    › copying 3 paths...', '⠋ 2 hosts waiting']);
 
     await t.play([{ type: 'host-start', host: 'web-2' }, { type: 'step-start', host: 'web-2', step: 'probe', title: 'lock and probe' }]);
-    expect(t.frame()).toEqual([
+    await t.shows([
       '❯ web-1',
       '  ✔ lock and probe: NixOS 24.11  0.4s',
       '  ⠋ deploy (switch)  5s',
@@ -86,11 +88,11 @@ describe('step tree', () => {
     ]);
     await t.play([{ type: 'step-failed', host: 'web-2', step: 'push-keys', reason: 'permission denied' }], T0 + 2_000);
     // Failed, its outcome not in yet: the failing step is drawn, nothing after it.
-    expect(t.frame()).toEqual(['❯ web-2', '  ✔ lock and probe: NixOS 24.11  0.0s', '  ✖ push keys: permission denied', '⠋ 2 hosts waiting']);
+    await t.shows(['❯ web-2', '  ✔ lock and probe: NixOS 24.11  0.0s', '  ✖ push keys: permission denied', '⠋ 2 hosts waiting']);
     const outcome = { ...WEB2, step: 'push-keys' as const, reason: 'permission denied', steps: [] };
     await t.play([{ type: 'host-done', outcome }]);
     await t.reporter.close();
-    expect(t.frame()).toEqual([
+    await t.shows([
       '✖ web-2  FAILED at push-keys: permission denied  3.1s',
       '  ✔ lock and probe: NixOS 24.11  0.0s',
       '  ✖ push keys: permission denied',
@@ -110,7 +112,7 @@ describe('step tree', () => {
       // The script plan has no rollout: no host of it plans a rollback, yet one is drawn when it comes.
       { type: 'step-start', host: 'web-1', step: 'rollback', title: 'roll back to generation 3 (switch)' },
     ]);
-    expect(t.frame()).toEqual([
+    await t.shows([
       '❯ web-1',
       '  ↓ probe: skipped — not requested',
       '  ✔ deploy (switch): /nix/store/…-nixos-system-web-1  0.0s',
@@ -141,7 +143,7 @@ describe('step tree', () => {
       { type: 'host-done', outcome: { ...WEB2, host: 'web-1', kind: 'changed', reason: 'switched', step: 'verify' } },
     ]);
     await t.reporter.close();
-    expect(t.frame()).toEqual([
+    await t.shows([
       '✔ web-1  deployed switch  /nix/store/…-nixos-system-web-2  3.1s',
       '  › ! accepted new host key SHA256:abc (trust on first use)',
       '  › diff: 1 package changed; closure +8.0 KiB',
@@ -162,7 +164,7 @@ describe('step tree', () => {
     ]);
     await t.reporter.close();
     // The notices are the bottom bar, under the tree.
-    expect(t.frame()).toEqual(['↓ web-1  not finished (in deploy (switch))', '↓ 2 hosts not started', '› interrupted again — leaving now']);
+    await t.shows(['↓ web-1  not finished (in deploy (switch))', '↓ 2 hosts not started', '› interrupted again — leaving now']);
   });
 });
 
