@@ -22,8 +22,8 @@ type Wrapper = ListrTaskWrapper<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
 type TaskSpec = ListrTask<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
 
 /**
- * How often output lines and elapsed times reach the screen. listr2 redraws the whole tree on
- * every change; a chatty `nix copy` on many hosts would otherwise redraw it per line.
+ * How often the tasks take newest lines and elapsed times from the state: a chatty `nix copy`
+ * changes a task's output a few times a second, not once per line (frames: tree-renderer.ts).
  */
 const TICK_MS = 100;
 
