@@ -3,7 +3,8 @@ export { chooseReporterMode, useColor, type ModeInputs, type ReporterMode } from
 export { createReporter, type ReporterOptions } from './create-reporter.js';
 export { formatPlainEvent, hostDoneText, hostsLabel, PlainReporter } from './plain-reporter.js';
 export { LiveReporter, type LiveReporterOptions } from './live-reporter.js';
-export { applyLiveEvent, finalLines, fitLine, headerText, initialLiveState, liveCounts, liveFrame, type LiveState } from './live-view.js';
+export { applyLiveEvent, initialLiveState, type LiveHost, type LiveState, type LiveStep } from './live-state.js';
+export { finalLines, fitLine, headerText, liveCounts, liveFrame } from './live-view.js';
 export { collapsedHostLine, TtyReporter, type TtyReporterOptions } from './tty-reporter.js';
 export { formatArg, formatCommand, formatEndpoint, formatPlan, formatRollbackPlan } from './format-plan.js';
 export { painter, type Paint, type Style } from './paint.js';

@@ -4,7 +4,8 @@
 import stringWidth from 'string-width';
 import type { Plan } from '../plan/types.js';
 import type { Reporter, RunEvent } from '../run/events.js';
-import { applyLiveEvent, finalLines, initialLiveState, liveFrame, type LiveState } from './live-view.js';
+import { applyLiveEvent, initialLiveState, type LiveState } from './live-state.js';
+import { finalLines, liveFrame } from './live-view.js';
 import { painter, type Paint } from './paint.js';
 import { formatDiffBlock } from '../report/index.js';
 

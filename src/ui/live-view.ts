@@ -1,58 +1,13 @@
-// The compact terminal view of a run, as data: what each host is doing, folded from RunEvents, and
-// the frame for a terminal of a given size (a header with the counts, a line per running host,
-// failed hosts kept in view). Pure: the live reporter draws it, tests read it.
+// The compact terminal view of a run: the frame for a terminal of a given size (a header with the
+// counts, a line per running host, failed hosts kept in view) and the final lines, drawn from the
+// state of live-state.ts. Pure: the live reporter draws it, tests read it.
 import { stripVTControlCharacters } from 'node:util';
 import stringWidth from 'string-width';
-import type { Plan } from '../plan/types.js';
-import { describeOutcome, diffSummary, formatDuration } from '../report/index.js';
-import { FAILED_OUTCOMES, type HostOutcome, type Phase, type RunEvent } from '../run/events.js';
+import { describeOutcome, formatDuration } from '../report/index.js';
+import { FAILED_OUTCOMES } from '../run/events.js';
+import type { LiveBuild, LiveHost, LiveState } from './live-state.js';
 import type { Paint } from './paint.js';
-import { evalCacheText, rolloutText } from './plain-reporter.js';
-
-/** One host as the view knows it. */
-export interface LiveHost {
-  name: string;
-  /** When its first event came (0: not started). */
-  startedAt: number;
-  step?: Phase;
-  stepStartedAt: number;
-  /** The newest output line (or note) of the running step. */
-  lastLine?: string;
-  /** Paths copied of those to copy, while the copy runs (`after`: lines seen since it completed). */
-  progress?: { done: number; total: number; after: number };
-  /** The step that failed and why, as soon as it fails (before the host's outcome). */
-  failure?: { step: Phase; reason: string };
-  outcome?: HostOutcome;
-}
-
-/** The build stage as the view knows it. */
-export interface LiveBuild {
-  startedAt: number;
-  finishedAt: number;
-  hosts: Set<string>;
-  built: Set<string>;
-  failed: string[];
-  /** Outputs each planned host still waits for; the build ends when none waits. */
-  pending: Map<string, Set<string>>;
-  /** Running chunks (1-based) and their hosts. */
-  chunks: Map<number, string[]>;
-  chunkCount: number;
-  lastLine?: string;
-}
-
-/** Everything the frame is drawn from. */
-export interface LiveState {
-  startedAt: number;
-  hosts: Map<string, LiveHost>;
-  build: LiveBuild;
-  /** Notes the user must read (TOFU fingerprints, consent, "lost SSH…"), kept for the final screen. */
-  notes: string[];
-  interrupt?: string;
-  /** The rollout's newest line (a wave starting, a pause, the stop), when there is a rollout. */
-  rollout?: { text: string; stopped: boolean };
-  /** What the evaluation cache answered, when the run used it: the hosts it answered, and how many are evaluated. */
-  evalCache?: { cached: string[]; evaluating: number };
-}
+import { evalCacheText } from './plain-reporter.js';
 
 /** The size a frame is drawn for. */
 export interface FrameSize {
@@ -65,157 +20,6 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 const NAME_COLUMN_MAX = 24;
 /** The longest step name (`push-keys`, `bootstrap`), so the elapsed column lines up. */
 const STEP_COLUMN = 9;
-
-/** The view's state before any event: every planned host waiting, its outputs still to build. */
-export function initialLiveState(plan: Pick<Plan, 'hosts' | 'build'>, now: number): LiveState {
-  const hosts = new Map<string, LiveHost>();
-  for (const host of plan.hosts) hosts.set(host.name, { name: host.name, startedAt: 0, stepStartedAt: 0 });
-  const pending = new Map<string, Set<string>>();
-  for (const chunk of plan.build.chunks) {
-    for (const a of chunk.attributes) {
-      const outputs = pending.get(a.host) ?? new Set<string>();
-      outputs.add(a.output);
-      pending.set(a.host, outputs);
-    }
-  }
-  return {
-    startedAt: now,
-    hosts,
-    build: { startedAt: 0, finishedAt: 0, hosts: new Set(), built: new Set(), failed: [], pending, chunks: new Map(), chunkCount: 0 },
-    notes: [],
-  };
-}
-
-/** A host seen in an event, now started. Hosts the plan does not know are not drawn (the summary lists them). */
-function hostOf(state: LiveState, name: string, now: number): LiveHost | undefined {
-  const host = state.hosts.get(name);
-  if (host && host.startedAt === 0) host.startedAt = now;
-  return host;
-}
-
-function settleBuild(build: LiveBuild, host: string, output: string | undefined, now: number): void {
-  const outputs = build.pending.get(host);
-  if (outputs && output !== undefined) outputs.delete(output);
-  if (!outputs || output === undefined || outputs.size === 0) build.pending.delete(host);
-  if (build.pending.size === 0 && build.finishedAt === 0) build.finishedAt = now;
-}
-
-/**
- * Nix's note that it retries a busy store database (two builds on one store): `warning: error:
- * SQLite database '…' is busy`. Nothing failed, so the compact view does not show it as a host's
- * or the build's newest line; --verbose and the log keep it.
- */
-export function isNixRetryNoise(line: string): boolean {
-  return /^warning: (?:error: )?SQLite database .* is busy/.test(stripVTControlCharacters(line).trim());
-}
-
-/** Folds one event into the state (in place). */
-export function applyLiveEvent(state: LiveState, event: RunEvent, now: number): void {
-  switch (event.type) {
-    case 'build-cached':
-      state.evalCache = { cached: [...event.hosts], evaluating: event.evaluating };
-      return;
-    case 'build-start': {
-      const b = state.build;
-      if (b.startedAt === 0) b.startedAt = now;
-      for (const h of event.hosts) b.hosts.add(h);
-      b.chunks.set(event.chunk, event.hosts);
-      b.chunkCount = event.chunks;
-      return;
-    }
-    case 'build-line':
-      if (!isNixRetryNoise(event.line)) state.build.lastLine = event.line;
-      return;
-    case 'build-done':
-      if (event.output === 'toplevel') state.build.built.add(event.host);
-      settleBuild(state.build, event.host, event.output, now);
-      return;
-    case 'build-failed':
-      state.build.failed.push(event.host);
-      settleBuild(state.build, event.host, undefined, now);
-      return;
-    case 'host-start':
-      hostOf(state, event.host, now);
-      return;
-    case 'step-start': {
-      const host = hostOf(state, event.host, now);
-      if (!host) return;
-      host.step = event.step;
-      host.stepStartedAt = now;
-      host.lastLine = event.title && event.title !== event.step ? event.title : undefined;
-      host.progress = undefined;
-      return;
-    }
-    case 'step-line': {
-      if (event.quiet || isNixRetryNoise(event.line)) return;
-      const host = hostOf(state, event.host, now);
-      if (!host) return;
-      if (host.step === undefined) {
-        host.step = event.step;
-        host.stepStartedAt = now;
-      }
-      host.lastLine = event.line;
-      // A complete copy is shown with its last path's line, and dropped once the step moves on.
-      const p = host.progress;
-      if (p && p.done >= p.total && ++p.after > 1) host.progress = undefined;
-      return;
-    }
-    case 'step-progress': {
-      const host = hostOf(state, event.host, now);
-      if (!host) return;
-      host.progress = { done: event.done, total: event.total, after: 0 };
-      return;
-    }
-    case 'step-skip':
-    case 'step-done': {
-      const host = hostOf(state, event.host, now);
-      if (!host) return;
-      host.progress = undefined;
-      return;
-    }
-    case 'step-failed': {
-      const host = hostOf(state, event.host, now);
-      if (!host) return;
-      host.failure = { step: event.step, reason: event.reason };
-      host.progress = undefined;
-      return;
-    }
-    case 'host-note': {
-      const host = hostOf(state, event.host, now);
-      const note = event.level === 'warn' ? `! ${event.message}` : event.message;
-      if (host) host.lastLine = note;
-      state.notes.push(`${event.host}: ${note}`);
-      return;
-    }
-    case 'host-diff': {
-      // The whole diff is printed above the frame (live-reporter.ts); the host's line says its gist.
-      const host = hostOf(state, event.host, now);
-      if (host) host.lastLine = `diff: ${diffSummary(event.diff)}`;
-      return;
-    }
-    case 'host-done': {
-      const host = hostOf(state, event.outcome.host, now);
-      if (!host) return;
-      host.outcome = event.outcome;
-      host.progress = undefined;
-      return;
-    }
-    case 'interrupted':
-      state.interrupt = event.second
-        ? 'interrupted again — leaving now'
-        : 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once';
-      return;
-    case 'wave-start':
-    case 'wave-pause':
-    case 'rollout-stopped':
-      state.rollout = { text: rolloutText(event), stopped: event.type === 'rollout-stopped' };
-      return;
-    default: {
-      const never: never = event;
-      throw new Error(`unhandled run event ${JSON.stringify(never)}`);
-    }
-  }
-}
 
 /** The counts of the header: `running` are the hosts drawn (or counted) as running lines. */
 export interface LiveCounts {
@@ -244,7 +48,7 @@ export function liveCounts(state: LiveState): LiveCounts {
 }
 
 /** Seconds while a step runs: `7s`, then `1m05s`. */
-function elapsed(ms: number): string {
+export function elapsed(ms: number): string {
   return ms < 60_000 ? `${Math.floor(Math.max(0, ms) / 1000)}s` : formatDuration(ms);
 }
 
@@ -279,16 +83,17 @@ export function fitLine(text: string, width: number): string {
   return `${kept}…`;
 }
 
+/** The chunks evaluating: `chunk 2/3: a, b`, or with several at once `chunks 2, 3 of 3` ('' when none). */
+export function buildChunksText(b: LiveBuild): string {
+  const running = [...b.chunks].filter(([, hosts]) => hosts.some((h) => b.pending.has(h)));
+  if (running.length === 1) return `${b.chunkCount > 1 ? `chunk ${running[0]![0]}/${b.chunkCount}: ` : ''}${running[0]![1].join(', ')}`;
+  return running.length > 1 ? `chunks ${running.map(([c]) => c).join(', ')} of ${b.chunkCount}` : '';
+}
+
 function buildLine(state: LiveState, now: number): string | undefined {
   const b = state.build;
   if (b.startedAt === 0 || b.finishedAt !== 0) return undefined;
-  const running = [...b.chunks].filter(([, hosts]) => hosts.some((h) => b.pending.has(h)));
-  const chunks =
-    running.length === 1
-      ? `${b.chunkCount > 1 ? `chunk ${running[0]![0]}/${b.chunkCount}: ` : ''}${running[0]![1].join(', ')}`
-      : running.length > 1
-        ? `chunks ${running.map(([c]) => c).join(', ')} of ${b.chunkCount}`
-        : '';
+  const chunks = buildChunksText(b);
   const parts = ['build', `${b.built.size}/${b.hosts.size} built`, elapsed(now - b.startedAt)];
   if (state.evalCache && state.evalCache.cached.length > 0) parts.push(`${state.evalCache.cached.length} from the evaluation cache`);
   if (chunks) parts.push(chunks);
@@ -377,7 +182,7 @@ export function finalLines(state: LiveState, now: number): string[] {
   const b = state.build;
   if (b.startedAt !== 0) {
     const took = formatDuration((b.finishedAt || now) - b.startedAt);
-    const failed = b.failed.length > 0 ? `, ${b.failed.length} failed (${b.failed.join(', ')})` : '';
+    const failed = b.failed.length > 0 ? `, ${b.failed.length} failed (${b.failed.map((f) => f.host).join(', ')})` : '';
     lines.push(`build  ${b.built.size}/${b.hosts.size} built${failed}  ${took}`);
   }
   if (state.evalCache) lines.push(`eval   ${evalCacheText(state.evalCache.cached, state.evalCache.evaluating)}`);

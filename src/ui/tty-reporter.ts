@@ -1,235 +1,92 @@
-// The live tree on a terminal: listr2 tasks for the build stage and each host, fed by pushed RunEvents.
-import { Writable } from 'node:stream';
+// The step tree on a terminal (--verbose): listr2 tasks for the build stage and each host, the
+// host's steps as its subtasks, all drawn from the state the compact view folds (live-state.ts).
 import {
-  DefaultRenderer,
   figures,
   Listr,
   ListrDefaultRendererLogLevels,
   ListrLogger,
-  ProcessOutput,
   type ListrDefaultRendererOptions,
-  type ListrDefaultRendererTask,
-  type ListrEventManager,
   type ListrTask,
   type ListrTaskWrapper,
   type LoggerFormat,
 } from 'listr2';
-import type { Plan } from '../plan/types.js';
-import { evalCacheText, rolloutText } from './plain-reporter.js';
-import { describeOutcome, diffSummary, formatDiffLines, formatDuration, outcomeDuration, shortStorePath } from '../report/index.js';
-import {
-  FAILED_OUTCOMES,
-  type HostOutcome,
-  type Phase,
-  type Reporter,
-  type RunEvent,
-} from '../run/events.js';
-
-/**
- * The size assumed for a terminal that reports none. A pseudo-terminal nobody sized (under
- * `script`, `ssh -t` fed from a pipe, some CI runners) says 0×0, and drawing to that size shows
- * nothing: listr2 cuts every line to zero columns and log-update keeps zero rows of each frame.
- */
-const FALLBACK_COLUMNS = 80;
-const FALLBACK_ROWS = 24;
-
-/**
- * listr2's process output for the one terminal the tree is drawn on.
- *
- * While drawing, listr2 replaces the terminal's `write` so that stray writes are held and
- * printed under the final tree instead of tearing the frame; only that stream is taken. Stderr
- * stays fleet's: the bootstrap consent prompt is asked there mid-run, and a held prompt would
- * never be seen (listr2 needs a stderr to hold, so it gets one nobody writes to).
- *
- * log-update draws on `stdout`: here a view whose size is read live and never 0, where listr2's
- * own view is a copy of the stream's fields taken once (stale after a resize, 0×0 when unsized).
- */
-class TerminalOutput extends ProcessOutput {
-  private readonly view: NodeJS.WriteStream;
-
-  constructor(terminal: NodeJS.WriteStream) {
-    super(terminal, new Writable({ write: (_chunk, _encoding, done) => done() }) as NodeJS.WriteStream);
-    // Writes past the hold: listr2 kept the terminal's own `write` before replacing it.
-    const direct = this.stream.stdout;
-    this.view = {
-      isTTY: true,
-      get columns() {
-        return terminal.columns || FALLBACK_COLUMNS;
-      },
-      get rows() {
-        return terminal.rows || FALLBACK_ROWS;
-      },
-      write: (...args: Parameters<NodeJS.WriteStream['write']>) => direct.write(...args),
-    } as unknown as NodeJS.WriteStream;
-  }
-
-  /** The width lines are fitted to. */
-  get columns(): number {
-    return this.view.columns;
-  }
-
-  override get stdout(): NodeJS.WriteStream {
-    return this.view;
-  }
-}
-
-/**
- * Runs `fit` while `process.stdout.columns` reads `columns`, then puts the property back. The
- * swap is synchronous, so no other code can see it.
- */
-function withStdoutColumns<T>(columns: number, fit: () => T): T {
-  const stdout = process.stdout;
-  const own = Object.getOwnPropertyDescriptor(stdout, 'columns');
-  Object.defineProperty(stdout, 'columns', { value: columns, writable: true, configurable: true, enumerable: true });
-  try {
-    return fit();
-  } finally {
-    if (own) Object.defineProperty(stdout, 'columns', own);
-    else delete (stdout as { columns?: number }).columns;
-  }
-}
-
-/**
- * listr2's default renderer, allowed on any stream: fleet decides TTY-ness itself (see
- * `chooseReporterMode`) from the stream it writes to, while listr2 would look at
- * `process.stdout` and silently switch renderers.
- */
-class TreeRenderer extends DefaultRenderer {
-  static override nonTTY = true;
-  private readonly terminal?: TerminalOutput;
-
-  constructor(tasks: ListrDefaultRendererTask[], options: ListrDefaultRendererOptions, events: ListrEventManager) {
-    super(tasks, options, events);
-    const output = options.logger?.process;
-    if (output instanceof TerminalOutput) this.terminal = output;
-  }
-
-  /**
-   * listr2 fits lines to `process.stdout.columns` (80 when absent) whatever stream it draws on,
-   * and an unsized terminal says 0 there; lines are fitted to the terminal drawn on instead.
-   */
-  protected override format(message: string, icon: string, level: number): string[] {
-    const columns = this.terminal?.columns;
-    if (columns === undefined || process.stdout.columns === columns) return super.format(message, icon, level);
-    return withStdoutColumns(columns, () => super.format(message, icon, level));
-  }
-}
+import type { HostPlan, Plan } from '../plan/types.js';
+import { describeOutcome, formatDuration, outcomeDuration, shortStorePath } from '../report/index.js';
+import { FAILED_OUTCOMES, type HostOutcome, type Phase, type Reporter, type RunEvent } from '../run/events.js';
+import { applyLiveEvent, initialLiveState, openStep, type LiveHost, type LiveState, type LiveStep } from './live-state.js';
+import { buildChunksText, elapsed } from './live-view.js';
+import { TerminalOutput, TreeRenderer } from './tree-renderer.js';
 
 type Ctx = Record<string, never>;
 type Wrapper = ListrTaskWrapper<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
 type TaskSpec = ListrTask<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
 
-/** Steps one host can show; later ones (not expected: there are six phases) are not drawn. */
-const STEP_SLOTS = 16;
 /**
- * How often output lines and elapsed times reach the screen. listr2 redraws the whole tree on
- * every change; a chatty `nix copy` on many hosts would otherwise redraw it per line.
+ * How often the tasks take newest lines and elapsed times from the state: a chatty `nix copy`
+ * changes a task's output a few times a second, not once per line (frames: tree-renderer.ts).
  */
 const TICK_MS = 100;
 
-/** A one-shot value that tasks wait on and events settle; later settles are ignored. */
-class Signal<T> {
-  settled = false;
-  value: T | undefined;
-  readonly promise: Promise<T>;
-  private resolveFn!: (value: T) => void;
+/**
+ * The title of a task that has nothing to show yet: a host that has not started, a step the host
+ * has not reached. listr2 draws a task by its title and a blank one as no line. It must still be a
+ * title from the start: listr2 sends the output of a task it first saw untitled to the bottom bar
+ * for good, and a host's notes and a step's lines belong under it.
+ */
+const NOT_YET = ' ';
 
-  constructor() {
-    this.promise = new Promise<T>((resolve) => {
-      this.resolveFn = resolve;
-    });
-  }
+/** What a task waits on: one host's part of the state (by its name), the build's, or the tick. */
+type Topic = string | typeof BUILD | typeof TICK;
+const BUILD = Symbol('build');
+const TICK = Symbol('tick');
 
-  resolve(value: T): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.value = value;
-    this.resolveFn(value);
-  }
+/** The topic an event changes (notices are drawn on ticks: nothing waits on them). */
+function topicOf(event: RunEvent): Topic | undefined {
+  if (event.type.startsWith('build-')) return BUILD;
+  if (event.type === 'host-done') return event.outcome.host;
+  return 'host' in event ? event.host : undefined;
 }
 
 /**
- * An `enabled` callback that keeps a task out of the tree until its signal says it happened.
- * listr2 evaluates `enabled` once when its list starts and again just before the task runs
- * (documented): the first answer must not block the list, so it is the current state; the
- * second one waits.
+ * Wakes the tasks that wait on a topic when it changes: an event wakes only its host's tasks (a
+ * running step, the host's end), never every task of a large fleet.
  */
-function revealWhen(signal: Signal<boolean>, beforeReveal?: () => void): () => boolean | Promise<boolean> {
-  let asked = 0;
-  const reveal = (shown: boolean) => {
-    if (shown) beforeReveal?.();
-    return shown;
-  };
-  return () => {
-    asked += 1;
-    if (signal.settled) return reveal(signal.value === true);
-    if (asked === 1) return false;
-    return signal.promise.then(reveal);
-  };
+class Changes {
+  private readonly waits = new Map<Topic, { promise: Promise<void>; wake: () => void }>();
+
+  next(topic: Topic): Promise<void> {
+    let wait = this.waits.get(topic);
+    if (!wait) {
+      let wake!: () => void;
+      const promise = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wait = { promise, wake };
+      this.waits.set(topic, wait);
+    }
+    return wait.promise;
+  }
+
+  notify(topic: Topic): void {
+    const wait = this.waits.get(topic);
+    if (!wait) return;
+    this.waits.delete(topic);
+    wait.wake();
+  }
+
+  notifyAll(): void {
+    for (const topic of [...this.waits.keys()]) this.notify(topic);
+  }
 }
 
-type StepEnd =
-  | { kind: 'done'; detail: string }
-  | { kind: 'skip'; reason: string }
-  | { kind: 'failed'; reason: string };
-
-/** One step of one host, drawn as a subtask while it runs. */
-interface StepView {
-  index: number;
-  phase?: Phase;
-  title: string;
-  startedAt: number;
-  assigned: Signal<boolean>;
-  end: Signal<StepEnd>;
-  wrapper?: Wrapper;
-  lastLine?: string;
-  /** lastLine has not been drawn yet. */
-  lineDirty?: boolean;
-  /** The elapsed time last drawn in the title. */
-  shownElapsed?: string;
-}
-
-interface HostView {
-  name: string;
-  begun: Signal<boolean>;
-  done: Signal<HostOutcome | undefined>;
-  slots: StepView[];
-  next: number;
-  open?: StepView;
-  wrapper?: Wrapper;
-  sub?: Listr<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
-  notes: string[];
-}
-
-interface BuildView {
-  begun: Signal<boolean>;
-  end: Signal<void>;
-  hosts: Set<string>;
-  built: Set<string>;
-  failures: { host: string; reason: string }[];
-  progress: string;
-  /** Outputs each planned host still waits for; the build ends when no host waits (hosts deploy meanwhile). */
-  pending: Map<string, Set<string>>;
-  /** Chunks started (1-based) and their hosts, for the title while several evaluate at once. */
-  started: Map<number, string[]>;
-  chunks?: number;
-  lastLine?: string;
-  lineDirty?: boolean;
-  startedAt: number;
-  wrapper?: Wrapper;
-}
-
-/** Options of the live tree. */
+/** Options of the step tree. */
 export interface TtyReporterOptions {
   stream: NodeJS.WritableStream;
   plan: Plan;
   /** false: no ANSI colour in icons (layout escapes are still written; this is a terminal). */
   color?: boolean;
-}
-
-/** Seconds while a step runs: `7s`, then `1m05s`. */
-function elapsed(ms: number): string {
-  return ms < 60_000 ? `${Math.floor(Math.max(0, ms) / 1000)}s` : formatDuration(ms);
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 /** The one line a finished host collapses to: `web-1  deployed switch  /nix/store/…-web-1  12.3s`. */
@@ -244,6 +101,24 @@ export function collapsedHostLine(outcome: HostOutcome): string {
   ].join('  ');
 }
 
+/**
+ * The steps a host's sequence can start, in its order (run/host-sequence.ts; a rollout's rollback
+ * last), as far as the plan says which the host has. A step of the sequence is reached, or ended by
+ * its guard without starting, in this order; steps it does not reach are never drawn.
+ */
+export function plannedSteps(host: HostPlan): Phase[] {
+  const secrets = 'never' in host.secrets ? undefined : host.secrets;
+  const steps: Phase[] = ['probe'];
+  if (!('never' in host.diff)) steps.push('diff');
+  if (secrets) steps.push('secrets');
+  steps.push('push-keys', 'bootstrap');
+  if (secrets?.beforeActivation) steps.push('secrets');
+  steps.push('deploy', 'verify');
+  if (secrets?.afterActivation) steps.push('secrets');
+  if (host.rollback) steps.push('rollback');
+  return steps;
+}
+
 /** Identity colours for every level, for `color: false`. */
 function noColors(): Partial<Record<ListrDefaultRendererLogLevels, LoggerFormat>> {
   const plain: LoggerFormat = (message) => message ?? '';
@@ -251,50 +126,35 @@ function noColors(): Partial<Record<ListrDefaultRendererLogLevels, LoggerFormat>
 }
 
 /**
- * Renders a run as a listr2 tree: a task for the build stage, one per host (shown once the
- * host starts), and under each host its current step with the last output line and elapsed
- * time. Finished hosts collapse to one line; a failed host keeps its steps visible so the
- * failing one is in view. Host failures never stop other tasks.
+ * Renders a run as a listr2 tree: a task for the build stage, one per planned host (drawn once the
+ * host starts) whose subtasks are the host's planned steps, each drawn once the host reaches it,
+ * with its newest output line and elapsed time while it runs. Finished hosts collapse to one line
+ * with their notes under it; a failed host keeps its steps in view, the failing one last. Events
+ * fold into the compact view's state; the tasks wait on that state and draw it. Host failures
+ * never stop other tasks.
  */
 export class TtyReporter implements Reporter {
-  private readonly build: BuildView;
-  private readonly hosts = new Map<string, HostView>();
-  /** The bottom bar: the interrupt notice and the rollout's progress (waves, pauses, a stop), as lines that stay. */
-  private readonly notices = { lines: [] as string[], wrapper: undefined as Wrapper | undefined };
-  private readonly finished = new Signal<void>();
+  private readonly state: LiveState;
+  private readonly now: () => number;
+  private readonly changes = new Changes();
+  /** What tasks on screen draw from the state on every tick: newest lines, elapsed times, notes. */
+  private readonly live = new Set<() => void>();
   private readonly listr: Listr<Ctx, typeof TreeRenderer, typeof TreeRenderer>;
+  private readonly terminal: TerminalOutput;
   private running?: Promise<void>;
   private ticker?: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(options: TtyReporterOptions) {
-    this.build = {
-      begun: new Signal(),
-      end: new Signal(),
-      hosts: new Set(),
-      built: new Set(),
-      failures: [],
-      progress: '',
-      pending: new Map(),
-      started: new Map(),
-      startedAt: 0,
-    };
-    for (const chunk of options.plan.build.chunks) {
-      for (const a of chunk.attributes) {
-        const outputs = this.build.pending.get(a.host) ?? new Set<string>();
-        outputs.add(a.output);
-        this.build.pending.set(a.host, outputs);
-      }
-    }
-    for (const host of options.plan.hosts) this.hosts.set(host.name, this.newHostView(host.name));
-
-    const stream = options.stream as NodeJS.WriteStream;
+    this.now = options.now ?? Date.now;
+    this.state = initialLiveState(options.plan, this.now());
+    this.terminal = new TerminalOutput(options.stream as NodeJS.WriteStream);
     const rendererOptions: ListrDefaultRendererOptions = {
       formatOutput: 'truncate',
       collapseSubtasks: true,
       collapseSkips: true,
       collapseErrors: true,
-      logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: new TerminalOutput(stream) }),
+      logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: this.terminal }),
       // listr2 draws a failed task that has subtasks with its "running" pointer; without colour
       // the two would look alike.
       icon: { [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: figures.cross },
@@ -302,8 +162,8 @@ export class TtyReporter implements Reporter {
     };
     const tasks: TaskSpec[] = [];
     if (options.plan.build.chunks.length > 0) tasks.push(this.buildTask());
-    for (const host of this.hosts.values()) tasks.push(this.hostTask(host));
-    tasks.push(this.noticeTask());
+    for (const host of options.plan.hosts) tasks.push(this.hostTask(host));
+    tasks.push(this.waitingTask(), this.noticeTask());
     this.listr = new Listr<Ctx, typeof TreeRenderer, typeof TreeRenderer>(tasks, {
       concurrent: true,
       exitOnError: false,
@@ -320,113 +180,15 @@ export class TtyReporter implements Reporter {
   emit(event: RunEvent): void {
     if (this.closed) return;
     this.start();
-    switch (event.type) {
-      case 'build-cached':
-        // Hosts the cache answered are not part of the build task: one line says so, and stays.
-        this.notice(evalCacheText(event.hosts, event.evaluating));
-        return;
-      case 'build-start': {
-        const b = this.build;
-        if (!b.begun.settled) b.startedAt = Date.now();
-        b.begun.resolve(true);
-        for (const h of event.hosts) b.hosts.add(h);
-        b.started.set(event.chunk, event.hosts);
-        this.refreshProgress(event.chunks);
-        this.refreshBuildTitle();
-        return;
-      }
-      case 'build-line':
-        this.build.lastLine = event.line;
-        this.build.lineDirty = true;
-        return;
-      case 'build-done':
-        if (event.output === 'toplevel') this.build.built.add(event.host);
-        this.settleBuild(event.host, event.output);
-        this.refreshBuildTitle();
-        return;
-      case 'build-failed':
-        this.build.failures.push({ host: event.host, reason: event.reason });
-        this.settleBuild(event.host);
-        return;
-      case 'host-start':
-        this.hostOf(event.host);
-        return;
-      case 'step-start': {
-        const host = this.hostOf(event.host);
-        if (!host) return;
-        this.endOpenStep(host, { kind: 'done', detail: '' });
-        const slot = this.takeSlot(host, event.step, event.title || event.step);
-        if (slot) host.open = slot;
-        return;
-      }
-      case 'step-line': {
-        const slot = this.hostOf(event.host)?.open;
-        if (!slot || slot.phase !== event.step || event.quiet) return;
-        slot.lastLine = event.line;
-        slot.lineDirty = true;
-        return;
-      }
-      case 'step-progress':
-        // The step's output line (nix's own `copying path …`) already moves; the tree keeps to it.
-        return;
-      case 'step-skip':
-        this.finishStep(event.host, event.step, { kind: 'skip', reason: event.reason });
-        return;
-      case 'step-done':
-        this.finishStep(event.host, event.step, { kind: 'done', detail: event.detail });
-        return;
-      case 'step-failed':
-        this.finishStep(event.host, event.step, { kind: 'failed', reason: event.reason });
-        return;
-      case 'host-note': {
-        const host = this.hostOf(event.host);
-        if (!host) return;
-        const note = event.level === 'warn' ? `! ${event.message}` : event.message;
-        host.notes.push(note);
-        if (host.wrapper) host.wrapper.output = note;
-        return;
-      }
-      case 'host-diff': {
-        // Kept under the host, as its notes are: the diff stays in view after the host collapses.
-        const host = this.hostOf(event.host);
-        if (!host) return;
-        for (const line of [`diff: ${diffSummary(event.diff)}`, ...formatDiffLines(event.diff).map((l) => `  ${l}`)]) {
-          host.notes.push(line);
-          if (host.wrapper) host.wrapper.output = line;
-        }
-        return;
-      }
-      case 'host-done': {
-        const host = this.hostOf(event.outcome.host);
-        if (!host) return;
-        this.endHost(host, event.outcome);
-        return;
-      }
-      case 'interrupted':
-        this.notice(
-          event.second
-            ? 'interrupted again — leaving now'
-            : 'interrupted — running steps are stopped, no new step starts; Ctrl-C again leaves at once',
-        );
-        return;
-      case 'wave-start':
-      case 'wave-pause':
-      case 'rollout-stopped':
-        this.notice(rolloutText(event));
-        return;
-      default: {
-        const never: never = event;
-        throw new Error(`unhandled run event ${JSON.stringify(never)}`);
-      }
-    }
+    applyLiveEvent(this.state, event, this.now());
+    const topic = topicOf(event);
+    if (topic !== undefined) this.changes.notify(topic);
   }
 
   async close(): Promise<void> {
     if (this.closed) return this.running;
     this.closed = true;
-    this.endBuild();
-    for (const host of this.hosts.values()) this.endHost(host, undefined);
-    this.finished.resolve();
+    this.changes.notifyAll();
     if (this.ticker) clearInterval(this.ticker);
     await this.running;
   }
@@ -442,138 +204,51 @@ export class TtyReporter implements Reporter {
     this.ticker.unref?.();
   }
 
-  private newHostView(name: string): HostView {
-    const slots: StepView[] = [];
-    for (let index = 0; index < STEP_SLOTS; index++) {
-      slots.push({ index, title: '', startedAt: 0, assigned: new Signal(), end: new Signal() });
+  private tick(): void {
+    for (const draw of this.live) draw();
+    this.changes.notify(TICK);
+  }
+
+  /** Resolves with what `read` finds in the state, once a change of `topic` lets it find something, or at close with nothing. */
+  private async until<T>(topic: Topic, read: () => T | undefined): Promise<T | undefined> {
+    for (;;) {
+      const found = read();
+      if (found !== undefined || this.closed) return found;
+      await this.changes.next(topic);
     }
-    return { name, begun: new Signal(), done: new Signal(), slots, next: 0, notes: [] };
   }
 
   /**
-   * A host seen in an event, now shown. Hosts start as soon as their own system is built, while
-   * other chunks may still build: the build task ends when every planned host is built or failed
-   * (or at close). Hosts the plan does not know are not drawn (the summary lists them).
+   * Draws `draw` once the tree has drawn the task that calls it, then on every tick until the
+   * returned function is called, which draws it a last time.
    */
-  private hostOf(name: string): HostView | undefined {
-    const host = this.hosts.get(name);
-    if (!host) return undefined;
-    host.begun.resolve(true);
-    return host;
-  }
-
-  private takeSlot(host: HostView, phase: Phase, title: string): StepView | undefined {
-    const slot = host.slots[host.next];
-    if (!slot) return undefined;
-    host.next += 1;
-    slot.phase = phase;
-    slot.title = title;
-    slot.startedAt = Date.now();
-    slot.assigned.resolve(true);
-    return slot;
-  }
-
-  private finishStep(hostName: string, phase: Phase, end: StepEnd): void {
-    const host = this.hostOf(hostName);
-    if (!host) return;
-    if (host.open && host.open.phase === phase) {
-      this.endOpenStep(host, end);
-      return;
-    }
-    // A step that ends without having started (e.g. skipped by its guard) still gets its line.
-    this.endOpenStep(host, { kind: 'done', detail: '' });
-    this.takeSlot(host, phase, phase)?.end.resolve(end);
-  }
-
-  private endOpenStep(host: HostView, end: StepEnd): void {
-    host.open?.end.resolve(end);
-    host.open = undefined;
-  }
-
-  private endHost(host: HostView, outcome: HostOutcome | undefined): void {
-    this.endOpenStep(host, outcome ? { kind: 'done', detail: '' } : { kind: 'skip', reason: 'not finished' });
-    for (const slot of host.slots) slot.assigned.resolve(false);
-    if (outcome) host.begun.resolve(true);
-    else host.begun.resolve(false);
-    host.done.resolve(outcome);
-  }
-
-  private endBuild(): void {
-    if (this.build.end.settled) return;
-    this.build.begun.resolve(false);
-    this.build.end.resolve();
-  }
-
-  /** A host's output is built (or, without `output`, its build failed); the last one ends the build task. */
-  private settleBuild(host: string, output?: string): void {
-    const b = this.build;
-    const outputs = b.pending.get(host);
-    if (outputs && output !== undefined) outputs.delete(output);
-    if (!outputs || output === undefined || outputs.size === 0) b.pending.delete(host);
-    if (b.pending.size === 0) this.endBuild();
-    else this.refreshProgress();
-  }
-
-  /** `chunk 2/3: a, b`, or with several evaluating at once `chunks 2, 3 of 3`. */
-  private refreshProgress(chunks?: number): void {
-    const b = this.build;
-    if (chunks !== undefined) b.chunks = chunks;
-    const running = [...b.started].filter(([, hosts]) => hosts.some((h) => b.pending.has(h)));
-    if (running.length === 0) return;
-    const total = b.chunks ?? 1;
-    if (running.length === 1) {
-      const [chunk, hosts] = running[0]!;
-      b.progress = `${total > 1 ? `chunk ${chunk}/${total}: ` : ''}${hosts.join(', ')}`;
-    } else b.progress = `chunks ${running.map(([c]) => c).join(', ')} of ${total}`;
-  }
-
-  private refreshBuildTitle(): void {
-    if (this.build.wrapper) this.build.wrapper.title = this.buildRunningTitle();
-  }
-
-  private buildRunningTitle(): string {
-    const b = this.build;
-    const count = b.hosts.size > 0 ? `  ${b.built.size}/${b.hosts.size} built` : '';
-    return `build  ${b.progress}${count}`;
-  }
-
-  /** Draws the newest output line of the build and of each running step, and their elapsed time. */
-  private tick(): void {
-    const b = this.build;
-    if (b.wrapper && b.lineDirty && b.lastLine !== undefined) {
-      b.wrapper.output = b.lastLine;
-      b.lineDirty = false;
-    }
-    const now = Date.now();
-    for (const host of this.hosts.values()) {
-      const slot = host.open;
-      if (!slot?.wrapper) continue;
-      if (slot.lineDirty && slot.lastLine !== undefined) {
-        slot.wrapper.output = slot.lastLine;
-        slot.lineDirty = false;
-      }
-      const shown = elapsed(now - slot.startedAt);
-      if (shown !== slot.shownElapsed) {
-        slot.shownElapsed = shown;
-        slot.wrapper.title = `${slot.title}  ${shown}`;
-      }
-    }
+  private async follow(draw: () => void): Promise<() => void> {
+    await this.terminal.nextFrame();
+    draw();
+    this.live.add(draw);
+    return () => {
+      this.live.delete(draw);
+      draw();
+    };
   }
 
   private buildTask(): TaskSpec {
-    const b = this.build;
+    const b = this.state.build;
     return {
-      title: 'build',
-      enabled: revealWhen(b.begun),
+      title: NOT_YET,
       task: async (_ctx, task) => {
-        b.wrapper = task;
-        task.title = this.buildRunningTitle();
-        if (b.lastLine !== undefined) task.output = b.lastLine;
-        b.lineDirty = false;
-        await b.end.promise;
-        b.wrapper = undefined;
-        const took = formatDuration(Date.now() - b.startedAt);
-        if (b.failures.length === 0) {
+        if (!(await this.until(BUILD, () => b.startedAt > 0 || undefined))) return;
+        let line: string | undefined;
+        const stop = await this.follow(() => {
+          const count = b.hosts.size > 0 ? `${b.built.size}/${b.hosts.size} built` : '';
+          const title = ['build', buildChunksText(b), count].filter(Boolean).join('  ');
+          if (task.title !== title) task.title = title;
+          if (b.lastLine !== undefined && b.lastLine !== line) task.output = line = b.lastLine;
+        });
+        await this.until(BUILD, () => b.finishedAt > 0 || undefined);
+        stop();
+        const took = formatDuration((b.finishedAt || this.now()) - b.startedAt);
+        if (b.failed.length === 0) {
           // Fewer built than asked for and no failure: the run was cut short.
           const count =
             b.built.size >= b.hosts.size
@@ -582,10 +257,10 @@ export class TtyReporter implements Reporter {
           task.title = `build  ${count}  ${took}`;
           return;
         }
-        const first = b.failures[0];
-        const names = b.failures.map((f) => f.host);
+        const first = b.failed[0];
+        const names = b.failed.map((f) => f.host);
         const what =
-          b.failures.length === 1 && first
+          b.failed.length === 1 && first
             ? `${first.host}: ${first.reason}`
             : `${names.join(', ')} (${names.length} of ${b.hosts.size} hosts)`;
         throw new Error(`build  FAILED for ${what}  ${took}`);
@@ -593,53 +268,78 @@ export class TtyReporter implements Reporter {
     };
   }
 
-  private hostTask(host: HostView): TaskSpec {
+  private hostTask(plan: HostPlan): TaskSpec {
+    const host = this.state.hosts.get(plan.name)!;
     return {
-      title: host.name,
-      enabled: revealWhen(host.begun),
-      // Notes (TOFU fingerprints, "lost SSH…") stay under the host line after it collapses.
+      title: NOT_YET,
+      // Notes (TOFU fingerprints, "lost SSH…", the diff) stay under the host line after it collapses.
       rendererOptions: { outputBar: Infinity, persistentOutput: true },
-      task: (_ctx, task) => {
-        host.wrapper = task;
-        for (const note of host.notes) task.output = note;
-        const slots = host.slots.map((slot) => this.stepTask(host, slot));
-        host.sub = task.newListr([...slots, this.hostEndTask(host)], {
+      task: async (_ctx, task) => {
+        if (!(await this.until(host.name, () => host.startedAt > 0 || undefined))) return;
+        task.title = host.name;
+        let shown = 0;
+        const stopNotes = await this.follow(() => {
+          while (shown < host.notes.length) task.output = host.notes[shown++]!;
+        });
+        // Which of the host's reached steps the subtasks have taken.
+        const taken = { count: 0 };
+        const phases = plannedSteps(plan);
+        const steps = phases.map((phase, index) => this.stepTask(host, taken, phase, phases.slice(index + 1)));
+        return task.newListr([...steps, this.hostEndTask(host, task, stopNotes)], {
           concurrent: false,
-          // Only the final (hidden) task throws, so the host fails after its outcome is drawn.
+          // Only the last (untitled) task throws, so the host fails after its outcome is drawn.
           exitOnError: true,
         });
-        return host.sub;
       },
     };
   }
 
-  private stepTask(host: HostView, slot: StepView): TaskSpec {
+  /**
+   * The step a subtask for `phase` shows: the host's next reached step when it is that phase, or
+   * one the plan did not foresee (so that no step goes undrawn); `null` when the host went past
+   * `phase` without it, or ended; undefined while the host has not got that far.
+   */
+  private reachedStep(host: LiveHost, taken: { count: number }, phase: Phase, later: Phase[]): LiveStep | null | undefined {
+    const next = host.steps[taken.count];
+    if (next) {
+      if (next.phase !== phase && later.includes(next.phase)) return null;
+      taken.count += 1;
+      return next;
+    }
+    return host.outcome || this.closed ? null : undefined;
+  }
+
+  private stepTask(host: LiveHost, taken: { count: number }, phase: Phase, later: Phase[]): TaskSpec {
     return {
-      // Replaced before the slot is shown; listr2 must see a title from the start, or it
-      // routes the task's output to the bottom bar.
-      title: 'step',
+      title: NOT_YET,
       exitOnError: false,
-      enabled: revealWhen(slot.assigned, () => {
-        const item = host.sub?.tasks[slot.index];
-        if (item) item.title$ = slot.title;
-      }),
       task: async (_ctx, task) => {
-        slot.wrapper = task;
-        task.title = slot.title;
-        if (slot.lastLine !== undefined) task.output = slot.lastLine;
-        slot.lineDirty = false;
-        const end = await slot.end.promise;
-        slot.wrapper = undefined;
-        const took = formatDuration(Date.now() - slot.startedAt);
+        const step = await this.until(host.name, () => this.reachedStep(host, taken, phase, later));
+        if (!step) return task.skip();
+        // While it runs: its elapsed time and newest line. A step that ended before its subtask got
+        // to it (the tree catching up) goes straight to its end.
+        if (!step.end) {
+          task.title = step.title;
+          let line: string | undefined;
+          const stop = await this.follow(() => {
+            if (step.end) return;
+            const title = `${step.title}  ${elapsed(this.now() - step.startedAt)}`;
+            if (task.title !== title) task.title = title;
+            if (step.lastLine !== undefined && step.lastLine !== line) task.output = line = step.lastLine;
+          });
+          await this.until(host.name, () => step.end);
+          stop();
+        }
+        const end = step.end;
+        if (!end) return task.skip(`${step.title}: skipped — not finished`);
         switch (end.kind) {
           case 'done':
-            task.title = `${slot.title}${end.detail ? `: ${shortStorePath(end.detail)}` : ''}  ${took}`;
+            task.title = `${step.title}${end.detail ? `: ${shortStorePath(end.detail)}` : ''}  ${formatDuration(step.endedAt - step.startedAt)}`;
             return;
-          case 'skip':
-            task.skip(`${slot.title}: skipped — ${end.reason}`);
-            return;
+          case 'skipped':
+            return task.skip(`${step.title}: skipped — ${end.reason}`);
           case 'failed':
-            throw new Error(`${slot.title}: ${end.reason}`);
+            throw new Error(`${step.title}: ${end.reason}`);
           default: {
             const never: never = end;
             throw new Error(`unhandled step end ${JSON.stringify(never)}`);
@@ -649,38 +349,57 @@ export class TtyReporter implements Reporter {
     };
   }
 
-  /** Hidden last subtask of a host: draws the collapsed line, then fails the host if it failed. */
-  private hostEndTask(host: HostView): TaskSpec {
+  /** Untitled last subtask of a host: draws the line the host collapses to, then fails the host if it failed. */
+  private hostEndTask(host: LiveHost, hostTask: Wrapper, stopNotes: () => void): TaskSpec {
     return {
       task: async () => {
-        const outcome = await host.done.promise;
-        const wrapper = host.wrapper;
-        if (!outcome || !wrapper) return;
-        const line = collapsedHostLine(outcome);
-        if (outcome.kind === 'skipped') {
-          wrapper.skip(line);
-          return;
+        const outcome = await this.until(host.name, () => host.outcome);
+        stopNotes();
+        if (!outcome) {
+          const open = openStep(host);
+          return hostTask.skip(`${host.name}  not finished${open ? ` (in ${open.title})` : ''}`);
         }
-        wrapper.title = line;
+        const line = collapsedHostLine(outcome);
+        if (outcome.kind === 'skipped') return hostTask.skip(line);
+        hostTask.title = line;
         if (FAILED_OUTCOMES.includes(outcome.kind)) throw new Error(line);
       },
     };
   }
 
-  private notice(line: string): void {
-    this.notices.lines.push(line);
-    if (this.notices.wrapper) this.notices.wrapper.output = line;
+  /**
+   * One line for the planned hosts that have not started (a rollout's later waves, hosts beyond
+   * `parallel`): `7 hosts waiting`, drawn no more once every host has started.
+   */
+  private waitingTask(): TaskSpec {
+    const waiting = () => [...this.state.hosts.values()].filter((h) => h.startedAt === 0).length;
+    const hosts = (n: number) => `${n} host${n === 1 ? '' : 's'}`;
+    return {
+      title: NOT_YET,
+      task: async (_ctx, task) => {
+        const stop = await this.follow(() => {
+          const title = waiting() > 0 ? `${hosts(waiting())} waiting` : NOT_YET;
+          if (task.title !== title) task.title = title;
+        });
+        await this.until(TICK, () => waiting() === 0 || undefined);
+        stop();
+        // The run ended before them (a second Ctrl-C): the summary table lists them.
+        if (waiting() > 0) task.skip(`${hosts(waiting())} not started`);
+      },
+    };
   }
 
-  /** Hidden task whose output (the bottom bar) carries the notices. */
+  /** Untitled task whose output, the bottom bar, carries the run's notices (the cache, the rollout, Ctrl-C). */
   private noticeTask(): TaskSpec {
     return {
       rendererOptions: { bottomBar: Infinity, persistentOutput: true },
       task: async (_ctx, task) => {
-        this.notices.wrapper = task;
-        for (const line of this.notices.lines) task.output = line;
-        await this.finished.promise;
-        this.notices.wrapper = undefined;
+        let shown = 0;
+        const stop = await this.follow(() => {
+          while (shown < this.state.notices.length) task.output = this.state.notices[shown++]!;
+        });
+        await this.until(TICK, () => undefined);
+        stop();
       },
     };
   }

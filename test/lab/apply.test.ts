@@ -262,6 +262,11 @@ describe.each(['ng', 'bash', 'ng-old'] as const)('fleet apply in the lab (%s nix
     expect(screen).not.toMatch(/^\[web3\] deploy:/m);
     // The collapsed host line of the tree (the compact view counts finished hosts instead).
     expect(screen).toMatch(/web3\s+deployed switch\s+\/nix\/store\//);
+    // While it ran, its steps were drawn under it as it reached them, and ended done.
+    const frames = result.raw.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(frames).toMatch(/^ {2}✔ lock and probe: .+ \d+\.\ds$/m);
+    expect(frames).toMatch(/^ {2}✔ deploy \(switch\): switch \/nix\/store\/…-\S+ {2}\d+\.\ds$/m);
+    expect(frames).toMatch(/^ {2}\S verify/m);
   }, 180_000);
 
   it('a local target deploys the machine fleet runs on, with nixos-rebuild and no ssh', async () => {

@@ -64,11 +64,9 @@ describe('tty renderer', () => {
     const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     const [build, start, fail, rest] = SCRIPT;
     for (const event of [...build!, ...start!, ...fail!]) reporter.emit(event);
-    await settle(80);
     // web-2 has failed and been drawn as failed; the others are still running.
-    const midway = out.text().replace(ANSI, '');
-    expect(midway).toContain('web-2  FAILED at deploy');
-    expect(midway).not.toContain('vps-pacman  deployed switch');
+    await expect.poll(() => out.text().replace(ANSI, ''), { timeout: 5_000, interval: 20 }).toContain('web-2  FAILED at deploy');
+    expect(out.text().replace(ANSI, '')).not.toContain('vps-pacman  deployed switch');
     for (const event of rest!) reporter.emit(event);
     await reporter.close();
     const frame = finalFrame(out.chunks);
@@ -80,8 +78,8 @@ describe('tty renderer', () => {
     const out = fakeStream(true);
     const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     for (const event of [...SCRIPT[0]!, ...SCRIPT[1]!]) reporter.emit(event);
-    // Output lines reach the screen on the next tick (100 ms).
-    await settle(250);
+    // Output lines reach the screen on the next tick (100 ms), in the next frame (50 ms).
+    await expect.poll(() => out.text().replace(ANSI, ''), { timeout: 5_000, interval: 20 }).toContain('› activating the configuration...');
     const text = out.text().replace(ANSI, '');
     expect(text).toMatch(/deploy switch/);
     expect(text).toContain('› activating the configuration...');
@@ -94,14 +92,14 @@ describe('tty renderer', () => {
     const out = fakeStream(true);
     const reporter = await createReporter({ mode: 'tty', stream: out.stream, plan: scriptPlan(), color: false, verbose: true });
     for (const event of [...SCRIPT[0]!, ...SCRIPT[1]!]) reporter.emit(event);
-    await settle(150);
+    await expect.poll(() => out.text(), { timeout: 5_000, interval: 20 }).toContain('› activating the configuration...');
     const before = out.chunks.length;
     for (let i = 0; i < 2000; i++) {
       reporter.emit({ type: 'step-line', host: 'vps-pacman', step: 'deploy', line: `copying path ${i}` });
     }
-    await settle(250);
+    await settle(400);
     expect(out.chunks.length - before).toBeLessThan(40);
-    expect(out.text()).toContain('› copying path 1999');
+    await expect.poll(() => out.text(), { timeout: 5_000, interval: 20 }).toContain('› copying path 1999');
     for (const event of [...SCRIPT[2]!, ...SCRIPT[3]!]) reporter.emit(event);
     await reporter.close();
   });
@@ -153,7 +151,8 @@ describe('tty renderer', () => {
     reporter.emit({ type: 'host-done', outcome: { ...WEB1, host: 'stray' } });
     reporter.emit({ type: 'host-done', outcome: WEB1 });
     await reporter.close();
-    expect(finalFrame(out.chunks)).toEqual(['✔ web-1  unchanged  /nix/store/…-nixos-system-web-1  1.2s']);
+    // The stray host is not drawn; the planned hosts that never started are counted.
+    expect(finalFrame(out.chunks)).toEqual(['✔ web-1  unchanged  /nix/store/…-nixos-system-web-1  1.2s', '↓ 2 hosts not started']);
   });
 
   it('falls back to plain lines without a plan', async () => {
