@@ -4,6 +4,7 @@
 // second YAML parser (js-yaml, also through @apidevtools/json-schema-ref-parser), and quicktype-core loses
 // what the code relies on (const literals, the ClosureDiff discriminated union, the schema's type names;
 // date-time strings become Date). A keyword outside the subset stops generation, naming its JSON pointer.
+import type { SchemaNode } from '../src/manifest/schema.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -50,25 +51,8 @@ export class SchemaTypesError extends Error {
   }
 }
 
-/** The JSON Schema (draft-07) keywords our schemas use. */
-export interface Schema {
-  $schema?: string;
-  $id?: string;
-  $ref?: string;
-  title?: string;
-  description?: string;
-  type?: string | string[];
-  const?: unknown;
-  enum?: unknown[];
-  oneOf?: Schema[];
-  anyOf?: Schema[];
-  properties?: Record<string, Schema>;
-  required?: string[];
-  additionalProperties?: boolean | Schema;
-  items?: Schema;
-  minItems?: number;
-  definitions?: Record<string, Schema>;
-}
+/** A schema node (the keywords our schemas use): the manifest module's own type of it. */
+export type Schema = SchemaNode;
 
 /** Keywords that shape the TypeScript type. */
 const SHAPING = new Set([

@@ -3,12 +3,16 @@ import { readFileSync } from 'node:fs';
 
 /** A node of the manifest schema, loosely typed: the schema file is the source of truth. */
 export interface SchemaNode {
+  $schema?: string;
+  $id?: string;
   $ref?: string;
   title?: string;
   description?: string;
   type?: string | string[];
   const?: unknown;
   enum?: unknown[];
+  oneOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
   default?: unknown;
   minimum?: number;
   maximum?: number;
