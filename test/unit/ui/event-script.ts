@@ -1,7 +1,18 @@
 // A scripted run shared by the renderer tests: three hosts, one changed, one unchanged, one failed.
-import type { HostOutcome, RunEvent } from '../../../src/run/events.js';
+import type { ClosureDiff, HostOutcome, RunEvent } from '../../../src/run/events.js';
 import { buildPlan, type Plan } from '../../../src/plan/index.js';
 import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
+
+/** A diff of one changed package, for the views that keep a host's diff in sight. */
+export const LAB_TOOL_DIFF: ClosureDiff = {
+  kind: 'changes',
+  from: '/nix/store/x',
+  to: '/nix/store/y',
+  changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8192 }],
+  added: [],
+  removed: [],
+  closure: { fromPaths: 2, toPaths: 2, pathsAdded: 2, pathsRemoved: 2, fromBytes: 4096, toBytes: 12288 },
+};
 
 export const T0 = Date.UTC(2025, 0, 2, 12, 0, 0);
 export const PACMAN_PATH = '/nix/store/q3wx7y0b1c2d3f4g5h6i7j8k9l0m1n2p-nixos-system-vps-pacman';

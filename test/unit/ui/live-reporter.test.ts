@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { LiveReporter } from '../../../src/ui/index.js';
 import { Screen } from '../../lab/screen.js';
-import { PACMAN, scriptPlan, WEB1 } from './event-script.js';
+import { LAB_TOOL_DIFF, PACMAN, scriptPlan, WEB1 } from './event-script.js';
 
 class FakeTerminal extends EventEmitter {
   isTTY = true;
@@ -141,15 +141,7 @@ describe('live reporter', () => {
     reporter.emit({
       type: 'host-diff',
       host: 'web-1',
-      diff: {
-        kind: 'changes',
-        from: '/nix/store/x',
-        to: '/nix/store/y',
-        changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8192 }],
-        added: [],
-        removed: [],
-        closure: { fromPaths: 2, toPaths: 2, pathsAdded: 2, pathsRemoved: 2, fromBytes: 4096, toBytes: 12288 },
-      },
+      diff: LAB_TOOL_DIFF,
     });
     const rows = erasure(term.chunks[0]!);
     expect(rows).toBe(drawn);

@@ -7,7 +7,7 @@ import type { RunEvent } from '../../../src/run/events.js';
 import { TtyReporter } from '../../../src/ui/index.js';
 import { plannedSteps } from '../../../src/ui/tty-reporter.js';
 import { host, inventory, planOptions } from '../plan/inventory-fixture.js';
-import { T0, WEB2, fakeStream, scriptPlan, settle } from './event-script.js';
+import { LAB_TOOL_DIFF, T0, WEB2, fakeStream, scriptPlan, settle } from './event-script.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
@@ -130,15 +130,7 @@ describe('step tree', () => {
       {
         type: 'host-diff',
         host: 'web-1',
-        diff: {
-          kind: 'changes',
-          from: '/nix/store/x',
-          to: '/nix/store/y',
-          changed: [{ name: 'lab-tool', from: ['1.0'], to: ['1.1'], sizeDelta: 8192 }],
-          added: [],
-          removed: [],
-          closure: { fromPaths: 2, toPaths: 2, pathsAdded: 2, pathsRemoved: 2, fromBytes: 4096, toBytes: 12288 },
-        },
+        diff: LAB_TOOL_DIFF,
       },
       { type: 'host-done', outcome: { ...WEB2, host: 'web-1', kind: 'changed', reason: 'switched', step: 'verify' } },
     ]);
