@@ -13,7 +13,7 @@
 //   WEIGHTED_CASES=new,eval-cache (default): which weighted cases run for each WEIGHTED_N: `new` (new systems,
 //     issue 14) and `eval-cache` (issue 22: unchanged, one host changed, and fleet status, at 0.8 s shared +
 //     3.2 s per host). Only the evaluation cache's cases: N=0 WEIGHTED_N=8 WEIGHTED_CASES=eval-cache
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { checkLabPrerequisites, REAL_NIXOS_WEIGHT, startLab, type EvalWeight, type Lab } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
 import { readOwnCpu, writeCpuPreload } from './node-cpu.js';
+import { runChild } from './run-child.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The baseline lives beside the repository, read-only; it is never copied in. */
@@ -191,20 +192,7 @@ async function measure(meter: CpuMeter, argv: string[], env: NodeJS.ProcessEnv, 
     wrapped = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...argv];
   }
   const startedAt = Date.now();
-  const start = performance.now();
-  const child = spawn(wrapped[0]!, wrapped.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  let output = '';
-  let times = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (d: Buffer) => (times += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolveCode, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolveCode(c));
-  });
-  clearTimeout(timer);
-  const wallMs = performance.now() - start;
+  const { code, output, fd3: times, wallMs, pid } = await runChild(wrapped, env, RUN_TIMEOUT_MS, { fd3: true });
   let cpuMs = 0;
   if (cg !== null) {
     // Whatever is left in the group (a ControlPersist master) ends now; its CPU so far is counted.
@@ -229,7 +217,7 @@ async function measure(meter: CpuMeter, argv: string[], env: NodeJS.ProcessEnv, 
     const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
     cpuMs = secs.reduce((a, b) => a + b, 0) * 1000;
   }
-  const ownCpuMs = cpuOut ? readOwnCpu(cpuOut, child.pid) : null;
+  const ownCpuMs = cpuOut ? readOwnCpu(cpuOut, pid) : null;
   return { code, output, wallMs, startedAt, cpuMs, ownCpuMs };
 }
 

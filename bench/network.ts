@@ -16,7 +16,6 @@
 //     tail    NET_TAIL_RUNS (10) runs of NET_N hosts on the plain LAN, after one not counted: slowest against median
 //     scale   NET_SCALE hosts (8,32,64): wall per host and fleet's own CPU per host
 //   NET_N=8  NET_PAYLOAD_MIB=64  NET_HOST_KIB=1024  NET_UPLINK_MBIT=40  NET_RTT_MS=50  NET_TAIL_RUNS=10  NET_SCALE=8,32,64
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { checkLabPrerequisites, startLab, type Lab, type LabOptions } from '../test/lab/lab.js';
 import { FLEET_BIN, writeLabManifest } from '../test/lab/fleet-harness.js';
 import { readOwnCpu, writeCpuPreload } from './node-cpu.js';
+import { runChild } from './run-child.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The baseline lives beside the repository, read-only; it is never copied in. */
@@ -116,20 +116,9 @@ interface Measured {
 
 async function measure(lab: Lab, argv: string[], env: NodeJS.ProcessEnv, cpuOut?: string): Promise<Measured> {
   const sentBefore = lab.uplinkBytes();
-  const start = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolveCode, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolveCode(c));
-  });
-  clearTimeout(timer);
-  const wallMs = performance.now() - start;
+  const { code, output, wallMs, pid } = await runChild(argv, env, RUN_TIMEOUT_MS);
   const sentBytes = lab.uplinkBytes() - sentBefore;
-  const ownCpuMs = cpuOut ? readOwnCpu(cpuOut, child.pid) : null;
+  const ownCpuMs = cpuOut ? readOwnCpu(cpuOut, pid) : null;
   return { code, output, wallMs, sentBytes, ownCpuMs };
 }
 
